@@ -1,0 +1,47 @@
+# The two commands of the README: `make book` and `make test`.
+# Each creates .venv (if needed) from the exact pins in constraints.txt.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: book test lint unit notebooks browser-deps clean
+
+$(STAMP): constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,book]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+## Build the rendered book into _build/html, executing every chapter on the embedded data.
+book: $(STAMP)
+	@if [ -f scripts/vendor_book_assets.py ]; then $(BIN)/python scripts/vendor_book_assets.py; fi
+	ANATOMY3D_BOOK_BUILD=1 $(BIN)/jupyter-book build . --all -W -n --keep-going
+	@echo "Open _build/html/index.html in a browser."
+
+## Run every test: lint, unit tests (incl. browser tests), and nbval over the chapters.
+test: $(STAMP) browser-deps lint unit notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(STAMP)
+	$(BIN)/pytest tests -q -p no:cacheprovider
+
+notebooks: $(STAMP)
+	@if ls book/*.ipynb >/dev/null 2>&1; then \
+		$(BIN)/pytest --nbval-lax --nbval-cell-timeout=300 -q -p no:cacheprovider book/; \
+	else echo "no chapter notebooks yet"; fi
+
+# Headless Chromium for the browser tests (Debian package; installed only when missing).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "warning: could not install chromium; browser tests will be skipped"; \
+		else echo "note: chromium not found and not root; browser tests will be skipped"; fi; \
+	fi
+
+clean:
+	rm -rf _build .jupyter_cache
