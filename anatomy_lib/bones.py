@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._validation import check_points, check_same_shape
+from ._validation import check_points
 from .skeleton import Skeleton
 
 __all__ = [

@@ -206,7 +206,9 @@ class Skeleton:
         try:
             return self.joint_names.index(name)
         except ValueError:
-            raise KeyError(f"Skeleton {self.name!r} has no joint {name!r}; joints: {self.joint_names}") from None
+            raise KeyError(
+                f"Skeleton {self.name!r} has no joint {name!r}; joints: {self.joint_names}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"Skeleton({self.name!r}, {self.num_joints} joints, {self.num_bones} bones)"
@@ -215,9 +217,23 @@ class Skeleton:
 H36M_17 = Skeleton(
     name="h36m",
     joint_names=(
-        "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee",
-        "left_ankle", "spine", "thorax", "neck_nose", "head", "left_shoulder",
-        "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
+        "pelvis",
+        "right_hip",
+        "right_knee",
+        "right_ankle",
+        "left_hip",
+        "left_knee",
+        "left_ankle",
+        "spine",
+        "thorax",
+        "neck_nose",
+        "head",
+        "left_shoulder",
+        "left_elbow",
+        "left_wrist",
+        "right_shoulder",
+        "right_elbow",
+        "right_wrist",
     ),  # fmt: skip
     parents=(-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15),
     joints_left=(4, 5, 6, 11, 12, 13),
@@ -228,9 +244,23 @@ H36M_17 = Skeleton(
 MPI_INF_3DHP_17 = Skeleton(
     name="mpi_inf_3dhp",
     joint_names=(
-        "head_top", "neck", "right_shoulder", "right_elbow", "right_wrist",
-        "left_shoulder", "left_elbow", "left_wrist", "right_hip", "right_knee",
-        "right_ankle", "left_hip", "left_knee", "left_ankle", "pelvis", "spine", "head",
+        "head_top",
+        "neck",
+        "right_shoulder",
+        "right_elbow",
+        "right_wrist",
+        "left_shoulder",
+        "left_elbow",
+        "left_wrist",
+        "right_hip",
+        "right_knee",
+        "right_ankle",
+        "left_hip",
+        "left_knee",
+        "left_ankle",
+        "pelvis",
+        "spine",
+        "head",
     ),  # fmt: skip
     parents=(16, 15, 1, 2, 3, 1, 5, 6, 14, 8, 9, 14, 11, 12, -1, 14, 1),
     joints_left=(5, 6, 7, 11, 12, 13),

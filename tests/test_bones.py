@@ -188,7 +188,9 @@ def test_gradcheck_decomposition_and_reassembly():
         lambda l, d: joint_shifts_from_bones(l, d, H36M_17), (lengths, dirs)
     )
     new = (0.2 + torch.rand(16, dtype=torch.float64)).requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda x, n: retarget_bone_lengths(x, n, H36M_17), (joints, new))
+    assert torch.autograd.gradcheck(
+        lambda x, n: retarget_bone_lengths(x, n, H36M_17), (joints, new)
+    )
 
 
 # ---------------------------------------------------------------- bad input
