@@ -12,6 +12,7 @@ Sub-modules, one concept each:
 * :mod:`anatomy_lib.metrics`: MPJPE, P-MPJPE, N-MPJPE, MPJVE, PCK, AUC, action tables.
 """
 
+from . import camera, metrics
 from .bones import (
     Bones,
     bone_vectors,
@@ -28,6 +29,8 @@ from .skeleton import H36M_17, MPI_INF_3DHP_17, Skeleton, get_skeleton
 __version__ = "0.1.0"
 
 __all__ = [
+    "camera",
+    "metrics",
     "Bones",
     "H36M_17",
     "MPI_INF_3DHP_17",
