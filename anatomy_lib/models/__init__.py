@@ -1,0 +1,37 @@
+"""Networks of the anatomy-aware model and of its VideoPose3D baseline.
+
+* :mod:`.config`: :class:`ModelConfig`, :class:`BaselineConfig` (presets, validation).
+* :mod:`.temporal`: :class:`TemporalConvNet`, window and whole-sequence forms.
+* :mod:`.direction`: :class:`BoneDirectionNet` (Sec. 3.2).
+* :mod:`.length`: :class:`BoneLengthNet` and the bone-length attention (Sec. 3.3).
+* :mod:`.visibility`: implicit visibility attention (Sec. 3.5).
+* :mod:`.heads`: lengths + directions -> joints and joint shifts (Sec. 4.2 / Eq. 1).
+* :mod:`.anatomy`: :class:`AnatomyModel`, :class:`AnatomyOutput`.
+* :mod:`.inference`: :func:`lift_video`, vectorised whole-video inference.
+* :mod:`.checkpoints`: own format and the authors' / VideoPose3D checkpoints.
+"""
+
+from .anatomy import AnatomyModel, AnatomyOutput
+from .config import BaselineConfig, ModelConfig, receptive_field
+from .direction import BoneDirectionNet, DirectionOutput, unit_directions
+from .heads import AnatomyHeads, FusionHead
+from .length import BoneLengthNet, LengthOutput
+from .temporal import TemporalConvNet
+from .visibility import VisibilityAttention
+
+__all__ = [
+    "AnatomyHeads",
+    "AnatomyModel",
+    "AnatomyOutput",
+    "BaselineConfig",
+    "BoneDirectionNet",
+    "BoneLengthNet",
+    "DirectionOutput",
+    "FusionHead",
+    "LengthOutput",
+    "ModelConfig",
+    "TemporalConvNet",
+    "VisibilityAttention",
+    "receptive_field",
+    "unit_directions",
+]

@@ -1,0 +1,225 @@
+"""Temporal convolution network (VideoPose3D architecture): one set of weights, two forms.
+
+For filter widths ``w = (w0, w1, ...)`` the network is an expand layer (conv width
+``w0``, BN, ReLU, dropout) and one residual block per further width: conv width
+``w_i``, BN, ReLU, dropout, 1x1 conv, BN, ReLU, dropout, plus the residual input.
+
+* **Window form** (training): the input is one receptive-field window of
+  ``prod(w)`` frames; every conv has stride = its width, so the window shrinks to the
+  single output frame.
+* **Sequence form** (``dense=True``): the same weights as dilated convs (dilation =
+  product of the previous widths) over a whole sequence of ``T`` frames, giving
+  ``T - prod(w) + 1`` outputs, one per window.
+
+The residual takes the input at the centre tap of each conv (``causal``: the last tap,
+so the receptive field lies entirely to the left of the output frame).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import BaselineConfig
+from .inputs import check_window, keypoint_channels
+
+__all__ = [
+    "ConvBNReLU",
+    "ResidualBlock",
+    "StackOutput",
+    "TemporalStack",
+    "TemporalConvNet",
+    "residual_tap",
+]
+
+
+def residual_tap(width: int, causal: bool) -> int:
+    """Tap of a width-``width`` conv whose input the residual connection carries."""
+    return width - 1 if causal else width // 2
+
+
+class ConvBNReLU(nn.Module):
+    """Conv1d (no bias) -> BatchNorm -> ReLU -> dropout, in window or sequence form."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: int,
+        width: int,
+        dilation: int,
+        dropout: float,
+        bn_momentum: float,
+    ) -> None:
+        super().__init__()
+        self.width, self.dilation = width, dilation
+        self.conv = nn.Conv1d(in_channels, channels, width, bias=False)
+        self.bn = nn.BatchNorm1d(channels, momentum=bn_momentum)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, dense: bool) -> torch.Tensor:
+        """``(N, C_in, T) -> (N, C, T')``: stride = width, or dilation when ``dense``."""
+        if dense:
+            y = F.conv1d(x, self.conv.weight, dilation=self.dilation)
+        else:
+            y = F.conv1d(x, self.conv.weight, stride=self.width)
+        return self.drop(F.relu(self.bn(y)))
+
+
+class ResidualBlock(nn.Module):
+    """Temporal conv block + 1x1 conv block + residual (the stream input at the residual tap)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: int,
+        width: int,
+        dilation: int,
+        dropout: float,
+        bn_momentum: float,
+        causal: bool,
+    ) -> None:
+        super().__init__()
+        self.causal = causal
+        self.temporal = ConvBNReLU(in_channels, channels, width, dilation, dropout, bn_momentum)
+        self.pointwise = ConvBNReLU(channels, channels, 1, 1, dropout, bn_momentum)
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor, dense: bool) -> torch.Tensor:
+        """``x (N, C_in, T)``, ``residual (N, C, T)`` (stream part of ``x``) -> ``(N, C, T')``."""
+        y = self.pointwise(self.temporal(x, dense), dense)
+        tap = residual_tap(self.temporal.width, self.causal)
+        if dense:
+            start = tap * self.temporal.dilation
+            return y + residual[..., start : start + y.shape[-1]]
+        return y + residual[..., tap :: self.temporal.width]
+
+
+class StackOutput(NamedTuple):
+    """Features of a residual stack.
+
+    Attributes:
+        block_inputs: stream input of each block, ``(N, C, T_b)`` (what long skip
+            connections pass to the next sub-network).
+        top: ``(N, C, T_out)`` output feature (``T_out = 1`` in window form).
+    """
+
+    block_inputs: tuple[torch.Tensor, ...]
+    top: torch.Tensor
+
+
+class TemporalStack(nn.Module):
+    """The residual blocks of a temporal network (widths ``filter_widths[1:]``).
+
+    Block ``b`` reads ``channels + extra_channels[b]`` channels: its stream concatenated
+    (on channels, stream first) with an optional extra feature (visibility feature or a
+    long skip connection); the residual carries the stream only.
+    """
+
+    def __init__(
+        self,
+        filter_widths: tuple[int, ...],
+        channels: int,
+        extra_channels: tuple[int, ...],
+        dropout: float,
+        bn_momentum: float,
+        causal: bool,
+    ) -> None:
+        super().__init__()
+        if len(extra_channels) != len(filter_widths) - 1:
+            raise ValueError("extra_channels: expected one entry per residual block")
+        self.extra_channels = tuple(extra_channels)
+        self.blocks = nn.ModuleList(
+            ResidualBlock(
+                channels + extra,
+                channels,
+                filter_widths[b + 1],
+                math.prod(filter_widths[: b + 1]),
+                dropout,
+                bn_momentum,
+                causal,
+            )
+            for b, extra in enumerate(extra_channels)
+        )
+
+    def forward(
+        self, x: torch.Tensor, extras: tuple[torch.Tensor | None, ...] | None, dense: bool
+    ) -> StackOutput:
+        """Run the blocks on stream ``x (N, C, T)`` with per-block extra features."""
+        inputs = []
+        for b, block in enumerate(self.blocks):
+            inputs.append(x)
+            extra = None if extras is None else extras[b]
+            x = block(x if extra is None else torch.cat([x, extra], dim=1), x, dense)
+        return StackOutput(tuple(inputs), x)
+
+
+class TemporalConvNet(nn.Module):
+    """The baseline lifting network (VideoPose3D): 2D keypoint window -> 3D joints.
+
+    Args:
+        config: :class:`BaselineConfig` (``ModelConfig.baseline()`` gives the matching one).
+    """
+
+    def __init__(self, config: BaselineConfig) -> None:
+        super().__init__()
+        if not isinstance(config, BaselineConfig):
+            raise TypeError(f"config: expected a BaselineConfig, got {type(config).__name__}")
+        self.config = config
+        self.skeleton = config.skeleton_tree
+        j, c, w = self.skeleton.num_joints, config.channels, config.filter_widths
+        fusion = config.visibility == "fusion"
+        self.expand = ConvBNReLU(
+            j * (3 if fusion else 2), c, w[0], 1, config.dropout, config.bn_momentum
+        )
+        self.stack = TemporalStack(
+            w, c, (0,) * config.num_blocks, config.dropout, config.bn_momentum, config.causal
+        )
+        self.head = nn.Linear(c, 3 * j)
+
+    @property
+    def receptive_field(self) -> int:
+        """Input frames per output frame."""
+        return self.config.receptive_field
+
+    def _run(
+        self, keypoints_2d: torch.Tensor, scores: torch.Tensor | None, dense: bool
+    ) -> torch.Tensor:
+        x = keypoint_channels(keypoints_2d, scores, self.config.visibility == "fusion")
+        top = self.stack(self.expand(x, dense), None, dense).top  # (N, C, T_out)
+        out = self.head(top.transpose(1, 2))
+        return out.unflatten(-1, (self.skeleton.num_joints, 3))
+
+    def forward(
+        self, keypoints_2d: torch.Tensor, scores: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Window form.
+
+        Args:
+            keypoints_2d: ``(N, T, J, 2)`` normalised screen coordinates, ``T`` = receptive field.
+            scores: ``(N, T, J)`` visibility in ``[0, 1]`` (only with ``visibility="fusion"``).
+
+        Returns:
+            ``(N, J, 3)`` root-relative joints (metres) of the centre frame (last if causal).
+        """
+        fusion = self.config.visibility == "fusion"
+        check_window(keypoints_2d, scores, self.skeleton, fusion, frames=self.receptive_field)
+        return self._run(keypoints_2d, scores, dense=False)[:, 0]
+
+    def forward_sequence(
+        self, keypoints_2d: torch.Tensor, scores: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Sequence form: ``(N, T, J, 2)`` with ``T >= receptive field`` ->
+        ``(N, T - receptive_field + 1, J, 3)``, output ``i`` = window form on frames
+        ``i .. i + receptive_field - 1``. Pad the sequence first to get one output per frame."""
+        fusion = self.config.visibility == "fusion"
+        check_window(keypoints_2d, scores, self.skeleton, fusion, min_frames=self.receptive_field)
+        return self._run(keypoints_2d, scores, dense=True)
+
+    def set_bn_momentum(self, momentum: float) -> None:
+        """Set the momentum of every BatchNorm layer (the trainer decays it)."""
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                m.momentum = momentum
