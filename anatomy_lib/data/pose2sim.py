@@ -1,0 +1,190 @@
+"""The Pose2Sim demo trial: real OpenPose detections matched to triangulated 3D.
+
+Source: pose2sim 0.4.15 (BSD-3-Clause), ``Pose2Sim/Demo``: OpenPose BODY_25B JSON for 4
+cameras x 100 frames, the triangulated markers ``opensim/Balancing_for_IK.trc`` (60 Hz,
+metres, Y up) and the calibration ``calibration/Calib_qualisys.toml``. The calibration's
+world axes are the TRC columns ``(Z, X, Y)`` (so world z is up).
+
+Conversion to H36M-17: 2D via :func:`anatomy_lib.data.keypoint_formats.to_h36m` with
+``body25b`` (pelvis = mid-hips, thorax = Neck, spine = mid pelvis-thorax, neck/nose = Nose,
+head = HeadTop); 3D from the TRC markers the same way (pelvis = mid RHip-LHip, thorax =
+Neck, spine = mid pelvis-Neck, neck/nose = Nose, head = Head). When a frame shows several
+people, the detection closest to the projection of the 3D is kept; a frame with nobody
+keeps the previous frame's keypoints with score 0.
+
+Camera model: OpenCV ``k1, k2`` become the radial terms; the tangential terms (~1e-5) are
+dropped because the library's lens model writes them differently. The 3D re-projects
+within about 7-20 px (median) of the detections (1088 x 1920 portrait frames).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..camera import Camera, normalize_screen, project, world_to_camera
+from ..skeleton import H36M_17
+from .keypoint_formats import read_openpose_json, to_h36m
+from .sequences import PoseDataset, PoseSequence
+
+__all__ = [
+    "read_trc",
+    "read_pose2sim_calibration",
+    "trc_to_h36m",
+    "build_pose2sim_file",
+    "load_pose2sim_file",
+]
+
+_ROOT = "Pose2Sim/Demo/"
+
+
+def read_trc(text: str) -> tuple[dict[str, np.ndarray], float]:
+    """Parse a TRC marker file: ``({marker: (T, 3)}, frame rate)`` in the file's units."""
+    lines = text.splitlines()
+    if len(lines) < 6 or not lines[0].startswith("PathFileType"):
+        raise ValueError("TRC: expected a 'PathFileType' header line")
+    header = dict(zip(lines[1].split("\t"), lines[2].split("\t"), strict=False))
+    if header.get("Units", "m").strip() not in ("m", "mm"):
+        raise ValueError(f"TRC: unsupported units {header.get('Units')!r}")
+    scale = 0.001 if header.get("Units", "m").strip() == "mm" else 1.0
+    names = [n for n in lines[3].split("\t")[2:] if n.strip()]
+    rows = [r.split("\t") for r in lines[5:] if r.strip()]
+    values = np.array([[float(v) for v in r[2 : 2 + 3 * len(names)]] for r in rows]) * scale
+    return {n: values[:, 3 * i : 3 * i + 3] for i, n in enumerate(names)}, float(header["DataRate"])
+
+
+def _rodrigues(r: np.ndarray) -> np.ndarray:
+    theta = np.linalg.norm(r)
+    if theta < 1e-12:
+        return np.eye(3)
+    k = r / theta
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + np.sin(theta) * kx + (1 - np.cos(theta)) * kx @ kx
+
+
+def _matrix_to_quaternion(m: np.ndarray) -> tuple[float, float, float, float]:
+    w = np.sqrt(max(0.0, 1 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
+    x = np.copysign(np.sqrt(max(0.0, 1 + m[0, 0] - m[1, 1] - m[2, 2])) / 2, m[2, 1] - m[1, 2])
+    y = np.copysign(np.sqrt(max(0.0, 1 - m[0, 0] + m[1, 1] - m[2, 2])) / 2, m[0, 2] - m[2, 0])
+    z = np.copysign(np.sqrt(max(0.0, 1 - m[0, 0] - m[1, 1] + m[2, 2])) / 2, m[1, 0] - m[0, 1])
+    q = np.array([w, x, y, z])
+    return tuple(float(v) for v in q / np.linalg.norm(q))
+
+
+def read_pose2sim_calibration(text: str) -> list[Camera]:
+    """Cameras of a Pose2Sim ``Calib*.toml`` (OpenCV world-to-camera Rodrigues ``rotation``)."""
+    cams = []
+    for key, c in tomllib.loads(text).items():
+        if not isinstance(c, dict) or "matrix" not in c:
+            continue
+        try:
+            k = np.asarray(c["matrix"], dtype=np.float64)
+            rot = _rodrigues(np.asarray(c["rotation"], dtype=np.float64))
+            t = np.asarray(c["translation"], dtype=np.float64)
+            width, height = (int(round(v)) for v in c["size"])
+            dist = c["distortions"]
+        except KeyError as exc:
+            raise ValueError(f"calibration [{key}]: missing key {exc}") from None
+        cams.append(
+            Camera(
+                id=str(c.get("name", key)), width=width, height=height,
+                focal_length=(k[0, 0], k[1, 1]), center=(k[0, 2], k[1, 2]),
+                radial=(dist[0], dist[1], 0.0), tangential=(0.0, 0.0),
+                orientation=_matrix_to_quaternion(rot.T), translation=tuple(-rot.T @ t),
+            )
+        )  # fmt: skip
+    if not cams:
+        raise ValueError("calibration: no camera section with a 'matrix' key")
+    return cams
+
+
+def trc_to_h36m(markers: dict[str, np.ndarray]) -> np.ndarray:
+    """Pose2Sim TRC markers (Y up) -> H36M-17 ``(T, 17, 3)`` in calibration world axes (z up)."""
+    need = ["RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "Neck", "Nose", "Head",
+            "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist"]  # fmt: skip
+    missing = [n for n in need if n not in markers]
+    if missing:
+        raise ValueError(f"TRC: markers {missing} missing, have {sorted(markers)}")
+    m = {n: markers[n] for n in need}
+    pelvis = 0.5 * (m["RHip"] + m["LHip"])
+    joints = [pelvis, m["RHip"], m["RKnee"], m["RAnkle"], m["LHip"], m["LKnee"], m["LAnkle"],
+              0.5 * (pelvis + m["Neck"]), m["Neck"], m["Nose"], m["Head"], m["LShoulder"],
+              m["LElbow"], m["LWrist"], m["RShoulder"], m["RElbow"], m["RWrist"]]  # fmt: skip
+    out = np.stack(joints, 1)
+    return out[..., [2, 0, 1]]
+
+
+def build_pose2sim_file(archive, out: Path) -> None:
+    """Convert the trial from the pose2sim wheel (an archive reader) to a small npz."""
+    markers, fps = read_trc(archive.read(_ROOT + "opensim/Balancing_for_IK.trc").decode())
+    world = trc_to_h36m(markers)
+    calib_text = archive.read(_ROOT + "calibration/Calib_qualisys.toml").decode()
+    cams = read_pose2sim_calibration(calib_text)
+    kps, scores = [], []
+    for i, cam in enumerate(cams):
+        ref = project(world_to_camera(torch.tensor(world), cam), cam).numpy()
+        names = sorted(
+            n for n in archive.names if re.match(rf"{_ROOT}pose/cam{i + 1}_json/.*\.json$", n)
+        )
+        if len(names) != len(world):
+            raise ValueError(
+                f"pose2sim: camera {i + 1} has {len(names)} JSON files for {len(world)} 3D frames"
+            )
+        frames = []
+        for t, name in enumerate(names):
+            # Compare on body keypoints 0-16 (COCO order) with the 3D's projection
+            # of the same joints.
+            coco_ref = np.full((25, 2), 1e9)
+            coco_ref[[12, 14, 16, 11, 13, 15, 0, 5, 7, 9, 6, 8, 10]] = ref[t][
+                [1, 2, 3, 4, 5, 6, 9, 11, 12, 13, 14, 15, 16]
+            ]
+            pose = read_openpose_json(archive.read(name), 25, reference=coco_ref)
+            if pose[:, 2].max() == 0 and frames:
+                pose = np.concatenate([frames[-1][:, :2], np.zeros((25, 1))], 1)
+            frames.append(pose)
+        arr = torch.tensor(np.stack(frames))
+        conv = to_h36m(arr[..., :2], arr[..., 2], "body25b")
+        kps.append(conv.keypoints.numpy())
+        scores.append(conv.scores.numpy())
+    meta = {
+        "fps": fps,
+        "subject": "Pose2Sim",
+        "action": "Balancing",
+        "calibration_toml": calib_text,
+    }
+    np.savez_compressed(
+        out,
+        meta_json=np.array(json.dumps(meta)),
+        joints_world=world.astype(np.float32),
+        keypoints_2d=np.stack(kps).astype(np.float32),
+        scores=np.stack(scores).astype(np.float32),
+    )
+
+
+def load_pose2sim_file(path: str | Path) -> PoseDataset:
+    """Load the converted trial: 4 :class:`PoseSequence` (one per camera), real detections."""
+    path = Path(path)
+    with np.load(io.BytesIO(path.read_bytes())) as f:
+        for key in ("meta_json", "joints_world", "keypoints_2d", "scores"):
+            if key not in f:
+                raise KeyError(f"{path}: key {key!r} missing (expected the Pose2Sim trial npz)")
+        meta = json.loads(str(f["meta_json"]))
+        world = torch.tensor(f["joints_world"])
+        kps, scores = torch.tensor(f["keypoints_2d"]), torch.tensor(f["scores"])
+    cams = read_pose2sim_calibration(meta["calibration_toml"])
+    seqs = [
+        PoseSequence(
+            subject=meta["subject"], action=meta["action"],
+            keypoints_2d=normalize_screen(kps[i], cam.width, cam.height), scores=scores[i],
+            joints_3d=world_to_camera(world, cam), skeleton=H36M_17, fps=meta["fps"],
+            camera=cam, joints_world=world,
+        )
+        for i, cam in enumerate(cams)
+    ]  # fmt: skip
+    return PoseDataset("pose2sim", H36M_17, tuple(seqs), (), (meta["subject"],))
