@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: book test lint unit notebooks browser-deps clean
+.PHONY: book test lint unit notebooks book-pages browser-deps clean
 
 $(STAMP): constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,20 +19,24 @@ book: $(STAMP)
 	ANATOMY3D_BOOK_BUILD=1 $(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
-## Run every test: lint, unit tests (incl. browser tests), and nbval over the chapters.
-test: $(STAMP) browser-deps lint unit notebooks
+## Run every test: lint, unit tests, nbval over the chapters, then build the book and
+## check every page in headless Chromium.
+test: $(STAMP) browser-deps lint unit notebooks book-pages
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 unit: $(STAMP)
-	$(BIN)/pytest tests -q -p no:cacheprovider
+	$(BIN)/pytest tests -q -p no:cacheprovider --ignore=tests/test_book_pages.py
 
 notebooks: $(STAMP)
 	@if ls book/*.ipynb >/dev/null 2>&1; then \
 		$(BIN)/pytest --nbval-lax --nbval-cell-timeout=300 -q -p no:cacheprovider book/; \
 	else echo "no chapter notebooks yet"; fi
+
+book-pages: book
+	ANATOMY3D_REQUIRE_BOOK=1 $(BIN)/pytest tests/test_book_pages.py -q -p no:cacheprovider
 
 # Headless Chromium for the browser tests (Debian package; installed only when missing).
 browser-deps:

@@ -30,13 +30,19 @@ def _tags(cell) -> set[str]:
 
 
 def strip(nb) -> None:
-    """Remove outputs from every cell not tagged ``nbval-check-output``; drop counts."""
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        if CHECK_TAG not in _tags(cell):
+    """Remove outputs from every cell not tagged ``nbval-check-output``.
+
+    Checked cells keep their outputs and get a stable execution count (their position
+    among the code cells): nbval treats a cell with outputs but no count as unrun.
+    """
+    for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), start=1):
+        checked = CHECK_TAG in _tags(cell)
+        if not checked:
             cell.outputs = []
-        cell.execution_count = None
+        cell.execution_count = number if checked else None
+        for output in cell.outputs:
+            if "execution_count" in output:
+                output["execution_count"] = number
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
 
