@@ -1,0 +1,120 @@
+"""Detections -> 3D (anatomy_lib.wild.pipeline), saving, the figure and causal lifting."""
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from anatomy_lib.camera import unnormalize_screen
+from anatomy_lib.data import load_default_dataset
+from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
+from anatomy_lib.models import AnatomyModel, ModelConfig
+from anatomy_lib.wild import Detections, FrameStatus, lift_detections, mediapipe_available
+from anatomy_lib.wild.figure import video_pose_figure
+from anatomy_lib.wild.sports2d import load_sports2d_demo
+
+
+def _model(causal: bool = False) -> AnatomyModel:
+    torch.manual_seed(0)
+    cfg = ModelConfig.preset("small").replace(causal=causal, channels=32)
+    return AnatomyModel(cfg).eval()
+
+
+def _clip(frames: int = 60) -> tuple[Detections, torch.Tensor, torch.Tensor]:
+    """A real mocap clip's simulated H36M detections, in pixels of a 1000 x 1000 frame."""
+    seq = load_default_dataset().sequences[0]
+    kp, sc = seq.keypoints_2d[:frames].double(), seq.scores[:frames].double()
+    det = Detections(unnormalize_screen(kp, 1000, 1000).numpy(), sc.numpy(), "h36m", 1000, 1000, 50)
+    return det, kp, sc
+
+
+def test_lift_detections_equals_the_library_on_clean_input():
+    det, kp, sc = _clip()
+    model = _model()
+    result = lift_detections(det, model, flip=True)
+    expected = predict_sequence(model, kp.float(), sc.float(), EvaluationConfig(flip=True))
+    np.testing.assert_allclose(result.joints_3d, expected.double().numpy(), atol=1e-5)
+    assert (result.status == FrameStatus.DETECTED).all() and not result.causal
+
+
+def test_gaps_never_reach_the_model_and_long_gaps_are_nan():
+    det, _, _ = _clip()
+    det.keypoints[10:13] = np.nan  # short gap
+    det.keypoints[30:50] = np.nan  # long gap (> fps / 4 = 12 frames)
+    det.scores[10:13] = det.scores[30:50] = 0
+    result = lift_detections(det, _model())
+    assert np.isfinite(result.keypoints_2d).all() and np.isfinite(result.scores).all()
+    assert (result.status[10:13] == FrameStatus.INTERPOLATED).all()
+    assert (result.status[30:50] == FrameStatus.MISSING).all()
+    assert np.isnan(result.joints_3d[30:50]).all()
+    assert np.isfinite(result.joints_3d[~np.isin(np.arange(60), range(30, 50))]).all()
+    assert (result.scores[10:13] == 0).all()
+
+
+def test_causal_result_of_a_frame_ignores_later_frames():
+    det, _, _ = _clip(50)
+    det.keypoints[20:26] = np.nan
+    det.scores[20:26] = 0
+    model = _model(causal=True)
+    full = lift_detections(det, model, causal=True, max_gap=3)
+    for t in (18, 23, 35):
+        part = Detections(det.keypoints[: t + 1], det.scores[: t + 1], "h36m", 1000, 1000, 50)
+        head = lift_detections(part, model, causal=True, max_gap=3)
+        np.testing.assert_allclose(head.joints_3d, full.joints_3d[: t + 1], atol=1e-5)
+    with pytest.raises(ValueError, match="model is non-causal"):
+        lift_detections(det, _model(), causal=True)
+
+
+def test_wrong_model_argument():
+    det, _, _ = _clip(10)
+    with pytest.raises(FileNotFoundError, match="neither a shipped model"):
+        lift_detections(det, "no_such_model")
+
+
+def test_save_npz_and_csv_round_trip(tmp_path):
+    det, _, _ = _clip(30)
+    det.keypoints[25:] = np.nan
+    det.scores[25:] = 0
+    result = lift_detections(det, _model())
+    npz, csv_path = result.save(tmp_path / "clip_3d.npz")
+    with np.load(npz) as f:
+        np.testing.assert_allclose(f["joints_3d"], result.joints_3d, atol=1e-6, equal_nan=True)
+        np.testing.assert_array_equal(f["status"], result.status)
+    rows = list(csv.reader(csv_path.open()))
+    assert rows[0][:4] == ["frame", "time_s", "status", "pelvis_x"] and len(rows[0]) == 3 + 51
+    assert len(rows) == 31 and rows[-1][2] == "missing" and rows[-1][3] == ""
+    values = np.array([[float(v) for v in r[3:]] for r in rows[1:25]]).reshape(24, 17, 3)
+    np.testing.assert_allclose(values, result.joints_3d[:24], atol=6e-6)
+    assert rows[2][1] == "0.0200" and rows[1][2] == "detected"
+
+
+def test_sports2d_lift_and_figure():
+    demo = load_sports2d_demo()
+    result = lift_detections(demo.detections, _model())
+    assert result.joints_3d.shape == (230, 17, 3)
+    assert np.isfinite(result.joints_3d[result.valid]).all()
+    assert result.valid.mean() > 0.9
+    fig = video_pose_figure(demo.frames, demo.frame_indices, result)
+    kept = [int(t) for t in demo.frame_indices if result.valid[t]]
+    assert [int(f.name) for f in fig.frames] == kept
+    assert all(f.layout.images[0].source.startswith("data:image/jpeg") for f in fig.frames)
+    with pytest.raises(ValueError, match="frames for"):
+        video_pose_figure(demo.frames[:2], demo.frame_indices, result)
+
+
+@pytest.mark.skipif(not mediapipe_available(), reason="MediaPipe not installed (wild extra)")
+def test_infer_video_end_to_end(tmp_path):
+    import imageio.v3 as iio
+
+    from anatomy_lib.wild import infer_video
+
+    demo = load_sports2d_demo()
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t, frame in zip(demo.frame_indices[:8], demo.frames[:8], strict=True):
+        iio.imwrite(folder / f"{t:04d}.png", np.repeat(np.repeat(frame, 3, 0), 3, 1))
+    paths = infer_video(folder, _model(), out_dir=tmp_path / "out", progress=False)
+    assert all(p.is_file() for p in paths.values())
+    with np.load(paths["npz"]) as f:
+        assert f["joints_3d"].shape == (8, 17, 3)

@@ -1,0 +1,110 @@
+"""Main-person following and gap filling (anatomy_lib.wild.tracking)."""
+
+import numpy as np
+import pytest
+
+from anatomy_lib.wild import Detections, FrameStatus, fill_gaps, follow_main_person
+from anatomy_lib.wild.sports2d import load_sports2d_demo
+
+
+def _walker(t_count: int, x0: float, speed: float, k: int = 17) -> np.ndarray:
+    """(T, K, 2) pixels: a 100 px tall stick figure moving right."""
+    base = np.stack([np.linspace(-20, 20, k), np.linspace(-50, 50, k)], -1)
+    shift = np.stack([x0 + speed * np.arange(t_count), np.full(t_count, 300.0)], -1)
+    return base[None] + shift[:, None]
+
+
+def test_fill_gaps_interpolates_short_gaps_exactly_and_marks_long_ones():
+    kp = _walker(40, 100, 3.0)
+    truth = kp.copy()
+    sc = np.full(kp.shape[:2], 0.9)
+    kp[10:14] = np.nan  # short gap: 4 frames
+    kp[20:35] = np.nan  # long gap: 15 frames
+    kp[0:2, 3] = np.nan  # one keypoint missing at the start
+    out = fill_gaps(kp, sc, max_gap=5)
+    assert np.isfinite(out.keypoints).all()
+    np.testing.assert_allclose(out.keypoints[10:14], truth[10:14], atol=1e-9)  # linear motion
+    assert (out.status[10:14] == FrameStatus.INTERPOLATED).all()
+    assert (out.status[20:35] == FrameStatus.MISSING).all()
+    assert (out.status[0:2] == FrameStatus.MISSING).all()
+    assert (out.status[[2, 9, 14, 19, 35]] == FrameStatus.DETECTED).all()
+    np.testing.assert_array_equal(out.keypoints[20], truth[19])  # long gap holds
+    np.testing.assert_array_equal(out.keypoints[34], truth[35])
+    assert (out.scores[10:14] == 0).all() and (out.scores[15] == 0.9).all()
+
+
+def test_causal_fill_only_uses_the_past():
+    kp = _walker(30, 100, 3.0)
+    kp[10:22] = np.nan
+    sc = np.ones(kp.shape[:2])
+    full = fill_gaps(kp, sc, max_gap=5, causal=True)
+    for t in (12, 16, 21, 25):
+        part = fill_gaps(kp[: t + 1], sc[: t + 1], max_gap=5, causal=True)
+        np.testing.assert_array_equal(part.keypoints, full.keypoints[: t + 1])
+        np.testing.assert_array_equal(part.status, full.status[: t + 1])
+    np.testing.assert_array_equal(full.keypoints[15], kp[9])
+    assert (full.status[10:15] == FrameStatus.INTERPOLATED).all()
+    assert (full.status[15:22] == FrameStatus.MISSING).all()
+
+
+def test_fill_gaps_bad_input():
+    kp = _walker(5, 0, 1.0)
+    sc = np.ones(kp.shape[:2])
+    with pytest.raises(ValueError, match="nobody detected"):
+        fill_gaps(np.full_like(kp, np.nan), sc, 3)
+    kp2 = kp.copy()
+    kp2[:, 4] = np.nan
+    with pytest.raises(ValueError, match=r"keypoints \[4\] are never detected"):
+        fill_gaps(kp2, sc, 3)
+    with pytest.raises(ValueError, match="max_gap"):
+        fill_gaps(kp, sc, -1)
+    with pytest.raises(ValueError, match=r"scores \(T, K\)"):
+        fill_gaps(kp, sc[:, :3], 3)
+
+
+def test_follow_main_person_with_shuffled_slots():
+    rng = np.random.default_rng(0)
+    t_count = 50
+    main = _walker(t_count, 100, 4.0)
+    other = _walker(t_count, 900, -4.0)[:, :, :] + np.array([0.0, 150.0])
+    kp = np.stack([main, other], 1)
+    sc = np.stack([np.full((t_count, 17), 0.9), np.full((t_count, 17), 0.6)], 1)
+    kp[30:40, 1] = np.nan  # the other person leaves for a while
+    sc[30:40, 1] = 0
+    swap = rng.random(t_count) < 0.5
+    kp[swap] = kp[swap][:, ::-1]
+    sc[swap] = sc[swap][:, ::-1]
+    track = follow_main_person(Detections(kp, sc, "h36m", 1000, 600, 25.0))
+    np.testing.assert_allclose(track.keypoints, main)
+    assert (track.scores == 0.9).all()
+
+
+def test_identity_switch_of_a_single_person_detector_is_cut():
+    """A detector that jumps to a far-away person starts a new tracklet."""
+    kp = _walker(60, 100, 2.0)
+    kp[40:] = _walker(20, 800, 2.0)  # another person, 3.5 body sizes away
+    sc = np.full(kp.shape[:2], 0.8)
+    track = follow_main_person(Detections(kp, sc, "h36m", 1000, 600, 25.0))
+    assert (track.person[:40] == 0).all() and (track.person[40:] == -1).all()
+    assert np.isnan(track.keypoints[40:]).all()
+
+
+def test_no_person_anywhere_raises():
+    kp = np.full((5, 1, 17, 2), np.nan)
+    with pytest.raises(ValueError, match="no person detected"):
+        follow_main_person(Detections(kp, np.zeros((5, 1, 17)), "h36m", 100, 100, 25.0))
+
+
+def test_sports2d_follows_the_man_not_the_woman():
+    """Real MediaPipe detections: the man walks on the box (hips high in the image), the
+    woman walks below it; the single-person detector jumps to her while he is in the air."""
+    det = load_sports2d_demo().detections
+    track = follow_main_person(det)
+    hips = track.keypoints[:, [23, 24], 1].mean(1)  # (T,) y of mid-hips, NaN where not kept
+    on_box = np.arange(10, 160)
+    assert (track.person[on_box] >= 0).mean() > 0.95
+    assert np.nanmax(hips[on_box]) < 450  # the box top is at y ~ 450 px
+    # frames 172-182: the man somersaults; any frame kept must not be the woman (x < 500)
+    x = track.keypoints[172:183, [23, 24], 0].mean(1)
+    assert not (x[~np.isnan(x)] < 500).any()
+    assert (track.person[210:225] >= 0).all()  # he is found again after landing
