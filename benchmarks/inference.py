@@ -3,17 +3,23 @@
 Prints one JSON object: parameter counts and frames/s for the 27-, 81- and 243-frame
 models (C = 1024, random weights, eval mode, ``length_frames="all"``) with
 
-* ``lift_video`` in float32 and with the bf16 autocast path,
+* ``lift_video`` in float32 and in bfloat16 (weights converted once, fp32 accumulation),
 * the VideoPose3D baseline (``lift_video_baseline``) in the same run,
 * a naive per-frame loop (window form, one window at a time) on fewer frames,
 
-and the ratios between them. Usage: ``python benchmarks/inference.py [--frames 1000]``.
+and the ratios between them; the multiply-adds per frame of the exact algorithm (the
+direction sub-network ``k > 1`` cannot share work across frames, see
+``anatomy_lib.models.inference``), the (4096 x C) @ (C x C) matmul rate measured in the
+same run, and the frames/s ceiling they imply. The load average at start and end tells
+how much the machine was shared. Usage: ``python benchmarks/inference.py [--frames 1000]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import platform
 import time
 
@@ -33,6 +39,30 @@ def _fps(fn, frames: int, repeats: int) -> float:
     return frames / best
 
 
+def _matmul_gflops(channels: int, dtype: torch.dtype, repeats: int = 5) -> float:
+    a = torch.randn(4096, channels).to(dtype)
+    b = torch.randn(channels, channels).to(dtype)
+    seconds = 1 / _fps(lambda: a @ b, 1, repeats)
+    return 2 * 4096 * channels * channels / seconds / 1e9
+
+
+def _macs_per_frame(cfg: ModelConfig) -> int:
+    """Multiply-adds per output frame of ``lift_video`` (long skips, ignoring edge padding)."""
+    c, w, j = cfg.channels, cfg.filter_widths, cfg.skeleton_tree.num_joints
+    in_ch = j * (3 if cfg.visibility == "fusion" else 2)
+    macs = w[0] * in_ch * c + (w[0] * j * c if cfg.visibility == "attention" else 0)
+    extra0 = c if cfg.visibility == "attention" else 0
+    macs += sum(wb * c * c + c * c for wb in w[1:]) + (w[1] * extra0 * c if len(w) > 1 else 0)
+    for _ in range(cfg.num_direction_stages - 1):
+        for b, wb in enumerate(w[1:]):
+            out_positions = math.prod(w[b + 2 :])
+            stream = c * c if b == 0 else out_positions * wb * c * c
+            skip = wb * c * c if cfg.long_skip else 0
+            macs += stream + skip + out_positions * c * c
+    macs += 2 * j * c + 2 * cfg.num_blocks * c * c + c * 3 * j  # length network
+    return macs
+
+
 def _params(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -50,6 +80,7 @@ def main() -> None:
     t = args.frames
     kp, sc = torch.rand(t, 17, 2) * 2 - 1, torch.rand(t, 17)
     report: dict = {
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
         "device": "cpu",
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -57,6 +88,11 @@ def main() -> None:
         "frames": t,
         "models": {},
     }
+    rates = {
+        "fp32": _matmul_gflops(1024, torch.float32),
+        "bf16": _matmul_gflops(1024, torch.bfloat16),
+    }
+    report["matmul_gflops_4096x1024x1024"] = {k: round(v, 1) for k, v in rates.items()}
     for name in args.presets.split(","):
         cfg = ModelConfig.preset(name)
         model = AnatomyModel(cfg).eval()
@@ -74,7 +110,13 @@ def main() -> None:
                     m(padded[None, i : i + rf], padded_sc[None, i : i + rf], kp[None])
 
         naive = _fps(loop, n, 1)
+        gflop = 2 * _macs_per_frame(cfg) / 1e9
         report["models"][name] = {
+            "gflop_per_frame": round(gflop, 3),
+            "fps_ceiling_fp32_at_matmul_rate": round(rates["fp32"] / gflop, 1),
+            "fps_ceiling_bf16_at_matmul_rate": round(rates["bf16"] / gflop, 1),
+            "fraction_of_ceiling_fp32": round(fp32 * gflop / rates["fp32"], 2),
+            "fraction_of_ceiling_bf16": round(bf16 * gflop / rates["bf16"], 2),
             "receptive_field": rf,
             "params_anatomy": _params(model),
             "params_videopose3d": _params(base),
@@ -88,6 +130,7 @@ def main() -> None:
             "videopose3d_over_anatomy": round(vp3d / fp32, 1),
         }
         print(json.dumps({name: report["models"][name]}), flush=True)
+    report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2))
 
 

@@ -9,6 +9,7 @@ from test_models_networks import randomise_batchnorm
 
 from anatomy_lib.models import AnatomyModel, BaselineConfig, ModelConfig, TemporalConvNet
 from anatomy_lib.models.inference import (
+    InferencePlan,
     lift_video,
     lift_video_baseline,
     pad_edges,
@@ -149,14 +150,51 @@ def test_short_video_is_edge_padded():
     )
 
 
-def test_bf16_path_close_to_float32():
-    cfg = VARIANTS["K2"]
+@pytest.mark.parametrize("name", ["K2", "K3", "causal"])
+def test_bf16_path_close_to_float32(name):
+    """bf16 weights and activations (fp32 accumulation inside each product): every layer
+    rounds to 8 mantissa bits, so joints may move by a few % of their size; tolerance 0.05
+    absolute (the joints here are O(1)) and 5 % relative."""
+    cfg = VARIANTS[name]
     model = make(cfg)
     kp, sc = video(cfg, 20)
     ref = lift_video(model, kp, sc)
     low = lift_video(model, kp, sc, dtype=torch.bfloat16)
-    assert low.joints.dtype == torch.float32
-    torch.testing.assert_close(low.joints, ref.joints, atol=0.1, rtol=0.1)
+    assert low.joints.dtype == torch.float32 and low.directions.dtype == torch.float32
+    torch.testing.assert_close(low.joints, ref.joints, atol=0.05, rtol=0.05)
+    torch.testing.assert_close(low.directions.norm(dim=-1), torch.ones(20, 16))
+    assert not torch.equal(low.joints, ref.joints)  # it really ran in bf16
+
+
+def test_plan_folds_batchnorm_and_is_rebuilt_when_weights_change():
+    """The folded plan equals the unfolded window form, before and after an in-place
+    change of weights and BatchNorm statistics (the cached plan must be rebuilt)."""
+    cfg = VARIANTS["K2"]
+    model = make(cfg)
+    kp, sc = video(cfg, cfg.receptive_field + 3)
+    first = lift_video(model, kp, sc)
+    plan = InferencePlan.build(model, torch.float32)
+    assert plan.expand.weight.shape == (cfg.channels, cfg.filter_widths[0] * 2 * 17)
+    with torch.no_grad():
+        model.direction.stages[1].stack.blocks[0].pointwise.bn.running_var.mul_(3.0)
+        model.direction.stages[0].expand.conv.weight.add_(0.1)
+        model.length.input.weight.mul_(1.5)
+    second = lift_video(model, kp, sc)
+    assert not torch.allclose(first.joints, second.joints)
+    joints, dirs, lengths = window_form(model, kp, sc, lambda t: slice(None))
+    torch.testing.assert_close(second.joints, joints, atol=1e-5, rtol=0)
+    torch.testing.assert_close(second.directions, dirs, atol=1e-5, rtol=0)
+    torch.testing.assert_close(second.lengths, lengths, atol=1e-5, rtol=0)
+
+
+def test_float64_model_uses_the_unfused_path():
+    cfg = VARIANTS["K2"]
+    model = make(cfg).double()
+    kp, sc = video(cfg, cfg.receptive_field + 2)
+    res = lift_video(model, kp.double(), sc.double())
+    joints, _, _ = window_form(model, kp.double(), sc.double(), lambda t: slice(None))
+    assert res.joints.dtype == torch.float64
+    torch.testing.assert_close(res.joints, joints, atol=1e-10, rtol=0)
 
 
 @pytest.mark.parametrize("causal", [False, True])
