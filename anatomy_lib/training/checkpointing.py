@@ -1,0 +1,119 @@
+"""Atomic, resumable training checkpoints with the complete random state.
+
+A training checkpoint holds everything needed to continue a run as if it had never
+stopped: model, optimiser and gradient-scaler state, the position in the schedule
+(epoch and step), the history and the random state of Python, NumPy and torch (CPU and
+CUDA). Files are written to a temporary file in the same folder and moved into place
+with :func:`os.replace`, so a run killed while saving leaves the previous checkpoint
+intact.
+
+The shipped, inference-only checkpoints use :mod:`anatomy_lib.models.checkpoints`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "atomic_write_bytes",
+    "atomic_torch_save",
+    "capture_rng_state",
+    "restore_rng_state",
+    "load_training_checkpoint",
+]
+
+#: Value of the ``"format"`` key of every training checkpoint.
+CHECKPOINT_FORMAT = "anatomy3d-training-checkpoint"
+_VERSION = 1
+_REQUIRED = ("format", "version", "experiment", "model", "optimizer", "epoch", "step_in_epoch",
+             "global_step", "rng", "history")  # fmt: skip
+
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + rename)."""
+    _atomic(Path(path), lambda f: f.write(data))
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> None:
+    """``torch.save(obj, path)``, atomically."""
+    _atomic(Path(path), lambda f: torch.save(obj, f))
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """The random state of Python, NumPy, torch (CPU) and every CUDA device."""
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),  # noqa: NPY002 - the legacy global state
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Restore a state returned by :func:`capture_rng_state`."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])  # noqa: NPY002
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def load_training_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """Load and check a training checkpoint written by the trainer.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not a torch file, or not a training checkpoint (an
+            inference checkpoint, a foreign file) or lacks keys; the message says which.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unpickling error means a malformed file
+        raise ValueError(f"{path}: not a readable torch checkpoint ({exc})") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        got = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ValueError(
+            f"{path}: expected a training checkpoint (format {CHECKPOINT_FORMAT!r}), got {got!r}; "
+            "inference checkpoints load with anatomy_lib.models.checkpoints.load_model"
+        )
+    missing = [k for k in _REQUIRED if k not in ckpt]
+    if missing:
+        raise ValueError(f"{path}: training checkpoint lacks keys {missing}")
+    if ckpt["version"] != _VERSION:
+        raise ValueError(
+            f"{path}: checkpoint version {ckpt['version']}, this library reads {_VERSION}"
+        )
+    return ckpt
+
+
+def new_checkpoint(**fields: Any) -> dict:
+    """A checkpoint dict with the format header (used by the trainer)."""
+    return {"format": CHECKPOINT_FORMAT, "version": _VERSION, **fields}

@@ -1,0 +1,538 @@
+"""Experiment configuration: model + loss weights + data + optimisation + seed, with presets.
+
+An :class:`ExperimentConfig` is everything a training run depends on. Presets are named
+``"<variant>@<size>"``:
+
+* variants: the rows of the paper's Table 4 (:data:`TABLE4_ROWS`), its four extra
+  comparisons (:data:`TABLE4_EXTRAS`) and ``"full"`` (the complete model);
+* sizes: ``"paper-27"``, ``"paper-81"``, ``"paper-243"`` (the paper's models, 1024
+  channels, Human3.6M), each with a ``"-causal"`` form, ``"small"`` (27 frames, 128
+  channels, embedded dataset, a few CPU minutes) and ``"tiny"`` (unit tests).
+
+A bare size (``"paper-243"``, ``"small"``) means ``"full@<size>"``; a bare variant means
+``"<variant>@paper-81"`` (the size of the paper's ablation). The switches of Table 4 map to
+fields as follows:
+
+=========  ==========================================================================
+ML         ``per_frame_loss``: the length network is trained by Eq. 5 on one sampled
+           frame; off, its lengths are trained directly by the length loss (Eq. 4)
+BoneAtt    ``model.length_attention``: ``"softmax"`` (Eq. 6) or ``"mean"``
+AUG        ``data.bone_length_augmentation``: the extra batch of re-proportioned videos
+JSL        ``losses.joint_shift`` > 0 (Eq. 2)
+LSC        ``model.num_direction_stages``: 2 sub-networks with long skips, or 1
+ScoreAtt   ``model.visibility``: ``"attention"`` (Fig. 5), ``"fusion"`` or ``"none"``
+=========  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..losses import LossWeights
+from ..models.config import ModelConfig
+
+__all__ = [
+    "DataConfig",
+    "OptimConfig",
+    "ExperimentConfig",
+    "TABLE4_ROWS",
+    "TABLE4_EXTRAS",
+    "SIZES",
+    "preset_names",
+]
+
+_DATASETS = ("embedded", "h36m", "3dhp")
+_LENGTH_FRAMES = ("random", "consecutive")
+_ARCHITECTURES = ("anatomy", "baseline")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What the model is trained and evaluated on.
+
+    Attributes:
+        dataset: ``"embedded"`` (shipped with the package), ``"h36m"`` or ``"3dhp"``.
+        root: folder with the dataset files (``h36m`` / ``3dhp``); unused for ``embedded``.
+        keypoints: name of the 2D keypoint source (e.g. ``"cpn_ft_h36m_dbb"``);
+            ``"default"`` lets the loader choose.
+        length_frames: frames fed to the bone length network: ``"random"`` (``l`` frames
+            sampled from the whole video, the paper) or ``"consecutive"`` (the ``l``
+            frames centred on the target frame, Table 4's AF(conse)).
+        train_flip: mirror half of the training samples (horizontal flip + left/right swap).
+        test_flip: average the predictions on the input and on its mirror at evaluation.
+        bone_length_augmentation: the extra batch of re-proportioned videos (Sec. 3.3).
+        augmentation_degree: relative amplitude of the new bone lengths (0.6 as released).
+        stride: use every ``stride``-th frame of the training videos as a target frame.
+    """
+
+    dataset: str = "embedded"
+    root: str | None = None
+    keypoints: str = "default"
+    length_frames: str = "random"
+    train_flip: bool = True
+    test_flip: bool = True
+    bone_length_augmentation: bool = True
+    augmentation_degree: float = 0.6
+    stride: int = 1
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "dataset", _DATASETS)
+        _check_choice(self, "length_frames", _LENGTH_FRAMES)
+        if not 0.0 <= self.augmentation_degree < 2.0:
+            raise ValueError(
+                f"DataConfig.augmentation_degree: expected a value in [0, 2), "
+                f"got {self.augmentation_degree}"
+            )
+        _check_positive_int(self, "stride")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Optimiser and schedule (defaults: Sec. 4.2 and the authors' released code).
+
+    Attributes:
+        epochs: passes over the training targets.
+        batch_size: windows per step (summed over processes under DDP).
+        augmented_batch_size: clips per step in the bone-length-augmented batch
+            (``None``: same as ``batch_size``).
+        learning_rate: initial Adam learning rate.
+        lr_decay: factor applied to the learning rate after every epoch.
+        amsgrad: use the AMSGrad variant of Adam.
+        bn_momentum_start: BatchNorm momentum of the first epoch.
+        bn_momentum_end: BatchNorm momentum of the last epoch (exponential decay between).
+        steps_per_epoch: cap on the steps of an epoch (``None``: the whole training set).
+        amp: automatic mixed precision (CUDA only; ignored on CPU).
+        eval_every: evaluate on the test split every this many epochs (0: never).
+    """
+
+    epochs: int = 60
+    batch_size: int = 1024
+    augmented_batch_size: int | None = None
+    learning_rate: float = 1e-3
+    lr_decay: float = 0.95
+    amsgrad: bool = True
+    bn_momentum_start: float = 0.1
+    bn_momentum_end: float = 0.001
+    steps_per_epoch: int | None = None
+    amp: bool = False
+    eval_every: int = 1
+
+    def __post_init__(self) -> None:
+        _check_positive_int(self, "epochs")
+        _check_positive_int(self, "batch_size")
+        if self.augmented_batch_size is not None:
+            _check_positive_int(self, "augmented_batch_size")
+        if self.steps_per_epoch is not None:
+            _check_positive_int(self, "steps_per_epoch")
+        if not self.learning_rate > 0:
+            raise ValueError(f"OptimConfig.learning_rate: expected > 0, got {self.learning_rate}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(
+                f"OptimConfig.lr_decay: expected a value in (0, 1], got {self.lr_decay}"
+            )
+        for key in ("bn_momentum_start", "bn_momentum_end"):
+            if not 0 < getattr(self, key) <= 1:
+                raise ValueError(
+                    f"OptimConfig.{key}: expected a value in (0, 1], got {getattr(self, key)}"
+                )
+        if not isinstance(self.eval_every, int) or self.eval_every < 0:
+            raise ValueError(
+                f"OptimConfig.eval_every: expected an int >= 0, got {self.eval_every!r}"
+            )
+
+    @property
+    def aug_batch_size(self) -> int:
+        """Clips per step in the augmented batch."""
+        return self.batch_size if self.augmented_batch_size is None else self.augmented_batch_size
+
+    def bn_momentum(self, epoch: int) -> float:
+        """BatchNorm momentum of 0-based ``epoch``: geometric from start to end."""
+        if self.epochs == 1:
+            return self.bn_momentum_start
+        ratio = self.bn_momentum_end / self.bn_momentum_start
+        return self.bn_momentum_start * ratio ** (epoch / (self.epochs - 1))
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """Learning rate of 0-based ``epoch`` (decayed once per finished epoch)."""
+        return self.learning_rate * self.lr_decay**epoch
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One training run: what to build, how to train it and how to evaluate it.
+
+    Attributes:
+        name: preset name or a free label (goes into results and checkpoints).
+        architecture: ``"anatomy"`` (:class:`~anatomy_lib.models.AnatomyModel`) or
+            ``"baseline"`` (:class:`~anatomy_lib.models.TemporalConvNet` built from
+            ``model.baseline()``, trained by MPJPE, plus Eq. 2 on the shifts of its
+            predicted joints when ``losses.joint_shift > 0``: Table 4's Baseline + JSL).
+        model: the anatomy model's hyper-parameters (the baseline's are derived from them).
+        losses: the weights of Eq. 7 (:meth:`LossWeights.preset`).
+        per_frame_loss: ML of Table 4 (see the module docstring).
+        augmented_per_frame_loss: also apply Eq. 5 to the augmented batch (released code).
+        data: :class:`DataConfig`.
+        optim: :class:`OptimConfig`.
+        seed: seeds weights, sampling, augmentation and dropout; same seed, same run.
+    """
+
+    name: str = "custom"
+    architecture: str = "anatomy"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    losses: LossWeights = field(default_factory=LossWeights)
+    per_frame_loss: bool = True
+    augmented_per_frame_loss: bool = False
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "architecture", _ARCHITECTURES)
+        for key, cls in (("model", ModelConfig), ("losses", LossWeights), ("data", DataConfig),
+                         ("optim", OptimConfig)):  # fmt: skip
+            if not isinstance(getattr(self, key), cls):
+                raise TypeError(
+                    f"ExperimentConfig.{key}: expected a {cls.__name__}, "
+                    f"got {type(getattr(self, key)).__name__}"
+                )
+        for key, value in self.losses.to_dict().items():
+            if value < 0:
+                raise ValueError(f"ExperimentConfig.losses.{key}: expected >= 0, got {value}")
+        if self.architecture == "baseline":
+            if self.model.visibility == "attention":
+                raise ValueError(
+                    "ExperimentConfig: the baseline reads visibility only by 'fusion' or "
+                    "'none'; set model.visibility accordingly (got 'attention')"
+                )
+            if self.data.bone_length_augmentation:
+                raise ValueError(
+                    "ExperimentConfig: the baseline has no bone length network, so "
+                    "data.bone_length_augmentation must be false"
+                )
+        if self.data.dataset == "3dhp" and self.model.skeleton_tree.name != "mpi_inf_3dhp":
+            raise ValueError(
+                "ExperimentConfig: data.dataset='3dhp' needs model.skeleton='mpi_inf_3dhp', "
+                f"got {self.model.skeleton_tree.name!r}"
+            )
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"ExperimentConfig.seed: expected an int >= 0, got {self.seed!r}")
+
+    # ------------------------------------------------------------ presets
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> ExperimentConfig:
+        """The experiment called ``name`` (see the module docstring), fields overridden.
+
+        Raises:
+            KeyError: unknown variant or size, with the known names.
+        """
+        variant, size = _split_name(name)
+        model, data, optim = _size_settings(size)
+        cfg = _VARIANTS[variant](model, data, optim)
+        cfg = dataclasses.replace(cfg, name=f"{variant}@{size}")
+        return cfg.replace(**overrides) if overrides else cfg
+
+    def replace(self, **changes: Any) -> ExperimentConfig:
+        """A copy with top-level fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def override(self, assignments: list[str] | tuple[str, ...]) -> ExperimentConfig:
+        """Apply ``"a.b=value"`` strings (command-line overrides), validated.
+
+        Values are parsed as JSON when they can be (``3``, ``0.5``, ``true``, ``null``,
+        ``[3, 3, 3]``), else taken as strings. ``losses=released`` picks a loss preset.
+
+        Raises:
+            ValueError: malformed assignment, unknown field (with the known ones) or a
+                value the field rejects.
+        """
+        cfg = self
+        for text in assignments:
+            key, sep, raw = text.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise ValueError(f"override {text!r}: expected KEY=VALUE, e.g. optim.epochs=5")
+            cfg = _assign(cfg, key.split("."), _parse_value(raw.strip()), key)
+        return cfg
+
+    # ------------------------------------------------------------ derived
+    @property
+    def uses_length_network(self) -> bool:
+        """Whether the run trains a bone length network (the anatomy architecture)."""
+        return self.architecture == "anatomy"
+
+    def to_dict(self) -> dict:
+        """Plain JSON-friendly dict; inverse of :meth:`from_dict`."""
+        return {
+            "name": self.name,
+            "architecture": self.architecture,
+            "model": self.model.to_dict(),
+            "losses": self.losses.to_dict(),
+            "per_frame_loss": self.per_frame_loss,
+            "augmented_per_frame_loss": self.augmented_per_frame_loss,
+            "data": dataclasses.asdict(self.data),
+            "optim": dataclasses.asdict(self.optim),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ExperimentConfig:
+        """Rebuild from :meth:`to_dict` output; unknown keys raise ``ValueError``."""
+        if not isinstance(d, dict):
+            raise TypeError(f"ExperimentConfig.from_dict: expected a dict, got {type(d).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(
+                f"ExperimentConfig.from_dict: unknown field(s) {unknown}; known: {sorted(known)}"
+            )
+        d = dict(d)
+        if "model" in d:
+            d["model"] = ModelConfig.from_dict(d["model"])
+        for key, sub in (("losses", LossWeights), ("data", DataConfig), ("optim", OptimConfig)):
+            if key in d:
+                d[key] = _sub_from_dict(sub, d[key])
+        return cls(**d)
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2)
+
+
+# ---------------------------------------------------------------- Table 4
+def _anatomy(
+    model: ModelConfig,
+    data: DataConfig,
+    optim: OptimConfig,
+    *,
+    ml: bool,
+    bone_att: bool,
+    aug: bool,
+    jsl: bool,
+    lsc: bool,
+    visibility: str,
+    consecutive: bool = False,
+    baseline_d: bool = False,
+) -> ExperimentConfig:
+    model = model.replace(
+        length_attention="softmax" if bone_att else "mean",
+        num_direction_stages=2 if (lsc or baseline_d) else 1,
+        visibility=visibility,
+    )
+    if baseline_d:
+        model = model.baseline_d()
+    losses = LossWeights.preset("paper")
+    if not jsl:
+        losses = dataclasses.replace(losses, joint_shift=0.0)
+    data = dataclasses.replace(
+        data,
+        bone_length_augmentation=aug,
+        length_frames="consecutive" if consecutive else "random",
+    )
+    return ExperimentConfig(
+        architecture="anatomy",
+        model=model,
+        losses=losses,
+        per_frame_loss=ml,
+        data=data,
+        optim=optim,
+    )
+
+
+def _baseline(
+    model: ModelConfig, data: DataConfig, optim: OptimConfig, *, jsl: bool
+) -> ExperimentConfig:
+    # Same settings as the AF row, so that the two differ only in the architecture.
+    cfg = _anatomy(model, data, optim, **_OFF)
+    losses = dataclasses.replace(cfg.losses, joint_shift=0.1 if jsl else 0.0)
+    return cfg.replace(architecture="baseline", losses=losses)
+
+
+def _row(**flags: Any):
+    return lambda model, data, optim: _anatomy(model, data, optim, **flags)
+
+
+_OFF = dict(ml=False, bone_att=False, aug=False, jsl=False, lsc=False, visibility="none")
+
+#: Table 4 of the paper, top to bottom: name -> builder(model, data, optim).
+TABLE4_ROWS: dict[str, Any] = {
+    "baseline": lambda m, d, o: _baseline(m, d, o, jsl=False),
+    "af": _row(**_OFF),
+    "af+ml": _row(**{**_OFF, "ml": True}),
+    "af+ml+boneatt": _row(**{**_OFF, "ml": True, "bone_att": True}),
+    "af+ml+boneatt+aug": _row(**{**_OFF, "ml": True, "bone_att": True, "aug": True}),
+    "af+ml+boneatt+aug+jsl": _row(
+        ml=True, bone_att=True, aug=True, jsl=True, lsc=False, visibility="none"
+    ),
+    "af+ml+boneatt+aug+jsl+lsc": _row(
+        ml=True, bone_att=True, aug=True, jsl=True, lsc=True, visibility="none"
+    ),
+    "af+ml+boneatt+aug+jsl+lsc+scoreatt": _row(
+        ml=True, bone_att=True, aug=True, jsl=True, lsc=True, visibility="attention"
+    ),
+}
+
+#: The four extra comparisons of Sec. 4.4.
+TABLE4_EXTRAS: dict[str, Any] = {
+    "baseline+jsl": lambda m, d, o: _baseline(m, d, o, jsl=True),
+    "af-conse+ml+boneatt+aug+jsl": _row(
+        ml=True, bone_att=True, aug=True, jsl=True, lsc=False, visibility="none", consecutive=True
+    ),
+    "af+ml+boneatt+aug+jsl+baseline-d": _row(
+        ml=True, bone_att=True, aug=True, jsl=True, lsc=False, visibility="none", baseline_d=True
+    ),
+    "af+ml+boneatt+aug+jsl+lsc+fusion": _row(
+        ml=True, bone_att=True, aug=True, jsl=True, lsc=True, visibility="fusion"
+    ),
+}
+
+_VARIANTS: dict[str, Any] = {
+    **TABLE4_ROWS,
+    **TABLE4_EXTRAS,
+    "full": TABLE4_ROWS["af+ml+boneatt+aug+jsl+lsc+scoreatt"],
+}
+
+#: Sizes: model preset, dataset and optimisation of each.
+SIZES: tuple[str, ...] = (
+    "paper-27",
+    "paper-81",
+    "paper-243",
+    "paper-27-causal",
+    "paper-81-causal",
+    "paper-243-causal",
+    "small",
+    "tiny",
+)
+
+
+def _size_settings(size: str) -> tuple[ModelConfig, DataConfig, OptimConfig]:
+    if size.startswith("paper-"):
+        base = size.removesuffix("-causal")
+        model = ModelConfig.preset(base, causal=size.endswith("-causal"))
+        return model, DataConfig(dataset="h36m"), OptimConfig()
+    if size == "small":
+        # About 1,900 steps of batch 128 on the embedded dataset: 1-2.5 min per variant
+        # on a 2-core CPU (see scripts/reproduce_table4.py for measured times).
+        return (
+            ModelConfig.preset("small"),
+            DataConfig(dataset="embedded", stride=2),
+            OptimConfig(
+                epochs=20, batch_size=128, lr_decay=0.9, bn_momentum_end=0.01, eval_every=5
+            ),  # fmt: skip
+        )
+    # tiny
+    return (
+        ModelConfig.preset("tiny"),
+        DataConfig(dataset="embedded", stride=8),
+        OptimConfig(epochs=2, batch_size=16, steps_per_epoch=3, lr_decay=0.9),
+    )
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    if not isinstance(name, str):
+        raise TypeError(f"preset name: expected a str, got {type(name).__name__}")
+    key = name.strip().lower()
+    if "@" in key:
+        variant, size = key.split("@", 1)
+    elif key in SIZES:
+        variant, size = "full", key
+    else:
+        variant, size = key, "paper-81"
+    if variant not in _VARIANTS:
+        raise KeyError(
+            f"unknown experiment variant {variant!r} in preset {name!r}; known variants: "
+            f"{list(_VARIANTS)}"
+        )
+    if size not in SIZES:
+        raise KeyError(f"unknown size {size!r} in preset {name!r}; known sizes: {list(SIZES)}")
+    return variant, size
+
+
+def preset_names(size: str | None = None) -> tuple[str, ...]:
+    """Every ``"<variant>@<size>"`` preset name (of one size when ``size`` is given)."""
+    sizes = SIZES if size is None else (size,)
+    for s in sizes:
+        if s not in SIZES:
+            raise KeyError(f"unknown size {s!r}; known sizes: {list(SIZES)}")
+    return tuple(f"{v}@{s}" for s in sizes for v in _VARIANTS)
+
+
+# ---------------------------------------------------------------- helpers
+def _check_choice(obj: Any, key: str, choices: tuple[str, ...]) -> None:
+    if getattr(obj, key) not in choices:
+        raise ValueError(
+            f"{type(obj).__name__}.{key}: expected one of {choices}, got {getattr(obj, key)!r}"
+        )
+
+
+def _check_positive_int(obj: Any, key: str) -> None:
+    value = getattr(obj, key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{type(obj).__name__}.{key}: expected a positive int, got {value!r}")
+
+
+def _sub_from_dict(cls: type, d: dict) -> Any:
+    if not isinstance(d, dict):
+        raise TypeError(f"{cls.__name__}: expected a dict, got {type(d).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown field(s) {unknown}; known: {sorted(known)}")
+    return cls(**d)
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _assign(obj: Any, path: list[str], value: Any, full_key: str) -> Any:
+    """Return a copy of dataclass ``obj`` with ``path`` set to ``value``."""
+    head, rest = path[0], path[1:]
+    names = [f.name for f in dataclasses.fields(obj)]
+    if head not in names:
+        raise ValueError(
+            f"override {full_key!r}: {type(obj).__name__} has no field {head!r}; fields: {names}"
+        )
+    current = getattr(obj, head)
+    if rest:
+        if not dataclasses.is_dataclass(current):
+            raise ValueError(f"override {full_key!r}: {head!r} has no sub-fields")
+        new = _assign(current, rest, value, full_key)
+    elif isinstance(current, LossWeights) and isinstance(value, str):
+        try:
+            new = LossWeights.preset(value)
+        except KeyError as exc:
+            raise ValueError(f"override {full_key!r}: {exc.args[0]}") from None
+    elif dataclasses.is_dataclass(current):
+        raise ValueError(
+            f"override {full_key!r}: {head!r} is a group of settings; set one of its fields, "
+            f"e.g. {full_key}.{dataclasses.fields(current)[0].name}=..."
+        )
+    else:
+        new = _coerce(value, current, full_key)
+    try:
+        return dataclasses.replace(obj, **{head: new})
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"override {full_key}={value!r}: {exc}") from exc
+
+
+def _coerce(value: Any, current: Any, key: str) -> Any:
+    """Convert ``value`` to the type of the field's current value where that is safe."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"override {key!r}: expected true or false, got {value!r}")
+        return value
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(current, int) and isinstance(value, float):
+        raise ValueError(f"override {key!r}: expected an integer, got {value!r}")
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    if isinstance(current, (int, float)) and isinstance(value, str):
+        raise ValueError(f"override {key!r}: expected a number, got {value!r}")
+    return value

@@ -1,0 +1,160 @@
+"""Trainer: bit-for-bit resume, schedules, deterministic batches, checkpoints and history."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from anatomy_lib.models import TemporalConvNet
+from anatomy_lib.training.checkpointing import load_training_checkpoint
+from anatomy_lib.training.config import ExperimentConfig
+from anatomy_lib.training.history import History, plot_history
+from anatomy_lib.training.trainer import Trainer
+
+
+def _experiment(name: str = "full@tiny", *extra: str) -> ExperimentConfig:
+    # dropout on, so that the per-step dropout seeds matter for resume
+    return ExperimentConfig.preset(name).override(
+        ["optim.eval_every=0", "model.dropout=0.2", *extra]
+    )
+
+
+def _same_state(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def _same_optimizer(a: dict, b: dict) -> None:
+    assert a["param_groups"] == b["param_groups"]
+    for k in a["state"]:
+        for name, v in a["state"][k].items():
+            assert torch.equal(torch.as_tensor(v), torch.as_tensor(b["state"][k][name])), (k, name)
+
+
+@pytest.mark.parametrize("stop_after", [2, 4])  # mid-epoch, and after an epoch boundary
+def test_resume_is_bit_for_bit(tmp_path, stop_after):
+    exp = _experiment()
+    straight = Trainer(exp, tmp_path / "straight", progress=False)
+    straight.fit()
+    stopped = Trainer(exp, tmp_path / "stopped", progress=False)
+    stopped.fit(max_steps=stop_after)
+    assert stopped.global_step == stop_after
+    del stopped  # the "killed" process
+    resumed = Trainer.resume(tmp_path / "stopped", progress=False)
+    assert resumed.global_step == stop_after
+    resumed.fit()
+    assert resumed.global_step == straight.global_step == 6
+    _same_state(straight.model.state_dict(), resumed.model.state_dict())
+    _same_optimizer(straight.optimizer.state_dict(), resumed.optimizer.state_dict())
+    assert straight.history.records == resumed.history.records
+
+
+def test_seed_changes_the_run(tmp_path):
+    a = Trainer(_experiment(), progress=False)
+    a.fit(max_steps=2)
+    b = Trainer(_experiment("full@tiny", "seed=1"), progress=False)
+    b.fit(max_steps=2)
+    assert not torch.equal(
+        a.model.direction.stages[0].head.weight, b.model.direction.stages[0].head.weight
+    )
+
+
+def test_schedule_learning_rate_and_bn_momentum():
+    exp = _experiment(
+        "full@tiny", "optim.lr_decay=0.5", "optim.epochs=3", "optim.steps_per_epoch=1"
+    )
+    tr = Trainer(exp, progress=False)
+    tr.fit()
+    lrs = [r["lr"] for r in tr.history.of("train")]
+    assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    momenta = {m.momentum for m in tr.model.modules() if isinstance(m, torch.nn.BatchNorm1d)}
+    assert len(momenta) == 1 and momenta.pop() == pytest.approx(exp.optim.bn_momentum_end)
+
+
+def test_batches_are_deterministic_and_flip_consistent():
+    tr = Trainer(_experiment(), progress=False)
+    a, b = tr.make_batch(1, 2), tr.make_batch(1, 2)
+    for x, y in zip(a.windows, b.windows, strict=True):
+        assert torch.equal(x, y)
+    assert torch.equal(a.augmented.keypoints_2d, b.augmented.keypoints_2d)
+    c = tr.make_batch(1, 3)
+    assert not torch.equal(a.windows.target_3d, c.windows.target_3d)
+    # targets are root-relative and match the bone lengths carried along (flipped or not)
+    from anatomy_lib.bones import joints_to_bones
+
+    w = a.windows
+    torch.testing.assert_close(
+        joints_to_bones(w.target_3d, tr.sampler.skeleton).lengths, w.bone_lengths
+    )
+    assert float(w.target_3d[:, 0].abs().max()) == 0.0
+
+
+def test_consecutive_length_frames_in_af_conse():
+    tr = Trainer(_experiment("af-conse+ml+boneatt+aug+jsl@tiny"), progress=False)
+    w = tr.make_batch(0, 0).windows
+    l = tr.experiment.model.sampled_frames
+    n = tr.sampler.packed.lengths[w.sequence_index].unsqueeze(-1)
+    want = (w.frame_index.unsqueeze(-1) + torch.arange(l) - l // 2).clamp(min=0)
+    assert torch.equal(w.length_frame_index, torch.minimum(want, n - 1))
+
+
+@pytest.mark.parametrize(("name", "terms"), [
+    ("baseline@tiny", {"loss", "final_joints"}),
+    ("baseline+jsl@tiny", {"loss", "final_joints", "joint_shift/1"}),
+])  # fmt: skip
+def test_baseline_rows_train_a_temporal_conv_net(name, terms):
+    tr = Trainer(_experiment(name), progress=False)
+    assert isinstance(tr.model, TemporalConvNet)
+    values = tr.train_step(0, 0)
+    assert set(values) == terms
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        load_training_checkpoint(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable torch checkpoint"):
+        load_training_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="expected a training checkpoint"):
+        load_training_checkpoint(tmp_path / "other.pt")
+    tr = Trainer(_experiment(), tmp_path / "run", progress=False)
+    tr.fit(max_steps=1)
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())  # no temp files left
+    assert files == ["checkpoint.pt", "experiment.json", "history.csv", "history.json"]
+    assert History.load(tmp_path / "run" / "history.csv").records == tr.history.records
+    other = Trainer(_experiment("full@tiny", "seed=3"), progress=False)
+    with pytest.raises(ValueError, match="different experiment"):
+        other.load_state_dict(load_training_checkpoint(tmp_path / "run" / "checkpoint.pt"))
+
+
+def test_bad_settings_fail_before_work():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        if torch.cuda.is_available():
+            pytest.skip("CUDA present")
+        Trainer(_experiment(), device="cuda", progress=False)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        Trainer(_experiment(), checkpoint_every=0, progress=False)
+    with pytest.raises(ValueError, match="set data.root"):
+        Trainer(ExperimentConfig.preset("full@paper-27"), progress=False)
+
+
+def test_history_files_round_trip_and_plot(tmp_path):
+    h = History()
+    h.log("train", 0, 1, loss=2.0, lr=1e-3)
+    h.log("train", 0, 2, loss=1.0, lr=1e-3, joints=0.5)
+    h.log("val", 0, 2, val_p1=80.0)
+    for name in ("h.csv", "h.json"):
+        h.save(tmp_path / name)
+        assert History.load(tmp_path / name).records == h.records
+    assert h.epoch_means() == {0: 1.5}
+    fig = plot_history(tmp_path / "h.csv")
+    lines = [line for ax in fig.axes for line in ax.get_lines()]
+    assert [list(line.get_ydata()) for line in lines] == [[2.0, 1.0], [80.0]]
+    with pytest.raises(ValueError, match="finite number"):
+        h.log("train", 0, 3, loss=float("nan"))
+    with pytest.raises(ValueError, match="kind"):
+        h.log("test", 0, 3, loss=1.0)
+    with pytest.raises(ValueError, match=r"\.csv or \.json"):
+        h.save(tmp_path / "h.txt")
