@@ -1,4 +1,5 @@
-"""The ``anatomy3d`` command: train, evaluate, lift keypoint files, list presets, build data.
+"""The ``anatomy3d`` command: train, evaluate, lift videos and keypoint files, list presets,
+build data.
 
 Every sub-command checks its arguments (preset, overrides, files, device) before it
 loads data or starts work, and exits with status 2 and a one-line message on bad input.
@@ -10,7 +11,10 @@ Examples::
     anatomy3d train --resume runs/small
     torchrun --nproc_per_node=2 -m anatomy_lib.cli train small --device cpu
     anatomy3d evaluate runs/small/model.pt --dataset pose2sim
-    anatomy3d infer anatomy_small detections/ --layout body25b --width 1088 --height 1920
+    anatomy3d infer my_video.mp4                      # needs: pip install 'anatomy3d[wild]'
+    anatomy3d infer runs/small my_video.mp4 --out-dir results/
+    anatomy3d infer openpose_json/ --layout body25b --width 1088 --height 1920 --fps 60
+    anatomy3d infer keypoints.npz --out keypoints_3d.npz
     anatomy3d data build
 """
 
@@ -27,6 +31,12 @@ import numpy as np
 import torch
 
 __all__ = ["main", "build_parser", "load_any_model", "read_keypoint_file"]
+
+
+#: Model used by ``anatomy3d infer`` when none is named.
+DEFAULT_MODEL = "anatomy_small"
+#: File endings ``anatomy3d infer`` reads as videos.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".gif")
 
 
 class CommandError(Exception):
@@ -85,20 +95,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser(
         "infer",
-        help="lift a 2D keypoint file or detector output to 3D",
-        description="Lift 2D keypoints to root-relative 3D joints (metres, camera axes) "
-        "and save them as npz and CSV. INPUT is a .npz (keys keypoints (T, K, 2) in "
-        "pixels, optional scores (T, K), width, height), a .npy (T, K, 2 or 3) or a "
-        "folder of OpenPose JSON files.",
+        help="lift a video, OpenPose output or 2D keypoint file to 3D",
+        formatter_class=fmt,
+        description="Lift one person to root-relative 3D joints (metres, camera axes, "
+        "Human3.6M-17).\n\nINPUT is one of:\n"
+        f"  a video ({' '.join(VIDEO_SUFFIXES)}) or a folder of images: MediaPipe finds the "
+        "2D\n    (pip install 'anatomy3d[wild]'), the main person is followed and short "
+        "gaps filled;\n"
+        "  a folder of OpenPose *.json files: the same tracking and gap filling;\n"
+        "  a .npz (keys keypoints (T, K, 2) in pixels, optional scores (T, K), width, "
+        "height)\n    or a .npy (T, K, 2 or 3): one person, lifted as is.\n\n"
+        "Videos and OpenPose folders write <name>_3d.npz, <name>_3d.csv and an animated "
+        "<name>_3d.html\n(videos also <name>_2d.npz) to --out-dir, default <name>_anatomy3d "
+        "beside INPUT.\nKeypoint files write --out and --csv.",
     )
-    i.add_argument("model", help="model file, training run folder/checkpoint, or shipped name")
-    i.add_argument("input", type=Path, help="keypoint file or OpenPose JSON folder")
-    i.add_argument("--layout", help="keypoint layout: h36m or a detector format "
-                   "(coco17, body25, body25b, halpe26, mediapipe33); default: from K")  # fmt: skip
+    i.add_argument(
+        "model",
+        nargs="?",
+        default=DEFAULT_MODEL,
+        metavar="MODEL",
+        help=f"shipped name (default {DEFAULT_MODEL}), model file, or training run "
+        "folder/checkpoint",
+    )
+    i.add_argument(
+        "input",
+        type=Path,
+        metavar="INPUT",
+        help="video, image folder, OpenPose JSON folder, .npz or .npy",
+    )
+    i.add_argument("--out-dir", type=Path, help="output folder for videos and OpenPose folders "
+                   "(default: <INPUT name>_anatomy3d beside INPUT)")  # fmt: skip
+    i.add_argument("--out", type=Path, help="keypoint files: output .npz "
+                   "(default: INPUT stem + _3d.npz)")  # fmt: skip
+    i.add_argument("--csv", type=Path, help="keypoint files: output .csv "
+                   "(default: next to the npz)")  # fmt: skip
+    i.add_argument("--layout", help="keypoint layout of files and OpenPose folders: h36m or "
+                   "coco17, body25, body25b, halpe26, mediapipe33 (default: from K)")  # fmt: skip
     i.add_argument("--width", type=float, help="image width in pixels (if not in the file)")
     i.add_argument("--height", type=float, help="image height in pixels (if not in the file)")
-    i.add_argument("--out", type=Path, help="output .npz (default: INPUT stem + _3d.npz)")
-    i.add_argument("--csv", type=Path, help="output .csv (default: next to the npz)")
+    i.add_argument("--fps", type=float, default=30.0,
+                   help="frame rate of an OpenPose folder (sets the longest gap "
+                   "interpolated: fps / 4 frames; default 30)")  # fmt: skip
+    i.add_argument("--causal", action="store_true",
+                   help="insist on a causal model (3D of frame t from frames <= t: streaming); "
+                   "no shipped model is causal")  # fmt: skip
+    i.add_argument("--max-people", type=int, default=2,
+                   help="videos: people the detector looks for per frame (default 2)")  # fmt: skip
+    i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i)
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
 
@@ -144,56 +187,23 @@ def _protocol(args):
         raise CommandError(str(exc)) from None
 
 
-def load_any_model(spec: str, device: torch.device | str = "cpu") -> torch.nn.Module:
-    """A model from a shipped name, a :func:`~anatomy_lib.models.checkpoints.save_model`
-    file, a training checkpoint, or a training run folder (eval mode, on ``device``).
-
-    Raises:
-        CommandError: nothing usable at ``spec``.
+def load_any_model(
+    spec: str, device: torch.device | str = "cpu", causal: bool | None = None
+) -> torch.nn.Module:
+    """:func:`anatomy_lib.wild.pipeline.resolve_model` (shipped name, model file, training
+    checkpoint or run folder; eval mode, on ``device``) with its errors as :class:`CommandError`.
     """
-    from .checkpoints import PRETRAINED, load_pretrained
-    from .models.checkpoints import load_model
-    from .training.checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
-    from .training.config import ExperimentConfig
-    from .training.trainer import build_model
+    from .wild.pipeline import resolve_model
 
-    if spec in PRETRAINED:
-        return load_pretrained(spec).to(device)
-    path = Path(spec)
-    if path.is_dir():
-        for name in ("model.pt", "checkpoint.pt"):
-            if (path / name).is_file():
-                path = path / name
-                break
-        else:
-            raise CommandError(f"{spec}: folder holds no model.pt or checkpoint.pt")
-    if not path.is_file():
-        raise CommandError(
-            f"{spec}: no such file, folder or shipped model (shipped: {sorted(PRETRAINED)})"
-        )
     try:
-        head = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-        raise CommandError(f"{path}: not a readable torch checkpoint ({exc})") from None
-    try:
-        if isinstance(head, dict) and head.get("format") == CHECKPOINT_FORMAT:
-            state = load_training_checkpoint(path)
-            model = build_model(ExperimentConfig.from_dict(state["experiment"]))
-            model.load_state_dict(state["model"])
-            return model.eval().to(device)
-        return load_model(path).to(device)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CommandError(str(exc)) from None
+        return resolve_model(spec, device, causal)
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from None
 
 
 def read_keypoint_file(path: Path, width: float | None, height: float | None):
     """``(keypoints (T, K, 2) pixels, scores (T, K) or None, width, height)`` of a keypoint
     file (see ``anatomy3d infer --help``)."""
-    if path.is_dir():
-        from .data.keypoint_formats import read_openpose_folder
-
-        arr = read_openpose_folder(path)
-        return arr[..., :2], arr[..., 2], width, height
     if not path.is_file():
         raise CommandError(f"{path}: no such file or folder")
     if path.suffix == ".npz":
@@ -210,7 +220,10 @@ def read_keypoint_file(path: Path, width: float | None, height: float | None):
             raise CommandError(f"{path}: expected an array (T, K, 2 or 3), got {arr.shape}")
         kp, scores = arr[..., :2].astype(np.float64), (arr[..., 2] if arr.shape[-1] == 3 else None)
     else:
-        raise CommandError(f"{path}: expected a .npz, a .npy or an OpenPose JSON folder")
+        raise CommandError(
+            f"{path}: expected a video ({' '.join(VIDEO_SUFFIXES)}), a folder of images or "
+            "OpenPose *.json files, a .npz or a .npy"
+        )
     if kp.ndim != 3 or kp.shape[-1] != 2:
         raise CommandError(f"{path}: keypoints must have shape (T, K, 2), got {kp.shape}")
     return kp, scores, width, height
@@ -312,25 +325,113 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-def _cmd_infer(args) -> int:
+def _input_kind(path: Path) -> str:
+    """What ``anatomy3d infer`` reads at ``path``: ``"video"``, ``"openpose"`` or
+    ``"keypoints"``."""
+    from .wild.video import IMAGE_SUFFIXES
+
+    if path.is_dir():
+        if any(path.glob("*.json")):
+            return "openpose"
+        if any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
+            return "video"
+        raise CommandError(f"{path}: folder holds no OpenPose *.json files and no images")
+    if not path.exists():
+        raise CommandError(f"{path}: no such file or folder")
+    return "video" if path.suffix.lower() in VIDEO_SUFFIXES else "keypoints"
+
+
+def _layout_name(layout: str | None, num_keypoints: int | None) -> str:
+    from .data.keypoint_formats import KEYPOINT_FORMATS
+
+    if layout is not None and layout != "h36m" and layout not in KEYPOINT_FORMATS:
+        raise CommandError(f"--layout {layout!r}: known: {['h36m', *sorted(KEYPOINT_FORMATS)]}")
+    layout = layout or _LAYOUT_BY_COUNT.get(num_keypoints)
+    if layout is None:
+        raise CommandError(f"cannot tell the layout of {num_keypoints} keypoints: give --layout")
+    return layout
+
+
+def _openpose_keypoint_count(folder: Path) -> int | None:
+    """Keypoints per person in the first file of ``folder`` that has a person."""
+    for f in sorted(folder.glob("*.json")):
+        try:
+            people = json.loads(f.read_bytes()).get("people") or []
+            return len(people[0]["pose_keypoints_2d"]) // 3 if people else None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise CommandError(f"{f}: expected OpenPose JSON with a 'people' list") from None
+    return None
+
+
+def _print_outputs(paths: dict[str, Path], result_frames: int) -> None:
+    print(f"lifted {result_frames} frames:")
+    for name, path in paths.items():
+        print(f"  {name:10s} {path}")
+
+
+def _infer_video(args, device, protocol) -> int:
+    from .wild import infer_video, mediapipe_available
+    from .wild.detector import WILD_EXTRA_HINT
+    from .wild.video import video_info
+
+    if not mediapipe_available():
+        raise CommandError(f"{args.input}: reading a video needs MediaPipe; {WILD_EXTRA_HINT}")
+    if args.max_people < 1:
+        raise CommandError(f"--max-people: expected N >= 1, got {args.max_people}")
+    try:
+        info = video_info(args.input)
+    except (OSError, ValueError, ImportError) as exc:
+        raise CommandError(str(exc)) from None
+    net = load_any_model(args.model, device, causal=args.causal or None)
+    paths = infer_video(
+        args.input, net, out_dir=args.out_dir, max_people=args.max_people,
+        progress=not args.no_progress, flip=protocol.flip,
+        length_frames=protocol.length_frames, model_name=args.model,
+    )  # fmt: skip
+    _print_outputs(paths, info.num_frames or 0)
+    return 0
+
+
+def _infer_openpose(args, device, protocol) -> int:
+    from .wild import Detections, lift_detections
+    from .wild.pipeline import default_out_dir, save_figure
+
+    layout = _layout_name(args.layout, _openpose_keypoint_count(args.input))
+    if args.width is None or args.height is None:
+        raise CommandError("OpenPose files hold no image size: give --width and --height (pixels)")
+    if args.fps <= 0:
+        raise CommandError(f"--fps: expected a positive frame rate, got {args.fps}")
+    net = load_any_model(args.model, device, causal=args.causal or None)
+    try:
+        detections = Detections.from_openpose_folder(
+            args.input, layout, int(args.width), int(args.height), args.fps
+        )
+        result = lift_detections(
+            detections, net, flip=protocol.flip, length_frames=protocol.length_frames
+        )
+    except (ValueError, KeyError) as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from None
+    result.model = args.model
+    out = default_out_dir(args.input) if args.out_dir is None else args.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    stem = args.input.resolve().name
+    npz, csv_path = result.save(out / f"{stem}_3d.npz")
+    html = save_figure(result, out / f"{stem}_3d.html", title=f"OpenPose {stem}")
+    _print_outputs({"npz": npz, "csv": csv_path, "html": html}, len(result.status))
+    return 0
+
+
+def _infer_keypoints(args, device, protocol) -> int:
     from .camera import normalize_screen
-    from .data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
+    from .data.keypoint_formats import to_h36m
     from .evaluation import predict_sequence
     from .skeleton import H36M_17
 
-    device = _device(args.device)
-    protocol = _protocol(args)
-    if args.layout is not None and args.layout != "h36m" and args.layout not in KEYPOINT_FORMATS:
-        raise CommandError(
-            f"--layout {args.layout!r}: known: {['h36m', *sorted(KEYPOINT_FORMATS)]}"
-        )
     kp, scores, width, height = read_keypoint_file(args.input, args.width, args.height)
     if width is None or height is None:
         raise CommandError("image size unknown: give --width and --height (pixels)")
-    layout = args.layout or _LAYOUT_BY_COUNT.get(kp.shape[1])
-    if layout is None:
-        raise CommandError(f"cannot tell the layout of {kp.shape[1]} keypoints: give --layout")
-    model = load_any_model(args.model, device)
+    layout = _layout_name(args.layout, kp.shape[1])
+    model = load_any_model(args.model, device, causal=args.causal or None)
     keypoints = torch.as_tensor(kp, dtype=torch.float32)
     given_scores = scores is not None
     sc = torch.as_tensor(scores if given_scores else np.ones(kp.shape[:2]), dtype=torch.float32)
@@ -354,6 +455,18 @@ def _cmd_infer(args) -> int:
     note = "" if given_scores else " (no scores in the input: visibility set to 1)"
     print(f"lifted {len(joints)} frames -> {out}, {csv_path}{note}")
     return 0
+
+
+def _cmd_infer(args) -> int:
+    device = _device(args.device)
+    protocol = _protocol(args)
+    kind = _input_kind(args.input)
+    if kind == "keypoints" and args.out_dir is not None:
+        raise CommandError("--out-dir is for videos and OpenPose folders; use --out / --csv")
+    if kind != "keypoints" and (args.out is not None or args.csv is not None):
+        raise CommandError("--out / --csv are for keypoint files; use --out-dir")
+    run = {"video": _infer_video, "openpose": _infer_openpose, "keypoints": _infer_keypoints}
+    return run[kind](args, device, protocol)
 
 
 def _cmd_data(args) -> int:

@@ -13,6 +13,7 @@ from anatomy_lib import cli
 from anatomy_lib.data import load_pose2sim_trial
 from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
 from anatomy_lib.training import trainer as trainer_module
+from anatomy_lib.wild import FrameStatus
 
 
 def _subparsers(parser: argparse.ArgumentParser):
@@ -158,3 +159,151 @@ def test_shipped_table4_results_are_labelled_and_complete():
         assert p1["Avg"] == pytest.approx((p1["Playground"] + p1["Climb"]) / 2)
     with pytest.raises(FileNotFoundError, match="available"):
         load_result("nonexistent")
+
+
+# ---------------------------------------------------------------- infer: videos and OpenPose
+@pytest.mark.parametrize("video", ["clip.mp4", "clip.GIF", "frames"])
+def test_video_without_mediapipe_names_the_extra(video, tmp_path, monkeypatch, capsys, no_work):
+    import anatomy_lib.wild as wild
+
+    path = tmp_path / video
+    if video == "frames":
+        path.mkdir()
+        (path / "0001.png").write_bytes(b"")
+    else:
+        path.write_bytes(b"")
+    monkeypatch.setattr(wild, "mediapipe_available", lambda: False)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["infer", str(path)])
+    assert exc.value.code == 2
+    assert "pip install 'anatomy3d[wild]'" in capsys.readouterr().err
+
+
+def _openpose_trial_folder(folder, frames=40, empty=(10, 11, 12)):
+    """The Pose2Sim trial's first camera as BODY_25B OpenPose JSON files, with a fainter
+    decoy person 400 px to the right and no one in the ``empty`` frames."""
+    import json
+
+    from anatomy_lib.data.keypoint_formats import KEYPOINT_FORMATS
+
+    seq = load_pose2sim_trial()[0]
+    kp, sc = seq.keypoints_pixels[:frames].numpy(), seq.scores[:frames].numpy()
+    body = np.zeros((frames, 25, 3))
+    own = {}  # H36M joint -> its own BODY_25B keypoint (joints not averaged from several)
+    for j, sources in enumerate(KEYPOINT_FORMATS["body25b"].h36m_sources):
+        if len(sources) == 1:
+            own[j] = sources[0][0]
+            body[:, own[j], :2], body[:, own[j], 2] = kp[:, j], sc[:, j]
+    decoy = body + np.array([400.0, 0.0, 0.0])
+    decoy[..., 2] *= 0.3
+    folder.mkdir()
+    for t in range(frames):
+        people = [] if t in empty else [body[t], decoy[t]]
+        data = {"people": [{"pose_keypoints_2d": p.reshape(-1).tolist()} for p in people]}
+        (folder / f"trial_{t:012d}_keypoints.json").write_text(json.dumps(data))
+    return seq, kp, sc, own
+
+
+def test_openpose_folder_gives_npz_csv_and_html(tmp_path, capsys):
+    folder = tmp_path / "trial_json"
+    seq, kp, sc, own = _openpose_trial_folder(folder)
+    w, h = seq.image_size
+    argv = ["infer", str(folder), "--layout", "body25b", "--width", str(w), "--height", str(h),
+            "--fps", "60", "--device", "cpu"]  # fmt: skip
+    assert cli.main(argv) == 0
+    out_dir = tmp_path / "trial_json_anatomy3d"
+    printed = capsys.readouterr().out
+    files = [out_dir / f"trial_json_3d.{ext}" for ext in ("npz", "csv", "html")]
+    assert all(f.is_file() and str(f) in printed for f in files)
+    with np.load(files[0]) as f:
+        joints, kp_fed, status = f["joints_3d"], f["keypoints_2d"], f["status"]
+    assert joints.shape == (40, 17, 3)
+    assert np.isfinite(joints).all()  # frames 10-12 were empty: interpolated, not NaN
+    assert (status[10:13] == FrameStatus.INTERPOLATED).all()
+    assert (status != FrameStatus.MISSING).all()
+    # on detected frames the main person (not the fainter decoy) was fed, keypoint by keypoint
+    # (the trial's OpenPose output itself jumps to a wrong person in frame 6: not "detected")
+    detected = status == FrameStatus.DETECTED
+    assert detected.sum() >= 30
+    for j in own:
+        seen = detected & (sc[:, j] > 0)
+        np.testing.assert_allclose(kp_fed[seen, j], kp[seen, j], atol=1e-3)
+    rows = list(csv.reader(files[1].open()))
+    assert len(rows) == 41 and rows[11][2] == "interpolated"
+    assert "plotly" in files[2].read_text()[:5000].lower()
+
+
+def test_infer_rejects_a_causal_request_for_a_non_causal_model(tmp_path, capsys):
+    folder = tmp_path / "trial_json"
+    _openpose_trial_folder(folder, frames=5, empty=())
+    argv = ["infer", str(folder), "--width", "1088", "--height", "1920", "--causal"]
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "model is non-causal" in err and "none of the shipped models" in err
+    assert not (tmp_path / "trial_json_anatomy3d").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "--width and --height"),
+        (["--width", "9", "--height", "9", "--layout", "body99"], "known:"),
+        (["--width", "9", "--height", "9", "--out", "x.npz"], "use --out-dir"),
+        (["--width", "9", "--height", "9", "--fps", "0"], "--fps"),
+    ],
+)
+def test_openpose_folder_bad_options(extra, message, tmp_path, capsys, no_work):
+    folder = tmp_path / "trial_json"
+    _openpose_trial_folder(folder, frames=3, empty=())
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["infer", str(folder), *extra])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_infer_input_kinds(tmp_path, capsys, no_work):
+    (tmp_path / "empty").mkdir()
+    np.savez(tmp_path / "kp.npz", keypoints=np.zeros((5, 17, 2)), width=9, height=9)
+    for argv, message in [
+        (["infer", str(tmp_path / "empty")], "no OpenPose *.json files and no images"),
+        (["infer", str(tmp_path / "kp.npz"), "--out-dir", "x"], "use --out / --csv"),
+        (["infer", str(tmp_path / "missing.mp4")], "no such file"),
+    ]:
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_video_goes_through_infer_video(tmp_path, monkeypatch, capsys):
+    """A GIF of the shipped Sports2D frames, with MediaPipe replaced by the shipped detections."""
+    import imageio.v3 as iio
+
+    import anatomy_lib.wild as wild
+    from anatomy_lib.wild import Detections, detector
+    from anatomy_lib.wild.sports2d import load_sports2d_demo
+
+    demo = load_sports2d_demo()
+    frames, idx = np.stack(demo.frames[:6]), demo.frame_indices[:6]
+    iio.imwrite(tmp_path / "clip.gif", frames, duration=100, loop=0)
+    det = demo.detections
+
+    def fake_detect(frames_iter, fps, max_people, source, progress):
+        assert len(list(frames_iter)) == 6 and max_people == 1 and not progress
+        return Detections(det.keypoints[idx] * demo.scale, det.scores[idx], det.layout,
+                          frames.shape[2], frames.shape[1], fps, source)  # fmt: skip
+
+    monkeypatch.setattr(wild, "mediapipe_available", lambda: True)
+    monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
+    monkeypatch.setattr(detector, "detect_people", fake_detect)
+    argv = ["infer", str(tmp_path / "clip.gif"), "--max-people", "1", "--no-progress"]
+    assert cli.main([*argv, "--device", "cpu"]) == 0
+    out = tmp_path / "clip_anatomy3d"
+    names = {"clip_2d.npz", "clip_3d.npz", "clip_3d.csv", "clip_3d.html"}
+    assert {p.name for p in out.iterdir()} == names
+    printed = capsys.readouterr().out
+    assert all(str(out / n) in printed for n in names)
+    with np.load(out / "clip_3d.npz") as f:
+        assert f["joints_3d"].shape == (6, 17, 3)
+        assert "anatomy_small" in str(f["meta_json"])
+    assert r"data:image\u002fjpeg" in (out / "clip_3d.html").read_text()  # frames embedded

@@ -4,28 +4,23 @@ compare with the triangulated 3D (anatomy_lib.wild.checks)."""
 import pytest
 import torch
 
+from anatomy_lib.checkpoints import load_pretrained
 from anatomy_lib.wild.checks import pose2sim_camera_errors
 
-# Thresholds, millimetres. Measured P-MPJPE per camera (flip on) was 97-112 mm (mean 104)
-# with a small AF model trained on the embedded data; a wrong joint order (a random
-# permutation of the 17 joints) gives 370-400 mm and a left/right swap 136-176 mm. The
-# margins (~25 % above the worst camera) tolerate retraining noise and catch any broken
-# layout, screen normalisation or model loading. MPJPE after root alignment (metric scale:
-# the triangulation is in metres) was 160-257 mm; its threshold is looser because the
-# model's absolute depth and scale vary more between trainings.
-P_MPJPE_MAX_MM = 140.0
-P_MPJPE_MEAN_MAX_MM = 125.0
-MPJPE_MAX_MM = 320.0
+# Thresholds, millimetres, for the shipped ``anatomy_small`` with test-time flip. Measured on
+# 2026-11-25 (cam_01..cam_04): P-MPJPE 98.7, 121.3, 107.0, 124.2 (mean 112.8); MPJPE after
+# root alignment (metric: the triangulation is in metres) 167.5, 275.7, 173.6, 207.8.
+# Thresholds are about 25 % above the worst camera (and the mean), so a retrained checkpoint
+# passes while a broken layout, screen normalisation or checkpoint fails: a random
+# permutation of the 17 joints gives P-MPJPE 349-388 mm.
+P_MPJPE_MAX_MM = 155.0
+P_MPJPE_MEAN_MAX_MM = 140.0
+MPJPE_MAX_MM = 345.0
 
 
 @pytest.fixture(scope="module")
 def model():
-    from anatomy_lib.checkpoints import load_pretrained
-
-    try:
-        return load_pretrained("anatomy_small")
-    except FileNotFoundError as exc:
-        pytest.skip(f"shipped checkpoint missing: {exc}")
+    return load_pretrained("anatomy_small")  # part of the package: missing = failure
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ def _downscale(frame: np.ndarray, max_width: int) -> tuple[np.ndarray, float]:
 
 
 def video_pose_figure(
-    frames: Sequence[np.ndarray],
+    frames: Sequence[np.ndarray] | None,
     frame_indices: Sequence[int],
     result,
     max_width: int = 320,
@@ -45,7 +45,8 @@ def video_pose_figure(
     """Frames with the 2D skeleton fed to the model (left) and the 3D (right), animated.
 
     Args:
-        frames: ``N`` video frames ``(H, W, 3)`` uint8 RGB.
+        frames: ``N`` video frames ``(H, W, 3)`` uint8 RGB, or None to draw the 2D on a
+            blank canvas of the video's size (e.g. for a detector's files without video).
         frame_indices: their ``N`` frame numbers in the video; frames whose 3D is missing
             (:attr:`~.pipeline.WildResult.valid` False) are left out.
         result: a :class:`~.pipeline.WildResult`.
@@ -53,16 +54,23 @@ def video_pose_figure(
         title: figure title.
     """
     idx = np.asarray(frame_indices, dtype=int)
-    if len(frames) != len(idx):
+    if frames is not None and len(frames) != len(idx):
         raise ValueError(f"{len(frames)} frames for {len(idx)} frame indices")
     if idx.min() < 0 or idx.max() >= len(result.status):
         raise IndexError(f"frame indices must lie in [0, {len(result.status)}), got {idx}")
     keep = result.valid[idx]
     if keep.sum() < 1:
         raise ValueError("none of the given frames has a 3D pose (all 'missing')")
-    idx, frames = idx[keep], [f for f, k in zip(frames, keep, strict=True) if k]
-    images, scale = zip(*(_downscale(np.asarray(f), max_width) for f in frames), strict=True)
-    kp = result.keypoints_2d[idx] * scale[0]
+    idx = idx[keep]
+    if frames is None:
+        scale = min(1.0, max_width / result.width)
+        images = [None] * len(idx)
+        h, w = round(result.height * scale), round(result.width * scale)
+    else:
+        kept = [np.asarray(f) for f, k in zip(frames, keep, strict=True) if k]
+        images, scales = zip(*(_downscale(f, max_width) for f in kept), strict=True)
+        scale, (h, w) = scales[0], images[0].shape[:2]
+    kp = result.keypoints_2d[idx] * scale
     f2 = keypoints_2d_figure(kp, result.scores[idx], decimals=1)
     f3 = animated_sequence_figure(result.joints_3d[idx], max_frames=None, decimals=3)
     fig = make_subplots(
@@ -72,18 +80,19 @@ def video_pose_figure(
     n2 = len(f2.data)
     fig.add_traces(list(f3.data))
     fig.layout.scene = f3.layout.scene
-    h, w = images[0].shape[:2]
     fig.update_xaxes(range=[0, w], visible=False, row=1, col=1)
     fig.update_yaxes(range=[h, 0], visible=False, scaleanchor="x", row=1, col=1)
 
-    def background(image: np.ndarray) -> dict:
-        return {
+    def background(image: np.ndarray | None) -> list[dict]:
+        if image is None:
+            return []
+        return [{
             "source": _jpeg_data_uri(image), "xref": "x", "yref": "y", "x": 0, "y": 0,
             "sizex": w, "sizey": h, "xanchor": "left", "yanchor": "top", "sizing": "stretch",
             "layer": "below",
-        }  # fmt: skip
+        }]  # fmt: skip
 
-    fig.update_layout(images=[background(images[0])])
+    fig.update_layout(images=background(images[0]))
     labels = [str(int(t)) for t in idx]
     if len(idx) > 1:
         moving3 = [i for i, d in enumerate(f3.data) if i >= len(f3.data) - len(f3.frames[0].data)]
@@ -91,7 +100,7 @@ def video_pose_figure(
             go.Frame(
                 data=list(a.data) + list(b.data),
                 traces=list(range(n2)) + [n2 + i for i in moving3],
-                layout={"images": [background(img)]},
+                layout={"images": background(img)},
                 name=label,
             )
             for a, b, img, label in zip(f2.frames, f3.frames, images, labels, strict=True)

@@ -4,7 +4,8 @@ Steps of :func:`lift_detections`:
 
 1. follow the main person (:func:`~.tracking.follow_main_person`);
 2. fill gaps: short ones interpolated, long ones held and marked ``missing``
-   (:func:`~.tracking.fill_gaps`), so the model never sees NaN;
+   (:func:`~.tracking.fill_gaps`), so the model never sees NaN (keypoints that no
+   Human3.6M joint is made of, such as eyes or feet, are ignored: they may never be seen);
 3. convert the detector's layout to Human3.6M-17 (scores = visibility,
    :func:`anatomy_lib.data.keypoint_formats.to_h36m`) and normalise the screen
    coordinates (:func:`anatomy_lib.camera.normalize_screen`);
@@ -13,7 +14,7 @@ Steps of :func:`lift_detections`:
    frame ``t`` from frames ``0..t`` only: the streaming mode for live use.
 
 :func:`infer_video` adds reading the video and running the MediaPipe detector
-(``wild`` extra), and writes everything next to the video.
+(``wild`` extra), and writes everything to a folder beside the video.
 """
 
 from __future__ import annotations
@@ -29,12 +30,19 @@ import torch
 from torch import nn
 
 from ..camera import normalize_screen
-from ..data.keypoint_formats import to_h36m
+from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
 from ..skeleton import H36M_17
 from .detector import Detections
 from .tracking import FrameStatus, Track, fill_gaps, follow_main_person
 
-__all__ = ["WildResult", "resolve_model", "lift_detections", "infer_video"]
+__all__ = [
+    "WildResult",
+    "resolve_model",
+    "lift_detections",
+    "infer_video",
+    "default_out_dir",
+    "save_figure",
+]
 
 
 @dataclass
@@ -103,21 +111,69 @@ class WildResult:
         return [npz_path, csv_path]
 
 
-def resolve_model(model: str | Path | nn.Module, device: torch.device | str = "cpu") -> nn.Module:
-    """A model from a shipped name (:data:`anatomy_lib.checkpoints.PRETRAINED`), a file
-    written by :func:`anatomy_lib.models.checkpoints.save_model`, or a module (returned as is)."""
-    if isinstance(model, nn.Module):
-        return model
+def resolve_model(
+    model: str | Path | nn.Module,
+    device: torch.device | str = "cpu",
+    causal: bool | None = None,
+) -> nn.Module:
+    """The one way a model is named: a module (returned as is), a shipped name
+    (:data:`anatomy_lib.checkpoints.PRETRAINED`), a file written by
+    :func:`anatomy_lib.models.checkpoints.save_model`, a training checkpoint, or a training
+    run folder (its ``model.pt``, else its ``checkpoint.pt``). Loaded models are in eval
+    mode, on ``device``.
+
+    Args:
+        causal: None (any model), or True / False to insist on a causal / non-causal model.
+
+    Raises:
+        FileNotFoundError: nothing usable at ``model``.
+        ValueError: an unreadable file, or the model is not as causal as asked.
+    """
+    net = model if isinstance(model, nn.Module) else _load_model(model, device)
+    is_causal = bool(getattr(getattr(net, "config", None), "causal", False))
+    if causal is not None and causal != is_causal:
+        from ..checkpoints import PRETRAINED
+
+        hint = (
+            f" (none of the shipped models {sorted(PRETRAINED)} is causal: train one, e.g. "
+            "`anatomy3d train small model.causal=true`, and give its model.pt)"
+        ) if causal else ""  # fmt: skip
+        raise ValueError(
+            f"causal={causal} but the model is {'causal' if is_causal else 'non-causal'}; "
+            f"give a {'causal' if causal else 'non-causal'} model{hint}"
+        )
+    return net
+
+
+def _load_model(spec: str | Path, device: torch.device | str) -> nn.Module:
     from ..checkpoints import PRETRAINED, load_pretrained
     from ..models.checkpoints import load_model
+    from ..training.checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
+    from ..training.config import ExperimentConfig
+    from ..training.trainer import build_model
 
-    if str(model) in PRETRAINED:
-        return load_pretrained(str(model)).to(device)
-    if not Path(model).is_file():
+    if str(spec) in PRETRAINED:
+        return load_pretrained(str(spec)).to(device)
+    path = Path(spec)
+    if path.is_dir():
+        path = next((path / n for n in ("model.pt", "checkpoint.pt") if (path / n).is_file()), path)
+        if path.is_dir():
+            raise FileNotFoundError(f"{spec}: folder holds no model.pt or checkpoint.pt")
+    if not path.is_file():
         raise FileNotFoundError(
-            f"model {str(model)!r}: neither a shipped model {sorted(PRETRAINED)} nor a file"
+            f"model {str(spec)!r}: neither a shipped model {sorted(PRETRAINED)} nor a file "
+            "or training run folder"
         )
-    return load_model(model, map_location=device)
+    try:
+        head = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise ValueError(f"{path}: not a readable torch checkpoint ({exc})") from None
+    if isinstance(head, dict) and head.get("format") == CHECKPOINT_FORMAT:
+        state = load_training_checkpoint(path)
+        net = build_model(ExperimentConfig.from_dict(state["experiment"]))
+        net.load_state_dict(state["model"])
+        return net.eval().to(device)
+    return load_model(path, map_location=device)
 
 
 def lift_detections(
@@ -134,7 +190,7 @@ def lift_detections(
 
     Args:
         detections: :class:`~.detector.Detections`, any supported layout.
-        model: shipped model name, model file, or an ``AnatomyModel`` / ``TemporalConvNet``.
+        model: anything :func:`resolve_model` takes (default: the shipped ``anatomy_small``).
         causal: None (the model's), or True / False to insist on a causal / non-causal model.
         max_gap: longest gap interpolated, in frames (default: a quarter second).
         flip: test-time flip augmentation.
@@ -147,18 +203,17 @@ def lift_detections(
     """
     from ..evaluation import EvaluationConfig, predict_sequence
 
-    net = resolve_model(model, device)
+    net = resolve_model(model, device, causal)
     cfg = net.config
-    if causal is not None and causal != cfg.causal:
-        kind = "causal" if causal else "non-causal"
-        raise ValueError(
-            f"causal={causal} but the model is {'causal' if cfg.causal else 'non-causal'}; "
-            f"give a {kind} model (trained with model.causal={causal})"
-        )
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
     track = follow_main_person(detections, **link_options)
-    filled = fill_gaps(track.keypoints, track.scores, max_gap, causal=bool(cfg.causal))
+    keypoints, scores = track.keypoints, track.scores
+    if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
+        unused = KEYPOINT_FORMATS[detections.layout].weights().sum(0).numpy() == 0
+        keypoints, scores = keypoints.copy(), scores.copy()
+        keypoints[:, unused], scores[:, unused] = 0.0, 0.0
+    filled = fill_gaps(keypoints, scores, max_gap, causal=bool(cfg.causal))
     kp = torch.as_tensor(filled.keypoints, dtype=torch.float32)
     sc = torch.as_tensor(filled.scores, dtype=torch.float32)
     if detections.layout != "h36m":
@@ -178,6 +233,38 @@ def lift_detections(
     )  # fmt: skip
 
 
+def default_out_dir(video: str | Path) -> Path:
+    """Where results of ``video`` (a file or a folder) go by default: the folder
+    ``<name without suffix>_anatomy3d`` beside it."""
+    video = Path(video)
+    return video.parent / f"{video.stem}_anatomy3d"
+
+
+def save_figure(
+    result: WildResult,
+    path: str | Path,
+    video: str | Path | None = None,
+    figure_frames: int = 40,
+    title: str | None = None,
+) -> Path:
+    """Write the animated figure of ``figure_frames`` evenly spaced frames as a standalone
+    HTML file (plotly.js inlined, works offline); the frames are read from ``video`` when
+    given, else the 2D is drawn on a blank canvas of the video's size."""
+    from .figure import video_pose_figure
+    from .video import read_frames
+
+    n = len(result.status)
+    idx = np.unique(np.linspace(0, n - 1, min(figure_frames, n)).round().astype(int))
+    idx = idx[result.valid[idx]]
+    if len(idx) == 0:
+        raise ValueError("no frame has a 3D pose (all 'missing'): nothing to draw")
+    frames = None if video is None else read_frames(video, idx)
+    fig = video_pose_figure(frames, idx, result, title=title)
+    path = Path(path)
+    fig.write_html(path, include_plotlyjs=True)
+    return path
+
+
 def infer_video(
     video: str | Path,
     model: str | Path | nn.Module = "anatomy_small",
@@ -187,36 +274,48 @@ def infer_video(
     figure_frames: int = 40,
     progress: bool = True,
     device: torch.device | str = "cpu",
+    flip: bool = True,
+    length_frames: int | str = "all",
+    model_name: str | None = None,
 ) -> dict[str, Path]:
-    """Video -> MediaPipe 2D -> main person -> 3D, written next to the video.
+    """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``.
 
-    Files (``<stem>`` = the video's name without suffix, in ``out_dir``, default the video's
-    folder): ``<stem>_2d.npz`` (:class:`~.detector.Detections`), ``<stem>_3d.npz`` and
-    ``<stem>_3d.csv`` (:meth:`WildResult.save`), ``<stem>_3d.html`` (frames beside the 3D,
-    ``figure_frames`` frames).
+    Files (``<stem>`` = the video's name without suffix, in ``out_dir``, default
+    :func:`default_out_dir`: ``<stem>_anatomy3d`` beside the video): ``<stem>_2d.npz``
+    (:class:`~.detector.Detections`), ``<stem>_3d.npz`` and ``<stem>_3d.csv``
+    (:meth:`WildResult.save`), ``<stem>_3d.html`` (frames beside the 3D, ``figure_frames``
+    frames, :func:`save_figure`).
 
-    Needs the ``wild`` extra (MediaPipe, OpenCV). Returns ``{"detections", "npz", "csv",
-    "html"}`` -> path.
+    Args:
+        video: a video file or a folder of images.
+        model, causal, device, flip, length_frames: as in :func:`lift_detections`; the
+            model is loaded and checked before any frame is read.
+        max_people: people the detector looks for per frame.
+        progress: show a progress bar while detecting.
+        model_name: label saved with the result (default: ``model`` when it is a name).
+
+    Needs the ``wild`` extra (MediaPipe): without it, an :class:`ImportError` naming the
+    extra is raised before any work. Returns ``{"detections", "npz", "csv", "html"}`` -> path.
     """
-    from .detector import detect_people
-    from .figure import video_pose_figure
-    from .video import iter_frames, read_frames, video_info
+    from .detector import WILD_EXTRA_HINT, detect_people, mediapipe_available
+    from .video import iter_frames, video_info
 
+    if not mediapipe_available():
+        raise ImportError(WILD_EXTRA_HINT)
     video = Path(video)
     info = video_info(video)
-    out = video.parent if out_dir is None else Path(out_dir)
+    net = resolve_model(model, device, causal)
+    out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    net = resolve_model(model, device)
     frames = iter_frames(video)
     detections = detect_people(frames, info.fps, max_people, f"MediaPipe on {video.name}", progress)
     paths = {"detections": out / f"{video.stem}_2d.npz"}
     detections.save(paths["detections"])
-    result = lift_detections(detections, net, causal=causal, device=device)
-    result.model = str(model) if isinstance(model, str | Path) else result.model
+    result = lift_detections(detections, net, flip=flip, length_frames=length_frames)
+    if model_name is not None or isinstance(model, str | Path):
+        result.model = str(model if model_name is None else model_name)
     paths["npz"], paths["csv"] = result.save(out / f"{video.stem}_3d.npz")
-    idx = np.linspace(0, detections.num_frames - 1, min(figure_frames, detections.num_frames))
-    idx = np.unique(idx.round().astype(int))
-    fig = video_pose_figure(read_frames(video, idx), idx, result, title=video.name)
-    paths["html"] = out / f"{video.stem}_3d.html"
-    fig.write_html(paths["html"], include_plotlyjs=True)
+    paths["html"] = save_figure(
+        result, out / f"{video.stem}_3d.html", video, figure_frames, title=video.name
+    )
     return paths
