@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import sys
 import time
 
 import torch
@@ -129,7 +130,7 @@ def main() -> None:
             "bf16_speedup": round(bf16 / fp32, 2),
             "videopose3d_over_anatomy": round(vp3d / fp32, 1),
         }
-        print(json.dumps({name: report["models"][name]}), flush=True)
+        print(json.dumps({name: report["models"][name]}), file=sys.stderr, flush=True)
     report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2))
 
