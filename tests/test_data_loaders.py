@@ -162,3 +162,25 @@ def test_openpose_folder(tmp_path):
     )
     with pytest.raises(ValueError, match="f0009.json.*10 values, expected 75"):
         read_openpose_folder(tmp_path, 25)
+
+
+def test_read_openpose_people_keeps_everyone_and_checks_sizes(tmp_path):
+    from anatomy_lib.data.keypoint_formats import read_openpose_json, read_openpose_people
+
+    a = np.arange(75, dtype=float)
+    b = np.full(75, 2.0)
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({"people": [{"pose_keypoints_2d": a.tolist()},
+                                           {"pose_keypoints_2d": b.tolist()}]}))  # fmt: skip
+    people = read_openpose_people(path, 25)
+    assert people.shape == (2, 25, 3)
+    np.testing.assert_array_equal(people[0].reshape(-1), a)
+    # read_openpose_json picks the most confident of the same people.
+    np.testing.assert_array_equal(read_openpose_json(path, 25), people[0])
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"people": []}))
+    assert read_openpose_people(empty, 25).shape == (0, 25, 3)
+    with pytest.raises(ValueError, match="num_keypoints not given"):
+        read_openpose_people(empty)
+    with pytest.raises(ValueError, match="expected 54"):
+        read_openpose_people(path, 18)

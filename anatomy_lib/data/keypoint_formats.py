@@ -36,6 +36,7 @@ __all__ = [
     "Converted",
     "to_h36m",
     "read_openpose_json",
+    "read_openpose_people",
     "read_openpose_folder",
 ]
 
@@ -151,22 +152,17 @@ def to_h36m(
     return Converted(out, masked.amin(-1))
 
 
-def read_openpose_json(
-    path: str | Path | bytes, num_keypoints: int | None = None, reference: np.ndarray | None = None
-) -> np.ndarray:
-    """Read one OpenPose JSON file (a path, or its bytes) and return one person's ``(K, 3)``.
+def read_openpose_people(path: str | Path | bytes, num_keypoints: int | None = None) -> np.ndarray:
+    """Every person of one OpenPose JSON file (a path, or its bytes): ``(P, K, 3)``.
 
-    Columns are x, y (pixels) and confidence. The person kept is the one closest to
-    ``reference (K, 2)`` (mean distance over keypoints with confidence > 0) when given, else
-    the one with the largest summed confidence. A file with no person gives zeros
-    (confidence 0).
+    Columns are x, y (pixels) and confidence; ``P`` may be 0. Without ``num_keypoints``
+    an empty file raises, since ``K`` is unknown.
     """
     text = path if isinstance(path, bytes) else Path(path).read_bytes()
     path = "<OpenPose JSON bytes>" if isinstance(path, bytes) else path
     try:
-        data = json.loads(text)
-        people = data["people"]
-    except (ValueError, KeyError) as exc:
+        people = json.loads(text)["people"]
+    except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: expected OpenPose JSON with a 'people' list ({exc!r})") from None
     poses = []
     for i, person in enumerate(people):
@@ -179,10 +175,28 @@ def read_openpose_json(
                 f"{path}: person {i} 'pose_keypoints_2d' has {flat.size} values, expected {want}"
             )
         poses.append(flat.reshape(-1, 3))
+    if len({p.shape[0] for p in poses}) > 1:
+        raise ValueError(f"{path}: people disagree on the number of keypoints")
     if not poses:
         if num_keypoints is None:
             raise ValueError(f"{path}: no person detected and num_keypoints not given")
-        return np.zeros((num_keypoints, 3))
+        return np.zeros((0, num_keypoints, 3))
+    return np.stack(poses)
+
+
+def read_openpose_json(
+    path: str | Path | bytes, num_keypoints: int | None = None, reference: np.ndarray | None = None
+) -> np.ndarray:
+    """Read one OpenPose JSON file (a path, or its bytes) and return one person's ``(K, 3)``.
+
+    Columns are x, y (pixels) and confidence. The person kept is the one closest to
+    ``reference (K, 2)`` (mean distance over keypoints with confidence > 0) when given, else
+    the one with the largest summed confidence. A file with no person gives zeros
+    (confidence 0).
+    """
+    poses = read_openpose_people(path, num_keypoints)
+    if len(poses) == 0:
+        return np.zeros(poses.shape[1:])
     if reference is not None:
         cost = []
         for p in poses:
@@ -191,7 +205,7 @@ def read_openpose_json(
                 np.linalg.norm(p[ok, :2] - reference[ok], axis=-1).mean() if ok.any() else np.inf
             )
         return poses[int(np.argmin(cost))]
-    return poses[int(np.argmax([p[:, 2].sum() for p in poses]))]
+    return poses[int(np.argmax(poses[..., 2].sum(-1)))]
 
 
 def read_openpose_folder(folder: str | Path, num_keypoints: int | None = None) -> np.ndarray:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.keypoint_formats import KEYPOINT_FORMATS, Converted, to_h36m
+from ..data.keypoint_formats import KEYPOINT_FORMATS, Converted, read_openpose_people, to_h36m
 
 __all__ = [
     "MEDIAPIPE_33_NAMES",
@@ -154,7 +154,7 @@ class Detections:
         if not files:
             raise FileNotFoundError(f"{folder}: no OpenPose *.json files found")
         k = KEYPOINT_FORMATS[layout].num_keypoints if layout in KEYPOINT_FORMATS else 17
-        frames = [_openpose_people(f, k) for f in files]
+        frames = [read_openpose_people(f, k) for f in files]
         p = max(1, *(len(f) for f in frames))
         arr = np.full((len(frames), p, k, 3), np.nan)
         for t, people in enumerate(frames):
@@ -162,21 +162,6 @@ class Detections:
         scores = np.nan_to_num(arr[..., 2], nan=0.0).clip(0, 1)
         kp = np.where((arr[..., 2:] > 0) & ~np.isnan(arr[..., :2]), arr[..., :2], np.nan)
         return cls(kp, scores, layout, width, height, fps, f"OpenPose JSON {folder}")
-
-
-def _openpose_people(path: Path, num_keypoints: int) -> np.ndarray:
-    """All people of one OpenPose JSON file: ``(P, K, 3)`` (x, y pixels, confidence)."""
-    try:
-        people = json.loads(path.read_bytes())["people"]
-        poses = [np.asarray(p["pose_keypoints_2d"], dtype=np.float64) for p in people]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: expected OpenPose JSON with a 'people' list ({exc!r})") from None
-    bad = [p.size for p in poses if p.size != 3 * num_keypoints]
-    if bad:
-        raise ValueError(f"{path}: a person has {bad[0]} values, expected {3 * num_keypoints}")
-    if not poses:
-        return np.zeros((0, num_keypoints, 3))
-    return np.stack(poses).reshape(-1, num_keypoints, 3)
 
 
 def landmarks_to_pixels(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
