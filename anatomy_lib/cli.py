@@ -35,6 +35,7 @@ __all__ = ["main", "build_parser", "load_any_model", "read_keypoint_file"]
 
 #: Model used by ``anatomy3d infer`` when none is named.
 DEFAULT_MODEL = "anatomy_small"
+DEFAULT_CAUSAL_MODEL = "anatomy_small_causal"
 #: File endings ``anatomy3d infer`` reads as videos.
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".gif")
 
@@ -112,10 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument(
         "model",
         nargs="?",
-        default=DEFAULT_MODEL,
+        default=None,
         metavar="MODEL",
-        help=f"shipped name (default {DEFAULT_MODEL}), model file, or training run "
-        "folder/checkpoint",
+        help=f"shipped name (default {DEFAULT_MODEL}, or {DEFAULT_CAUSAL_MODEL} with "
+        "--causal), model file, or training run folder/checkpoint",
     )
     i.add_argument(
         "input",
@@ -138,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "interpolated: fps / 4 frames; default 30)")  # fmt: skip
     i.add_argument("--causal", action="store_true",
                    help="insist on a causal model (3D of frame t from frames <= t: streaming); "
-                   "no shipped model is causal")  # fmt: skip
+                   f"the default model becomes {DEFAULT_CAUSAL_MODEL}")  # fmt: skip
     i.add_argument("--max-people", type=int, default=2,
                    help="videos: people the detector looks for per frame (default 2)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -465,6 +466,8 @@ def _cmd_infer(args) -> int:
         raise CommandError("--out-dir is for videos and OpenPose folders; use --out / --csv")
     if kind != "keypoints" and (args.out is not None or args.csv is not None):
         raise CommandError("--out / --csv are for keypoint files; use --out-dir")
+    if args.model is None:
+        args.model = DEFAULT_CAUSAL_MODEL if args.causal else DEFAULT_MODEL
     run = {"video": _infer_video, "openpose": _infer_openpose, "keypoints": _infer_keypoints}
     return run[kind](args, device, protocol)
 

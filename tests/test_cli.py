@@ -236,13 +236,31 @@ def test_openpose_folder_gives_npz_csv_and_html(tmp_path, capsys):
 def test_infer_rejects_a_causal_request_for_a_non_causal_model(tmp_path, capsys):
     folder = tmp_path / "trial_json"
     _openpose_trial_folder(folder, frames=5, empty=())
-    argv = ["infer", str(folder), "--width", "1088", "--height", "1920", "--causal"]
+    argv = ["infer", "anatomy_small", str(folder), "--width", "1088", "--height", "1920"]
     with pytest.raises(SystemExit) as exc:
-        cli.main(argv)
+        cli.main([*argv, "--causal"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "model is non-causal" in err and "none of the shipped models" in err
+    assert "model is non-causal" in err and "anatomy_small_causal" in err
     assert not (tmp_path / "trial_json_anatomy3d").exists()
+
+
+def test_infer_causal_uses_the_shipped_causal_model_and_never_looks_ahead(tmp_path, capsys):
+    """Frame t's 3D from the streaming model must not change when later frames arrive."""
+    outputs = {}
+    for frames in (8, 14):
+        folder = tmp_path / f"first_{frames}"
+        _openpose_trial_folder(folder, frames=frames, empty=())
+        argv = ["infer", str(folder), "--width", "1088", "--height", "1920", "--causal"]
+        argv += ["--layout", "body25b"]
+        assert cli.main([*argv, "--no-progress"]) == 0
+        (npz,) = (tmp_path / f"first_{frames}_anatomy3d").glob("*_3d.npz")
+        with np.load(npz) as f:
+            outputs[frames] = f["joints_3d"]
+    assert outputs[8].shape == (8, 17, 3) and np.isfinite(outputs[8]).all()
+    np.testing.assert_allclose(outputs[14][:8], outputs[8], atol=1e-5)
+    # Not trivially causal: the lifted poses move over time.
+    assert np.ptp(outputs[14], axis=0).max() > 1e-2
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ _FOLDER = Path(__file__).parent
 #: Name -> file of every shipped checkpoint.
 PRETRAINED: dict[str, str] = {
     "anatomy_small": "anatomy_small.pt",
+    "anatomy_small_causal": "anatomy_small_causal.pt",
     "baseline_small": "baseline_small.pt",
 }
 
@@ -41,8 +42,9 @@ def pretrained_path(name: str) -> Path:
 
 def load_pretrained(name: str = "anatomy_small", map_location="cpu") -> nn.Module:
     """A shipped model, in eval mode: an :class:`~anatomy_lib.models.AnatomyModel`
-    (``"anatomy_small"``) or a :class:`~anatomy_lib.models.TemporalConvNet`
-    (``"baseline_small"``), both on the Human3.6M-17 skeleton, 27-frame windows."""
+    (``"anatomy_small"``, or ``"anatomy_small_causal"`` for streaming) or a
+    :class:`~anatomy_lib.models.TemporalConvNet` (``"baseline_small"``), all on the
+    Human3.6M-17 skeleton with 27-frame windows."""
     from ..models.checkpoints import load_model
 
     return load_model(pretrained_path(name), map_location=map_location)

@@ -3,6 +3,10 @@
 ``table4_small.json`` (``scripts/reproduce_table4.py``): the Table 4 ablation retrained at
 small scale on the *embedded* dataset (not Human3.6M), with each run's configuration,
 seed, git commit, wall time and per-action errors.
+
+``diagnostics_small.json``: runs beside that sweep, same script and data: the causal
+model shipped as ``anatomy_small_causal``, and the joint-shift row with the released
+loss weights and with the exact Eq. 1 heads.
 """
 
 from __future__ import annotations

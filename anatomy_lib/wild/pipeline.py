@@ -132,10 +132,8 @@ def resolve_model(
     net = model if isinstance(model, nn.Module) else _load_model(model, device)
     is_causal = bool(getattr(getattr(net, "config", None), "causal", False))
     if causal is not None and causal != is_causal:
-        from ..checkpoints import PRETRAINED
-
         hint = (
-            f" (none of the shipped models {sorted(PRETRAINED)} is causal: train one, e.g. "
+            " (the shipped causal model is anatomy_small_causal; or train one, e.g. "
             "`anatomy3d train small model.causal=true`, and give its model.pt)"
         ) if causal else ""  # fmt: skip
         raise ValueError(
