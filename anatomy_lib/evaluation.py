@@ -25,6 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .bones import mirror_joints, swap_left_right
+from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
 from .models.anatomy import AnatomyModel
 from .models.inference import lift_video, lift_video_baseline, pad_edges
@@ -35,7 +36,6 @@ __all__ = [
     "EvaluationConfig",
     "EvaluationResult",
     "PCKResult",
-    "consecutive_length_frames",
     "predict_sequence",
     "evaluate_dataset",
     "evaluate_pck",
@@ -92,24 +92,6 @@ class EvaluationConfig:
         """The protocol matching a training run (its flip and length-frame settings)."""
         lf = "consecutive" if experiment.data.length_frames == "consecutive" else "all"
         return cls(**{"flip": experiment.data.test_flip, "length_frames": lf, **overrides})
-
-
-def consecutive_length_frames(
-    frame_index: torch.Tensor, num_frames: torch.Tensor | int, count: int, causal: bool
-) -> torch.Tensor:
-    """``(N, count)`` indices of the ``count`` consecutive frames around each target frame
-    (centred; causal: ending at it), clamped to the video: AF(conse) of Table 4.
-
-    Args:
-        frame_index: ``(N,)`` target frames.
-        num_frames: ``(N,)`` (or one int) frames of each target's video.
-        count: ``l``.
-        causal: past frames only.
-    """
-    offsets = torch.arange(count, device=frame_index.device) - (count - 1 if causal else count // 2)
-    idx = frame_index.unsqueeze(-1) + offsets
-    last = torch.as_tensor(num_frames, device=frame_index.device).reshape(-1, 1) - 1
-    return torch.minimum(idx.clamp_min(0), last)
 
 
 def _skeleton(model: nn.Module) -> Skeleton:

@@ -10,7 +10,6 @@ from anatomy_lib.bones import mirror_joints, swap_left_right
 from anatomy_lib.data.sequences import PoseSequence
 from anatomy_lib.evaluation import (
     EvaluationConfig,
-    consecutive_length_frames,
     evaluate_dataset,
     predict_sequence,
     score_pck,
@@ -143,15 +142,6 @@ def test_evaluate_dataset_matches_scoring_its_predictions():
     again = score_predictions(SEQS, result.predictions)
     assert result.averages == pytest.approx(again.averages)
     assert result.averages["p1"] > 0
-
-
-def test_consecutive_length_frames():
-    idx = consecutive_length_frames(
-        torch.tensor([0, 5, 9]), torch.tensor([10, 10, 10]), 4, causal=False
-    )
-    assert idx.tolist() == [[0, 0, 0, 1], [3, 4, 5, 6], [7, 8, 9, 9]]
-    idx = consecutive_length_frames(torch.tensor([1, 9]), 10, 3, causal=True)
-    assert idx.tolist() == [[0, 0, 1], [7, 8, 9]]
 
 
 def test_bad_input_raises():

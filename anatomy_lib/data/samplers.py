@@ -26,6 +26,7 @@ from typing import NamedTuple
 import torch
 
 from ..bones import joints_to_bones
+from ..length_frames import uniform_length_frames
 from ..skeleton import Skeleton
 from .augment import normalized_intrinsics
 from .sequences import PoseDataset, PoseSequence
@@ -196,14 +197,7 @@ class WindowBatchSampler:
     ) -> torch.Tensor:
         """``(B, l)`` frames per sample, uniform with replacement (causal: from ``0..t``)."""
         n = self.packed.lengths[sequence_index] if not self.config.causal else frame_index + 1
-        u = torch.rand(
-            len(sequence_index),
-            self.config.num_length_frames,
-            generator=generator,
-            dtype=torch.float64,
-        )
-        idx = (u.to(self.device) * n.unsqueeze(-1).double()).long()
-        return torch.minimum(idx, n.unsqueeze(-1) - 1)
+        return uniform_length_frames(n, self.config.num_length_frames, generator)
 
     def gather(
         self,

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..length_frames import uniform_length_frames
 from .anatomy import AnatomyModel
 from .direction import unit_directions
 from .inputs import check_window, keypoint_channels
@@ -100,14 +101,12 @@ def sample_length_frames(
     """
     if not isinstance(length_frames, int) or length_frames < 1:
         raise ValueError(f"length_frames: expected 'all' or an int >= 1, got {length_frames!r}")
-    gen = torch.Generator().manual_seed(seed)
-    u = torch.rand(num_frames, length_frames, generator=gen, dtype=torch.float64)
     if causal:
-        count = torch.arange(1, num_frames + 1, dtype=torch.float64).unsqueeze(1)
+        available = torch.arange(1, num_frames + 1)
     else:
-        count = torch.full((num_frames, 1), float(num_frames), dtype=torch.float64)
-    idx = torch.minimum((u * count).long(), count.long() - 1)
-    return idx.to(device)
+        available = torch.full((num_frames,), num_frames)
+    gen = torch.Generator().manual_seed(seed)
+    return uniform_length_frames(available, length_frames, gen).to(device)
 
 
 @contextlib.contextmanager

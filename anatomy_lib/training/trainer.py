@@ -32,7 +32,8 @@ from tqdm.auto import tqdm
 from ..data.augment import AugmentedPoses, BoneLengthAugmentConfig, augment_bone_lengths, flip_batch
 from ..data.samplers import AnatomyBatch, SamplerConfig, WindowBatchSampler
 from ..data.sequences import PoseDataset
-from ..evaluation import EvaluationConfig, consecutive_length_frames, evaluate_dataset
+from ..evaluation import EvaluationConfig, evaluate_dataset
+from ..length_frames import consecutive_length_frames
 from ..models.anatomy import AnatomyModel
 from ..models.temporal import TemporalConvNet
 from .checkpointing import (

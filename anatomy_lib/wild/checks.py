@@ -59,9 +59,7 @@ def pose2sim_camera_errors(
         if joint_order is not None:
             kp, sc = kp[:, joint_order], sc[:, joint_order]
         pred = predict_sequence(model, kp, sc, protocol).detach().cpu().double()
-        target = seq.joints_3d.double()
-        root = seq.skeleton.root
-        target = target - target[:, root : root + 1]
+        target = seq.joints_3d_relative.double()
         out.append(
             CameraErrors(
                 camera=seq.camera.id,
