@@ -102,11 +102,11 @@ class BoneDirectionNet(nn.Module):
         """Window form of sub-network ``k >= 1`` (0-based) from sub-network ``k-1``'s features."""
         stage = self.stages[k]
         repeats = self.config.receptive_field // self.config.filter_widths[0]
-        stream = self._pass_on(previous.top).expand(-1, -1, repeats)
+        stream = self._pass_on(previous.top)  # (N, C, 1), repeated over the window
         extras = None
         if self.config.long_skip:
             extras = tuple(self._pass_on(f) for f in previous.block_inputs)
-        return stage.stack(stream, extras, dense=False)
+        return stage.stack(stream, extras, dense=False, constant_positions=repeats)
 
     def forward(self, keypoints_2d: torch.Tensor, scores: torch.Tensor | None) -> DirectionOutput:
         """Window form: ``(N, T, J, 2)`` keypoints (``T`` = receptive field), ``(N, T, J)``

@@ -22,6 +22,7 @@ from torch import nn
 
 from ..bones import joints_to_bones
 from .config import ModelConfig
+from .dropout import Dropout
 
 __all__ = ["BoneLengthNet", "LengthOutput", "FCResidualBlock"]
 
@@ -50,7 +51,7 @@ class FCResidualBlock(nn.Module):
         super().__init__()
         self.linears = nn.ModuleList(nn.Linear(channels, channels) for _ in range(2))
         self.bns = nn.ModuleList(nn.BatchNorm1d(channels, momentum=bn_momentum) for _ in range(2))
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(M, C) -> (M, C)``."""
@@ -70,7 +71,7 @@ class BoneLengthNet(nn.Module):
         c, j = config.channels, sk.num_joints
         self.input = nn.Linear(2 * j, c)
         self.input_bn = nn.BatchNorm1d(c, momentum=config.bn_momentum)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.blocks = nn.ModuleList(
             FCResidualBlock(c, config.dropout, config.bn_momentum) for _ in range(config.num_blocks)
         )

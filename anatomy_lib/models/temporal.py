@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import BaselineConfig
+from .dropout import Dropout
 from .inputs import check_window, keypoint_channels
 
 __all__ = [
@@ -58,7 +59,7 @@ class ConvBNReLU(nn.Module):
         self.width, self.dilation = width, dilation
         self.conv = nn.Conv1d(in_channels, channels, width, bias=False)
         self.bn = nn.BatchNorm1d(channels, momentum=bn_momentum)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, dense: bool) -> torch.Tensor:
         """``(N, C_in, T) -> (N, C, T')``: stride = width, or dilation when ``dense``."""
@@ -66,6 +67,26 @@ class ConvBNReLU(nn.Module):
             y = F.conv1d(x, self.conv.weight, dilation=self.dilation)
         else:
             y = F.conv1d(x, self.conv.weight, stride=self.width)
+        return self.drop(F.relu(self.bn(y)))
+
+    def forward_constant_stream(
+        self, stream: torch.Tensor, extra: torch.Tensor | None, positions: int
+    ) -> torch.Tensor:
+        """Window form when the input's first ``C_s`` channels are constant over its
+        ``positions`` window positions: ``stream (N, C_s, 1)``, ``extra (N, C_e, positions)``
+        or None -> ``(N, C, positions / width)``.
+
+        Equals ``forward(cat([stream.expand(-1, -1, positions), extra]), dense=False)``: over
+        a constant input the conv is one product with the tap-summed weight
+        ``sum_k W[:, :C_s, k]``, which saves ``width * positions / width - 1`` products.
+        """
+        c_s = stream.shape[1]
+        weight = self.conv.weight
+        y = F.linear(stream[..., 0], weight[:, :c_s].sum(-1)).unsqueeze(-1)  # (N, C, 1)
+        if extra is not None:
+            y = F.conv1d(extra, weight[:, c_s:], stride=self.width) + y
+        else:
+            y = y.expand(-1, -1, positions // self.width)
         return self.drop(F.relu(self.bn(y)))
 
 
@@ -95,6 +116,15 @@ class ResidualBlock(nn.Module):
             start = tap * self.temporal.dilation
             return y + residual[..., start : start + y.shape[-1]]
         return y + residual[..., tap :: self.temporal.width]
+
+    def forward_constant_stream(
+        self, stream: torch.Tensor, extra: torch.Tensor | None, positions: int
+    ) -> torch.Tensor:
+        """Window form on a stream ``(N, C, 1)`` constant over ``positions`` positions and
+        an optional extra feature ``(N, C_e, positions)`` -> ``(N, C, positions / width)``
+        (see :meth:`ConvBNReLU.forward_constant_stream`); the residual is the constant."""
+        y = self.pointwise(self.temporal.forward_constant_stream(stream, extra, positions), False)
+        return y + stream
 
 
 class StackOutput(NamedTuple):
@@ -145,13 +175,30 @@ class TemporalStack(nn.Module):
         )
 
     def forward(
-        self, x: torch.Tensor, extras: tuple[torch.Tensor | None, ...] | None, dense: bool
+        self,
+        x: torch.Tensor,
+        extras: tuple[torch.Tensor | None, ...] | None,
+        dense: bool,
+        constant_positions: int | None = None,
     ) -> StackOutput:
-        """Run the blocks on stream ``x (N, C, T)`` with per-block extra features."""
+        """Run the blocks on stream ``x (N, C, T)`` with per-block extra features.
+
+        ``constant_positions``: window form only; ``x`` is ``(N, C, 1)``, standing for a
+        stream constant over that many positions (a later direction sub-network's input),
+        and the first block takes the cheaper path of
+        :meth:`ResidualBlock.forward_constant_stream`. Outputs are the same as for the
+        expanded stream, which ``block_inputs[0]`` holds (as a view).
+        """
         inputs = []
         for b, block in enumerate(self.blocks):
-            inputs.append(x)
             extra = None if extras is None else extras[b]
+            if b == 0 and constant_positions is not None:
+                if dense:
+                    raise ValueError("constant_positions: window form only (dense=False)")
+                inputs.append(x.expand(-1, -1, constant_positions))
+                x = block.forward_constant_stream(x, extra, constant_positions)
+                continue
+            inputs.append(x)
             x = block(x if extra is None else torch.cat([x, extra], dim=1), x, dense)
         return StackOutput(tuple(inputs), x)
 
