@@ -217,3 +217,22 @@ def test_cuda_autocast_close_to_float32(amp):
     with torch.autocast("cuda", dtype=amp):
         low = model(*args).joints
     torch.testing.assert_close(low.float(), ref, atol=5e-2, rtol=5e-2)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5])
+def test_window_conv_equals_strided_conv1d(width, dtype, device):
+    from anatomy_lib.models.temporal import window_conv
+
+    g = torch.Generator().manual_seed(width)
+    x = torch.randn(3, 4, width * 4, generator=g, dtype=dtype).to(device)
+    w = torch.randn(6, 4, width, generator=g, dtype=dtype).to(device)
+    ref = torch.nn.functional.conv1d(x, w, stride=width)
+    torch.testing.assert_close(window_conv(x, w), ref)
+
+
+def test_window_conv_gradcheck():
+    from anatomy_lib.models.temporal import window_conv
+
+    x = torch.randn(2, 3, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(4, 3, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(window_conv, (x, w))

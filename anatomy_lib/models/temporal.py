@@ -35,7 +35,21 @@ __all__ = [
     "TemporalStack",
     "TemporalConvNet",
     "residual_tap",
+    "window_conv",
 ]
+
+
+def window_conv(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Conv with stride = width (non-overlapping windows) as one matrix product.
+
+    ``x (N, C_in, P)``, ``weight (C_out, C_in, w)`` with ``w`` dividing ``P`` ->
+    ``(N, C_out, P / w)``. Same values as ``F.conv1d(x, weight, stride=w)``; on the CPU its
+    backward is ~1.3x faster than the convolution's (``benchmarks/training.py``).
+    """
+    n, c, p = x.shape
+    c_out, _, w = weight.shape
+    cols = x.unflatten(2, (p // w, w)).permute(0, 2, 1, 3).reshape(n * (p // w), c * w)
+    return (cols @ weight.reshape(c_out, c * w).T).view(n, p // w, c_out).transpose(1, 2)
 
 
 def residual_tap(width: int, causal: bool) -> int:
@@ -66,7 +80,7 @@ class ConvBNReLU(nn.Module):
         if dense:
             y = F.conv1d(x, self.conv.weight, dilation=self.dilation)
         else:
-            y = F.conv1d(x, self.conv.weight, stride=self.width)
+            y = window_conv(x, self.conv.weight)
         return self.drop(F.relu(self.bn(y)))
 
     def forward_constant_stream(
@@ -84,7 +98,7 @@ class ConvBNReLU(nn.Module):
         weight = self.conv.weight
         y = F.linear(stream[..., 0], weight[:, :c_s].sum(-1)).unsqueeze(-1)  # (N, C, 1)
         if extra is not None:
-            y = F.conv1d(extra, weight[:, c_s:], stride=self.width) + y
+            y = window_conv(extra, weight[:, c_s:]) + y
         else:
             y = y.expand(-1, -1, positions // self.width)
         return self.drop(F.relu(self.bn(y)))
