@@ -11,7 +11,16 @@ and the ratios between them; the multiply-adds per frame of the exact algorithm 
 direction sub-network ``k > 1`` cannot share work across frames, see
 ``anatomy_lib.models.inference``), the (4096 x C) @ (C x C) matmul rate measured in the
 same run, and the frames/s ceiling they imply. The load average at start and end tells
-how much the machine was shared. Usage: ``python benchmarks/inference.py [--frames 1000]``.
+how much the machine was shared.
+
+The issue's target (2,000 frames/s at 243 frames) was set against measurements of the
+authors' code (77 frames/s at 243 frames, 198 at 27) and VideoPose3D (11,060 and 24,460)
+recorded in ``shared/reference-notes.md``. VideoPose3D does the same float32 convolutions in both
+places, so ``reference_scale`` (its frames/s here over 11,060) tells how this CPU
+compares with the one those numbers came from, and ``target_fps_at_this_machine`` is the
+target scaled by it. Both the raw and the scaled comparison are printed.
+
+Usage: ``python benchmarks/inference.py [--frames 1000]``.
 """
 
 from __future__ import annotations
@@ -28,6 +37,24 @@ import torch
 
 from anatomy_lib.models import AnatomyModel, ModelConfig, TemporalConvNet
 from anatomy_lib.models.inference import lift_video, lift_video_baseline, pad_edges
+
+#: Whole-video frames/s recorded in shared/reference-notes.md (2 threads), by receptive field.
+REFERENCE_FPS = {
+    27: {"authors_code": 198.0, "videopose3d": 24460.0},
+    243: {"authors_code": 77.0, "videopose3d": 11060.0},
+}
+#: The issue's target for the 243-frame model (frames/s).
+TARGET_243 = 2000.0
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def _fps(fn, frames: int, repeats: int) -> float:
@@ -86,6 +113,7 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "machine": platform.machine(),
+        "cpu": _cpu_name(),
         "frames": t,
         "models": {},
     }
@@ -130,6 +158,23 @@ def main() -> None:
             "bf16_speedup": round(bf16 / fp32, 2),
             "videopose3d_over_anatomy": round(vp3d / fp32, 1),
         }
+        if rf in REFERENCE_FPS:
+            ref = REFERENCE_FPS[rf]
+            scale = vp3d / ref["videopose3d"]
+            comparison = {
+                "reference_fps": ref,
+                "reference_scale": round(scale, 3),
+                "fp32_over_authors_code": round(fp32 / ref["authors_code"], 1),
+            }
+            if rf == 243:
+                target = TARGET_243 * scale
+                comparison |= {
+                    "target_fps": TARGET_243,
+                    "target_fps_at_this_machine": round(target, 1),
+                    "fp32_over_scaled_target": round(fp32 / target, 2),
+                    "bf16_over_scaled_target": round(bf16 / target, 2),
+                }
+            report["models"][name]["reference_comparison"] = comparison
         print(json.dumps({name: report["models"][name]}), file=sys.stderr, flush=True)
     report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2))
