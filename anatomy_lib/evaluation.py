@@ -28,7 +28,7 @@ from .bones import mirror_joints, swap_left_right
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
 from .models.anatomy import AnatomyModel
-from .models.inference import lift_video, lift_video_baseline, pad_edges
+from .models.inference import lift_video, lift_video_baseline, pad_edges, warn_if_short
 from .models.temporal import TemporalConvNet
 from .skeleton import MPI_INF_3DHP_EVAL_JOINTS, Skeleton
 
@@ -108,6 +108,7 @@ def _lift_consecutive(
     """Window form on every frame, length network on consecutive frames (AF(conse))."""
     cfg = model.config
     t, rf = kp.shape[0], cfg.receptive_field
+    warn_if_short(t, rf)
     windows = pad_edges(kp, rf, cfg.causal).unfold(0, rf, 1).permute(0, 3, 1, 2)  # (T, rf, J, 2)
     win_scores = None
     if sc is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from conftest import TINY_TREE
@@ -10,6 +12,7 @@ from test_models_networks import randomise_batchnorm
 from anatomy_lib.models import AnatomyModel, BaselineConfig, ModelConfig, TemporalConvNet
 from anatomy_lib.models.inference import (
     InferencePlan,
+    ShortVideoWarning,
     lift_video,
     lift_video_baseline,
     pad_edges,
@@ -138,13 +141,20 @@ def test_short_video_is_edge_padded():
     cfg = TINY.replace(filter_widths=(3, 3, 3))
     model = make(cfg)
     kp, sc = video(cfg, 2)
-    res = lift_video(model, kp, sc)
+    with pytest.warns(ShortVideoWarning, match="2 frames, fewer than the model's receptive field"):
+        res = lift_video(model, kp, sc)
     joints, _, _ = window_form(model, kp, sc, lambda t: slice(None))
     assert res.joints.shape == (2, 17, 3)
     torch.testing.assert_close(res.joints, joints, atol=1e-5, rtol=0)
     torch.testing.assert_close(
         pad_edges(torch.arange(2.0), 5, causal=False), torch.tensor([0.0, 0, 0, 1, 1, 1])
     )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ShortVideoWarning)  # a long enough video says nothing
+        lift_video(model, *video(cfg, cfg.receptive_field))
+    base = TemporalConvNet(cfg.baseline()).eval()
+    with pytest.warns(ShortVideoWarning, match="receptive field"):
+        lift_video_baseline(base, kp)
     torch.testing.assert_close(
         pad_edges(torch.arange(2.0), 5, causal=True), torch.tensor([0.0, 0, 0, 0, 0, 1])
     )

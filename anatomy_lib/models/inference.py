@@ -4,8 +4,8 @@ Padding protocol (as the published lifting code): the 2D sequence is extended by
 replicating its first / last frame, ``receptive_field // 2`` frames on each side
 (``receptive_field - 1`` on the left only when causal), so every frame gets a full
 window. Videos shorter than the receptive field are padded the same way (the model
-then sees mostly copies of the end frames). The bone length network only ever sees the
-real frames.
+then sees mostly copies of the end frames), with a :class:`ShortVideoWarning`. The bone
+length network only ever sees the real frames.
 
 Bone lengths per output frame ``t``:
 
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from .temporal import TemporalConvNet, residual_tap
 
 __all__ = [
     "InferencePlan",
+    "ShortVideoWarning",
     "LiftResult",
     "lift_video",
     "lift_video_baseline",
@@ -82,6 +84,22 @@ class LiftResult:
     directions: torch.Tensor
     frame_lengths: torch.Tensor
     attention: torch.Tensor | None
+
+
+class ShortVideoWarning(UserWarning):
+    """A video shorter than the model's receptive field was lifted (after edge padding)."""
+
+
+def warn_if_short(num_frames: int, receptive_field: int) -> None:
+    """Say so when a video of ``num_frames`` is shorter than the receptive field."""
+    if num_frames < receptive_field:
+        warnings.warn(
+            f"the video has {num_frames} frames, fewer than the model's receptive field "
+            f"({receptive_field}): it is padded by repeating its first and last frames, as "
+            "the published protocol does, so part of every window is copies of those frames",
+            ShortVideoWarning,
+            stacklevel=3,
+        )
 
 
 def pad_edges(x: torch.Tensor, receptive_field: int, causal: bool) -> torch.Tensor:
@@ -501,6 +519,7 @@ def lift_video(
     kp = keypoints_2d.to(device=param.device, dtype=param.dtype)
     sc = scores.to(device=param.device, dtype=param.dtype) if needs_scores else None
     t, rf = kp.shape[0], cfg.receptive_field
+    warn_if_short(t, rf)
     with torch.no_grad():
         plan = _plan_for(model, param.dtype if dtype is None else dtype)
         terms = [
@@ -549,6 +568,7 @@ def lift_video_baseline(
         else None
     )
     rf, t = net.receptive_field, keypoints_2d.shape[0]
+    warn_if_short(t, rf)
     out = []
     with _inference_mode(net, dtype, param.device):
         for s, e in _chunks(t, chunk_size):
