@@ -49,9 +49,12 @@ def _write_h36m(tmp_path, n=12):
 
 def test_h36m_loader_quirks(tmp_path):
     pos3d, pos2d, scores = _write_h36m(tmp_path)
-    ds = load_h36m(
-        tmp_path / "data_3d_h36m.npz", tmp_path / "data_2d_h36m_cpn.npz", tmp_path / "score.pkl"
-    )
+    with pytest.warns(UserWarning, match=r"\['S1', 'S5', 'S6', 'S7', 'S8'\] are not in"):
+        ds = load_h36m(
+            tmp_path / "data_3d_h36m.npz", tmp_path / "data_2d_h36m_cpn.npz", tmp_path / "score.pkl"
+        )
+    with pytest.raises(ValueError, match="defines no train subjects"):
+        ds.split("train")
     assert ("S11", "Directions") not in {(s.subject, s.action) for s in ds}
     assert len(ds) == 8
     seq = ds.select(subjects=["S9"], cameras=[h36m_camera("S9", 2).id])[0]

@@ -17,6 +17,7 @@ The S11 "Directions" sequence is skipped by default (its video is known to be co
 from __future__ import annotations
 
 import pickle
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -155,6 +156,8 @@ def load_h36m(
 
     Returns:
         Sequences with 2D in normalised screen coordinates, camera-space 3D (metres), 50 fps.
+        The splits are the protocol's subjects (train S1, S5-S8; test S9, S11) among those
+        loaded; when ``subjects`` is not given, a warning names any the files lack.
     """
     pos3d = load_h36m_3d(path_3d)
     pos2d, _ = load_h36m_2d(path_2d)
@@ -211,4 +214,15 @@ def load_h36m(
                         joints_world=w,
                     )
                 )
-    return PoseDataset("h36m", H36M_17, tuple(seqs), H36M_TRAIN_SUBJECTS, H36M_TEST_SUBJECTS)
+    loaded = {seq.subject for seq in seqs}
+    train = tuple(s for s in H36M_TRAIN_SUBJECTS if s in loaded)
+    test = tuple(s for s in H36M_TEST_SUBJECTS if s in loaded)
+    missing = [s for s in (*H36M_TRAIN_SUBJECTS, *H36M_TEST_SUBJECTS) if s not in loaded]
+    if missing and subjects is None:  # the files lack subjects the protocol uses
+        warnings.warn(
+            f"Human3.6M subjects {missing} are not in {path_2d}: the splits hold train "
+            f"{list(train)} and test {list(test)}, where the published protocol trains on "
+            f"{list(H36M_TRAIN_SUBJECTS)} and tests on {list(H36M_TEST_SUBJECTS)}",
+            stacklevel=2,
+        )
+    return PoseDataset("h36m", H36M_17, tuple(seqs), train, test)
