@@ -4,11 +4,13 @@
 small scale on the *embedded* dataset (not Human3.6M), with each run's configuration,
 seed, git commit, wall time and per-action errors.
 
-``diagnostics_small.json``: runs beside that sweep, same script and data: the causal
-model shipped as ``anatomy_small_causal``, the joint-shift row with the released
-loss weights and with the exact Eq. 1 heads, and three sweep rows re-run (``[rerun]``) by a
-later commit that draws dropout masks differently (same seed and configuration), a measure
-of how much a single run moves with its random stream.
+``table4_small_previous.json``: the same sweep run by an earlier version of the code whose
+only difference in training is the random stream (how dropout masks were drawn): the two
+sweeps side by side show how much a single run moves with it.
+
+``diagnostics_small.json``: runs beside the sweep, same script, data and commit: the causal
+model shipped as ``anatomy_small_causal``, and the joint-shift row with the released
+loss weights and with the exact Eq. 1 heads.
 """
 
 from __future__ import annotations
