@@ -13,12 +13,11 @@ usable. The best anatomy model and the baseline are copied into
 These are **embedded-dataset, small-scale** numbers (real motion capture with simulated
 detections), not Human3.6M results: compare rows with each other, not with the paper.
 
-Time: the 12 runs take 1,900 steps each; at the per-step times measured on an idle
-2-core CPU (0.015 s for the baseline to 0.074 s for the full model, batch 128) the sweep
-needs about 15-20 minutes run alone. The recorded sweep ran single-threaded while other
-jobs loaded the machine (load average 5-12), split over up to three processes: its
-summed per-run wall time (``total_run_wall_time_s`` in the JSON, about an hour) is
-what it cost there. Each run's own wall time is in the JSON.
+Time: the 12 runs take 1,900 steps each. The shipped sweep ran single-threaded in two
+processes side by side (``--only`` with half of the rows each, then ``--only --merge a.json
+b.json --ship``) on a 2-core CPU with little else running: 32 s for the baseline to 172 s for the
+largest anatomy model, 1,265 s summed (``total_run_wall_time_s`` in the JSON), about
+11 minutes of wall time. Each run's own wall time is in the JSON.
 
     python scripts/reproduce_table4.py                 # everything
     python scripts/reproduce_table4.py --only baseline af   # some rows
