@@ -161,6 +161,22 @@ def test_shipped_table4_results_are_labelled_and_complete():
         load_result("nonexistent")
 
 
+def test_previous_sweep_and_diagnostics_are_the_same_experiments():
+    """The replicate sweep and the diagnostic runs differ from the shipped ones only by the
+    code version (random stream): same configurations, seeds and runs, other commits."""
+    from anatomy_lib.results import load_result
+
+    now, before = load_result("table4_small"), load_result("table4_small_previous")
+    assert set(now["runs"]) == set(before["runs"]) and before["git_commit"] != now["git_commit"]
+    for variant, run in now["runs"].items():
+        assert run["experiment"] == before["runs"][variant]["experiment"], variant
+    diagnostics = load_result("diagnostics_small")["runs"]
+    assert set(diagnostics) == set(before["diagnostics"])
+    for name, run in diagnostics.items():
+        assert run["experiment"] == before["diagnostics"][name]["experiment"], name
+        assert not run["git_dirty"] and name.split("[")[0] in now["runs"]
+
+
 # ---------------------------------------------------------------- infer: videos and OpenPose
 @pytest.mark.parametrize("video", ["clip.mp4", "clip.GIF", "frames"])
 def test_video_without_mediapipe_names_the_extra(video, tmp_path, monkeypatch, capsys, no_work):

@@ -4,9 +4,10 @@
 small scale on the *embedded* dataset (not Human3.6M), with each run's configuration,
 seed, git commit, wall time and per-action errors.
 
-``table4_small_previous.json``: the same sweep run by an earlier version of the code whose
-only difference in training is the random stream (how dropout masks were drawn): the two
-sweeps side by side show how much a single run moves with it.
+``table4_small_previous.json``: the same sweep (and, under ``"diagnostics"``, the same
+diagnostic runs) made by an earlier version of the code that differs in training only by
+its random stream (how dropout masks were drawn) and float rounding: the two sweeps side
+by side show how much a single run moves with it.
 
 ``diagnostics_small.json``: runs beside the sweep, same script, data and commit: the causal
 model shipped as ``anatomy_small_causal``, and the joint-shift row with the released
