@@ -117,8 +117,8 @@ class Camera:
 
     def rotation_matrix(self, device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``(3, 3)`` camera-to-world rotation ``R`` (columns = camera axes in world)."""
-        q = torch.tensor(self.orientation, device=device, dtype=torch.float64)
-        return quaternion_to_matrix(q).to(dtype)
+        q = torch.tensor(self.orientation, dtype=torch.float64)  # on the CPU: MPS has no float64
+        return quaternion_to_matrix(q).to(device=device, dtype=dtype)
 
     def translation_vector(self, device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``(3,)`` camera centre in world coordinates, metres."""

@@ -379,7 +379,7 @@ def score_pck(
             k: float(v.mean()) for k, v in values.items()
         }
         for k, v in values.items():
-            sums[k] += float(v.double().sum())
+            sums[k] += float(v.detach().cpu().double().sum())
         frames += n
     if frames == 0:
         raise ValueError("score_pck: no valid frame with 3D ground truth")

@@ -435,7 +435,7 @@ def mean_by_group(
         if not bool(torch.isfinite(errors).all()):
             raise ValueError(f"sequence {seq.subject} {seq.action!r}: NaN or infinite errors")
         key = group(seq)
-        sums[key] = sums.get(key, 0.0) + float(errors.double().sum())
+        sums[key] = sums.get(key, 0.0) + float(errors.cpu().double().sum())
         counts[key] = counts.get(key, 0) + errors.numel()
     if not counts:
         raise ValueError("mean_by_group: got no sequences")

@@ -102,6 +102,13 @@ class AugmentedPoses(NamedTuple):
     bone_lengths: torch.Tensor  # (B, num_bones) the new lengths, metres
 
 
+def _draw(sampler, shape: tuple[int, ...], generator, opts: dict) -> torch.Tensor:
+    """``sampler`` (``torch.rand`` / ``torch.randn``) drawn in float64 on the CPU from
+    ``generator``, converted to ``opts["dtype"]`` and then moved to ``opts["device"]``."""
+    x = sampler(*shape, generator=generator, dtype=torch.float64)
+    return x.to(opts["dtype"]).to(opts["device"])
+
+
 def augment_bone_lengths(
     joints: torch.Tensor,
     intrinsics: torch.Tensor,
@@ -136,11 +143,13 @@ def augment_bone_lengths(
     lengths = joints_to_bones(joints, skeleton).lengths  # (B, L, Bn)
     reference = lengths.mean(1)
     batch_mean = lengths.mean((0, 1))
-    u = torch.rand(b, skeleton.num_bones, generator=generator, dtype=torch.float64).to(**opts) - 0.5
+    # drawn in float64 on the CPU (reproducible on any device), converted before moving
+    # (MPS has no float64)
+    u = _draw(torch.rand, (b, skeleton.num_bones), generator, opts) - 0.5
     new_lengths = (reference + u * config.degree * batch_mean).clamp_min(0.0)
     rel = retarget_bone_lengths(joints, new_lengths.unsqueeze(1), skeleton)
     rel = rel - rel[..., skeleton.root : skeleton.root + 1, :]
-    root = torch.randn(b, 3, generator=generator, dtype=torch.float64).to(**opts) * config.root_std
+    root = _draw(torch.randn, (b, 3), generator, opts) * config.root_std
     root = root + torch.tensor(config.root_offset, **opts)
     nearest = (rel[..., 2].amin((1, 2)) + root[:, 2]).unsqueeze(-1)
     push = (config.min_depth - nearest).clamp_min(0.0)

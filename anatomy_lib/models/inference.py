@@ -352,8 +352,10 @@ def _pooled_lengths(
             attention = torch.softmax(logits, dim=0)
             pooled = (attention * frame_lengths).sum(0)
             return pooled.expand(t, -1), attention
-        # softmax over frames 0..t for every t: a ratio of prefix log-sum-exps (float64).
-        a, length = logits.double(), frame_lengths.double()
+        # softmax over frames 0..t for every t: a ratio of prefix log-sum-exps, in float64
+        # (float32 on MPS, which has no float64)
+        wide = torch.float32 if logits.device.type == "mps" else torch.float64
+        a, length = logits.to(wide), frame_lengths.to(wide)
         log_num = torch.logcumsumexp(a + length.log(), dim=0)
         log_den = torch.logcumsumexp(a, dim=0)
         return torch.exp(log_num - log_den).to(frame_lengths.dtype), None
