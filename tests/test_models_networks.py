@@ -236,3 +236,21 @@ def test_window_conv_gradcheck():
     x = torch.randn(2, 3, 6, dtype=torch.float64, requires_grad=True)
     w = torch.randn(4, 3, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(window_conv, (x, w))
+
+
+def test_bone_lengths_without_joint_graph_is_the_same_computation():
+    """``joints_grad=False`` (augmented batch): same outputs and BatchNorm updates, the
+    attention still trained, the per-frame network reached by no gradient."""
+    cfg = ModelConfig.preset("tiny", dropout=0.0)
+    a, b = AnatomyModel(cfg).train(), AnatomyModel(cfg).train()
+    b.load_state_dict(a.state_dict())
+    _, _, sampled = inputs(cfg, n=4, sampled=6)
+    out_a, out_b = a.bone_lengths(sampled), b.bone_lengths(sampled, joints_grad=False)
+    torch.testing.assert_close(out_a.lengths, out_b.lengths)
+    torch.testing.assert_close(out_a.sampled_joints, out_b.sampled_joints)
+    for x, y in zip(a.buffers(), b.buffers(), strict=True):
+        torch.testing.assert_close(x, y)
+    assert out_a.sampled_joints.requires_grad and not out_b.sampled_joints.requires_grad
+    out_b.lengths.sum().backward()
+    assert b.length.attention.weight.grad is not None
+    assert all(p.grad is None for p in b.length.blocks.parameters())

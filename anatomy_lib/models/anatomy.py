@@ -106,14 +106,17 @@ class AnatomyModel(nn.Module):
             attention=length.attention,
         )
 
-    def bone_lengths(self, sampled_2d: torch.Tensor) -> LengthOutput:
+    def bone_lengths(self, sampled_2d: torch.Tensor, joints_grad: bool = True) -> LengthOutput:
         """Length network alone (the bone-length-augmented batch of Sec. 3.3).
 
         Args:
             sampled_2d: ``(N, l, J, 2)`` keypoints of sampled frames.
+            joints_grad: record the per-frame network's graph (needed only when a loss
+                reads ``sampled_joints``, e.g. the released code's per-frame loss on the
+                augmented batch); the attention is trained either way.
         """
         check_sampled(sampled_2d, self.skeleton)
-        return self.length(sampled_2d)
+        return self.length(sampled_2d, joints_grad=joints_grad)
 
     def set_bn_momentum(self, momentum: float) -> None:
         """Set the momentum of every BatchNorm layer (the trainer decays it)."""

@@ -105,9 +105,15 @@ class BoneLengthNet(nn.Module):
             x = torch.cat([x, x.abs()], dim=-1)
         return lengths, self.config.attention_temperature * self.attention(x)
 
-    def forward(self, sampled_2d: torch.Tensor) -> LengthOutput:
-        """``(N, l, J, 2)`` sampled frames' keypoints -> :class:`LengthOutput`."""
-        joints = self.frame_joints(sampled_2d)
+    def forward(self, sampled_2d: torch.Tensor, joints_grad: bool = True) -> LengthOutput:
+        """``(N, l, J, 2)`` sampled frames' keypoints -> :class:`LengthOutput`.
+
+        ``joints_grad=False`` runs the per-frame network without recording its graph, for
+        batches whose per-frame joints feed no loss (the attention reads them detached
+        anyway): same values and BatchNorm updates, less memory and time.
+        """
+        with torch.set_grad_enabled(torch.is_grad_enabled() and joints_grad):
+            joints = self.frame_joints(sampled_2d)
         lengths, logits = self.frame_terms(joints)
         attention = torch.softmax(logits, dim=-2)  # zeros give the plain mean
         return LengthOutput((attention * lengths).sum(-2), joints, lengths, attention)

@@ -193,7 +193,11 @@ class _StepLoss(nn.Module):
             w.length_target_3d,
             exp,
             generator=generator,
-            augmented=None if aug is None else self.model.bone_lengths(aug.keypoints_2d),
+            augmented=None
+            if aug is None
+            else self.model.bone_lengths(
+                aug.keypoints_2d, joints_grad=exp.augmented_per_frame_loss
+            ),
             augmented_lengths=None if aug is None else aug.bone_lengths,
             augmented_sampled_target=None if aug is None else aug.target_3d,
         )
