@@ -12,7 +12,7 @@ two of this library's CPU speed-ups swapped back for the plain PyTorch ops
 (``F.dropout``, whose Bernoulli draws dominate it, instead of
 ``anatomy_lib.models.dropout``; strided ``F.conv1d`` instead of ``window_conv``).
 
-    python benchmarks/training.py [--steps 4] [--warmup 1]
+    python benchmarks/training.py [--steps 8] [--warmup 3]
 
 Prints one JSON object.
 """
@@ -71,8 +71,8 @@ def samples_per_second(preset: str, dataset, steps: int, warmup: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
     dataset = load_default_dataset()
     results = {}
