@@ -4,6 +4,7 @@
 * :mod:`.temporal`: :class:`TemporalConvNet`, window and whole-sequence forms.
 * :mod:`.direction`: :class:`BoneDirectionNet` (Sec. 3.2).
 * :mod:`.length`: :class:`BoneLengthNet` and the bone-length attention (Sec. 3.3).
+* :mod:`.dropout`: dropout whose mask is cheap to draw on the CPU.
 * :mod:`.visibility`: implicit visibility attention (Sec. 3.5).
 * :mod:`.heads`: lengths + directions -> joints and joint shifts (Sec. 4.2 / Eq. 1).
 * :mod:`.anatomy`: :class:`AnatomyModel`, :class:`AnatomyOutput`.
