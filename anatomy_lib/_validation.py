@@ -11,7 +11,29 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["check_points", "check_finite", "check_same_shape", "as_tensor"]
+__all__ = [
+    "check_points",
+    "check_finite",
+    "check_same_shape",
+    "as_tensor",
+    "check_choice_field",
+    "check_int_field",
+]
+
+
+def check_choice_field(obj: object, key: str, choices: tuple[str, ...]) -> None:
+    """Configuration field ``obj.key`` must be one of ``choices``."""
+    value = getattr(obj, key)
+    if value not in choices:
+        raise ValueError(f"{type(obj).__name__}.{key}: expected one of {choices}, got {value!r}")
+
+
+def check_int_field(obj: object, key: str, minimum: int = 1) -> None:
+    """Configuration field ``obj.key`` must be an int (not a bool) ``>= minimum``."""
+    value = getattr(obj, key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        wanted = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{type(obj).__name__}.{key}: expected {wanted}, got {value!r}")
 
 
 def as_tensor(x, name: str = "input", dtype: torch.dtype | None = None) -> torch.Tensor:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._validation import check_choice_field, check_int_field
 from .bones import mirror_joints, swap_left_right
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
@@ -78,14 +79,8 @@ class EvaluationConfig:
                 "EvaluationConfig.length_frames: expected 'all', 'consecutive' or an int >= 1, "
                 f"got {lf!r}"
             )
-        if self.by not in ("action", "subject"):
-            raise ValueError(
-                f"EvaluationConfig.by: expected 'action' or 'subject', got {self.by!r}"
-            )
-        if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
-            raise ValueError(
-                f"EvaluationConfig.chunk_size: expected an int >= 1, got {self.chunk_size!r}"
-            )
+        check_choice_field(self, "by", ("action", "subject"))
+        check_int_field(self, "chunk_size")
 
     @classmethod
     def from_experiment(cls, experiment, **overrides) -> EvaluationConfig:

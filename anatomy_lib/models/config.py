@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .._validation import check_choice_field, check_int_field
 from ..skeleton import Skeleton, get_skeleton
 
 __all__ = ["ModelConfig", "BaselineConfig", "receptive_field"]
@@ -50,16 +51,12 @@ def _check_common(cfg: Any) -> None:
             f"{name}.filter_widths: expected a non-empty sequence of odd positive ints "
             f"(e.g. (3, 3, 3)), got {widths}"
         )
-    if not isinstance(cfg.channels, int) or cfg.channels < 1:
-        raise ValueError(f"{name}.channels: expected a positive int, got {cfg.channels!r}")
+    check_int_field(cfg, "channels")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ValueError(f"{name}.dropout: expected a probability in [0, 1), got {cfg.dropout}")
     if not 0.0 < cfg.bn_momentum <= 1.0:
         raise ValueError(f"{name}.bn_momentum: expected a value in (0, 1], got {cfg.bn_momentum}")
-    if cfg.visibility not in _CHOICES["visibility"]:
-        raise ValueError(
-            f"{name}.visibility: expected one of {_CHOICES['visibility']}, got {cfg.visibility!r}"
-        )
+    check_choice_field(cfg, "visibility", _CHOICES["visibility"])
 
 
 def _skeleton_from_dict(d: dict) -> Skeleton:
@@ -134,24 +131,13 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _check_common(self)
         for key in ("length_attention", "attention_features", "joint_head"):
-            if getattr(self, key) not in _CHOICES[key]:
-                raise ValueError(
-                    f"ModelConfig.{key}: expected one of {_CHOICES[key]}, "
-                    f"got {getattr(self, key)!r}"
-                )
-        if not isinstance(self.num_direction_stages, int) or self.num_direction_stages < 1:
-            raise ValueError(
-                f"ModelConfig.num_direction_stages: expected an int >= 1, "
-                f"got {self.num_direction_stages!r}"
-            )
+            check_choice_field(self, key, _CHOICES[key])
+        check_int_field(self, "num_direction_stages")
         if not self.attention_temperature > 0:
             raise ValueError(
                 f"ModelConfig.attention_temperature: expected > 0, got {self.attention_temperature}"
             )
-        if not isinstance(self.sampled_frames, int) or self.sampled_frames < 1:
-            raise ValueError(
-                f"ModelConfig.sampled_frames: expected an int >= 1, got {self.sampled_frames!r}"
-            )
+        check_int_field(self, "sampled_frames")
 
     # ------------------------------------------------------------ derived
     @property

@@ -31,6 +31,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._validation import check_choice_field, check_int_field
 from ..losses import LossWeights
 from ..models.config import ModelConfig
 
@@ -79,14 +80,14 @@ class DataConfig:
     stride: int = 1
 
     def __post_init__(self) -> None:
-        _check_choice(self, "dataset", _DATASETS)
-        _check_choice(self, "length_frames", _LENGTH_FRAMES)
+        check_choice_field(self, "dataset", _DATASETS)
+        check_choice_field(self, "length_frames", _LENGTH_FRAMES)
         if not 0.0 <= self.augmentation_degree < 2.0:
             raise ValueError(
                 f"DataConfig.augmentation_degree: expected a value in [0, 2), "
                 f"got {self.augmentation_degree}"
             )
-        _check_positive_int(self, "stride")
+        check_int_field(self, "stride")
 
 
 @dataclass(frozen=True)
@@ -121,12 +122,12 @@ class OptimConfig:
     eval_every: int = 1
 
     def __post_init__(self) -> None:
-        _check_positive_int(self, "epochs")
-        _check_positive_int(self, "batch_size")
+        check_int_field(self, "epochs")
+        check_int_field(self, "batch_size")
         if self.augmented_batch_size is not None:
-            _check_positive_int(self, "augmented_batch_size")
+            check_int_field(self, "augmented_batch_size")
         if self.steps_per_epoch is not None:
-            _check_positive_int(self, "steps_per_epoch")
+            check_int_field(self, "steps_per_epoch")
         if not self.learning_rate > 0:
             raise ValueError(f"OptimConfig.learning_rate: expected > 0, got {self.learning_rate}")
         if not 0 < self.lr_decay <= 1:
@@ -138,10 +139,7 @@ class OptimConfig:
                 raise ValueError(
                     f"OptimConfig.{key}: expected a value in (0, 1], got {getattr(self, key)}"
                 )
-        if not isinstance(self.eval_every, int) or self.eval_every < 0:
-            raise ValueError(
-                f"OptimConfig.eval_every: expected an int >= 0, got {self.eval_every!r}"
-            )
+        check_int_field(self, "eval_every", minimum=0)
 
     @property
     def aug_batch_size(self) -> int:
@@ -190,7 +188,7 @@ class ExperimentConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_choice(self, "architecture", _ARCHITECTURES)
+        check_choice_field(self, "architecture", _ARCHITECTURES)
         for key, cls in (("model", ModelConfig), ("losses", LossWeights), ("data", DataConfig),
                          ("optim", OptimConfig)):  # fmt: skip
             if not isinstance(getattr(self, key), cls):
@@ -217,8 +215,7 @@ class ExperimentConfig:
                 "ExperimentConfig: data.dataset='3dhp' needs model.skeleton='mpi_inf_3dhp', "
                 f"got {self.model.skeleton_tree.name!r}"
             )
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"ExperimentConfig.seed: expected an int >= 0, got {self.seed!r}")
+        check_int_field(self, "seed", minimum=0)
 
     # ------------------------------------------------------------ presets
     @classmethod
@@ -460,19 +457,6 @@ def preset_names(size: str | None = None) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- helpers
-def _check_choice(obj: Any, key: str, choices: tuple[str, ...]) -> None:
-    if getattr(obj, key) not in choices:
-        raise ValueError(
-            f"{type(obj).__name__}.{key}: expected one of {choices}, got {getattr(obj, key)!r}"
-        )
-
-
-def _check_positive_int(obj: Any, key: str) -> None:
-    value = getattr(obj, key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{type(obj).__name__}.{key}: expected a positive int, got {value!r}")
-
-
 def _sub_from_dict(cls: type, d: dict) -> Any:
     if not isinstance(d, dict):
         raise TypeError(f"{cls.__name__}: expected a dict, got {type(d).__name__}")
