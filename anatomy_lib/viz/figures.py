@@ -66,6 +66,15 @@ def _round(a: np.ndarray, decimals: int | None) -> list:
     return [None if np.isnan(v) else float(v) for v in np.asarray(a, dtype=float).ravel()]
 
 
+def _animate(
+    fig: go.Figure, frames: list[go.Frame], fps: float, redraw: bool, prefix: str, height: int
+) -> None:
+    """Give ``fig`` its ``frames`` with play/pause buttons and a slider below the plot."""
+    fig.frames = frames
+    fig.update_layout(**_player([fr.name for fr in frames], fps, redraw, prefix))
+    fig.update_layout(margin={"b": 80}, height=height)
+
+
 def _player(frame_names: list[str], fps: float, redraw: bool, prefix: str) -> dict:
     """Layout entries (``updatemenus`` and ``sliders``) for play/pause and a frame slider."""
     step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": redraw}}
@@ -339,14 +348,11 @@ def _skeleton_scenes(
         height=480,
     )
     if len(frame_idx) > 1:
-        labels = [str(int(t)) for t in frame_idx]
         indices = list(range(first, len(fig.data)))
-        fig.frames = [
-            go.Frame(data=pose_traces(int(t)), traces=indices, name=label)
-            for t, label in zip(frame_idx, labels, strict=True)
+        frames = [
+            go.Frame(data=pose_traces(int(t)), traces=indices, name=str(int(t))) for t in frame_idx
         ]
-        fig.update_layout(**_player(labels, fps, redraw=True, prefix="frame "))
-        fig.update_layout(margin={"b": 80}, height=560)
+        _animate(fig, frames, fps, redraw=True, prefix="frame ", height=560)
     return fig
 
 
@@ -569,17 +575,15 @@ def keypoints_2d_figure(
     )
     if len(seq) > 1:
         idx = _frame_indices(len(seq), step, max_frames)
-        labels = [str(int(t)) for t in idx]
-        fig.frames = [
+        frames = [
             go.Frame(
                 data=_keypoint_traces(seq[t], sc[t], skeleton, decimals),
                 traces=list(range(len(fig.data))),
-                name=label,
+                name=str(int(t)),
             )
-            for t, label in zip(idx, labels, strict=True)
+            for t in idx
         ]
-        fig.update_layout(**_player(labels, fps, redraw=False, prefix="frame "))
-        fig.update_layout(margin={"b": 80}, height=560)
+        _animate(fig, frames, fps, redraw=False, prefix="frame ", height=560)
     return fig
 
 
@@ -711,16 +715,14 @@ def attention_figure(
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
     )
     if att3.shape[0] > 1:
-        labels = [str(t) for t in range(att3.shape[0])]
-        fig.frames = [
+        frames = [
             go.Frame(
                 data=_attention_traces(att3[t], fr2[t], skeleton),
                 traces=[0, 1],
-                name=labels[t],
+                name=str(t),
                 layout={"shapes": [marker(t)]},
             )
             for t in range(att3.shape[0])
         ]
-        fig.update_layout(**_player(labels, 10.0, redraw=True, prefix="output frame "))
-        fig.update_layout(margin={"b": 80}, height=640)
+        _animate(fig, frames, 10.0, redraw=True, prefix="output frame ", height=640)
     return fig
