@@ -23,14 +23,18 @@ __all__ = ["Dropout", "dropout", "LANE_BITS"]
 LANE_BITS = 15
 
 
+def _check_probability(p: float) -> None:
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability: expected 0 <= p < 1, got {p}")
+
+
 def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     """Inverted dropout of ``x`` (any shape): zero each element with probability ``p``
     (rounded to a multiple of ``2^-15`` on the CPU) and scale the rest by ``1 / (1 - p)``.
 
     Returns ``x`` itself when not training or ``p == 0``.
     """
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout probability: expected 0 <= p < 1, got {p}")
+    _check_probability(p)
     if not training or p == 0.0:
         return x
     if x.device.type != "cpu":
@@ -47,8 +51,7 @@ class Dropout(nn.Module):
 
     def __init__(self, p: float) -> None:
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout probability: expected 0 <= p < 1, got {p}")
+        _check_probability(p)
         self.p = float(p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

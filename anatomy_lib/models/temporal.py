@@ -76,13 +76,17 @@ class ConvBNReLU(nn.Module):
         self.bn = nn.BatchNorm1d(channels, momentum=bn_momentum)
         self.drop = Dropout(dropout)
 
+    def _activate(self, y: torch.Tensor) -> torch.Tensor:
+        """BatchNorm -> ReLU -> dropout of the conv output ``y (N, C, T')``."""
+        return self.drop(F.relu(self.bn(y)))
+
     def forward(self, x: torch.Tensor, dense: bool) -> torch.Tensor:
         """``(N, C_in, T) -> (N, C, T')``: stride = width, or dilation when ``dense``."""
         if dense:
             y = F.conv1d(x, self.conv.weight, dilation=self.dilation)
         else:
             y = window_conv(x, self.conv.weight)
-        return self.drop(F.relu(self.bn(y)))
+        return self._activate(y)
 
     def forward_constant_stream(
         self, stream: torch.Tensor, extra: torch.Tensor | None, positions: int
@@ -102,7 +106,7 @@ class ConvBNReLU(nn.Module):
             y = window_conv(extra, weight[:, c_s:]) + y
         else:
             y = y.expand(-1, -1, positions // self.width)
-        return self.drop(F.relu(self.bn(y)))
+        return self._activate(y)
 
 
 class ResidualBlock(nn.Module):

@@ -32,7 +32,6 @@ from ..losses import (
 )
 from ..models.anatomy import AnatomyOutput
 from ..models.length import LengthOutput
-from ..skeleton import Skeleton
 from .config import ExperimentConfig
 
 __all__ = ["Objective", "stage_weights", "anatomy_objective", "baseline_objective"]
@@ -76,10 +75,6 @@ def stage_weights(
     return (float(first_stage_decay),) * (num_stages - 1) + (1.0,)
 
 
-def _pairs(skeleton: Skeleton) -> tuple[tuple[int, int], ...]:
-    return skeleton.non_bone_pairs
-
-
 def anatomy_objective(
     output: AnatomyOutput,
     target: torch.Tensor,
@@ -111,7 +106,8 @@ def anatomy_objective(
     sk = experiment.model.skeleton_tree
     lw = experiment.losses
     bones = joints_to_bones(target, sk)
-    target_shifts = joint_shifts(target, _pairs(sk)) if _pairs(sk) else None
+    pairs = sk.non_bone_pairs
+    target_shifts = joint_shifts(target, pairs) if pairs else None
     k_total = len(output.stage_directions)
     per_stage = stage_weights(
         k_total, experiment.model.direction_loss_at_every_stage, lw.first_stage_decay
@@ -169,7 +165,7 @@ def baseline_objective(
     """
     terms = {"final_joints": mpjpe_loss(prediction, target)}
     weights = {"final_joints": 1.0}
-    pairs = _pairs(experiment.model.skeleton_tree)
+    pairs = experiment.model.skeleton_tree.non_bone_pairs
     if experiment.losses.joint_shift > 0 and pairs:
         terms["joint_shift/1"] = joint_shift_loss(
             joint_shifts(prediction, pairs), joint_shifts(target, pairs)
