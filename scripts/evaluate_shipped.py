@@ -30,6 +30,22 @@ DATASETS = {
 }
 
 
+METRICS = ("p1", "p2", "p3", "mpjve")
+
+
+def shipped_errors() -> dict[tuple[str, str], tuple[float, ...]]:
+    """``(data label, model name) -> (P1, P2, P3, MPJVE)`` in mm, in table order."""
+    errors = {}
+    for label, load in DATASETS.items():
+        data = load()
+        for name in PRETRAINED:
+            result = evaluate_dataset(
+                load_pretrained(name), data, EvaluationConfig(), label=name, progress=False
+            )
+            errors[(label, name)] = tuple(result.averages[m] for m in METRICS)
+    return errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -37,19 +53,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print("| data | model | Protocol 1 | Protocol 2 | Protocol 3 | MPJVE |")
     print("|---|---|---:|---:|---:|---:|")
-    for label, load in DATASETS.items():
-        data = load()
-        for i, name in enumerate(PRETRAINED):
-            result = evaluate_dataset(
-                load_pretrained(name), data, EvaluationConfig(), label=name, progress=False
-            )
-            a = result.averages
-            first = label if i == 0 else ""
-            print(
-                f"| {first} | `{name}` | {a['p1']:.1f} | {a['p2']:.1f} | {a['p3']:.1f} | "
-                f"{a['mpjve']:.1f} |",
-                flush=True,
-            )
+    previous = None
+    for (label, name), values in shipped_errors().items():
+        first = label if label != previous else ""
+        previous = label
+        print(f"| {first} | `{name}` | " + " | ".join(f"{v:.1f}" for v in values) + " |")
 
 
 if __name__ == "__main__":
