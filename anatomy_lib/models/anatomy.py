@@ -10,7 +10,7 @@ from torch import nn
 from .config import ModelConfig
 from .direction import BoneDirectionNet
 from .heads import AnatomyHeads
-from .inputs import check_sampled, check_window
+from .inputs import check_sampled, check_window, normalize_keypoints
 from .length import BoneLengthNet, LengthOutput
 
 __all__ = ["AnatomyModel", "AnatomyOutput"]
@@ -92,6 +92,8 @@ class AnatomyModel(nn.Module):
         needs_scores = self.config.visibility != "none"
         check_window(keypoints_2d, scores, self.skeleton, needs_scores, frames=self.receptive_field)
         check_sampled(sampled_2d, self.skeleton, batch=keypoints_2d.shape[0])
+        keypoints_2d = self.normalize_input(keypoints_2d)
+        sampled_2d = self.normalize_input(sampled_2d)
         dirs = self.direction(keypoints_2d, scores if needs_scores else None).stage_directions
         length = self.length(sampled_2d.to(keypoints_2d.dtype))
         shifts = tuple(self.heads.joint_shifts(k, length.lengths, d) for k, d in enumerate(dirs))
@@ -116,7 +118,12 @@ class AnatomyModel(nn.Module):
                 augmented batch); the attention is trained either way.
         """
         check_sampled(sampled_2d, self.skeleton)
-        return self.length(sampled_2d, joints_grad=joints_grad)
+        return self.length(self.normalize_input(sampled_2d), joints_grad=joints_grad)
+
+    def normalize_input(self, keypoints_2d: torch.Tensor) -> torch.Tensor:
+        """``(..., J, 2)`` normalised screen coordinates as the networks read them
+        (``config.input_normalization``, :func:`~anatomy_lib.models.inputs.normalize_keypoints`)."""
+        return normalize_keypoints(keypoints_2d, self.config.input_normalization, self.skeleton)
 
     def set_bn_momentum(self, momentum: float) -> None:
         """Set the momentum of every BatchNorm layer (the trainer decays it)."""

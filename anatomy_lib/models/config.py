@@ -16,6 +16,7 @@ from typing import Any
 
 from .._validation import check_choice_field, check_int_field
 from ..skeleton import Skeleton, get_skeleton
+from .inputs import INPUT_NORMALIZATIONS
 
 __all__ = ["ModelConfig", "BaselineConfig", "receptive_field"]
 
@@ -24,6 +25,7 @@ _CHOICES = {
     "attention_features": ("joints", "joints_abs"),
     "visibility": ("attention", "fusion", "none"),
     "joint_head": ("fc", "exact"),
+    "input_normalization": INPUT_NORMALIZATIONS,
 }
 
 
@@ -57,6 +59,7 @@ def _check_common(cfg: Any) -> None:
     if not 0.0 < cfg.bn_momentum <= 1.0:
         raise ValueError(f"{name}.bn_momentum: expected a value in (0, 1], got {cfg.bn_momentum}")
     check_choice_field(cfg, "visibility", _CHOICES["visibility"])
+    check_choice_field(cfg, "input_normalization", INPUT_NORMALIZATIONS)
 
 
 def _skeleton_from_dict(d: dict) -> Skeleton:
@@ -109,6 +112,9 @@ class ModelConfig:
         joint_head: ``"fc"`` (learned heads of Sec. 4.2) or ``"exact"`` (Eq. 1).
         bn_momentum: BatchNorm momentum (the trainer may decay it).
         sampled_frames: ``l``, frames sampled for the bone length network (50).
+        input_normalization: ``"screen"`` (paper: normalised screen coordinates) or
+            ``"person"`` (each frame centred on the root and scaled by the person's size,
+            :func:`~anatomy_lib.models.inputs.normalize_keypoints`).
     """
 
     skeleton: str | Skeleton = "h36m"
@@ -127,6 +133,7 @@ class ModelConfig:
     joint_head: str = "fc"
     bn_momentum: float = 0.1
     sampled_frames: int = 50
+    input_normalization: str = "screen"
 
     def __post_init__(self) -> None:
         _check_common(self)
@@ -162,7 +169,9 @@ class ModelConfig:
 
         ``"paper-243"`` / ``"paper-81"`` / ``"paper-27"``: the paper's models (C = 1024);
         ``"tiny"``: 9 frames, 16 channels, for unit tests; ``"small"``: 27 frames,
-        128 channels, trains on a CPU in minutes. Append ``.baseline_d()`` for Baseline-D.
+        128 channels, trains on a CPU in minutes; ``"medium"``: 27 frames, 256 channels,
+        person-centred input, for real video on a laptop CPU (trained on the data engine
+        for about an hour). Append ``.baseline_d()`` for Baseline-D.
         """
         presets = {
             "paper-243": dict(filter_widths=(3, 3, 3, 3, 3)),
@@ -170,6 +179,13 @@ class ModelConfig:
             "paper-27": dict(filter_widths=(3, 3, 3)),
             "tiny": dict(filter_widths=(3, 3), channels=16, dropout=0.0, sampled_frames=8),
             "small": dict(filter_widths=(3, 3, 3), channels=128, dropout=0.1, sampled_frames=16),
+            "medium": dict(
+                filter_widths=(3, 3, 3),
+                channels=256,
+                dropout=0.1,
+                sampled_frames=16,
+                input_normalization="person",
+            ),
         }
         if name not in presets:
             raise KeyError(f"unknown ModelConfig preset {name!r}; known: {sorted(presets)}")
@@ -178,7 +194,7 @@ class ModelConfig:
     @staticmethod
     def preset_names() -> tuple[str, ...]:
         """Names accepted by :meth:`preset`."""
-        return ("paper-243", "paper-81", "paper-27", "small", "tiny")
+        return ("paper-243", "paper-81", "paper-27", "medium", "small", "tiny")
 
     def baseline_d(self) -> ModelConfig:
         """Baseline-D of the ablation: same depth, no long skips, no gradient blocking,
@@ -201,6 +217,7 @@ class ModelConfig:
             causal=self.causal,
             bn_momentum=self.bn_momentum,
             visibility="fusion" if self.visibility == "fusion" else "none",
+            input_normalization=self.input_normalization,
         )
 
     def to_dict(self) -> dict:
@@ -228,6 +245,7 @@ class BaselineConfig:
     causal: bool = False
     bn_momentum: float = 0.1
     visibility: str = "none"
+    input_normalization: str = "screen"
 
     def __post_init__(self) -> None:
         _check_common(self)

@@ -518,7 +518,7 @@ def lift_video(
     needs_scores = cfg.visibility != "none"
     check_window(keypoints_2d, scores, model.skeleton, needs_scores, batched=False)
     param = next(model.parameters())
-    kp = keypoints_2d.to(device=param.device, dtype=param.dtype)
+    kp = model.normalize_input(keypoints_2d.to(device=param.device, dtype=param.dtype))
     sc = scores.to(device=param.device, dtype=param.dtype) if needs_scores else None
     t, rf = kp.shape[0], cfg.receptive_field
     warn_if_short(t, rf)

@@ -12,7 +12,17 @@ import torch
 from .._validation import check_finite, check_points
 from ..skeleton import Skeleton
 
-__all__ = ["check_window", "check_sampled", "keypoint_channels", "score_channels"]
+__all__ = [
+    "INPUT_NORMALIZATIONS",
+    "check_window",
+    "check_sampled",
+    "keypoint_channels",
+    "normalize_keypoints",
+    "score_channels",
+]
+
+#: How a model re-expresses its 2D input (``ModelConfig.input_normalization``).
+INPUT_NORMALIZATIONS = ("screen", "person")
 
 
 def check_window(
@@ -63,6 +73,36 @@ def check_sampled(sampled_2d: torch.Tensor, skeleton: Skeleton, batch: int | Non
         raise ValueError(
             f"sampled_2d: expected batch size {batch} (as keypoints_2d), got {sampled_2d.shape[0]}"
         )
+
+
+def normalize_keypoints(keypoints_2d: torch.Tensor, mode: str, skeleton: Skeleton) -> torch.Tensor:
+    """Re-express 2D keypoints as a model of ``input_normalization = mode`` reads them.
+
+    ``"screen"`` (the paper): unchanged normalised screen coordinates. ``"person"``: each
+    frame centred on its root keypoint and divided by the median distance of its keypoints
+    from the root, ``x' = (x - x_root) / median_j |x_j - x_root|``; the input then no longer
+    depends on the image size, on where the person stands in the frame, or on how far
+    from the camera (a similarity transform of the image changes nothing but a rotation).
+    Per frame, so the window form and whole-video inference see the same values.
+
+    Args:
+        keypoints_2d: ``(..., J, 2)`` normalised screen coordinates.
+        mode: one of :data:`INPUT_NORMALIZATIONS`.
+        skeleton: the joint tree (its root).
+
+    Returns:
+        ``(..., J, 2)``.
+    """
+    if mode == "screen":
+        return keypoints_2d
+    if mode != "person":
+        raise ValueError(
+            f"input normalisation: expected one of {INPUT_NORMALIZATIONS}, got {mode!r}"
+        )
+    root = skeleton.root
+    centred = keypoints_2d - keypoints_2d[..., root : root + 1, :]
+    scale = centred.norm(dim=-1).median(dim=-1, keepdim=True).values.clamp_min(1e-4)
+    return centred / scale.unsqueeze(-1)
 
 
 def keypoint_channels(

@@ -26,7 +26,7 @@ from torch import nn
 
 from .config import BaselineConfig
 from .dropout import Dropout
-from .inputs import check_window, keypoint_channels
+from .inputs import check_window, keypoint_channels, normalize_keypoints
 
 __all__ = [
     "ConvBNReLU",
@@ -253,6 +253,9 @@ class TemporalConvNet(nn.Module):
     def _run(
         self, keypoints_2d: torch.Tensor, scores: torch.Tensor | None, dense: bool
     ) -> torch.Tensor:
+        keypoints_2d = normalize_keypoints(
+            keypoints_2d, self.config.input_normalization, self.skeleton
+        )
         x = keypoint_channels(keypoints_2d, scores, self.config.visibility == "fusion")
         top = self.stack(self.expand(x, dense), None, dense).top  # (N, C, T_out)
         out = self.head(top.transpose(1, 2))

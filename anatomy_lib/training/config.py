@@ -45,7 +45,8 @@ __all__ = [
     "preset_names",
 ]
 
-_DATASETS = ("embedded", "h36m", "3dhp")
+_DATASETS = ("embedded", "engine", "h36m", "3dhp")
+_ENGINE_BODIES = ("ansur", "rescaled")
 _LENGTH_FRAMES = ("random", "consecutive")
 _ARCHITECTURES = ("anatomy", "baseline")
 
@@ -55,7 +56,9 @@ class DataConfig:
     """What the model is trained and evaluated on.
 
     Attributes:
-        dataset: ``"embedded"`` (shipped with the package), ``"h36m"`` or ``"3dhp"``.
+        dataset: ``"embedded"`` (shipped with the package), ``"engine"`` (new synthetic
+            videos every epoch from the training-data engine, :mod:`anatomy_lib.data.engine`;
+            validated on its held-out clips and bodies), ``"h36m"`` or ``"3dhp"``.
         root: folder with the dataset files (``h36m`` / ``3dhp``); unused for ``embedded``.
         keypoints: name of the 2D keypoint source (e.g. ``"cpn_ft_h36m_dbb"``);
             ``"default"`` lets the loader choose.
@@ -67,6 +70,10 @@ class DataConfig:
         bone_length_augmentation: the extra batch of re-proportioned videos (Sec. 3.3).
         augmentation_degree: relative amplitude of the new bone lengths (0.6 as released).
         stride: use every ``stride``-th frame of the training videos as a target frame.
+        engine_videos: ``"engine"`` only: synthetic videos made for each epoch.
+        engine_validation_videos: ``"engine"`` only: held-out videos evaluated after epochs.
+        engine_bodies: ``"engine"`` only: ``"ansur"`` (measured adults) or ``"rescaled"``.
+        engine_recombination: ``"engine"`` only: fraction of videos with recombined limbs.
     """
 
     dataset: str = "embedded"
@@ -78,9 +85,21 @@ class DataConfig:
     bone_length_augmentation: bool = True
     augmentation_degree: float = 0.6
     stride: int = 1
+    engine_videos: int = 256
+    engine_validation_videos: int = 64
+    engine_bodies: str = "ansur"
+    engine_recombination: float = 0.5
 
     def __post_init__(self) -> None:
         check_choice_field(self, "dataset", _DATASETS)
+        check_choice_field(self, "engine_bodies", _ENGINE_BODIES)
+        check_int_field(self, "engine_videos")
+        check_int_field(self, "engine_validation_videos")
+        if not 0.0 <= self.engine_recombination <= 1.0:
+            raise ValueError(
+                "DataConfig.engine_recombination: expected a fraction in [0, 1], "
+                f"got {self.engine_recombination}"
+            )
         check_choice_field(self, "length_frames", _LENGTH_FRAMES)
         if not 0.0 <= self.augmentation_degree < 2.0:
             raise ValueError(
@@ -229,6 +248,10 @@ class ExperimentConfig:
         model, data, optim = _size_settings(size)
         cfg = _VARIANTS[variant](model, data, optim)
         cfg = dataclasses.replace(cfg, name=f"{variant}@{size}")
+        if cfg.data.dataset == "engine":
+            # The engine gives every video a new body, which supersedes the paper's extra
+            # batch of re-proportioned poses (its synthetic videos carry no camera object).
+            cfg = cfg.replace(data=dataclasses.replace(cfg.data, bone_length_augmentation=False))
         return cfg.replace(**overrides) if overrides else cfg
 
     def replace(self, **changes: Any) -> ExperimentConfig:
@@ -399,6 +422,8 @@ SIZES: tuple[str, ...] = (
     "paper-27-causal",
     "paper-81-causal",
     "paper-243-causal",
+    "medium",
+    "medium-causal",
     "small",
     "tiny",
 )
@@ -417,6 +442,16 @@ def _size_settings(size: str) -> tuple[ModelConfig, DataConfig, OptimConfig]:
             DataConfig(dataset="embedded", stride=2),
             OptimConfig(
                 epochs=20, batch_size=128, lr_decay=0.9, bn_momentum_end=0.01, eval_every=5
+            ),  # fmt: skip
+        )
+    if size.startswith("medium"):
+        # New synthetic videos every epoch from the training-data engine: 20 epochs of
+        # 256 steps of batch 128 (about 5,000 steps; roughly an hour on one CPU core).
+        return (
+            ModelConfig.preset("medium", causal=size.endswith("-causal")),
+            DataConfig(dataset="engine", bone_length_augmentation=False),
+            OptimConfig(
+                epochs=20, batch_size=128, lr_decay=0.9, bn_momentum_end=0.01, eval_every=2
             ),  # fmt: skip
         )
     # tiny

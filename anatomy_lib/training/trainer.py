@@ -108,6 +108,10 @@ def load_experiment_dataset(experiment: ExperimentConfig) -> PoseDataset:
         FileNotFoundError: a missing file (named).
     """
     data = experiment.data
+    if data.dataset == "engine":
+        from .engine_data import engine_dataset
+
+        return engine_dataset(data, experiment.seed, epoch=0)
     if data.dataset == "embedded":
         from ..data.embedded import load_default_dataset
 
@@ -260,25 +264,7 @@ class Trainer:
                 f"dataset {self.dataset.name!r} uses skeleton {self.dataset.skeleton.name!r}, "
                 f"the experiment {exp.model.skeleton_tree.name!r}"
             )
-        sampler_cfg = SamplerConfig(
-            exp.model.receptive_field, exp.model.sampled_frames, exp.model.causal
-        )
-        self.sampler = WindowBatchSampler(
-            self.dataset.split("train"), sampler_cfg, device=self.device
-        )
-        if exp.data.bone_length_augmentation and bool(
-            torch.isnan(self.sampler.packed.intrinsics).any()
-        ):
-            raise ValueError(
-                "data.bone_length_augmentation needs the camera of every training video "
-                "(to project the re-proportioned poses); some have none"
-            )
-        seq, frame = self.sampler.locate(torch.arange(len(self.sampler)))
-        self.targets = torch.nonzero(frame % exp.data.stride == 0).squeeze(1).cpu()
-        self._order: tuple[int, torch.Tensor] = (-1, self.targets)
-        self.steps_per_epoch = max(1, len(self.targets) // exp.optim.batch_size)
-        if exp.optim.steps_per_epoch is not None:
-            self.steps_per_epoch = min(self.steps_per_epoch, exp.optim.steps_per_epoch)
+        self._build_sampler(self.dataset)
 
         torch.manual_seed(derive_seed(exp.seed, "init"))
         self.model = build_model(exp).to(self.device)
@@ -303,6 +289,38 @@ class Trainer:
         self.wall_time = 0.0
 
     # ------------------------------------------------------------ data
+    def _build_sampler(self, dataset: PoseDataset) -> None:
+        """Windows, target frames and steps per epoch of ``dataset``'s train split."""
+        exp = self.experiment
+        self.dataset = dataset
+        sampler_cfg = SamplerConfig(
+            exp.model.receptive_field, exp.model.sampled_frames, exp.model.causal
+        )
+        self.sampler = WindowBatchSampler(dataset.split("train"), sampler_cfg, device=self.device)
+        if exp.data.bone_length_augmentation and bool(
+            torch.isnan(self.sampler.packed.intrinsics).any()
+        ):
+            raise ValueError(
+                "data.bone_length_augmentation needs the camera of every training video "
+                "(to project the re-proportioned poses); some have none"
+            )
+        seq, frame = self.sampler.locate(torch.arange(len(self.sampler)))
+        self.targets = torch.nonzero(frame % exp.data.stride == 0).squeeze(1).cpu()
+        self._order: tuple[int, torch.Tensor] = (-1, self.targets)
+        self.steps_per_epoch = max(1, len(self.targets) // exp.optim.batch_size)
+        if exp.optim.steps_per_epoch is not None:
+            self.steps_per_epoch = min(self.steps_per_epoch, exp.optim.steps_per_epoch)
+        self._pool_epoch = 0
+
+    def _engine_pool(self, epoch: int) -> None:
+        """With ``data.dataset="engine"``: new synthetic videos for ``epoch``."""
+        if self.experiment.data.dataset != "engine" or epoch == self._pool_epoch:
+            return
+        from .engine_data import engine_dataset
+
+        self._build_sampler(engine_dataset(self.experiment.data, self.experiment.seed, epoch))
+        self._pool_epoch = epoch
+
     def make_batch(self, epoch: int, step: int) -> TrainBatch:
         """The global batch of step ``step`` of ``epoch`` (identical on every process)."""
         exp, s = self.experiment, self.sampler
@@ -376,6 +394,7 @@ class Trainer:
         return Objective(total, terms, {}).as_floats()
 
     def _start_epoch(self, epoch: int) -> None:
+        self._engine_pool(epoch)
         o = self.experiment.optim
         for group in self.optimizer.param_groups:
             group["lr"] = o.learning_rate_at(epoch)

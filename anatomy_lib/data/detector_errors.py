@@ -1,0 +1,280 @@
+"""Batched 2D detector error models for the training-data engine.
+
+:func:`simulate_detector` turns the exact projections of ``N`` synthetic videos into what a
+2D keypoint detector would report, with the failure modes seen in practice:
+
+* **jitter**: white noise per frame, larger on occluded joints;
+* **drift**: slow, temporally correlated error (an AR(1) process per joint);
+* **outliers**: a gross error on single joint-frames, with a lowered score;
+* **left/right swaps**: for a few frames the detector labels a left limb as the right one
+  and vice versa (a classic failure of bottom-up detectors on side views);
+* **missing keypoints**: not reported at all (score 0); their position is filled by linear
+  interpolation over time, as the video pipeline does before lifting;
+* **scores**: a confidence that follows the geometric visibility (self-occlusion from
+  the capsule body model of :mod:`anatomy_lib.data.simulate`, and leaving the frame).
+
+Errors scale with the person's height in the image, in units of ``person_px / 500``
+(a detector's error grows with the person's size in pixels, not with the image size).
+
+Two families, :meth:`DetectorErrorConfig.openpose_like` and
+:meth:`DetectorErrorConfig.mediapipe_like`, differ in how noisy, how often swapped and how
+their scores are spread. Every number is an assumption stated in its field's docstring,
+with ranges drawn per video (domain randomisation); none was fitted to a test set
+(the Pose2Sim trial and the embedded test split are only ever reported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from .._validation import check_points
+from ..camera import project_with_intrinsics
+from ..skeleton import Skeleton
+from .simulate import BodyVolume, in_frame_visibility, occlusion_visibility
+
+__all__ = [
+    "DetectorErrorConfig",
+    "DetectorOutput",
+    "simulate_detector",
+    "interpolate_missing",
+]
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class DetectorErrorConfig:
+    """Error model of one detector family; each range is drawn uniformly per video.
+
+    Pixel amounts are in units of ``person_px / 500`` (the person's standing height in
+    the image over 500 pixels).
+
+    Attributes:
+        name: family name.
+        jitter: white-noise std of a visible joint (~1-2 % of a limb at 500 px).
+        drift: stationary std of the slow AR(1) error.
+        drift_correlation: AR(1) coefficient per frame at 50 Hz (0.9 ~ 0.2 s, 0.98 ~ 1 s).
+        occluded_factor: noise multiplier at visibility 0 (linear in between).
+        outlier_probability: chance of a gross error per joint and frame.
+        outlier_std: std of a gross error.
+        swap_probability: chance that a video has a run of left/right swapped limbs.
+        swap_frames: length range of such a run, frames.
+        missing_probability: chance that a joint is not reported in a frame, at any
+            visibility; below ``missing_below_visibility`` it rises to ``missing_occluded``.
+        missing_below_visibility, missing_occluded: see above.
+        score_visible, score_occluded: mean confidence at visibility 1 and 0.
+        score_noise: std of the per-frame score noise.
+    """
+
+    name: str = "openpose"
+    jitter: Range = (1.5, 5.0)
+    drift: Range = (1.0, 6.0)
+    drift_correlation: Range = (0.85, 0.98)
+    occluded_factor: float = 3.0
+    outlier_probability: Range = (0.0, 0.02)
+    outlier_std: float = 60.0
+    swap_probability: float = 0.15
+    swap_frames: tuple[int, int] = (2, 15)
+    missing_probability: Range = (0.0, 0.02)
+    missing_below_visibility: float = 0.25
+    missing_occluded: float = 0.4
+    score_visible: Range = (0.75, 0.92)
+    score_occluded: Range = (0.2, 0.45)
+    score_noise: float = 0.07
+
+    @classmethod
+    def openpose_like(cls) -> DetectorErrorConfig:
+        """Bottom-up detector (OpenPose BODY_25-style): noisier, swaps, spread-out scores."""
+        return cls()
+
+    @classmethod
+    def mediapipe_like(cls) -> DetectorErrorConfig:
+        """Top-down tracker (MediaPipe Pose-style): smoother, rarer swaps, scores near 1
+        for visible joints (its ``visibility`` output), more temporal drift."""
+        return cls(
+            name="mediapipe",
+            jitter=(0.8, 3.0),
+            drift=(1.5, 8.0),
+            drift_correlation=(0.9, 0.99),
+            outlier_probability=(0.0, 0.005),
+            swap_probability=0.05,
+            missing_probability=(0.0, 0.005),
+            missing_occluded=0.1,
+            score_visible=(0.85, 0.99),
+            score_occluded=(0.05, 0.5),
+            score_noise=0.05,
+        )
+
+    @classmethod
+    def clean(cls) -> DetectorErrorConfig:
+        """Exact projections, no failures; scores still follow visibility."""
+        return cls(
+            name="clean",
+            jitter=(0.0, 0.0),
+            drift=(0.0, 0.0),
+            outlier_probability=(0.0, 0.0),
+            swap_probability=0.0,
+            missing_probability=(0.0, 0.0),
+            missing_occluded=0.0,
+            score_noise=0.0,
+        )
+
+
+class DetectorOutput(NamedTuple):
+    """Simulated detections of ``N`` videos of ``T`` frames, ``J`` joints."""
+
+    pixels: torch.Tensor  # (N, T, J, 2) reported positions (missing ones interpolated)
+    scores: torch.Tensor  # (N, T, J) confidence in [0, 1], 0 where missing
+    visibility: torch.Tensor  # (N, T, J) geometric visibility (occlusion x in-frame)
+    missing: torch.Tensor  # (N, T, J) bool, keypoints the detector did not report
+    swapped: torch.Tensor  # (N, T) bool, frames with left/right swapped limbs
+
+
+def interpolate_missing(values: torch.Tensor, missing: torch.Tensor) -> torch.Tensor:
+    """Fill missing entries linearly over time from the nearest reported ones.
+
+    Before the first and after the last reported frame the nearest one is held; an
+    entry with no reported frame at all keeps its value.
+
+    Args:
+        values: ``(..., T, C)``.
+        missing: ``(..., T)`` bool.
+
+    Returns:
+        ``(..., T, C)`` with missing entries replaced.
+    """
+    t = values.shape[-2]
+    frame = torch.arange(t, device=values.device).expand(missing.shape)
+    seen = ~missing
+    prev = torch.where(seen, frame, -1).cummax(-1).values
+    nxt = torch.where(seen, frame, t).flip(-1).cummin(-1).values.flip(-1)
+    has_prev, has_next = prev >= 0, nxt < t
+    prev_i = torch.where(has_prev, prev, nxt).clamp(0, t - 1)
+    next_i = torch.where(has_next, nxt, prev_i).clamp(0, t - 1)
+    span = (next_i - prev_i).clamp_min(1).to(values.dtype)
+    w = ((frame - prev_i).to(values.dtype) / span).clamp(0, 1).unsqueeze(-1)
+    a = values.gather(-2, prev_i.unsqueeze(-1).expand(values.shape))
+    b = values.gather(-2, next_i.unsqueeze(-1).expand(values.shape))
+    filled = a + w * (b - a)
+    return torch.where(missing.unsqueeze(-1), filled, values)
+
+
+def _draw(bounds: Range, n: int, g: torch.Generator, dtype) -> torch.Tensor:
+    lo, hi = bounds
+    return (lo + (hi - lo) * torch.rand(n, generator=g, dtype=torch.float64)).to(dtype)
+
+
+def _swap_runs(
+    n: int, t: int, cfg: DetectorErrorConfig, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N, T)`` bool mask of swapped frames and ``(N,)`` which limbs: 0 legs, 1 arms, 2 all."""
+    has = torch.rand(n, generator=g) < cfg.swap_probability
+    lo, hi = cfg.swap_frames
+    length = torch.randint(lo, hi + 1, (n,), generator=g)
+    start = (torch.rand(n, generator=g) * (t - length).clamp_min(0)).long()
+    frame = torch.arange(t)
+    mask = (frame >= start[:, None]) & (frame < (start + length)[:, None]) & has[:, None]
+    return mask, torch.randint(3, (n,), generator=g)
+
+
+def _swap_permutations(skeleton: Skeleton) -> torch.Tensor:
+    """``(3, J)`` joint permutations that swap the legs, the arms, or every left/right pair."""
+    j = skeleton.num_joints
+    perms = torch.arange(j).repeat(3, 1)
+    names = skeleton.joint_names
+    for left, right in zip(skeleton.joints_left, skeleton.joints_right, strict=True):
+        is_leg = any(k in names[left] for k in ("hip", "knee", "ankle", "foot"))
+        for row in (0 if is_leg else 1, 2):
+            perms[row, left], perms[row, right] = right, left
+    return perms
+
+
+def simulate_detector(
+    joints_cam: torch.Tensor,
+    intrinsics: torch.Tensor,
+    width: torch.Tensor,
+    height: torch.Tensor,
+    skeleton: Skeleton,
+    volume: BodyVolume,
+    config: DetectorErrorConfig,
+    generator: torch.Generator,
+    person_px: torch.Tensor | None = None,
+) -> DetectorOutput:
+    """Detections of ``N`` videos seen by their own cameras.
+
+    Args:
+        joints_cam: ``(N, T, J, 3)`` camera-space joints, metres, ``Z > 0``.
+        intrinsics: ``(N, 9)`` pixel intrinsics (``fx fy cx cy k1 k2 k3 p1 p2``).
+        width, height: ``(N,)`` image sizes in pixels.
+        skeleton: the joint tree (for the left/right swaps).
+        volume: body capsules for the self-occlusion.
+        config: the detector family.
+        generator: seeded CPU generator.
+        person_px: ``(N,)`` the person's height in the image (sets the error unit);
+            default the median over frames of the projected vertical extent.
+
+    Returns:
+        :class:`DetectorOutput`.
+    """
+    check_points(joints_cam, skeleton.num_joints, coords=3, name="camera-space joints")
+    if joints_cam.dim() != 4:
+        raise ValueError(
+            f"camera-space joints: expected (N, T, J, 3), got {tuple(joints_cam.shape)}"
+        )
+    n, t, j, _ = joints_cam.shape
+    g, dtype = generator, joints_cam.dtype
+
+    def randn(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype)
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=g, dtype=torch.float64).to(dtype)
+
+    clean = project_with_intrinsics(joints_cam, intrinsics[:, None])
+    w = width.to(dtype)[:, None, None]
+    h = height.to(dtype)[:, None, None]
+    vis = occlusion_visibility(joints_cam, volume) * in_frame_visibility(clean, w, h)
+    if person_px is None:
+        extent = clean[..., 1].amax(-1) - clean[..., 1].amin(-1)
+        person_px = extent.median(dim=1).values.clamp_min(20.0)
+    unit = (person_px / 500.0).reshape(n, 1, 1, 1)
+
+    jitter = _draw(config.jitter, n, g, dtype).reshape(n, 1, 1, 1)
+    drift_std = _draw(config.drift, n, g, dtype).reshape(n, 1, 1)
+    rho = _draw(config.drift_correlation, n, g, dtype).reshape(n, 1, 1)
+    innovation = randn(n, t, j, 2) * (drift_std * (1 - rho**2).sqrt()).unsqueeze(1)
+    drift = torch.empty(n, t, j, 2, dtype=dtype)
+    drift[:, 0] = randn(n, j, 2) * drift_std
+    for k in range(1, t):
+        drift[:, k] = rho * drift[:, k - 1] + innovation[:, k]
+    occluded = 1 + (config.occluded_factor - 1) * (1 - vis)
+    noise = drift + randn(n, t, j, 2) * jitter * occluded.unsqueeze(-1)
+    outlier_p = _draw(config.outlier_probability, n, g, dtype).reshape(n, 1, 1)
+    outliers = rand(n, t, j) < outlier_p
+    noise = noise + randn(n, t, j, 2) * config.outlier_std * outliers.unsqueeze(-1)
+    pixels = clean + unit * noise
+
+    swapped, which = _swap_runs(n, t, config, g)
+    perm = _swap_permutations(skeleton)[which]  # (N, J)
+    swapped_pixels = pixels.gather(2, perm[:, None, :, None].expand(n, t, j, 2))
+    pixels = torch.where(swapped[..., None, None], swapped_pixels, pixels)
+
+    s_vis = _draw(config.score_visible, n, g, dtype).reshape(n, 1, 1)
+    s_occ = _draw(config.score_occluded, n, g, dtype).reshape(n, 1, 1)
+    scores = s_occ + (s_vis - s_occ) * vis + randn(n, t, j) * config.score_noise
+    scores = torch.where(outliers, scores * (0.2 + 0.4 * rand(n, t, j)), scores)
+    scores = torch.where(swapped[..., None], scores * (0.5 + 0.4 * rand(n, t, 1)), scores)
+
+    miss_p = _draw(config.missing_probability, n, g, dtype).reshape(n, 1, 1)
+    miss_p = torch.where(
+        vis < config.missing_below_visibility, miss_p.clamp_min(config.missing_occluded), miss_p
+    )
+    missing = rand(n, t, j) < miss_p
+    all_missing = missing.all(1, keepdim=True)  # never drop a joint for the whole video
+    missing = missing & ~all_missing
+    pixels = interpolate_missing(pixels.transpose(1, 2), missing.transpose(1, 2)).transpose(1, 2)
+    scores = torch.where(missing, torch.zeros_like(scores), scores.clamp(0, 1))
+    return DetectorOutput(pixels, scores, vis, missing, swapped)

@@ -1,0 +1,71 @@
+"""Training on the training-data engine: a new pool of synthetic videos every epoch.
+
+With ``data.dataset = "engine"`` the trainer's dataset is a :class:`PoseDataset` whose
+train split is a pool of ``data.engine_videos`` synthetic videos, re-drawn at the start of
+every epoch from a seed derived from the experiment's seed and the epoch (so a resumed run
+sees the same videos), and whose test split is ``data.engine_validation_videos`` videos of
+the engine's held-out clips and bodies, drawn from one fixed seed whatever the
+experiment's seed, so every run is validated on the same videos.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import torch
+
+from ..data.engine import EngineConfig, TrainingDataEngine
+from ..data.sequences import PoseDataset
+
+__all__ = ["VALIDATION_SEED", "engine_for", "engine_dataset"]
+
+#: Seed of the engine's validation videos (the same for every experiment).
+VALIDATION_SEED = 20261201
+
+
+def _seed(*parts: int | str) -> int:
+    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+@lru_cache(maxsize=4)
+def engine_for(bodies: str, recombination: float) -> TrainingDataEngine:
+    """The engine of a data configuration (cached: the motion clips load once)."""
+    pose_filter = None
+    try:
+        from ..data.joint_limits import within_limits
+
+        pose_filter = within_limits
+    except ImportError:
+        pass
+    config = EngineConfig(bodies=bodies, recombination_probability=recombination)
+    return TrainingDataEngine(config, pose_filter=pose_filter)
+
+
+def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
+    """The training pool of ``epoch`` (train split) and the validation videos (test split).
+
+    Args:
+        data: the experiment's :class:`~anatomy_lib.training.config.DataConfig`.
+        seed: the experiment's seed.
+        epoch: which epoch's pool.
+    """
+    engine = engine_for(data.engine_bodies, data.engine_recombination)
+    pool = engine.dataset(
+        data.engine_videos, torch.Generator().manual_seed(_seed(seed, "engine", epoch)), "train"
+    )
+    val = _validation(data.engine_bodies, data.engine_recombination, data.engine_validation_videos)
+    return PoseDataset(
+        "engine",
+        pool.skeleton,
+        pool.sequences + val.sequences,
+        pool.train_subjects,
+        val.test_subjects,
+    )
+
+
+@lru_cache(maxsize=2)
+def _validation(bodies: str, recombination: float, videos: int) -> PoseDataset:
+    engine = engine_for(bodies, recombination)
+    return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
