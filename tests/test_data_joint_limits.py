@@ -18,6 +18,7 @@ from anatomy_lib.data.joint_limits import (
     broken_limits,
     joint_angles,
     limit_violations,
+    pass_rates,
     within_limits,
 )
 from anatomy_lib.skeleton import MPI_INF_3DHP_17
@@ -228,6 +229,16 @@ def test_real_motion_capture_passes(mocap_clips):
         total += ok.numel()
         passed += int(ok.sum())
     assert passed / total >= 0.995
+
+
+def test_pass_rates_per_clip(mocap_clips):
+    rates = pass_rates()
+    assert set(rates) == {name for name, _, _ in mocap_clips} | {"all"}
+    name, world, _ = mocap_clips[0]
+    assert rates[name] == pytest.approx(within_limits(world).double().mean().item(), abs=1e-4)
+    strict = pass_rates(margin_deg=0.0)
+    assert all(strict[k] <= rates[k] for k in rates)
+    assert strict["all"] < rates["all"]  # the capture does touch the ranges
 
 
 def test_real_frames_broken_by_hand_fail(mocap_clips):

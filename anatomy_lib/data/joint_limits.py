@@ -47,6 +47,7 @@ __all__ = [
     "within_limits",
     "limit_violations",
     "broken_limits",
+    "pass_rates",
 ]
 
 # Coordinate ranges of Rajagopal2015.osim (nimblephysics 0.10.52.1), radians in the file,
@@ -344,3 +345,33 @@ def broken_limits(
                 row.append(f"{lim.name} ({deg:.0f} deg, range [{lim.low:g}, {lim.high:g}])")
         result.append(row)
     return result[0] if single else result
+
+
+def pass_rates(dataset=None, margin_deg: float = 10.0) -> dict[str, float]:
+    """Fraction of frames within limits for each clip (subject/action) of a dataset.
+
+    Args:
+        dataset: a :class:`~anatomy_lib.data.sequences.PoseDataset` (the embedded one by
+            default); each clip is counted once, whatever the number of cameras.
+        margin_deg: as in :func:`within_limits`.
+
+    Returns:
+        ``{"subject/action": fraction}`` plus ``"all"`` over every frame.
+    """
+    if dataset is None:
+        from .embedded import load_default_dataset
+
+        dataset = load_default_dataset()
+    out: dict[str, float] = {}
+    total = passed = 0
+    for seq in dataset.sequences:
+        key = f"{seq.subject}/{seq.action}"
+        joints = seq.joints_world if seq.joints_world is not None else seq.joints_3d
+        if key in out or joints is None:
+            continue
+        ok = within_limits(joints, margin_deg, seq.skeleton)
+        out[key] = round(ok.double().mean().item(), 4)
+        total += ok.numel()
+        passed += int(ok.sum())
+    out["all"] = round(passed / max(total, 1), 4)
+    return out
