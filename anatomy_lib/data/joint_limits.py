@@ -25,7 +25,13 @@ flexion here is measured from the lower trunk, not the bony pelvis). Human3.6M's
 
 Where a Rajagopal range is narrower than real motion capture (its upper-body ranges were
 set for gait simulation), :data:`JOINT_LIMITS` keeps the Rajagopal value and records the
-widened limit used and the measured reason; see ``DATA.md`` for the per-clip pass rates.
+widened limit used and the measured reason.
+
+Validation on real motion capture (:func:`pass_rates`, the embedded dataset's 21 clips,
+8,222 frames, including DeepMimic's cartwheel, backflip, roll and get-ups): with the
+default 10 deg margin 99.94 % of the frames pass, every clip at least 98.5 %; with no margin
+96.1 %. A knee bent 40 deg backwards, a hyper-extended elbow (arm low) and a thigh pointing
+up into the trunk fail (``tests/test_data_joint_limits.py``).
 """
 
 from __future__ import annotations
