@@ -270,11 +270,12 @@ def test_real_frames_broken_by_hand_fail(mocap_clips):
     shift=st.tuples(*[st.floats(-5.0, 5.0) for _ in range(3)]),
     knee=st.floats(-60.0, 150.0),
     elbow=st.floats(-60.0, 150.0),
+    scale=st.floats(0.1, 10.0),
 )
-def test_angles_invariant_under_rotation_and_translation(q, shift, knee, elbow):
+def test_angles_invariant_under_rotation_translation_and_scale(q, shift, knee, elbow, scale):
     pose = _set_elbow(_set_knee(standing_pose(), "right", knee), "left", elbow)
     rot = _random_rotation(q, pose.dtype)
-    moved = pose @ rot.T + torch.tensor(shift, dtype=pose.dtype)
+    moved = scale * pose @ rot.T + torch.tensor(shift, dtype=pose.dtype)
     a, b = joint_angles(pose), joint_angles(moved)
     for name in ANGLE_NAMES:
         assert a[name].item() == pytest.approx(b[name].item(), abs=1e-6), name
