@@ -10,6 +10,7 @@ from conftest import standing_pose
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anatomy_lib.bones import mirror_joints
 from anatomy_lib.data import load_default_dataset
 from anatomy_lib.data.joint_limits import (
     ANGLE_NAMES,
@@ -21,7 +22,7 @@ from anatomy_lib.data.joint_limits import (
     pass_rates,
     within_limits,
 )
-from anatomy_lib.skeleton import MPI_INF_3DHP_17
+from anatomy_lib.skeleton import H36M_17, MPI_INF_3DHP_17
 
 # conftest's standing pose: y up, x to the subject's left, so forward is +z.
 FORWARD = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
@@ -308,3 +309,18 @@ def test_bad_input_is_reported():
     nan[3, 0] = float("nan")
     with pytest.raises(ValueError):
         within_limits(nan)
+
+
+def test_mirror_image_swaps_sides(mocap_clips):
+    """A mirrored pose (reflected, left and right joints swapped) has the left and right
+    angles exchanged, the trunk's bending and twist negated and its flexion kept."""
+    frames = torch.cat([world[::50] for _, world, _ in mocap_clips]).double()
+    a = joint_angles(frames)
+    b = joint_angles(mirror_joints(frames, H36M_17, axis=1))
+    for name in ANGLE_NAMES:
+        if name.endswith("_left") or name.endswith("_right"):
+            other = name.replace("_left", "_R").replace("_right", "_left").replace("_R", "_right")
+            torch.testing.assert_close(a[name], b[other], atol=1e-9, rtol=0)
+    torch.testing.assert_close(a["trunk_flexion"], b["trunk_flexion"], atol=1e-9, rtol=0)
+    torch.testing.assert_close(a["trunk_bending"], -b["trunk_bending"], atol=1e-9, rtol=0)
+    torch.testing.assert_close(a["trunk_twist"], -b["trunk_twist"], atol=1e-9, rtol=0)
