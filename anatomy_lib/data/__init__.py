@@ -7,10 +7,25 @@
 * :mod:`.keypoint_formats`: COCO / OpenPose / Halpe / MediaPipe -> Human3.6M-17.
 * :mod:`.samplers`: vectorised window + whole-video frame batches.
 * :mod:`.augment`: flip and bone-length augmentation.
+* :mod:`.joint_limits`: anatomical joint angles and their ranges (Rajagopal model).
+* :mod:`.bodies`: ANSUR II bodies as Human3.6M-17 bone lengths.
 * :mod:`.mocap`, :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data.
 """
 
+from .bodies import BodyTable, load_body_table, sample_bone_lengths
 from .embedded import load_default_dataset, load_pose2sim_trial
+from .joint_limits import broken_limits, joint_angles, within_limits
 from .sequences import PoseDataset, PoseSequence
 
-__all__ = ["PoseDataset", "PoseSequence", "load_default_dataset", "load_pose2sim_trial"]
+__all__ = [
+    "BodyTable",
+    "PoseDataset",
+    "PoseSequence",
+    "broken_limits",
+    "joint_angles",
+    "load_body_table",
+    "load_default_dataset",
+    "load_pose2sim_trial",
+    "sample_bone_lengths",
+    "within_limits",
+]

@@ -1,0 +1,202 @@
+"""Tests of the ANSUR II body table (Human3.6M-17 bone lengths) and its sampler."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from anatomy_lib.bones import joints_to_bones
+from anatomy_lib.data import load_default_dataset
+from anatomy_lib.data.bodies import (
+    BODY_TABLE_FILE,
+    BONE_FORMULAS,
+    bone_lengths_from_measurements,
+    load_body_table,
+    sample_bone_lengths,
+)
+from anatomy_lib.skeleton import H36M_17, MPI_INF_3DHP_17
+
+B = {name: b for b, name in enumerate(H36M_17.bone_names)}
+
+
+@pytest.fixture(scope="module")
+def table():
+    return load_body_table()
+
+
+def test_table_shapes_units_and_counts(table):
+    assert table.bone_names == H36M_17.bone_names
+    assert table.bone_lengths.shape == (6068, 16) and table.bone_lengths.dtype == torch.float32
+    assert table.stature.shape == (6068,) and table.stature.dtype == torch.float32
+    assert int((table.sex == 1).sum()) == 4082 and int((table.sex == 0).sum()) == 1986
+    assert len(set(zip(table.sex.tolist(), table.subject_id.tolist(), strict=True))) == 6068
+    # Metres: adults 1.4-2.1 m tall, every bone 5-60 cm.
+    assert 1.4 < table.stature.min() and table.stature.max() < 2.1
+    assert 0.05 < table.bone_lengths.min() and table.bone_lengths.max() < 0.6
+
+
+def test_left_and_right_bones_are_equal(table):
+    sk = H36M_17
+    perm = torch.tensor(sk.bone_mirror_permutation)
+    assert torch.equal(table.bone_lengths, table.bone_lengths[:, perm])
+
+
+def test_proportions_follow_stature(table):
+    stature = table.stature.double()
+    for name in ("right_hip->right_knee", "right_knee->right_ankle", "pelvis->spine"):
+        col = table.bone_lengths[:, B[name]].double()
+        r = torch.corrcoef(torch.stack([col, stature]))[0, 1].item()
+        assert r > 0.6, name
+    # Long bones as fractions of stature, each body (anthropometric tables give ~0.22-0.25
+    # for thigh and shank, ~0.17-0.19 for the upper arm between joint centres).
+    thigh = table.bone_lengths[:, B["left_hip->left_knee"]] / table.stature
+    upper = table.bone_lengths[:, B["left_shoulder->left_elbow"]] / table.stature
+    assert 0.17 < thigh.min() and thigh.max() < 0.30
+    assert 0.02 < (thigh.std() / thigh.mean()).item() < 0.06  # 3-5 % (1 SD) in ANSUR II
+    assert 0.14 < upper.min() and upper.max() < 0.21
+    # Men are taller and broader-shouldered than women, on the median.
+    men, women = table.sex == 1, table.sex == 0
+    assert table.stature[men].median() > table.stature[women].median() + 0.08
+    sh = B["thorax->left_shoulder"]
+    assert table.bone_lengths[men, sh].median() > table.bone_lengths[women, sh].median()
+
+
+def test_formulas_by_hand():
+    m = {
+        "bicristalbreadth": np.array([300.0]),
+        "trochanterionheight": np.array([900.0]),
+        "lateralfemoralepicondyleheight": np.array([500.0]),
+        "lateralmalleolusheight": np.array([75.0]),
+        "suprasternaleheight": np.array([1400.0]),
+        "acromialheight": np.array([1430.0]),
+        "biacromialbreadth": np.array([400.0]),
+        "acromionradialelength": np.array([325.0]),
+        "radialestylionlength": np.array([260.0]),
+        "stature": np.array([1700.0]),
+    }
+    got = bone_lengths_from_measurements(m)[0]
+    assert got[B["pelvis->left_hip"]] == pytest.approx(0.324 * 0.300)
+    assert got[B["left_hip->left_knee"]] == pytest.approx(0.400)
+    assert got[B["left_knee->left_ankle"]] == pytest.approx(0.420)
+    assert got[B["pelvis->spine"]] + got[B["spine->thorax"]] == pytest.approx(0.500)
+    assert got[B["thorax->neck_nose"]] == pytest.approx(0.38 * 0.300)
+    assert got[B["thorax->right_shoulder"]] == pytest.approx(
+        math.hypot(1400 - 1430 + 40, 170) / 1e3
+    )
+    assert got[B["right_shoulder->right_elbow"]] == pytest.approx(0.300)
+    assert got[B["right_elbow->right_wrist"]] == pytest.approx(0.250)
+    with pytest.raises(KeyError, match="needs ANSUR columns"):
+        bone_lengths_from_measurements({"stature": np.array([1700.0])})
+
+
+def test_every_formula_is_documented():
+    assert tuple(f.bone for f in BONE_FORMULAS) == H36M_17.bone_names
+    for f in BONE_FORMULAS:
+        assert f.measurements and len(f.reasoning) > 40, f.bone
+
+
+def test_validation_split_is_held_out(table):
+    frac = table.is_validation.double().mean().item()
+    assert 0.12 < frac < 0.18
+    for sex in (0, 1):
+        assert table.is_validation[table.sex == sex].any()
+    train, val = table.rows("train"), table.rows("validation")
+    assert len(train) + len(val) == len(table)
+    assert not set(train.tolist()) & set(val.tolist())
+    assert (table.split[val.numpy()] == "validation").all()
+    assert (table.split[train.numpy()] == "train").all()
+
+
+# --------------------------------------------------------------------- sampler
+
+
+@pytest.mark.parametrize("split", ["train", "validation", "all"])
+def test_samples_are_rows_of_their_split(table, split):
+    g = torch.Generator().manual_seed(3)
+    got = sample_bone_lengths(500, g, split=split)
+    assert got.shape == (500, 16) and got.dtype == torch.float32
+    pool = table.bone_lengths[table.rows(split)]
+    # Each sample equals a row of the split's pool.
+    assert (got[:, None, :] == pool[None]).all(dim=-1).any(dim=1).all()
+    # With replacement from a pool of hundreds or thousands: many distinct bodies.
+    assert len({tuple(r) for r in got.tolist()}) > 300
+
+
+def test_sampling_is_seeded(device, dtype):
+    a = sample_bone_lengths(64, torch.Generator().manual_seed(7), device=device, dtype=dtype)
+    b = sample_bone_lengths(64, torch.Generator().manual_seed(7), device=device, dtype=dtype)
+    c = sample_bone_lengths(64, torch.Generator().manual_seed(8), device=device, dtype=dtype)
+    assert a.device.type == torch.device(device).type and a.dtype == dtype
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_scale_jitter_is_bounded_and_per_bone():
+    plain = sample_bone_lengths(256, torch.Generator().manual_seed(5), dtype=torch.float64)
+    jit = sample_bone_lengths(
+        256, torch.Generator().manual_seed(5), scale_jitter=0.1, dtype=torch.float64
+    )
+    ratio = jit / plain  # the same bodies are drawn first, then the jitter
+    assert ratio.min() >= 0.9 - 1e-6 and ratio.max() <= 1.1 + 1e-6
+    assert ratio.std().item() > 0.03
+    # Per bone: left and right of one body get different factors.
+    left, right = B["left_hip->left_knee"], B["right_hip->right_knee"]
+    assert not torch.allclose(ratio[:, left], ratio[:, right])
+
+
+def test_bad_input_is_reported():
+    g = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match="Human3.6M-17 skeleton"):
+        sample_bone_lengths(4, g, skeleton=MPI_INF_3DHP_17)
+    with pytest.raises(ValueError, match="split: expected 'train', 'validation' or 'all'"):
+        sample_bone_lengths(4, g, split="test")
+    with pytest.raises(ValueError, match="scale_jitter"):
+        sample_bone_lengths(4, g, scale_jitter=-0.1)
+    with pytest.raises(ValueError, match="n: expected an int"):
+        sample_bone_lengths(-1, g)
+    assert sample_bone_lengths(0, g).shape == (0, 16)
+
+
+# ------------------------------------------------------- against real mocap
+
+
+def test_motion_capture_limbs_fall_inside_the_ansur_range(table):
+    """The embedded mocap subjects' limbs (leg = thigh + shank, arm = upper arm +
+    forearm, medians over their frames) lie inside the measured range of the table."""
+    lengths: dict[str, list[torch.Tensor]] = {}
+    for s in load_default_dataset().sequences:
+        lengths.setdefault(s.subject, []).append(joints_to_bones(s.joints_world, H36M_17).lengths)
+    t = table.bone_lengths
+    limbs = {
+        "leg": ("left_hip->left_knee", "left_knee->left_ankle"),
+        "arm": ("left_shoulder->left_elbow", "left_elbow->left_wrist"),
+        "trunk": ("pelvis->spine", "spine->thorax"),
+    }
+    for subject, parts in lengths.items():
+        med = torch.cat(parts).median(dim=0).values
+        for limb, bones in limbs.items():
+            idx = [B[n] for n in bones]
+            ansur = t[:, idx].sum(1)
+            value = med[idx].sum()
+            assert ansur.min() <= value <= ansur.max(), (subject, limb, value.item())
+
+
+@pytest.mark.skipif(
+    not any(
+        Path(os.environ.get("ANATOMY3D_CACHE", Path.home() / ".cache/anatomy3d/registry")).rglob(
+            "nimblephysics-0.10.52.1-*.whl"
+        )
+    ),
+    reason="nimblephysics wheel not in $ANATOMY3D_CACHE (build-time data)",
+)
+def test_build_reproduces_the_shipped_file(tmp_path):
+    from anatomy_lib.data.build_bodies import build
+
+    cache = Path(os.environ.get("ANATOMY3D_CACHE", Path.home() / ".cache/anatomy3d/registry"))
+    path = build(cache, tmp_path)
+    shipped = Path(__file__).parents[1] / "anatomy_lib" / "data" / "files" / BODY_TABLE_FILE
+    assert path.read_bytes() == shipped.read_bytes()
