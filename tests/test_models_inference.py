@@ -35,6 +35,7 @@ VARIANTS = {
         filter_widths=(5, 1, 3), causal=True, joint_head="exact", length_attention="mean"
     ),
     "tiny_tree_abs": TINY.replace(skeleton=TINY_TREE, attention_features="joints_abs"),
+    "person_input": TINY.replace(input_normalization="person"),
 }
 
 
@@ -208,8 +209,12 @@ def test_float64_model_uses_the_unfused_path():
 
 
 @pytest.mark.parametrize("causal", [False, True])
-def test_baseline_whole_video_equals_windows(causal):
-    net = TemporalConvNet(BaselineConfig(filter_widths=(3, 5), channels=8, causal=causal))
+@pytest.mark.parametrize("normalization", ["screen", "person"])
+def test_baseline_whole_video_equals_windows(causal, normalization):
+    cfg = BaselineConfig(
+        filter_widths=(3, 5), channels=8, causal=causal, input_normalization=normalization
+    )
+    net = TemporalConvNet(cfg)
     randomise_batchnorm(net)
     net.eval()
     kp = torch.randn(11, 17, 2)

@@ -12,8 +12,8 @@ from :class:`VirtualCameraConfig`:
 * **framing**: the person's standing height covers a fraction ``phi`` of the image height,
   which sets the distance ``d = fy * H / (phi * h)``; the person's centre is placed
   anywhere in the central part of the frame;
-* **pose**: a camera height above the floor, an azimuth around the person, and a small
-  roll about the optical axis.
+* **pose**: an elevation (how far the camera looks down on the person's centre), an
+  azimuth around the person, and a small roll about the optical axis.
 
 World coordinates are Z up, metres (as the motion capture of the embedded dataset).
 Camera axes follow the library's convention: x right, y down, z forward; a camera is a
@@ -48,7 +48,8 @@ class VirtualCameraConfig:
         principal_jitter: principal point offset from the centre, fraction of the width.
         person_height_fraction: ``phi``, the person's standing height over the image height.
         min_distance_m, max_distance_m: clamp of the distance that ``phi`` implies.
-        camera_height_m: camera centre above the floor.
+        elevation_deg: angle of the camera above the person's centre, seen from it
+            (negative: from below); phones and tripods rarely look down more than ~30 deg.
         roll_deg_std: normal std of the roll about the optical axis.
         centre_offset: the person's centre lies within this fraction of the half-width
             (and half-height) from the image centre.
@@ -71,7 +72,7 @@ class VirtualCameraConfig:
     person_height_fraction: tuple[float, float] = (0.3, 0.85)
     min_distance_m: float = 1.5
     max_distance_m: float = 25.0
-    camera_height_m: tuple[float, float] = (0.3, 2.5)
+    elevation_deg: tuple[float, float] = (-10.0, 30.0)
     roll_deg_std: float = 3.0
     centre_offset: float = 0.35
     distortion_probability: float = 0.3
@@ -104,7 +105,7 @@ class VirtualCameraConfig:
             image_sizes=((1000, 1002),),
             horizontal_fov_deg=(47.0, 50.0),
             person_height_fraction=(0.3, 0.45),
-            camera_height_m=(1.4, 1.7),
+            elevation_deg=(0.0, 10.0),
             roll_deg_std=0.5,
             centre_offset=0.1,
             distortion_probability=0.0,
@@ -211,10 +212,8 @@ def sample_virtual_cameras(
     mid_z = 0.5 * (joints_world[..., 2].amax((1, 2)) + joints_world[..., 2].amin((1, 2)))
     centre_point = torch.stack([root_xy[:, 0], root_xy[:, 1], mid_z], -1)
     azimuth = _uniform(n, (0.0, 2 * math.pi), g, dtype)
-    cam_z = _uniform(n, cfg.camera_height_m, g, dtype)
-    floor = joints_world[..., 2].amin((1, 2))
-    rise = (floor + cam_z - mid_z).clamp(-0.9 * distance, 0.9 * distance)
-    horizontal = (distance**2 - rise**2).sqrt()
+    elevation = torch.deg2rad(_uniform(n, cfg.elevation_deg, g, dtype))
+    rise, horizontal = distance * torch.sin(elevation), distance * torch.cos(elevation)
     eye = centre_point + torch.stack(
         [horizontal * torch.cos(azimuth), horizontal * torch.sin(azimuth), rise], -1
     )

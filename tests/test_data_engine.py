@@ -1,0 +1,225 @@
+"""The training-data engine: virtual cameras, detector errors and synthetic videos."""
+
+import math
+
+import pytest
+import torch
+
+from anatomy_lib.bones import joints_to_bones
+from anatomy_lib.camera import project_with_intrinsics
+from anatomy_lib.data.detector_errors import (
+    DetectorErrorConfig,
+    interpolate_missing,
+    simulate_detector,
+)
+from anatomy_lib.data.engine import VALIDATION_CLIPS, EngineConfig, TrainingDataEngine
+from anatomy_lib.data.simulate import body_volume
+from anatomy_lib.data.virtual_cameras import (
+    VirtualCameraConfig,
+    look_at_rotation,
+    sample_virtual_cameras,
+)
+from anatomy_lib.skeleton import H36M_17
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return TrainingDataEngine(EngineConfig(frames=24, bodies="ansur"))
+
+
+def _standing(n: int, t: int = 6, dtype=torch.float64) -> torch.Tensor:
+    """A standing pose (root 1 m above the floor) repeated, moved a little per video."""
+    from anatomy_lib.data import load_default_dataset
+
+    pose = load_default_dataset()[0].joints_world[0].to(dtype)
+    pose = pose - pose[0] + torch.tensor([0.0, 0.0, 1.0], dtype=dtype)
+    shift = torch.linspace(-1, 1, n, dtype=dtype)[:, None, None, None] * torch.tensor(
+        [1.0, 0.5, 0.0], dtype=dtype
+    )
+    return pose.expand(n, t, 17, 3) + shift
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_look_at_rotation_is_a_rotation_with_a_level_x_axis(dtype):
+    g = torch.Generator().manual_seed(0)
+    eye = torch.randn(50, 3, generator=g, dtype=torch.float64).to(dtype) * 4
+    target = torch.randn(50, 3, generator=g, dtype=torch.float64).to(dtype)
+    r = look_at_rotation(eye, target)
+    eye3 = torch.eye(3, dtype=dtype).expand(50, 3, 3)
+    torch.testing.assert_close(r.transpose(-1, -2) @ r, eye3, atol=1e-5, rtol=0)
+    torch.testing.assert_close(torch.linalg.det(r), torch.ones(50, dtype=dtype))
+    assert r[:, 2, 0].abs().max() < 1e-5  # camera x is horizontal without roll
+    assert (r[:, 2, 1] <= 1e-6).all()  # camera y points down the image: no upward component
+    view = (target - eye) / (target - eye).norm(dim=-1, keepdim=True)
+    torch.testing.assert_close(r[..., 2], view, atol=1e-5, rtol=0)
+    rolled = look_at_rotation(eye, target, torch.full((50,), 0.2, dtype=dtype))
+    torch.testing.assert_close(rolled[..., 2], r[..., 2])  # roll keeps the optical axis
+
+
+def test_cameras_frame_the_person_as_configured():
+    joints = _standing(64)
+    config = VirtualCameraConfig(
+        horizontal_fov_deg=(40.0, 50.0),  # far enough that the distance is never clamped
+        person_height_fraction=(0.5, 0.5),
+        centre_offset=0.0,
+        roll_deg_std=0.0,
+        elevation_deg=(0.0, 0.0),
+        distortion_probability=0.0,
+        principal_jitter=0.0,
+    )
+    height = joints[:, 0, :, 2].amax(-1) - joints[:, 0, :, 2].amin(-1)
+    cams = sample_virtual_cameras(joints, torch.Generator().manual_seed(1), config, height)
+    cam = cams.world_to_camera(joints)
+    assert cam[..., 2].min() > config.min_depth_m - 1e-9
+    px = project_with_intrinsics(cam, cams.intrinsics[:, None])
+    extent = (px[..., 1].amax(-1) - px[..., 1].amin(-1))[:, 0] / cams.height
+    # A person of height H at distance d covers f H / d pixels (within perspective effects).
+    assert ((extent - 0.5).abs() < 0.08).all(), extent
+    centre = 0.5 * (px[..., 1].amax(-1) + px[..., 1].amin(-1))[:, 0] / cams.height
+    assert ((centre - 0.5).abs() < 0.08).all()
+    sizes = set(zip(cams.width.tolist(), cams.height.tolist(), strict=True))
+    assert sizes <= set(config.image_sizes) and len(sizes) > 2
+
+
+def test_cameras_are_reproducible_and_vary_with_the_seed():
+    joints = _standing(8)
+    a = sample_virtual_cameras(joints, torch.Generator().manual_seed(5))
+    b = sample_virtual_cameras(joints, torch.Generator().manual_seed(5))
+    c = sample_virtual_cameras(joints, torch.Generator().manual_seed(6))
+    for x, y in zip(a, b, strict=True):
+        assert torch.equal(x, y)
+    assert not torch.equal(a.rotation, c.rotation)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_interpolate_missing_recovers_linear_signals(dtype):
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(20, dtype=dtype)
+    slope = torch.randn(4, 3, 1, 2, generator=g, dtype=torch.float64).to(dtype)
+    values = slope * t[:, None]  # (4, 3, 20, 2), linear in time
+    missing = torch.rand(4, 3, 20, generator=g) < 0.4
+    missing[..., 0] = missing[..., -1] = False
+    corrupted = torch.where(missing[..., None], torch.full_like(values, 1e6), values)
+    torch.testing.assert_close(interpolate_missing(corrupted, missing), values)
+    # Before the first / after the last seen frame the nearest one is held.
+    edge = torch.zeros(1, 5, 1, dtype=dtype)
+    edge[0, 2, 0] = 7.0
+    held = interpolate_missing(edge, torch.tensor([[True, True, False, True, True]]))
+    assert torch.equal(held, torch.full_like(edge, 7.0))
+
+
+def _simulate(config, n=6, seed=0):
+    joints = _standing(n, t=30, dtype=torch.float32)
+    cams = sample_virtual_cameras(joints, torch.Generator().manual_seed(seed))
+    cam = cams.world_to_camera(joints)
+    out = simulate_detector(
+        cam,
+        cams.intrinsics,
+        cams.width,
+        cams.height,
+        H36M_17,
+        body_volume(H36M_17),
+        config,
+        torch.Generator().manual_seed(seed),
+    )
+    return cam, cams, out
+
+
+def test_clean_detector_reports_the_projection():
+    cam, cams, out = _simulate(DetectorErrorConfig.clean())
+    exact = project_with_intrinsics(cam, cams.intrinsics[:, None])
+    torch.testing.assert_close(out.pixels, exact)
+    assert not out.missing.any() and not out.swapped.any()
+    assert ((out.scores >= 0) & (out.scores <= 1)).all()
+
+
+def test_swapped_frames_exchange_left_and_right_limbs():
+    config = DetectorErrorConfig(
+        **{**DetectorErrorConfig.clean().__dict__, "swap_probability": 1.0, "name": "swaps"}
+    )
+    cam, cams, out = _simulate(config)
+    exact = project_with_intrinsics(cam, cams.intrinsics[:, None])
+    assert out.swapped.any(dim=1).all()
+    changed = (out.pixels - exact).norm(dim=-1) > 1e-3  # (N, T, J)
+    assert not changed[~out.swapped].any()  # only swapped frames move
+    mirrored = exact[..., list(H36M_17.mirror_permutation), :]
+    for i in range(out.pixels.shape[0]):
+        frames = out.swapped[i]
+        moved = changed[i, frames].any(0)  # joints that moved in the swapped frames
+        assert moved.any()
+        torch.testing.assert_close(out.pixels[i, frames][:, moved], mirrored[i, frames][:, moved])
+
+
+def test_noisy_detector_missing_keypoints_have_score_zero_and_are_finite():
+    config = DetectorErrorConfig(missing_probability=(0.2, 0.2))
+    _, _, out = _simulate(config, n=4, seed=3)
+    assert out.missing.any()
+    assert (out.scores[out.missing] == 0).all()
+    assert torch.isfinite(out.pixels).all()
+    noisy = DetectorErrorConfig.openpose_like()
+    _, _, a = _simulate(noisy, seed=4)
+    _, _, b = _simulate(noisy, seed=4)
+    assert torch.equal(a.pixels, b.pixels)
+
+
+def test_engine_videos_keep_their_bodies_and_stay_in_front_of_the_camera(engine):
+    v = engine.videos(12, torch.Generator().manual_seed(0))
+    lengths = joints_to_bones(v.joints_world, H36M_17).lengths  # (N, T, B)
+    torch.testing.assert_close(lengths, lengths[:, :1].expand_as(lengths), atol=1e-5, rtol=0)
+    assert (v.joints_cam[..., 2] > 0.4).all()
+    assert torch.isfinite(v.pixels).all() and ((v.scores >= 0) & (v.scores <= 1)).all()
+    assert set(v.detector) <= {"openpose", "mediapipe"}
+    held_out = {f"{s}/{a}" for s, a in VALIDATION_CLIPS}
+    assert not set(v.clip) & held_out
+    assert not any(c.startswith(("CMU01", "ClimberB")) for c in v.clip)
+
+
+def test_engine_validation_draws_only_held_out_clips_and_bodies(engine):
+    v = engine.videos(8, torch.Generator().manual_seed(1), split="validation")
+    held_out = {f"{s}/{a}" for s, a in VALIDATION_CLIPS}
+    assert set(v.clip) <= held_out
+    from anatomy_lib.data.bodies import load_body_table
+
+    table = load_body_table()
+    val = table.bone_lengths[table.is_validation]
+    lengths = joints_to_bones(v.joints_world[:, 0], H36M_17).lengths
+    # Each video's body is a validation body up to the engine's per-bone jitter.
+    ratio = lengths[:, None] / val[None]
+    best = (ratio - 1).abs().amax(-1).amin(-1)
+    assert (best < 0.2).all()
+
+
+def test_engine_dataset_is_reproducible_and_round_trips_pixels(engine):
+    a = engine.dataset(4, torch.Generator().manual_seed(2))
+    b = engine.dataset(4, torch.Generator().manual_seed(2))
+    for sa, sb in zip(a, b, strict=True):
+        assert torch.equal(sa.keypoints_2d, sb.keypoints_2d)
+        assert torch.equal(sa.joints_3d, sb.joints_3d)
+    assert a.train_subjects == tuple(s.subject for s in a) and a.test_subjects == ()
+    v = engine.videos(4, torch.Generator().manual_seed(2))
+    torch.testing.assert_close(a[1].keypoints_pixels, v.pixels[1], atol=1e-3, rtol=0)
+
+
+def test_time_warp_and_mirroring_follow_the_config():
+    slow = TrainingDataEngine(
+        EngineConfig(frames=20, time_warp=(0.5, 0.5), mirror_probability=0.0, bodies="rescaled")
+    )
+    fast = TrainingDataEngine(
+        EngineConfig(frames=20, time_warp=(2.0, 2.0), mirror_probability=0.0, bodies="rescaled")
+    )
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    m_slow, names = slow.sample_motion(32, g1)
+    m_fast, _ = fast.sample_motion(32, g2)
+    speed = lambda m: (m[:, 1:] - m[:, :-1]).norm(dim=-1).mean()  # noqa: E731
+    assert math.isclose(float(speed(m_fast) / speed(m_slow)), 4.0, rel_tol=0.35)
+
+
+def test_engine_config_refuses_bad_values():
+    with pytest.raises(ValueError, match="frames"):
+        EngineConfig(frames=1)
+    with pytest.raises(ValueError, match="bodies"):
+        EngineConfig(bodies="giants")
+    with pytest.raises(ValueError, match="horizontal_fov_deg"):
+        VirtualCameraConfig(horizontal_fov_deg=(90.0, 200.0))
+    with pytest.raises(ValueError, match="split"):
+        TrainingDataEngine(EngineConfig(frames=4)).sample_motion(2, torch.Generator(), "test")
