@@ -7,10 +7,19 @@
 * :mod:`.keypoint_formats`: COCO / OpenPose / Halpe / MediaPipe -> Human3.6M-17.
 * :mod:`.samplers`: vectorised window + whole-video frame batches.
 * :mod:`.augment`: flip and bone-length augmentation.
+* :mod:`.amp_motion`: the shipped AMP motion clips (:func:`load_amp_motion`), built by
+  :mod:`.build_motion`.
 * :mod:`.mocap`, :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data.
 """
 
+from .amp_motion import load_amp_motion
 from .embedded import load_default_dataset, load_pose2sim_trial
 from .sequences import PoseDataset, PoseSequence
 
-__all__ = ["PoseDataset", "PoseSequence", "load_default_dataset", "load_pose2sim_trial"]
+__all__ = [
+    "PoseDataset",
+    "PoseSequence",
+    "load_amp_motion",
+    "load_default_dataset",
+    "load_pose2sim_trial",
+]
