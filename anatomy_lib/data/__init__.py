@@ -9,17 +9,23 @@
 * :mod:`.augment`: flip and bone-length augmentation.
 * :mod:`.amp_motion`: the shipped AMP motion clips (:func:`load_amp_motion`), built by
   :mod:`.build_motion`.
+* :mod:`.pose_recombination`: new motions by limb crossover and smooth mutation across
+  windows, with a body-penetration check (:func:`recombine_limbs`).
 * :mod:`.mocap`, :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data.
 """
 
 from .amp_motion import load_amp_motion
 from .embedded import load_default_dataset, load_pose2sim_trial
+from .pose_recombination import RecombinationConfig, RecombinationResult, recombine_limbs
 from .sequences import PoseDataset, PoseSequence
 
 __all__ = [
     "PoseDataset",
     "PoseSequence",
+    "RecombinationConfig",
+    "RecombinationResult",
     "load_amp_motion",
     "load_default_dataset",
     "load_pose2sim_trial",
+    "recombine_limbs",
 ]
