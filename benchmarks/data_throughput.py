@@ -1,6 +1,9 @@
 """Batches per second of the vectorised sampler vs a naive per-sample loop (CPU, same run).
 
 Batch 1024, l = 50 length frames, 243-frame centred windows, on the embedded training split.
+Also times limb recombination (``anatomy_lib.data.pose_recombination``, default config and
+rejection check) of 1,024 real 27-frame motion windows against one training step of the
+smallest model preset (``small``, 27 frames) at the same batch size, in the same run.
 Prints one JSON object.
 """
 
@@ -12,7 +15,11 @@ import time
 import torch
 
 from anatomy_lib.data import load_default_dataset
+from anatomy_lib.data.amp_motion import load_amp_motion
+from anatomy_lib.data.pose_recombination import RecombinationConfig, recombine_limbs
 from anatomy_lib.data.samplers import AnatomyBatch, SamplerConfig, WindowBatchSampler
+from anatomy_lib.training.config import ExperimentConfig
+from anatomy_lib.training.trainer import Trainer
 
 BATCH = 1024
 
@@ -51,9 +58,45 @@ def rate(fn, seconds: float = 3.0) -> float:
     return n / (time.perf_counter() - start)
 
 
+def recombination_timing(dataset, window: int = 27, repeats: int = 3) -> dict:
+    """Seconds to recombine BATCH windows vs one training step of the ``small`` preset."""
+    clips = [j for _, j in load_amp_motion()]
+    train = dataset.split("train").sequences
+    clips += list({(s.subject, s.action): s.joints_world for s in train}.values())
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randint(len(clips), (BATCH,), generator=g)
+    windows = torch.stack(
+        [clips[i][s : s + window] for i in idx.tolist()
+         for s in [int(torch.randint(len(clips[i]) - window, (1,), generator=g))]]
+    )  # fmt: skip
+    config = RecombinationConfig()
+    recombine_limbs(windows, config, g)
+    start, accepted = time.perf_counter(), []
+    for _ in range(repeats):
+        accepted.append(recombine_limbs(windows, config, g).acceptance_rate)
+    recombine_s = (time.perf_counter() - start) / repeats
+    exp = ExperimentConfig.preset("small").override(
+        ["data.dataset=embedded", f"optim.batch_size={BATCH}", "optim.eval_every=0"]
+    )
+    trainer = Trainer(exp, dataset=dataset, progress=False, device="cpu")
+    trainer._start_epoch(0)
+    trainer.train_step(0, 0)
+    start = time.perf_counter()
+    for s in range(1, repeats + 1):
+        trainer.train_step(0, s)
+    step_s = (time.perf_counter() - start) / repeats
+    return {
+        "windows": BATCH, "frames": window, "config": config.__dict__,
+        "acceptance_rate": round(sum(accepted) / repeats, 4),
+        "recombine_s": round(recombine_s, 4), "train_step_small_s": round(step_s, 4),
+        "recombine_over_train_step": round(recombine_s / step_s, 3),
+    }  # fmt: skip
+
+
 def main() -> None:
     torch.set_num_threads(2)
-    train = load_default_dataset().split("train")
+    dataset = load_default_dataset()
+    train = dataset.split("train")
     sampler = WindowBatchSampler(train, SamplerConfig.paper_243())
     g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
     vectorised = rate(lambda: sampler.sample(BATCH, g1))
@@ -63,6 +106,7 @@ def main() -> None:
         "batch_size": BATCH, "receptive_field": 243, "length_frames": 50,
         "frames": len(sampler), "vectorised_batches_per_s": round(vectorised, 2),
         "naive_loop_batches_per_s": round(naive, 2), "speedup": round(vectorised / naive, 1),
+        "pose_recombination": recombination_timing(dataset),
     }))  # fmt: skip
 
 

@@ -9,23 +9,34 @@
 * :mod:`.augment`: flip and bone-length augmentation.
 * :mod:`.joint_limits`: anatomical joint angles and their ranges (Rajagopal model).
 * :mod:`.bodies`: ANSUR II bodies as Human3.6M-17 bone lengths.
+* :mod:`.amp_motion`: the shipped AMP motion clips (:func:`load_amp_motion`), built by
+  :mod:`.build_motion`.
+* :mod:`.pose_recombination`: new motions by limb crossover and smooth mutation across
+  windows, with a body-penetration check (:func:`recombine_limbs`).
+* :mod:`.engine`, :mod:`.virtual_cameras`, :mod:`.detector_errors`: the training-data engine.
 * :mod:`.mocap`, :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data.
 """
 
+from .amp_motion import load_amp_motion
 from .bodies import BodyTable, load_body_table, sample_bone_lengths
 from .embedded import load_default_dataset, load_pose2sim_trial
 from .joint_limits import broken_limits, joint_angles, within_limits
+from .pose_recombination import RecombinationConfig, RecombinationResult, recombine_limbs
 from .sequences import PoseDataset, PoseSequence
 
 __all__ = [
     "BodyTable",
     "PoseDataset",
     "PoseSequence",
+    "RecombinationConfig",
+    "RecombinationResult",
     "broken_limits",
     "joint_angles",
+    "load_amp_motion",
     "load_body_table",
     "load_default_dataset",
     "load_pose2sim_trial",
+    "recombine_limbs",
     "sample_bone_lengths",
     "within_limits",
 ]
