@@ -37,7 +37,14 @@ import torch
 
 from ..bones import joints_to_bones, mirror_joints, retarget_bone_lengths
 from ..skeleton import H36M_17, Skeleton
+from .amp_motion import load_amp_motion
 from .detector_errors import DetectorErrorConfig, simulate_detector
+from .pose_recombination import (
+    RecombinationConfig,
+    all_valid,
+    limbs_clear_of_body,
+    recombine_limbs,
+)
 from .sequences import PoseDataset, PoseSequence
 from .simulate import body_volume
 from .virtual_cameras import VirtualCameraConfig, VirtualCameras, sample_virtual_cameras
@@ -90,11 +97,7 @@ def motion_clips(split: str = "train") -> dict[str, torch.Tensor]:
 
 
 def _extra_clips() -> list[tuple[str, torch.Tensor]]:
-    """The AMP clips (``anatomy_lib.data.amp_motion``) when that module is present."""
-    try:
-        from .amp_motion import load_amp_motion
-    except ImportError:
-        return []
+    """The shipped AMP clips (:mod:`anatomy_lib.data.amp_motion`)."""
     return [(name, torch.as_tensor(j, dtype=torch.float32)) for name, j in load_amp_motion()]
 
 
@@ -111,8 +114,8 @@ class EngineConfig:
             ``bone_jitter`` per bone).
         body_scale: range of the uniform scale of the ``"rescaled"`` bodies.
         bone_jitter: relative std of an extra per-bone change of length.
-        recombination_probability: fraction of videos whose limbs are recombined (needs
-            :mod:`anatomy_lib.data.pose_recombination`; 0 disables).
+        recombination_probability: fraction of videos whose limbs are recombined
+            (:mod:`anatomy_lib.data.pose_recombination`; 0 disables).
         cameras: the virtual cameras.
         detectors: detector families; each video draws one uniformly.
         chunk: videos simulated at once (bounds memory).
@@ -181,7 +184,8 @@ class TrainingDataEngine:
         skeleton: the joint tree of the clips (Human3.6M-17).
         clips: ``{split: {name: (T, J, 3)}}`` world clips; default :func:`motion_clips`.
         pose_filter: optional ``joints (..., J, 3) -> bool (...)`` that a recombined pose
-            must pass (e.g. joint limits).
+            must pass besides keeping its limbs out of the body (e.g.
+            :func:`~anatomy_lib.data.joint_limits.within_limits`).
     """
 
     def __init__(
@@ -269,15 +273,15 @@ class TrainingDataEngine:
         p = self.config.recombination_probability
         if p <= 0:
             return motion
-        try:
-            from .pose_recombination import recombine_limbs
-        except ImportError:
-            return motion
         chosen = torch.rand(motion.shape[0], generator=generator) < p
-        if not bool(chosen.any()):
+        if int(chosen.sum()) < 2:
             return motion
-        kwargs = {} if self.pose_filter is None else {"is_valid": self.pose_filter}
-        result = recombine_limbs(motion[chosen], generator, **kwargs)
+        valid = limbs_clear_of_body
+        if self.pose_filter is not None:
+            valid = all_valid(limbs_clear_of_body, self.pose_filter)
+        result = recombine_limbs(
+            motion[chosen], RecombinationConfig(), generator, is_valid=valid, skeleton=self.skeleton
+        )
         out = motion.clone()
         out[chosen] = result.joints
         return out

@@ -4,8 +4,9 @@ With ``data.dataset = "engine"`` the trainer's dataset is a :class:`PoseDataset`
 train split is a pool of ``data.engine_videos`` synthetic videos, re-drawn at the start of
 every epoch from a seed derived from the experiment's seed and the epoch (so a resumed run
 sees the same videos), and whose test split is ``data.engine_validation_videos`` videos of
-the engine's held-out clips and bodies, drawn from one fixed seed whatever the
-experiment's seed, so every run is validated on the same videos.
+the engine's held-out clips and bodies (:func:`validation_videos`), drawn from one fixed
+seed whatever the experiment's seed and engine settings, so every run is validated on the
+same videos.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from functools import lru_cache
 import torch
 
 from ..data.engine import EngineConfig, TrainingDataEngine
+from ..data.joint_limits import within_limits
 from ..data.sequences import PoseDataset
 
-__all__ = ["VALIDATION_SEED", "engine_for", "engine_dataset"]
+__all__ = ["VALIDATION_SEED", "engine_for", "engine_dataset", "validation_videos"]
 
 #: Seed of the engine's validation videos (the same for every experiment).
 VALIDATION_SEED = 20261201
@@ -32,15 +34,8 @@ def _seed(*parts: int | str) -> int:
 @lru_cache(maxsize=4)
 def engine_for(bodies: str, recombination: float) -> TrainingDataEngine:
     """The engine of a data configuration (cached: the motion clips load once)."""
-    pose_filter = None
-    try:
-        from ..data.joint_limits import within_limits
-
-        pose_filter = within_limits
-    except ImportError:
-        pass
     config = EngineConfig(bodies=bodies, recombination_probability=recombination)
-    return TrainingDataEngine(config, pose_filter=pose_filter)
+    return TrainingDataEngine(config, pose_filter=within_limits)
 
 
 def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
@@ -55,7 +50,7 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
     pool = engine.dataset(
         data.engine_videos, torch.Generator().manual_seed(_seed(seed, "engine", epoch)), "train"
     )
-    val = _validation(data.engine_bodies, data.engine_recombination, data.engine_validation_videos)
+    val = validation_videos(data.engine_validation_videos)
     return PoseDataset(
         "engine",
         pool.skeleton,
@@ -66,6 +61,9 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
 
 
 @lru_cache(maxsize=2)
-def _validation(bodies: str, recombination: float, videos: int) -> PoseDataset:
-    engine = engine_for(bodies, recombination)
+def validation_videos(videos: int = 64) -> PoseDataset:
+    """The engine's validation videos (test split): held-out real clips on held-out ANSUR
+    bodies, without recombined limbs, seen by random cameras and detectors; the same for
+    every experiment, whatever its engine settings, so runs can be compared."""
+    engine = engine_for("ansur", 0.0)
     return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
