@@ -332,10 +332,7 @@ def mediapipe_outputs(video: Path, cache: Path) -> tuple[dict | None, str]:
     from anatomy_lib.wild.video import iter_frames, video_info
 
     if not mediapipe_available():
-        return None, (
-            "MediaPipe is not installed (`pip install -c constraints.txt -e '.[wild]'`) and "
-            f"no cached outputs for {video.name} in {folder}"
-        )
+        return None, f"no cached outputs for {video.name} in {folder}"
     folder.mkdir(parents=True, exist_ok=True)
     info = video_info(video)
     detections = detect_people(
@@ -394,7 +391,10 @@ def video_rows(model, model_label: str, trial, targets: dict, cache: Path) -> di
         outputs.append(found)
         notes.append(why)
     if any(o is None for o in outputs):
-        note = "skipped: " + "; ".join(sorted(set(n for n in notes if n)))
+        note = (
+            "skipped: MediaPipe is not installed (`pip install -c constraints.txt -e "
+            "'.[wild]'`) and " + ", ".join(n for n in notes if n)
+        )
         return {"mediapipe_world": {"skipped": note}, "video_pipeline": {"skipped": note}}
 
     def h36m(landmarks: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -524,7 +524,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    model = resolve_model(args.model)
+    try:
+        model = resolve_model(args.model)
+    except (FileNotFoundError, ValueError) as exc:
+        parser.error(str(exc))
     trial = load_pose2sim_trial()
     rows, targets, cross = trial_rows(model, trial)
     if args.no_video:

@@ -144,3 +144,10 @@ def test_mean_pose_recovers_a_shape_seen_under_similarities(bench):
     fitted = bench.pose_errors_mm(np.broadcast_to(bench.mean_pose(real), real.shape), real)
     naive = bench.pose_errors_mm(np.broadcast_to(plain, real.shape), real)
     assert fitted["p_mpjpe"].mean() <= naive["p_mpjpe"].mean() + 1e-9
+
+
+def test_unknown_model_exits_with_status_2_and_a_message(bench, capsys):
+    with pytest.raises(SystemExit) as info:
+        bench.main(["--model", "no_such_model", "--no-video"])
+    assert info.value.code == 2
+    assert "no_such_model" in capsys.readouterr().err
