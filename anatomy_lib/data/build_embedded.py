@@ -1,6 +1,8 @@
 """Re-create the embedded dataset from registry packages.
 
-Run ``python -m anatomy_lib.data.build_embedded``.
+Run ``python -m anatomy_lib.data.build_embedded`` (both files) or
+``python -m anatomy_lib.data.build_embedded --only pose2sim`` (the Pose2Sim file alone,
+leaving ``embedded_h36m17.npz`` untouched).
 
 Steps (deterministic, seeded; see ``files/DATA.md`` for provenance and licences):
 
@@ -38,7 +40,7 @@ from ..skeleton import H36M_17
 from . import mocap
 from .simulate import DetectorNoiseConfig, body_volume, simulate_detections
 
-__all__ = ["FPS", "SOURCES", "SUBJECTS", "build", "main"]
+__all__ = ["FPS", "SOURCES", "SUBJECTS", "build", "build_pose2sim", "main"]
 
 FPS = 50.0
 SEED = 2020
@@ -180,6 +182,21 @@ def _place(joints: np.ndarray, target: np.ndarray) -> np.ndarray:
     return out
 
 
+def build_pose2sim(cache: Path, out_dir: Path) -> Path:
+    """Convert the Pose2Sim trial (:mod:`anatomy_lib.data.pose2sim`) to
+    ``out_dir/pose2sim_trial.npz``, downloading the pose2sim wheel into ``cache`` if needed.
+
+    Returns:
+        The written file.
+    """
+    from .pose2sim import build_pose2sim_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / "pose2sim_trial.npz"
+    build_pose2sim_file(_Archive(_archive(cache, "pose2sim")), out)
+    return out
+
+
 def build(cache: Path, out_dir: Path, seed: int = SEED) -> dict:
     """Build ``embedded_h36m17.npz`` (and the Pose2Sim file) into ``out_dir``.
 
@@ -189,9 +206,7 @@ def build(cache: Path, out_dir: Path, seed: int = SEED) -> dict:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         clips = _climb_clips(cache) + _deepmimic_clips(cache, tmp) + _cmu_clips(cache, tmp)
-        from .pose2sim import build_pose2sim_file
-
-        build_pose2sim_file(_Archive(_archive(cache, "pose2sim")), out_dir / "pose2sim_trial.npz")
+    build_pose2sim(cache, out_dir)
     generator = torch.Generator().manual_seed(seed)
     volume = body_volume(H36M_17)
     noise = DetectorNoiseConfig()
@@ -262,8 +277,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "files")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--only",
+        choices=("all", "pose2sim"),
+        default="all",
+        help="'pose2sim': rebuild pose2sim_trial.npz alone (embedded_h36m17.npz untouched)",
+    )
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
+    if args.only == "pose2sim":
+        print(json.dumps({"out": str(build_pose2sim(args.cache, args.out))}))
+        return
     meta = build(args.cache, args.out, args.seed)
     frames = sum(r["frames"] for r in meta["sequences"])
     print(json.dumps({"sequences": len(meta["sequences"]), "frames": frames, "cameras": 4,

@@ -8,9 +8,15 @@ world axes are the TRC columns ``(Z, X, Y)`` (so world z is up).
 Conversion to H36M-17: 2D via :func:`anatomy_lib.data.keypoint_formats.to_h36m` with
 ``body25b`` (pelvis = mid-hips, thorax = Neck, spine = mid pelvis-thorax, neck/nose = Nose,
 head = HeadTop); 3D from the TRC markers the same way (pelvis = mid RHip-LHip, thorax =
-Neck, spine = mid pelvis-Neck, neck/nose = Nose, head = Head). When a frame shows several
-people, the detection closest to the projection of the 3D is kept; a frame with nobody
-keeps the previous frame's keypoints with score 0.
+Neck, spine = mid pelvis-Neck, neck/nose = Nose, head = Head).
+
+Person choice (:func:`closest_person`): when a frame shows several people, the one kept has
+the smallest **median** pixel distance to the projected 3D over the keypoints that are both
+detected and projected (the 15 BODY_25B keypoints that are one Human3.6M joint each).
+Undetected keypoints (OpenPose writes pixel ``(0, 0)`` and/or confidence 0) and frames with
+nobody get score 0 and are interpolated over time with the video pipeline's gap filling
+(:func:`anatomy_lib.wild.tracking.fill_gaps`, every gap interpolated; the ends of the trial
+hold the nearest detection), so no keypoint of the file sits at ``(0, 0)``.
 
 Camera model: OpenCV ``k1, k2`` become the radial terms; the tangential terms (~1e-5) are
 dropped because the library's lens model writes them differently. The 3D re-projects
@@ -21,7 +27,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -30,13 +38,15 @@ import torch
 
 from ..camera import Camera, normalize_screen, project, world_to_camera
 from ..skeleton import H36M_17
-from .keypoint_formats import read_openpose_json, to_h36m
+from .keypoint_formats import KEYPOINT_FORMATS, read_openpose_people, to_h36m
 from .sequences import PoseDataset, PoseSequence
 
 __all__ = [
     "read_trc",
     "read_pose2sim_calibration",
     "trc_to_h36m",
+    "closest_person",
+    "convert_pose2sim_camera",
     "build_pose2sim_file",
     "load_pose2sim_file",
 ]
@@ -120,8 +130,96 @@ def trc_to_h36m(markers: dict[str, np.ndarray]) -> np.ndarray:
     return out[..., [2, 0, 1]]
 
 
+def _single_source_pairs(layout: str = "body25b") -> tuple[list[int], list[int]]:
+    """``(keypoints, joints)``: the detector keypoints that are one H36M joint each."""
+    kps, joints = [], []
+    for j, sources in enumerate(KEYPOINT_FORMATS[layout].h36m_sources):
+        if len(sources) == 1:
+            kps.append(sources[0][0])
+            joints.append(j)
+    return kps, joints
+
+
+def closest_person(people: np.ndarray, reference: np.ndarray) -> int | None:
+    """Index of the detected person closest to a reference pose, or None.
+
+    The cost of a person is the median pixel distance to ``reference`` over the keypoints
+    that are detected (confidence > 0 and not at pixel ``(0, 0)``, OpenPose's mark of an
+    undetected keypoint) *and* present in the reference (finite); a person without such a
+    keypoint is never chosen.
+
+    Args:
+        people: ``(P, K, 3)`` x, y (pixels) and confidence per person (``P`` may be 0).
+        reference: ``(K, 2)`` pixels, NaN where the reference has no such keypoint.
+
+    Returns:
+        The chosen index, or None when no person shares a keypoint with the reference.
+    """
+    people = np.asarray(people, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if people.ndim != 3 or people.shape[-1] != 3 or reference.shape != (people.shape[1], 2):
+        raise ValueError(
+            f"expected people (P, K, 3) and reference (K, 2), got {people.shape} and "
+            f"{reference.shape}"
+        )
+    ok = _detected(people) & np.isfinite(reference).all(-1)  # (P, K)
+    dist = np.linalg.norm(people[..., :2] - np.nan_to_num(reference), axis=-1)
+    costs = [np.median(d[m]) if m.any() else np.inf for d, m in zip(dist, ok, strict=True)]
+    if not costs or np.isinf(min(costs)):
+        return None
+    return int(np.argmin(costs))
+
+
+def _detected(poses: np.ndarray) -> np.ndarray:
+    """``(..., K)`` bool: confidence > 0 and not at pixel ``(0, 0)``."""
+    return (poses[..., 2] > 0) & (poses[..., :2] != 0).any(-1)
+
+
+def convert_pose2sim_camera(
+    frames: list[np.ndarray], reference: np.ndarray, layout: str = "body25b"
+) -> tuple[np.ndarray, np.ndarray]:
+    """One camera's OpenPose people per frame -> H36M-17 keypoints and scores.
+
+    Args:
+        frames: ``T`` arrays ``(P_t, K, 3)`` (every person of each frame, :func:`
+            anatomy_lib.data.keypoint_formats.read_openpose_people`).
+        reference: ``(T, 17, 2)`` the 3D's projection, pixels (H36M-17 order).
+        layout: the detector's keypoint layout.
+
+    Returns:
+        ``(T, 17, 2)`` pixels and ``(T, 17)`` scores: the person of :func:`closest_person`
+        per frame, undetected keypoints interpolated over time with score 0 (module docstring).
+
+    Raises:
+        ValueError: a keypoint the conversion needs is never detected.
+    """
+    from ..wild.tracking import fill_gaps
+
+    fmt = KEYPOINT_FORMATS[layout]
+    ref = np.full((len(frames), fmt.num_keypoints, 2), np.nan)
+    kp_idx, joint_idx = _single_source_pairs(layout)
+    ref[:, kp_idx] = np.asarray(reference, dtype=np.float64)[:, joint_idx]
+    kps = np.full((len(frames), fmt.num_keypoints, 2), np.nan)
+    scores = np.zeros((len(frames), fmt.num_keypoints))
+    for t, people in enumerate(frames):
+        chosen = closest_person(people, ref[t])
+        if chosen is None:
+            continue
+        pose = people[chosen]
+        seen = _detected(pose)
+        kps[t, seen], scores[t, seen] = pose[seen, :2], pose[seen, 2]
+    unused = fmt.weights().sum(0).numpy() == 0  # e.g. eyes, ears, feet: no joint uses them
+    kps[:, unused], scores[:, unused] = 0.0, 0.0
+    filled = fill_gaps(kps, scores, max_gap=len(frames))
+    conv = to_h36m(torch.tensor(filled.keypoints), torch.tensor(filled.scores), layout)
+    return conv.keypoints.numpy(), conv.scores.numpy()
+
+
 def build_pose2sim_file(archive, out: Path) -> None:
-    """Convert the trial from the pose2sim wheel (an archive reader) to a small npz."""
+    """Convert the trial from the pose2sim wheel (an archive reader) to a small npz.
+
+    The file is written atomically (a temporary file in the same folder, then renamed).
+    """
     markers, fps = read_trc(archive.read(_ROOT + "opensim/Balancing_for_IK.trc").decode())
     world = trc_to_h36m(markers)
     calib_text = archive.read(_ROOT + "calibration/Calib_qualisys.toml").decode()
@@ -136,35 +234,27 @@ def build_pose2sim_file(archive, out: Path) -> None:
             raise ValueError(
                 f"pose2sim: camera {i + 1} has {len(names)} JSON files for {len(world)} 3D frames"
             )
-        frames = []
-        for t, name in enumerate(names):
-            # Compare on body keypoints 0-16 (COCO order) with the 3D's projection
-            # of the same joints.
-            coco_ref = np.full((25, 2), 1e9)
-            coco_ref[[12, 14, 16, 11, 13, 15, 0, 5, 7, 9, 6, 8, 10]] = ref[t][
-                [1, 2, 3, 4, 5, 6, 9, 11, 12, 13, 14, 15, 16]
-            ]
-            pose = read_openpose_json(archive.read(name), 25, reference=coco_ref)
-            if pose[:, 2].max() == 0 and frames:
-                pose = np.concatenate([frames[-1][:, :2], np.zeros((25, 1))], 1)
-            frames.append(pose)
-        arr = torch.tensor(np.stack(frames))
-        conv = to_h36m(arr[..., :2], arr[..., 2], "body25b")
-        kps.append(conv.keypoints.numpy())
-        scores.append(conv.scores.numpy())
+        frames = [read_openpose_people(archive.read(name), 25) for name in names]
+        k, s = convert_pose2sim_camera(frames, ref, "body25b")
+        kps.append(k)
+        scores.append(s)
     meta = {
         "fps": fps,
         "subject": "Pose2Sim",
         "action": "Balancing",
         "calibration_toml": calib_text,
     }
-    np.savez_compressed(
-        out,
-        meta_json=np.array(json.dumps(meta)),
-        joints_world=world.astype(np.float32),
-        keypoints_2d=np.stack(kps).astype(np.float32),
-        scores=np.stack(scores).astype(np.float32),
-    )
+    out = Path(out)
+    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".npz", delete=False) as fh:
+        np.savez_compressed(
+            fh,
+            meta_json=np.array(json.dumps(meta)),
+            joints_world=world.astype(np.float32),
+            keypoints_2d=np.stack(kps).astype(np.float32),
+            scores=np.stack(scores).astype(np.float32),
+        )
+    os.chmod(fh.name, 0o644)
+    os.replace(fh.name, out)
 
 
 def load_pose2sim_file(path: str | Path) -> PoseDataset:
