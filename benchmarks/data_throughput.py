@@ -3,7 +3,11 @@
 Batch 1024, l = 50 length frames, 243-frame centred windows, on the embedded training split.
 Also times limb recombination (``anatomy_lib.data.pose_recombination``, default config and
 rejection check) of 1,024 real 27-frame motion windows against one training step of the
-smallest model preset (``small``, 27 frames) at the same batch size, in the same run.
+smallest model preset (``small``, 27 frames) at the same batch size, in the same run, and
+the whole training-data engine (``anatomy_lib.data.engine``: motion, ANSUR bodies,
+recombined limbs, cameras, detector errors) against one training step of the ``medium``
+preset at batch 1,024: both as trained (a pool of 128-frame videos, each giving 128 target
+windows) and in the worst case of one fresh 27-frame video per window.
 Prints one JSON object.
 """
 
@@ -93,6 +97,44 @@ def recombination_timing(dataset, window: int = 27, repeats: int = 3) -> dict:
     }  # fmt: skip
 
 
+def engine_timing(repeats: int = 2) -> dict:
+    """Seconds of engine work per 1,024 training windows vs one ``medium`` training step."""
+    from anatomy_lib.data.engine import EngineConfig, TrainingDataEngine
+    from anatomy_lib.data.joint_limits import within_limits
+
+    pool_engine = TrainingDataEngine(EngineConfig(), pose_filter=within_limits)
+    videos = 32
+    start = time.perf_counter()
+    for r in range(repeats):
+        pool_engine.dataset(videos, torch.Generator().manual_seed(r))
+    pool_s = (time.perf_counter() - start) / repeats
+    windows_per_pool = videos * pool_engine.config.frames
+    fresh_engine = TrainingDataEngine(EngineConfig(frames=27), pose_filter=within_limits)
+    start = time.perf_counter()
+    fresh_engine.videos(BATCH, torch.Generator().manual_seed(0))
+    fresh_s = time.perf_counter() - start
+    exp = ExperimentConfig.preset("full@medium").override(
+        [f"optim.batch_size={BATCH}", "optim.eval_every=0", "data.engine_videos=16",
+         "data.engine_validation_videos=1"]
+    )  # fmt: skip
+    trainer = Trainer(exp, progress=False, device="cpu")
+    trainer._start_epoch(0)
+    trainer.train_step(0, 0)
+    start = time.perf_counter()
+    for s in range(1, repeats + 1):
+        trainer.train_step(0, s)
+    step_s = (time.perf_counter() - start) / repeats
+    per_batch = pool_s * BATCH / windows_per_pool
+    return {
+        "pool_videos": videos, "frames_per_video": pool_engine.config.frames,
+        "pool_s": round(pool_s, 3), "engine_s_per_1024_windows_pooled": round(per_batch, 4),
+        "engine_s_1024_fresh_27_frame_videos": round(fresh_s, 3),
+        "train_step_medium_batch_1024_s": round(step_s, 3),
+        "pooled_over_train_step": round(per_batch / step_s, 4),
+        "fresh_over_train_step": round(fresh_s / step_s, 3),
+    }  # fmt: skip
+
+
 def main() -> None:
     torch.set_num_threads(2)
     dataset = load_default_dataset()
@@ -107,6 +149,7 @@ def main() -> None:
         "frames": len(sampler), "vectorised_batches_per_s": round(vectorised, 2),
         "naive_loop_batches_per_s": round(naive, 2), "speedup": round(vectorised / naive, 1),
         "pose_recombination": recombination_timing(dataset),
+        "engine": engine_timing(),
     }))  # fmt: skip
 
 

@@ -1,0 +1,104 @@
+"""Ship the default models for real video (``anatomy_medium`` and its causal twin).
+
+They are trained with the ``medium`` presets on the training-data engine
+(``data.dataset=engine``: new synthetic videos every epoch from the training-source clips,
+ANSUR II bodies, recombined limbs, random cameras and detector errors), for example::
+
+    anatomy3d train full@medium optim.epochs=12 optim.lr_decay=0.85 --out runs/medium
+    anatomy3d train full@medium-causal optim.epochs=12 optim.lr_decay=0.85 --out runs/medium_causal
+
+This script then takes each run's final checkpoint, writes the model file into
+``anatomy_lib/checkpoints/`` and records how it was made (command, configuration, data,
+seed, commit, wall time, the validation history on the engine's held-out clips and bodies)
+in ``anatomy_lib/results/default_models.json``::
+
+    python scripts/ship_default_models.py --run anatomy_medium=runs/medium \\
+        --run anatomy_medium_causal=runs/medium_causal --commit <commit the runs trained at>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from anatomy_lib.checkpoints import PRETRAINED  # noqa: E402
+from anatomy_lib.safe_io import load_torch_file  # noqa: E402
+from anatomy_lib.models.checkpoints import save_model  # noqa: E402
+from anatomy_lib.training.config import ExperimentConfig  # noqa: E402
+from anatomy_lib.training.trainer import build_model  # noqa: E402
+
+CHECKPOINTS = ROOT / "anatomy_lib" / "checkpoints"
+RESULTS = ROOT / "anatomy_lib" / "results" / "default_models.json"
+
+DATA = (
+    "training-data engine (anatomy_lib.data.engine): training-source clips of the embedded "
+    "dataset (ClimberA climbs 0-2, 14 DeepMimic clips) and the 3 AMP clips, time-warped and "
+    "mirrored; ANSUR II training bodies; limbs recombined in half of the videos under joint "
+    "limits; random virtual cameras; OpenPose-/MediaPipe-like detector errors. Validation: "
+    "held-out clips (anatomy_lib.data.engine.VALIDATION_CLIPS) on held-out ANSUR bodies. "
+    "Never used: the embedded test split (CMU01, ClimberB) and the Pose2Sim trial."
+)
+
+
+def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
+    """Write ``name``'s model file from ``run``'s final checkpoint; return its record."""
+    state = load_torch_file(run / "checkpoint.pt")
+    experiment = ExperimentConfig.from_dict(state["experiment"])
+    if state["epoch"] < experiment.optim.epochs:
+        print(
+            f"note: {run} stopped after epoch {state['epoch']} of {experiment.optim.epochs}",
+            file=sys.stderr,
+        )
+    model = build_model(experiment)
+    model.load_state_dict(state["model"])
+    model.eval()
+    out = CHECKPOINTS / PRETRAINED[name]
+    save_model(model, out)
+    history = json.loads((run / "history.json").read_text())
+    validation = [r for r in history if r.get("kind") == "val"]
+    return {
+        "file": out.name,
+        "bytes": out.stat().st_size,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "command": command
+        or f"anatomy3d train {experiment.name} optim.epochs={experiment.optim.epochs} "
+        f"optim.lr_decay={experiment.optim.lr_decay} --out {run.name}",
+        "experiment": experiment.to_dict(),
+        "data": DATA,
+        "seed": experiment.seed,
+        "commit": commit,
+        "epochs_done": state["epoch"],
+        "steps": state["global_step"],
+        "wall_time_s": round(float(state["wall_time"]), 1),
+        "validation": validation,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", action="append", required=True, metavar="NAME=DIR")
+    parser.add_argument("--commit", required=True, help="commit the runs were trained at")
+    parser.add_argument("--command", action="append", default=[], metavar="NAME=COMMAND")
+    args = parser.parse_args()
+    commands = dict(c.split("=", 1) for c in args.command)
+    records = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for item in args.run:
+        name, folder = item.split("=", 1)
+        if name not in PRETRAINED:
+            parser.error(f"unknown model name {name!r}; expected one of {sorted(PRETRAINED)}")
+        records[name] = ship(name, Path(folder), args.commit, commands.get(name))
+        print(f"{name}: {records[name]['file']} ({records[name]['bytes'] / 1e6:.1f} MB)")
+    records["_machine"] = {"python": platform.python_version(), "torch": torch.__version__}
+    RESULTS.write_text(json.dumps(records, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
