@@ -151,8 +151,8 @@ def resolve_model(
 
 def _load_model(spec: str | Path, device: torch.device | str, trusted: bool) -> nn.Module:
     from ..checkpoints import PRETRAINED, load_pretrained
-    from ..safe_io import load_torch_file
     from ..models.checkpoints import load_model
+    from ..safe_io import load_torch_file
     from ..training.checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
     from ..training.config import ExperimentConfig
     from ..training.trainer import build_model
