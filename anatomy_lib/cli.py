@@ -21,9 +21,11 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -68,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="settings to change")
     t.add_argument("--out", type=Path, help="run folder (default: runs/<preset>)")
     t.add_argument("--resume", type=Path, metavar="DIR", help="continue the run saved in DIR")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the run in --out (default: refuse a used folder)")  # fmt: skip
     t.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     t.add_argument(
         "--checkpoint-every", type=int, metavar="N", help="also checkpoint every N steps"
@@ -249,6 +253,7 @@ def _cmd_train(args) -> int:
     from .models.checkpoints import save_model
     from .training.config import ExperimentConfig
     from .training.distributed import shutdown_distributed
+    from .training.run_folder import check_run_folder, lock_run_folder
     from .training.trainer import Trainer
 
     device = _device(args.device)
@@ -258,10 +263,10 @@ def _cmd_train(args) -> int:
     if args.resume is not None:
         if args.preset or args.overrides:
             raise CommandError("--resume continues a saved run; give no preset or overrides")
-        if not (args.resume / "checkpoint.pt").is_file():
-            raise CommandError(f"--resume {args.resume}: no checkpoint.pt in that folder")
-        trainer = Trainer.resume(args.resume, device=device, progress=progress,
-                                 checkpoint_every=args.checkpoint_every)  # fmt: skip
+        if args.overwrite or args.out is not None:
+            raise CommandError("--resume continues the run in its own folder; drop --out / "
+                               "--overwrite")  # fmt: skip
+        out, mode, experiment = args.resume, "resume", None
     else:
         if not args.preset:
             raise CommandError(
@@ -272,14 +277,24 @@ def _cmd_train(args) -> int:
         except (KeyError, ValueError, TypeError) as exc:
             raise CommandError(exc.args[0] if exc.args else str(exc)) from None
         out = args.out or Path("runs") / experiment.name.replace("@", "_").replace("+", "-")
-        try:
-            trainer = Trainer(experiment, out, device=device, progress=progress,
-                              checkpoint_every=args.checkpoint_every)  # fmt: skip
-        except (ValueError, FileNotFoundError) as exc:
-            raise CommandError(str(exc)) from None
-    trainer.fit()
+        mode = "overwrite" if args.overwrite else "new"
+    main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 writes
+    try:
+        if main_rank or mode != "overwrite":
+            check_run_folder(out, mode)
+        with lock_run_folder(out) if main_rank else contextlib.nullcontext(out):
+            if experiment is None:
+                trainer = Trainer.resume(out, device=device, progress=progress,
+                                         checkpoint_every=args.checkpoint_every)  # fmt: skip
+            else:
+                trainer = Trainer(experiment, out, device=device, progress=progress,
+                                  checkpoint_every=args.checkpoint_every)  # fmt: skip
+            trainer.fit()
+            if trainer.dist.is_main and trainer.out_dir is not None:
+                save_model(trainer.model, trainer.out_dir / "model.pt")
+    except (ValueError, FileNotFoundError, FloatingPointError) as exc:
+        raise CommandError(str(exc)) from None
     if trainer.dist.is_main and trainer.out_dir is not None:
-        save_model(trainer.model, trainer.out_dir / "model.pt")
         val = trainer.history.of("val")
         print(json.dumps({"run": str(trainer.out_dir), "steps": trainer.global_step,
                           "wall_time_s": round(trainer.wall_time, 1),

@@ -155,13 +155,14 @@ def _load_model(spec: str | Path, device: torch.device | str, trusted: bool) -> 
     from ..safe_io import load_torch_file
     from ..training.checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
     from ..training.config import ExperimentConfig
+    from ..training.run_folder import run_model_file
     from ..training.trainer import build_model
 
     if str(spec) in PRETRAINED:
         return load_pretrained(str(spec)).to(device)
     path = Path(spec)
     if path.is_dir():
-        path = next((path / n for n in ("model.pt", "checkpoint.pt") if (path / n).is_file()), path)
+        path = run_model_file(path) or path  # model.pt only if written after checkpoint.pt
         if path.is_dir():
             raise FileNotFoundError(f"{spec}: folder holds no model.pt or checkpoint.pt")
     if not path.is_file():
