@@ -321,8 +321,8 @@ def _cmd_train(args) -> int:
             trainer.fit()
             if trainer.dist.is_main and trainer.out_dir is not None:
                 save_model(trainer.model, trainer.out_dir / "model.pt")
-    except (ValueError, FileNotFoundError, FloatingPointError) as exc:
-        raise CommandError(str(exc)) from None
+    except (ValueError, KeyError, FileNotFoundError, FloatingPointError) as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from None
     if trainer.dist.is_main and trainer.out_dir is not None:
         val = trainer.history.of("val")
         print(json.dumps({"run": str(trainer.out_dir), "steps": trainer.global_step,
@@ -346,8 +346,8 @@ def _eval_dataset(args):
     exp = ExperimentConfig(data=data, model=ExperimentConfig().model.replace(skeleton=skeleton))
     try:
         return load_experiment_dataset(exp).split("test")
-    except (ValueError, FileNotFoundError) as exc:
-        raise CommandError(str(exc)) from None
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from None
 
 
 def _cmd_evaluate(args) -> int:

@@ -6,7 +6,7 @@
   :data:`~anatomy_lib.skeleton.H36M_17` whose parents re-attach the dropped ones' children.
 * ``data_2d_h36m_<detector>.npz``: ``positions_2d`` = ``{subject: {action: [4 x (N, 17, 2)]}}``
   pixels, one array per camera (order of :data:`~anatomy_lib.camera.H36M_CAMERA_IDS`), and
-  ``metadata`` with ``num_joints``. 2D longer than the mocap is trimmed.
+  ``metadata`` with ``num_joints`` (optional: 17 when absent). 2D longer than the mocap is trimmed.
 * ``score.pkl`` of the paper's authors: ``{"S9_Walking 1.2": (N, 17)}`` keyed
   ``subject_action.camera`` (camera index 0-3 or camera id accepted); one frame short is
   padded with its last frame.
@@ -54,11 +54,13 @@ def reduce_h36m_32(x: np.ndarray) -> np.ndarray:
     return x[..., _KEPT, :]
 
 
-def _load_npz_dict(path: Path, key: str) -> dict:
+def _load_npz_dict(path: Path, key: str, required: bool = True) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found")
     try:
         with np.load(path, allow_pickle=True) as f:
+            if key not in f and not required:
+                return {}
             if key not in f:
                 raise KeyError(f"{path}: key {key!r} missing; keys present: {list(f.keys())}")
             value = f[key]
@@ -94,8 +96,10 @@ def load_h36m_2d(path: str | Path) -> tuple[dict[str, dict[str, list[np.ndarray]
     """``(positions_2d, metadata)`` from ``data_2d_h36m_<detector>.npz`` (pixels, 4 cameras)."""
     path = Path(path)
     positions = _load_npz_dict(path, "positions_2d")
-    metadata = _load_npz_dict(path, "metadata")
+    metadata = _load_npz_dict(path, "metadata", required=False)  # only num_joints is used
     joints = metadata.get("num_joints", 17)
+    if isinstance(joints, bool) or not isinstance(joints, int | np.integer):
+        raise ValueError(f"{path}: metadata['num_joints'] should be an int, got {joints!r}")
     for subject, actions in positions.items():
         for action, cams in actions.items():
             if len(cams) != 4:
