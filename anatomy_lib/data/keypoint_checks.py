@@ -6,8 +6,8 @@ smooth, confident 3D. These checks look at value ranges and body geometry and re
 
 * :func:`check_pixel_keypoints`: ``(T, K, 2)`` pixels and ``(T, K)`` scores from a file:
   non-empty, finite, not all at ``(0, 0)``, not normalised coordinates (all within
-  ``[-1.5, 1.5]`` on an image larger than a thumbnail), scores in ``[0, 1]``, a positive
-  finite image size;
+  ``|x| <= 1.5`` and ``|y| <= 1.5 * max(1, height / width)`` on an image larger than a
+  thumbnail), scores in ``[0, 1]``, a positive finite image size;
 * :func:`guess_17_layout`: 17 keypoints are Human3.6M-17 or COCO-17. COCO's first five
   keypoints are the face (nose, eyes, ears), a small cluster; Human3.6M's first five are
   pelvis, right leg and left hip, spread over half the body. The ratio of the spread of
@@ -27,7 +27,7 @@ __all__ = [
     "guess_17_layout",
 ]
 
-#: Keypoints all within ``[-NORMALISED_LIMIT, NORMALISED_LIMIT]`` look normalised.
+#: Keypoints with all ``|x|`` within this (``|y|`` scaled by the aspect) look normalised.
 NORMALISED_LIMIT = 1.5
 #: Images at least this large (pixels) make such keypoints suspicious.
 _MIN_IMAGE = 32
@@ -56,17 +56,20 @@ def check_image_size(width: object, height: object) -> tuple[float, float]:
 
 
 def check_not_normalised(keypoints: np.ndarray, width: float, height: float, name: str) -> None:
-    """Refuse keypoints that are all within ``[-1.5, 1.5]`` while ``width x height`` pixels
-    are expected (normalised screen or ``[0, 1]`` image coordinates given as pixels)."""
-    finite = np.asarray(keypoints)[np.isfinite(keypoints)]
-    if (
-        finite.size
-        and max(width, height) >= _MIN_IMAGE
-        and float(np.abs(finite).max()) <= NORMALISED_LIMIT
-        and float(np.ptp(finite)) > 0
-    ):
+    """Refuse ``(..., 2)`` keypoints that all lie within ``|x| <= 1.5`` and
+    ``|y| <= 1.5 * max(1, height / width)`` (where normalised screen coordinates, y scaled
+    like x, or ``[0, 1]`` image coordinates lie) while pixels of a ``width x height`` image
+    at least 32 pixels large are expected."""
+    kp = np.asarray(keypoints, dtype=np.float64)
+    limits = np.array([NORMALISED_LIMIT, NORMALISED_LIMIT * max(1.0, height / width)])
+    finite = np.isfinite(kp).all(-1)
+    if not finite.any() or max(width, height) < _MIN_IMAGE:
+        return
+    points = kp[finite]
+    if (np.abs(points) <= limits).all() and float(np.ptp(points)) > 0:
         raise ValueError(
-            f"{name}: every value is within [-{NORMALISED_LIMIT}, {NORMALISED_LIMIT}] but pixels "
+            f"{name}: every keypoint is within a few units of the origin (largest |x| "
+            f"{np.abs(points[:, 0]).max():.3g}, |y| {np.abs(points[:, 1]).max():.3g}) but pixels "
             f"of a {width:g} x {height:g} image are expected; these look like normalised "
             "coordinates: multiply [0, 1] coordinates by the width and height (or use "
             "anatomy_lib.camera.unnormalize_screen for [-1, 1] screen coordinates)"

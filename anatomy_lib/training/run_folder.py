@@ -85,8 +85,9 @@ def check_run_folder(folder: str | Path, mode: str = "new") -> Path:
 
 @contextmanager
 def lock_run_folder(folder: str | Path) -> Iterator[Path]:
-    """Hold the exclusive lock of a run folder (created if missing) while the body runs;
-    then clean stale temporaries (:func:`clean_stale_temporaries`).
+    """Hold the exclusive lock of a run folder (created if missing; removed again if the
+    body wrote nothing into it) while the body runs, after cleaning stale temporaries
+    (:func:`clean_stale_temporaries`).
 
     The lock is an OS file lock (``fcntl.flock``; ``msvcrt.locking`` on Windows): it is
     released when the process ends, even if killed, so a crash never leaves a folder
@@ -96,8 +97,10 @@ def lock_run_folder(folder: str | Path) -> Iterator[Path]:
         RunFolderError: another process holds the lock.
     """
     folder = Path(folder)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+    locked = False
     try:
         if not _try_lock(fd):
             other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
@@ -105,11 +108,15 @@ def lock_run_folder(folder: str | Path) -> Iterator[Path]:
                 f"{folder}: another run (process {other}) is writing to this folder; "
                 "wait for it to finish or choose another --out"
             )
+        locked = True
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         clean_stale_temporaries(folder)
         yield folder
     finally:
+        if locked and created and [p.name for p in folder.iterdir()] == [LOCK_NAME]:
+            (folder / LOCK_NAME).unlink()  # a run refused before writing leaves no folder
+            folder.rmdir()
         os.close(fd)  # closing releases the lock
 
 
