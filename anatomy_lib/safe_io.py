@@ -8,6 +8,10 @@ numbers, strings and plain numeric NumPy arrays only). A file that needs more is
 with :class:`UnsafeFileError`, unless the caller opts in with ``trusted=True`` (the
 command line's ``--trust-checkpoint``), which is only for files whose origin you trust.
 
+Data files that are pickles (the published Human3.6M ``.npz`` files hold pickled dicts,
+the authors' ``score.pkl`` is one) are read by :func:`read_npz_key` and
+:func:`load_numpy_pickle`, which allow only arrays, numbers, strings and containers.
+
 Writing: :func:`atomic_write` writes to a temporary file in the same folder, then moves
 it into place with :func:`os.replace`, so a crash never leaves a half-written file; the
 file gets the user's normal permissions (``0o666`` minus the umask, as ``open`` would),
@@ -16,8 +20,11 @@ not the ``0o600`` of :func:`tempfile.mkstemp`.
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +36,8 @@ __all__ = [
     "UnsafeFileError",
     "TRUST_HINT",
     "load_torch_file",
+    "load_numpy_pickle",
+    "read_npz_key",
     "atomic_write",
     "normal_file_mode",
 ]
@@ -101,6 +110,93 @@ def _unsafe_names(path: Path) -> str:
     except Exception:  # noqa: BLE001 - only used to improve a message
         return ""
     return ", ".join(sorted(names)[:4]) + (", ..." if len(names) > 4 else "")
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles containers, numbers, strings and NumPy arrays; refuses every other global
+    (functions, classes), which is how a pickle runs code."""
+
+    _ALLOWED = {
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("collections", "OrderedDict"),
+    }  # fmt: skip
+
+    def __init__(self, file, source: str) -> None:
+        super().__init__(file)
+        self.source = source
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED or module == "numpy.dtypes":
+            return super().find_class(module, name)
+        raise UnsafeFileError(
+            f"{self.source}: refused: the pickle refers to {module}.{name}, which could run "
+            "code when loaded; this file should hold only arrays, numbers and dicts"
+        )
+
+
+def load_numpy_pickle(path: str | os.PathLike) -> Any:
+    """Unpickle a data file (dicts, lists, numbers, strings, NumPy arrays) without running
+    code: any other object in it raises :class:`UnsafeFileError`.
+
+    Raises:
+        FileNotFoundError: no such file.
+        UnsafeFileError: the pickle refers to a function or class.
+        ValueError: not a pickle (truncated or another format).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    with path.open("rb") as fh:
+        return _unpickle(fh, str(path))
+
+
+def _unpickle(fh, source: str) -> Any:
+    try:
+        return _NumpyOnlyUnpickler(fh, source).load()
+    except UnsafeFileError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{source}: not a readable pickle ({exc})") from None
+
+
+def read_npz_key(path: str | os.PathLike, key: str) -> np.ndarray | None:
+    """Array ``key`` of an ``.npz`` file (None when absent). Object arrays (pickled dicts,
+    as in the published Human3.6M files) are unpickled by :func:`load_numpy_pickle`'s rules:
+    NumPy arrays and plain containers only, so the file cannot run code.
+
+    Raises:
+        FileNotFoundError: no such file.
+        UnsafeFileError: an object array refers to a function or class.
+        ValueError: not a readable npz (truncated, another format).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    source = f"{path}[{key!r}]"
+    try:
+        with zipfile.ZipFile(path) as z:
+            if f"{key}.npy" not in z.namelist():
+                return None
+            data = z.read(f"{key}.npy")
+        fh = io.BytesIO(data)
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            header = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"npy format version {version}")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable npz file ({exc})") from None
+    if header[2].hasobject:
+        return _unpickle(fh, source)
+    fh.seek(0)
+    try:
+        return np.lib.format.read_array(fh, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable npz file ({exc})") from None
 
 
 def normal_file_mode() -> int:
