@@ -27,6 +27,7 @@ import io
 import json
 import os
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -185,7 +186,9 @@ def _device(name: str) -> torch.device:
     try:
         return resolve_device(name)
     except (ValueError, RuntimeError) as exc:
-        raise CommandError(str(exc)) from None
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        text = text if text.startswith("device") else f"--device {name}: {text}"
+        raise CommandError(text) from None
 
 
 def _protocol(args):
@@ -447,7 +450,8 @@ def _check_output_file(flag: str, path: Path) -> None:
     if path.is_dir():
         raise CommandError(f"{flag} {path}: is a folder; expected a file name")
     if not path.parent.is_dir():
-        raise CommandError(f"{flag} {path}: folder {path.parent} does not exist")
+        what = "is a file, not a folder" if path.parent.exists() else "does not exist"
+        raise CommandError(f"{flag} {path}: folder {path.parent} {what}")
 
 
 def _check_output_folder(flag: str, path: Path) -> None:
@@ -594,10 +598,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``anatomy3d`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return _COMMANDS[args.command](args)
-    except CommandError as exc:
-        parser.exit(2, f"anatomy3d: error: {exc}\n")
+    with warnings.catch_warnings():  # library warnings as one line each, no source line
+        warnings.showwarning = _show_warning
+        try:
+            return _COMMANDS[args.command](args)
+        except CommandError as exc:
+            parser.exit(2, f"anatomy3d: error: {exc}\n")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"anatomy3d: warning: {message}", file=sys.stderr if file is None else file)
 
 
 if __name__ == "__main__":

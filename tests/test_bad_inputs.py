@@ -127,6 +127,11 @@ def f(tmp_path_factory):
     squeezed[:, 1:5] = kp[:, :1] + 0.6 * (kp[:, 1:5] - kp[:, :1])
     npz("ambiguous", keypoints=squeezed, scores=None)
     npz("no_key", keypoints=None)
+    npz("strings", keypoints=np.array([["a", "b"]]))
+    npz("width_pair", width=np.array([1088, 1920]))
+    npz("one_keypoint", keypoints=kp[:, :1], scores=None)
+    paths["object.npy"] = d / "object.npy"
+    np.save(paths["object.npy"], np.array([{"a": 1}], dtype=object), allow_pickle=True)
     good = paths["good"].read_bytes()
     (d / "truncated.npz").write_bytes(good[: len(good) // 2])
     (d / "random.npz").write_bytes(np.random.default_rng(2).bytes(4000))
@@ -151,6 +156,12 @@ def f(tmp_path_factory):
     _write_openpose(d / "op_bad", [person])
     (d / "op_bad" / "clip_000000000001_keypoints.json").write_text("{not json")
     _write_openpose(d / "op_ok", [person] * 4)
+    _write_openpose(d / "op_strings", [person])
+    (d / "op_strings" / "clip_000000000001_keypoints.json").write_text(
+        json.dumps({"people": [{"pose_keypoints_2d": ["a"] * 75}]})
+    )
+    _write_openpose(d / "op_sizes", [person, np.ones((26, 3))])
+    paths.update({n: d / n for n in ("op_strings", "op_sizes")})
     # Human3.6M folders
     emb = load_default_dataset()
     train0, test0 = emb.split("train")[0].joints_world[:60], emb.split("test")[0].joints_world[:60]
@@ -219,12 +230,22 @@ CLI_CASES = [
     ("normalised", lambda f: ["infer", f["normalised"]], "look like normalised coordinates"),
     ("[0, 1]", lambda f: ["infer", f["unit_square"]], "look like normalised coordinates"),
     ("zeros", lambda f: ["infer", f["zeros"]], "every keypoint is at (0, 0)"),
-    ("zero frames", lambda f: ["infer", f["zero_frames"]], "3 of 100 frames have every keypoint"),
+    (
+        "zero frames",
+        lambda f: ["infer", f["zero_frames"]],
+        "3 of 100 frames have every keypoint at one",
+    ),
     # keypoint files: files and layouts
     ("truncated npz", lambda f: ["infer", f["truncated.npz"]], "not a readable .npz file"),
     ("random npz", lambda f: ["infer", f["random.npz"]], "not a readable .npz file"),
     ("random npy", lambda f: ["infer", f["random.npy"]], "not a readable .npy file"),
     ("no key", lambda f: ["infer", f["no_key"]], "expected a key 'keypoints'"),
+    ("strings", lambda f: ["infer", f["strings"]], "keypoints must be numbers"),
+    ("object npy", lambda f: ["infer", f["object.npy"]], "not a readable .npy file"),
+    ("width pair", lambda f: ["infer", f["width_pair"]], "width: expected a positive number"),
+    ("--width inf", lambda f: ["infer", f["good"], "--width", "inf"], "got inf"),
+    ("1 keypoint", lambda f: ["infer", f["one_keypoint"], *WH], "layout of 1 keypoints"),
+    ("--device", lambda f: ["infer", f["good"], "--device", "nonsense"], "--device nonsense: "),
     ("txt", lambda f: ["infer", f["notes.txt"]], "expected a video"),
     ("missing", lambda f: ["infer", f["dir"] / "nope.npz"], "no such file or folder"),
     (
@@ -242,6 +263,11 @@ CLI_CASES = [
         "does not exist",
     ),
     ("--out a folder", lambda f: ["infer", f["good"], "--out", f["a_folder"]], "is a folder"),
+    (
+        "--out under a file",
+        lambda f: ["infer", f["good"], "--out", f["a_file"] / "x.npz"],
+        "is a file, not a folder",
+    ),
     (
         "--csv missing dir",
         lambda f: ["infer", f["good"], "--csv", f["dir"] / "no" / "x.csv"],
@@ -265,6 +291,8 @@ CLI_CASES = [
     # OpenPose folders
     ("nobody", lambda f: ["infer", f["op_nobody"], *WH], "no person in any OpenPose file"),
     ("bad json", lambda f: ["infer", f["op_bad"], *WH], "expected OpenPose JSON"),
+    ("json strings", lambda f: ["infer", f["op_strings"], *WH], "must hold numbers"),
+    ("json sizes", lambda f: ["infer", f["op_sizes"], *WH], "has 78 values, expected 75"),
     (
         "op width NaN",
         lambda f: ["infer", f["op_ok"], "--width", "nan", "--height", "9"],
@@ -282,6 +310,11 @@ CLI_CASES = [
         lambda f: ["evaluate", "anatomy_small", "--json", f["dir"] / "no" / "r.json"],
         "does not exist",
     ),
+    (
+        "--json a folder",
+        lambda f: ["evaluate", "anatomy_small", "--json", f["a_folder"]],
+        "is a folder",
+    ),  # fmt: skip
     ("h36m actions differ", lambda f: _h36m_eval(f, "h36m_actions"), "has no action"),
     ("h36m millimetres", lambda f: _h36m_eval(f, "h36m_mm"), "looks like millimetres"),
     ("h36m malicious score.pkl", lambda f: _h36m_eval(f, "h36m_evil"), "refused"),
@@ -566,6 +599,16 @@ def test_openpose_frames_in_number_order_and_layout_from_first_person(tmp_path):
     det = Detections.from_openpose_folder(tmp_path / "op", "body25", 1088, 1920, 30.0)
     np.testing.assert_array_equal(det.keypoints[1:, 0, 0, 0], 100.0 + np.arange(1, 12))
     assert np.isnan(det.keypoints[0]).all()
+
+
+def test_cli_warnings_are_one_line(f, tmp_path, capsys):
+    """A library warning (a clip shorter than the receptive field) is one line, no source."""
+    with np.load(f["good"]) as z:
+        np.savez(tmp_path / "short.npz", keypoints=z["keypoints"][:5], width=1088, height=1920)
+    assert cli.main(["infer", str(tmp_path / "short.npz"), *CPU]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("anatomy3d: warning: ") and "receptive field" in err
+    assert err.count("\n") == 1
 
 
 def test_h36m_metadata_is_optional(f):

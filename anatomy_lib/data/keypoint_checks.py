@@ -5,9 +5,10 @@ smooth, confident 3D. These checks look at value ranges and body geometry and re
 (``ValueError``) what cannot be pixels of a person:
 
 * :func:`check_pixel_keypoints`: ``(T, K, 2)`` pixels and ``(T, K)`` scores from a file:
-  non-empty, finite, not all at ``(0, 0)``, not normalised coordinates (all within
-  ``|x| <= 1.5`` and ``|y| <= 1.5 * max(1, height / width)`` on an image larger than a
-  thumbnail), scores in ``[0, 1]``, a positive finite image size;
+  non-empty, finite, no frame with every keypoint on one point (such as ``(0, 0)``), not
+  normalised coordinates (all within ``|x| <= 1.5`` and ``|y| <= 1.5 * max(1, height /
+  width)`` on an image larger than a thumbnail), scores in ``[0, 1]``, a positive finite
+  image size;
 * :func:`guess_17_layout`: 17 keypoints are Human3.6M-17 or COCO-17. COCO's first five
   keypoints are the face (nose, eyes, ears), a small cluster; Human3.6M's first five are
   pelvis, right leg and left hip, spread over half the body. The ratio of the spread of
@@ -113,15 +114,16 @@ def check_pixel_keypoints(
             f"keypoint {k}); a keypoint file is lifted as it is: fill or interpolate missing "
             "keypoints first (an OpenPose folder or a video fills short gaps itself)"
         )
-    zero_frames = np.flatnonzero((kp == 0).all(axis=(1, 2)))
-    if len(zero_frames) == len(kp):
+    if (kp == 0).all():
         raise ValueError(f"{name}: every keypoint is at (0, 0): no detection in this file")
-    if len(zero_frames):
-        raise ValueError(
-            f"{name}: {len(zero_frames)} of {len(kp)} frames have every keypoint at (0, 0) "
-            f"(first: frame {zero_frames[0]}), which is how detectors write 'nobody found'; "
-            "drop or fill those frames"
-        )
+    if kp.shape[1] > 1:
+        flat = np.flatnonzero((kp == kp[:, :1]).all(axis=(1, 2)))  # all keypoints on one point
+        if len(flat):
+            raise ValueError(
+                f"{name}: {len(flat)} of {len(kp)} frames have every keypoint at one point "
+                f"(first: frame {flat[0]}, at {tuple(kp[flat[0], 0])}), which is how detectors "
+                "write 'nobody found'; drop or fill those frames"
+            )
     sc = None
     if scores is not None:
         try:

@@ -171,7 +171,10 @@ def read_openpose_people(path: str | Path | bytes, num_keypoints: int | None = N
     for i, person in enumerate(people):
         if "pose_keypoints_2d" not in person:
             raise ValueError(f"{path}: person {i} has no key 'pose_keypoints_2d'")
-        flat = np.asarray(person["pose_keypoints_2d"], dtype=np.float64)
+        try:
+            flat = np.asarray(person["pose_keypoints_2d"], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: person {i} 'pose_keypoints_2d' must hold numbers") from None
         if flat.size % 3 or (num_keypoints is not None and flat.size != 3 * num_keypoints):
             want = "a multiple of 3" if num_keypoints is None else f"{3 * num_keypoints}"
             raise ValueError(

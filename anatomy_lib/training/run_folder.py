@@ -17,9 +17,9 @@ A training run writes ``checkpoint.pt``, ``experiment.json``, ``history.csv``,
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
@@ -83,7 +83,7 @@ def check_run_folder(folder: str | Path, mode: str = "new") -> Path:
     return folder
 
 
-@contextmanager
+@contextlib.contextmanager
 def lock_run_folder(folder: str | Path) -> Iterator[Path]:
     """Hold the exclusive lock of a run folder (created if missing; removed again if the
     body wrote nothing into it) while the body runs, after cleaning stale temporaries
@@ -97,7 +97,7 @@ def lock_run_folder(folder: str | Path) -> Iterator[Path]:
         RunFolderError: another process holds the lock.
     """
     folder = Path(folder)
-    created = not folder.exists()
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
     locked = False
@@ -116,7 +116,9 @@ def lock_run_folder(folder: str | Path) -> Iterator[Path]:
     finally:
         if locked and created and [p.name for p in folder.iterdir()] == [LOCK_NAME]:
             (folder / LOCK_NAME).unlink()  # a run refused before writing leaves no folder
-            folder.rmdir()
+            for p in created:
+                with contextlib.suppress(OSError):  # not empty: someone else wrote there
+                    p.rmdir()
         os.close(fd)  # closing releases the lock
 
 
