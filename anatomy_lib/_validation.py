@@ -22,6 +22,7 @@ __all__ = [
     "check_positive_float_field",
     "check_metres",
     "check_scores",
+    "check_screen_keypoints",
 ]
 
 
@@ -84,6 +85,22 @@ def check_scores(scores: torch.Tensor, name: str = "scores") -> torch.Tensor:
             f"to {float(scores.max()):g}"
         )
     return scores
+
+
+#: Largest |value| accepted as normalised screen coordinates (x in [-1, 1], y scaled alike).
+_MAX_SCREEN = 20.0
+
+
+def check_screen_keypoints(keypoints: torch.Tensor, name: str = "keypoints_2d") -> None:
+    """Raise ``ValueError`` when 2D keypoints meant to be normalised screen coordinates are
+    clearly pixels (any finite ``|value| > 20``)."""
+    finite = keypoints[torch.isfinite(keypoints)]
+    if finite.numel() and float(finite.abs().max()) > _MAX_SCREEN:
+        raise ValueError(
+            f"{name}: values up to {float(finite.abs().max()):.4g}; expected normalised screen "
+            "coordinates (x in [-1, 1]); these look like pixels: convert them with "
+            "anatomy_lib.camera.normalize_screen(pixels, width, height)"
+        )
 
 
 def as_tensor(x, name: str = "input", dtype: torch.dtype | None = None) -> torch.Tensor:

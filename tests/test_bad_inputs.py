@@ -27,6 +27,7 @@ from anatomy_lib.data.h36m import H36M_DROPPED_JOINTS, load_h36m, load_h36m_3d, 
 from anatomy_lib.data.keypoint_checks import check_pixel_keypoints, guess_17_layout
 from anatomy_lib.data.keypoint_formats import openpose_files, read_openpose_folder
 from anatomy_lib.data.sequences import PoseDataset
+from anatomy_lib.evaluation import predict_sequence
 from anatomy_lib.models.checkpoints import load_model, load_released_checkpoint, save_model
 from anatomy_lib.safe_io import UnsafeFileError, atomic_write, load_torch_file, normal_file_mode
 from anatomy_lib.training import trainer as trainer_module
@@ -443,6 +444,13 @@ API_CASES = [
     ("joints in cm", lambda f: _sequence(joints=100), ValueError, "looks like centimetres"),
     ("scores x100", lambda f: _sequence(scores=100), ValueError, "confidences in [0, 1]"),
     ("scores NaN", lambda f: _sequence(scores=float("nan")), ValueError, "NaN"),
+    (
+        "pixels to predict_sequence",
+        lambda f: _predict(keypoints=1000.0),
+        ValueError,
+        "these look like pixels",
+    ),
+    ("scores x100 to predict", lambda f: _predict(scores=100.0), ValueError, "in [0, 1]"),
     ("lr inf", lambda f: OptimConfig(learning_rate=float("inf")), ValueError, "finite number"),
     ("lr NaN", lambda f: OptimConfig(learning_rate=float("nan")), ValueError, "finite number"),
     (
@@ -505,6 +513,12 @@ def _detections(f, name: str) -> Detections:
 def _sequence(joints: float = 1.0, scores: float = 1.0):
     seq = load_pose2sim_trial()[0]
     return replace(seq, joints_3d=seq.joints_3d * joints, scores=seq.scores * scores)
+
+
+def _predict(keypoints: float = 1.0, scores: float = 1.0):
+    seq = load_pose2sim_trial()[0]
+    model = resolve_model("anatomy_small")
+    return predict_sequence(model, seq.keypoints_2d * keypoints, seq.scores * scores)
 
 
 def _trainer_without_test_subject():
