@@ -598,16 +598,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``anatomy3d`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings():  # library warnings as one line each, no source line
-        warnings.showwarning = _show_warning
-        try:
-            return _COMMANDS[args.command](args)
-        except CommandError as exc:
-            parser.exit(2, f"anatomy3d: error: {exc}\n")
+    previous = warnings.formatwarning
+    warnings.formatwarning = _format_warning  # library warnings as one line, no source line
+    try:
+        return _COMMANDS[args.command](args)
+    except CommandError as exc:
+        parser.exit(2, f"anatomy3d: error: {exc}\n")
+    finally:
+        warnings.formatwarning = previous
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"anatomy3d: warning: {message}", file=sys.stderr if file is None else file)
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    return f"anatomy3d: warning: {message}\n"
 
 
 if __name__ == "__main__":
