@@ -560,6 +560,10 @@ def test_a_malicious_pickle_runs_only_when_trusted(f, tmp_path):
     ):
         with pytest.raises(UnsafeFileError):
             load()
+    legacy = tmp_path / "legacy.pt"  # the pre-1.6 (non-zip) torch format
+    torch.save({"payload": _Payload(marker)}, legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(UnsafeFileError, match="--trust-checkpoint"):
+        load_torch_file(legacy)
     assert not marker.exists()
     payload = load_torch_file(tmp_path / "evil.pt", trusted=True)
     assert marker.exists() and set(payload) == {"payload"}
