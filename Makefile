@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Per-cell limits are generous so that a busy machine does not fail the build or the
+# notebook check (chapters take 20-30 s when idle); speed is judged by benchmarks/.
+NBVAL_CELL_TIMEOUT ?= 1800
 
 .PHONY: book test lint unit notebooks book-pages browser-deps clean
 
@@ -32,7 +35,7 @@ unit: $(STAMP)
 
 notebooks: $(STAMP)
 	@if ls book/*.ipynb >/dev/null 2>&1; then \
-		$(BIN)/pytest --nbval-lax --nbval-cell-timeout=300 -q -p no:cacheprovider book/; \
+		$(BIN)/pytest --nbval-lax --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) -q -p no:cacheprovider book/; \
 	else echo "no chapter notebooks yet"; fi
 
 book-pages: book

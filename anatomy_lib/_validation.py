@@ -7,6 +7,7 @@ what was expected and what came, instead of silently producing garbage.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -18,6 +19,10 @@ __all__ = [
     "as_tensor",
     "check_choice_field",
     "check_int_field",
+    "check_positive_float_field",
+    "check_metres",
+    "check_scores",
+    "check_screen_keypoints",
 ]
 
 
@@ -34,6 +39,68 @@ def check_int_field(obj: object, key: str, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         wanted = "a positive int" if minimum == 1 else f"an int >= {minimum}"
         raise ValueError(f"{type(obj).__name__}.{key}: expected {wanted}, got {value!r}")
+
+
+def check_positive_float_field(obj: object, key: str) -> None:
+    """Configuration field ``obj.key`` must be a finite number ``> 0`` (not NaN, not inf)."""
+    value = getattr(obj, key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ValueError(f"{type(obj).__name__}.{key}: expected a finite number > 0, got {value!r}")
+
+
+#: Median bone length above which 3D joints cannot be metres (a human bone is 0.05-0.6 m).
+_MAX_METRES = 3.0
+
+
+def check_metres(joints: torch.Tensor, parents: Sequence[int], name: str = "joints") -> None:
+    """Raise ``ValueError`` when ``(..., J, 3)`` joints are clearly not in metres (the
+    median bone length, ``parents`` giving each joint's parent or -1, is over 3 m:
+    millimetres or centimetres)."""
+    child = [k for k, p in enumerate(parents) if p >= 0]
+    parent = [parents[k] for k in child]
+    if not child or joints.numel() == 0:
+        return
+    lengths = (joints[..., child, :] - joints[..., parent, :]).norm(dim=-1)
+    lengths = lengths[torch.isfinite(lengths)]
+    if lengths.numel() == 0:
+        return
+    median = float(lengths.median())
+    if median > _MAX_METRES:
+        unit, factor = ("millimetres", 1000) if median > 30 else ("centimetres", 100)
+        raise ValueError(
+            f"{name}: the median bone is {median:.4g} long; expected metres (about 0.25 m); "
+            f"this looks like {unit}: divide by {factor}"
+        )
+
+
+def check_scores(scores: torch.Tensor, name: str = "scores") -> torch.Tensor:
+    """Raise ``ValueError`` unless every score is in ``[0, 1]`` (no NaN); return ``scores``."""
+    if scores.is_floating_point() and bool(torch.isnan(scores).any()):
+        raise ValueError(
+            f"{name}: {int(torch.isnan(scores).sum())} NaN; expected confidences in [0, 1]"
+        )
+    if scores.numel() and bool(((scores < 0) | (scores > 1)).any()):
+        raise ValueError(
+            f"{name}: expected confidences in [0, 1], got values from {float(scores.min()):g} "
+            f"to {float(scores.max()):g}"
+        )
+    return scores
+
+
+#: Largest |value| accepted as normalised screen coordinates (x in [-1, 1], y scaled alike).
+_MAX_SCREEN = 20.0
+
+
+def check_screen_keypoints(keypoints: torch.Tensor, name: str = "keypoints_2d") -> None:
+    """Raise ``ValueError`` when 2D keypoints meant to be normalised screen coordinates are
+    clearly pixels (any finite ``|value| > 20``)."""
+    finite = keypoints[torch.isfinite(keypoints)]
+    if finite.numel() and float(finite.abs().max()) > _MAX_SCREEN:
+        raise ValueError(
+            f"{name}: values up to {float(finite.abs().max()):.4g}; expected normalised screen "
+            "coordinates (x in [-1, 1]); these look like pixels: convert them with "
+            "anatomy_lib.camera.normalize_screen(pixels, width, height)"
+        )
 
 
 def as_tensor(x, name: str = "input", dtype: torch.dtype | None = None) -> torch.Tensor:

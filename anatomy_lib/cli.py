@@ -21,10 +21,14 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import os
 import sys
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="settings to change")
     t.add_argument("--out", type=Path, help="run folder (default: runs/<preset>)")
     t.add_argument("--resume", type=Path, metavar="DIR", help="continue the run saved in DIR")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the run in --out (default: refuse a used folder)")  # fmt: skip
     t.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     t.add_argument(
         "--checkpoint-every", type=int, metavar="N", help="also checkpoint every N steps"
@@ -93,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--by", default="action", choices=("action", "subject"), help="table columns")
     e.add_argument("--json", type=Path, help="also write the results as JSON")
     e.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    _trust_arg(e)
 
     i = sub.add_parser(
         "infer",
@@ -145,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i)
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    _trust_arg(i)
 
     s = sub.add_parser("presets", help="list the experiment presets")
     s.add_argument("--size", help="only this size (e.g. small, paper-243)")
@@ -156,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, help="output folder (default: the package's files/)")
     b.add_argument("--seed", type=int, help="simulation seed")
     return p
+
+
+def _trust_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="unpickle a model file that holds more than weights: this can run "
+                   "any code hidden in the file, so only for files you trust")  # fmt: skip
 
 
 def _protocol_args(p: argparse.ArgumentParser) -> None:
@@ -172,7 +186,9 @@ def _device(name: str) -> torch.device:
     try:
         return resolve_device(name)
     except (ValueError, RuntimeError) as exc:
-        raise CommandError(str(exc)) from None
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        text = text if text.startswith("device") else f"--device {name}: {text}"
+        raise CommandError(text) from None
 
 
 def _protocol(args):
@@ -189,48 +205,68 @@ def _protocol(args):
 
 
 def load_any_model(
-    spec: str, device: torch.device | str = "cpu", causal: bool | None = None
+    spec: str,
+    device: torch.device | str = "cpu",
+    causal: bool | None = None,
+    trusted: bool = False,
 ) -> torch.nn.Module:
     """:func:`anatomy_lib.wild.pipeline.resolve_model` (shipped name, model file, training
-    checkpoint or run folder; eval mode, on ``device``) with its errors as :class:`CommandError`.
+    checkpoint or run folder; eval mode, on ``device``; files read without running code
+    from them unless ``trusted``) with its errors as :class:`CommandError`.
     """
     from .wild.pipeline import resolve_model
 
     try:
-        return resolve_model(spec, device, causal)
+        return resolve_model(spec, device, causal, trusted=trusted)
     except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
 
 
 def read_keypoint_file(path: Path, width: float | None, height: float | None):
     """``(keypoints (T, K, 2) pixels, scores (T, K) or None, width, height)`` of a keypoint
-    file (see ``anatomy3d infer --help``)."""
+    file (see ``anatomy3d infer --help``), checked by
+    :func:`anatomy_lib.data.keypoint_checks.check_pixel_keypoints` (:class:`CommandError`
+    on bad input). ``width`` / ``height`` override the file's."""
+    from .data.keypoint_checks import check_pixel_keypoints
+
     if not path.is_file():
         raise CommandError(f"{path}: no such file or folder")
-    if path.suffix == ".npz":
-        with np.load(path) as f:
-            if "keypoints" not in f:
-                raise CommandError(f"{path}: expected a key 'keypoints' (T, K, 2); got {list(f)}")
-            kp = np.asarray(f["keypoints"], dtype=np.float64)
-            scores = np.asarray(f["scores"], dtype=np.float64) if "scores" in f else None
-            width = float(f["width"]) if width is None and "width" in f else width
-            height = float(f["height"]) if height is None and "height" in f else height
-    elif path.suffix == ".npy":
-        arr = np.load(path)
-        if arr.ndim != 3 or arr.shape[-1] not in (2, 3):
-            raise CommandError(f"{path}: expected an array (T, K, 2 or 3), got {arr.shape}")
-        kp, scores = arr[..., :2].astype(np.float64), (arr[..., 2] if arr.shape[-1] == 3 else None)
-    else:
+    if path.suffix not in (".npz", ".npy"):
         raise CommandError(
             f"{path}: expected a video ({' '.join(VIDEO_SUFFIXES)}), a folder of images or "
             "OpenPose *.json files, a .npz or a .npy"
         )
-    if kp.ndim != 3 or kp.shape[-1] != 2:
-        raise CommandError(f"{path}: keypoints must have shape (T, K, 2), got {kp.shape}")
-    return kp, scores, width, height
+    scores = None
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as f:
+                if "keypoints" not in f:
+                    raise CommandError(
+                        f"{path}: expected a key 'keypoints' (T, K, 2); got {list(f)}"
+                    )
+                kp = f["keypoints"]
+                scores = f["scores"] if "scores" in f else None
+                width = f["width"] if width is None and "width" in f else width
+                height = f["height"] if height is None and "height" in f else height
+        else:
+            kp = np.load(path, allow_pickle=False)
+            if kp.ndim != 3 or kp.shape[-1] not in (2, 3):
+                raise CommandError(f"{path}: expected an array (T, K, 2 or 3), got {kp.shape}")
+            kp, scores = kp[..., :2], (kp[..., 2] if kp.shape[-1] == 3 else None)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CommandError(
+            f"{path}: not a readable {path.suffix} file (truncated, or another format: {first})"
+        ) from None
+    if width is None or height is None:
+        raise CommandError("image size unknown: give --width and --height (pixels)")
+    try:
+        return check_pixel_keypoints(kp, scores, width, height, str(path))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
-_LAYOUT_BY_COUNT = {17: "h36m", 25: "body25", 26: "halpe26", 33: "mediapipe33"}
+_LAYOUT_BY_COUNT = {25: "body25", 26: "halpe26", 33: "mediapipe33"}  # 17: see _layout_name
 
 
 # ---------------------------------------------------------------- commands
@@ -249,6 +285,7 @@ def _cmd_train(args) -> int:
     from .models.checkpoints import save_model
     from .training.config import ExperimentConfig
     from .training.distributed import shutdown_distributed
+    from .training.run_folder import check_run_folder, lock_run_folder
     from .training.trainer import Trainer
 
     device = _device(args.device)
@@ -258,10 +295,10 @@ def _cmd_train(args) -> int:
     if args.resume is not None:
         if args.preset or args.overrides:
             raise CommandError("--resume continues a saved run; give no preset or overrides")
-        if not (args.resume / "checkpoint.pt").is_file():
-            raise CommandError(f"--resume {args.resume}: no checkpoint.pt in that folder")
-        trainer = Trainer.resume(args.resume, device=device, progress=progress,
-                                 checkpoint_every=args.checkpoint_every)  # fmt: skip
+        if args.overwrite or args.out is not None:
+            raise CommandError("--resume continues the run in its own folder; drop --out / "
+                               "--overwrite")  # fmt: skip
+        out, mode, experiment = args.resume, "resume", None
     else:
         if not args.preset:
             raise CommandError(
@@ -272,14 +309,24 @@ def _cmd_train(args) -> int:
         except (KeyError, ValueError, TypeError) as exc:
             raise CommandError(exc.args[0] if exc.args else str(exc)) from None
         out = args.out or Path("runs") / experiment.name.replace("@", "_").replace("+", "-")
-        try:
-            trainer = Trainer(experiment, out, device=device, progress=progress,
-                              checkpoint_every=args.checkpoint_every)  # fmt: skip
-        except (ValueError, FileNotFoundError) as exc:
-            raise CommandError(str(exc)) from None
-    trainer.fit()
+        mode = "overwrite" if args.overwrite else "new"
+    main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 writes
+    try:
+        if main_rank or mode != "overwrite":
+            check_run_folder(out, mode)
+        with lock_run_folder(out) if main_rank else contextlib.nullcontext(out):
+            if experiment is None:
+                trainer = Trainer.resume(out, device=device, progress=progress,
+                                         checkpoint_every=args.checkpoint_every)  # fmt: skip
+            else:
+                trainer = Trainer(experiment, out, device=device, progress=progress,
+                                  checkpoint_every=args.checkpoint_every)  # fmt: skip
+            trainer.fit()
+            if trainer.dist.is_main and trainer.out_dir is not None:
+                save_model(trainer.model, trainer.out_dir / "model.pt")
+    except (ValueError, KeyError, FileNotFoundError, FloatingPointError) as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from None
     if trainer.dist.is_main and trainer.out_dir is not None:
-        save_model(trainer.model, trainer.out_dir / "model.pt")
         val = trainer.history.of("val")
         print(json.dumps({"run": str(trainer.out_dir), "steps": trainer.global_step,
                           "wall_time_s": round(trainer.wall_time, 1),
@@ -302,8 +349,8 @@ def _eval_dataset(args):
     exp = ExperimentConfig(data=data, model=ExperimentConfig().model.replace(skeleton=skeleton))
     try:
         return load_experiment_dataset(exp).split("test")
-    except (ValueError, FileNotFoundError) as exc:
-        raise CommandError(str(exc)) from None
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from None
 
 
 def _cmd_evaluate(args) -> int:
@@ -313,7 +360,9 @@ def _cmd_evaluate(args) -> int:
     protocol = _protocol(args)
     if args.dataset in ("h36m", "3dhp") and args.root is None:
         raise CommandError(f"--dataset {args.dataset} needs --root (the folder with its files)")
-    model = load_any_model(args.model, device)
+    if args.json is not None:
+        _check_output_file("--json", args.json)
+    model = load_any_model(args.model, device, trusted=args.trust_checkpoint)
     data = _eval_dataset(args)
     if args.dataset == "3dhp":
         result = evaluate_pck(model, data, protocol)
@@ -342,26 +391,73 @@ def _input_kind(path: Path) -> str:
     return "video" if path.suffix.lower() in VIDEO_SUFFIXES else "keypoints"
 
 
-def _layout_name(layout: str | None, num_keypoints: int | None) -> str:
+def _layout_name(
+    layout: str | None, num_keypoints: int | None, keypoints: np.ndarray | None = None
+) -> str:
+    """The layout to read: ``--layout`` (checked against the keypoint count), else from the
+    count; 17 keypoints (Human3.6M-17 or COCO-17) from the geometry of ``keypoints``."""
+    from .data.keypoint_checks import guess_17_layout
     from .data.keypoint_formats import KEYPOINT_FORMATS
 
-    if layout is not None and layout != "h36m" and layout not in KEYPOINT_FORMATS:
-        raise CommandError(f"--layout {layout!r}: known: {['h36m', *sorted(KEYPOINT_FORMATS)]}")
-    layout = layout or _LAYOUT_BY_COUNT.get(num_keypoints)
+    if layout is not None:
+        if layout != "h36m" and layout not in KEYPOINT_FORMATS:
+            raise CommandError(f"--layout {layout!r}: known: {['h36m', *sorted(KEYPOINT_FORMATS)]}")
+        want = 17 if layout == "h36m" else KEYPOINT_FORMATS[layout].num_keypoints
+        if num_keypoints is not None and num_keypoints != want:
+            raise CommandError(
+                f"--layout {layout} has {want} keypoints per person, the input has {num_keypoints}"
+            )
+        return layout
+    if num_keypoints == 17:
+        guess = None if keypoints is None else guess_17_layout(keypoints)
+        if guess is None:
+            raise CommandError(
+                "17 keypoints may be Human3.6M-17 or COCO-17 and their positions do not tell "
+                "which: give --layout h36m or --layout coco17"
+            )
+        return guess
+    layout = _LAYOUT_BY_COUNT.get(num_keypoints)
     if layout is None:
         raise CommandError(f"cannot tell the layout of {num_keypoints} keypoints: give --layout")
     return layout
 
 
-def _openpose_keypoint_count(folder: Path) -> int | None:
-    """Keypoints per person in the first file of ``folder`` that has a person."""
-    for f in sorted(folder.glob("*.json")):
-        try:
-            people = json.loads(f.read_bytes()).get("people") or []
-            return len(people[0]["pose_keypoints_2d"]) // 3 if people else None
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise CommandError(f"{f}: expected OpenPose JSON with a 'people' list") from None
-    return None
+def _openpose_keypoint_count(folder: Path) -> int:
+    """Keypoints per person in the first file of ``folder`` (in frame order) that has a
+    person."""
+    from .data.keypoint_formats import openpose_files, openpose_keypoint_count
+
+    try:
+        count = openpose_keypoint_count(openpose_files(folder))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if count is None:
+        raise CommandError(f"{folder}: no person in any OpenPose file: nothing to lift")
+    return count
+
+
+def _image_size(width: object, height: object) -> tuple[float, float]:
+    from .data.keypoint_checks import check_image_size
+
+    try:
+        return check_image_size(width, height)
+    except ValueError as exc:
+        raise CommandError(f"--{exc}") from None
+
+
+def _check_output_file(flag: str, path: Path) -> None:
+    """Refuse an output file path whose folder is missing or that is a folder, before work."""
+    if path.is_dir():
+        raise CommandError(f"{flag} {path}: is a folder; expected a file name")
+    if not path.parent.is_dir():
+        what = "is a file, not a folder" if path.parent.exists() else "does not exist"
+        raise CommandError(f"{flag} {path}: folder {path.parent} {what}")
+
+
+def _check_output_folder(flag: str, path: Path) -> None:
+    """Refuse an output folder path that is a file, before work."""
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"{flag} {path}: is a file; expected a folder")
 
 
 def _print_outputs(paths: dict[str, Path], result_frames: int) -> None:
@@ -383,7 +479,7 @@ def _infer_video(args, device, protocol) -> int:
         info = video_info(args.input)
     except (OSError, ValueError, ImportError) as exc:
         raise CommandError(str(exc)) from None
-    net = load_any_model(args.model, device, causal=args.causal or None)
+    net = load_any_model(args.model, device, args.causal or None, args.trust_checkpoint)
     paths = infer_video(
         args.input, net, out_dir=args.out_dir, max_people=args.max_people,
         progress=not args.no_progress, flip=protocol.flip,
@@ -400,9 +496,10 @@ def _infer_openpose(args, device, protocol) -> int:
     layout = _layout_name(args.layout, _openpose_keypoint_count(args.input))
     if args.width is None or args.height is None:
         raise CommandError("OpenPose files hold no image size: give --width and --height (pixels)")
-    if args.fps <= 0:
+    _image_size(args.width, args.height)
+    if not 0 < args.fps < float("inf"):
         raise CommandError(f"--fps: expected a positive frame rate, got {args.fps}")
-    net = load_any_model(args.model, device, causal=args.causal or None)
+    net = load_any_model(args.model, device, args.causal or None, args.trust_checkpoint)
     try:
         detections = Detections.from_openpose_folder(
             args.input, layout, int(args.width), int(args.height), args.fps
@@ -428,11 +525,13 @@ def _infer_keypoints(args, device, protocol) -> int:
     from .evaluation import predict_sequence
     from .skeleton import H36M_17
 
+    out = args.out or args.input.with_name(args.input.stem + "_3d.npz")
+    csv_path = args.csv or out.with_suffix(".csv")
+    for flag, path in (("--out", out), ("--csv", csv_path)):
+        _check_output_file(flag, path)
     kp, scores, width, height = read_keypoint_file(args.input, args.width, args.height)
-    if width is None or height is None:
-        raise CommandError("image size unknown: give --width and --height (pixels)")
-    layout = _layout_name(args.layout, kp.shape[1])
-    model = load_any_model(args.model, device, causal=args.causal or None)
+    layout = _layout_name(args.layout, kp.shape[1], kp)
+    model = load_any_model(args.model, device, args.causal or None, args.trust_checkpoint)
     keypoints = torch.as_tensor(kp, dtype=torch.float32)
     given_scores = scores is not None
     sc = torch.as_tensor(scores if given_scores else np.ones(kp.shape[:2]), dtype=torch.float32)
@@ -442,8 +541,6 @@ def _infer_keypoints(args, device, protocol) -> int:
         raise CommandError(f"layout h36m needs 17 keypoints, got {kp.shape[1]}")
     normalized = normalize_screen(keypoints, width, height).to(device)
     joints = predict_sequence(model, normalized, sc.to(device), protocol).cpu().numpy()
-    out = args.out or args.input.with_name(args.input.stem + "_3d.npz")
-    csv_path = args.csv or out.with_suffix(".csv")
     np.savez(out, joints_3d=joints, keypoints_2d=keypoints.numpy(), scores=sc.numpy(),
              joint_names=np.array(H36M_17.joint_names), model=args.model,
              units="metres, root-relative, camera axes")  # fmt: skip
@@ -454,6 +551,8 @@ def _infer_keypoints(args, device, protocol) -> int:
         writer.writerow([t, *(f"{v:.6f}" for v in frame.reshape(-1))])
     csv_path.write_text(buf.getvalue())
     note = "" if given_scores else " (no scores in the input: visibility set to 1)"
+    if args.layout is None and kp.shape[1] == 17:
+        note += f" (17 keypoints read as {layout}, from their geometry; --layout sets it)"
     print(f"lifted {len(joints)} frames -> {out}, {csv_path}{note}")
     return 0
 
@@ -466,6 +565,8 @@ def _cmd_infer(args) -> int:
         raise CommandError("--out-dir is for videos and OpenPose folders; use --out / --csv")
     if kind != "keypoints" and (args.out is not None or args.csv is not None):
         raise CommandError("--out / --csv are for keypoint files; use --out-dir")
+    if args.out_dir is not None:
+        _check_output_folder("--out-dir", args.out_dir)
     if args.model is None:
         args.model = DEFAULT_CAUSAL_MODEL if args.causal else DEFAULT_MODEL
     run = {"video": _infer_video, "openpose": _infer_openpose, "keypoints": _infer_keypoints}
@@ -497,10 +598,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``anatomy3d`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = warnings.formatwarning
+    warnings.formatwarning = _format_warning  # library warnings as one line, no source line
     try:
         return _COMMANDS[args.command](args)
     except CommandError as exc:
         parser.exit(2, f"anatomy3d: error: {exc}\n")
+    finally:
+        warnings.formatwarning = previous
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    return f"anatomy3d: warning: {message}\n"
 
 
 if __name__ == "__main__":

@@ -24,7 +24,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validation import check_choice_field, check_int_field
+from ._validation import (
+    check_choice_field,
+    check_int_field,
+    check_scores,
+    check_screen_keypoints,
+)
 from .bones import mirror_joints, swap_left_right
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
@@ -164,6 +169,9 @@ def predict_sequence(
     Returns:
         ``(T, J, 3)`` root-relative camera-space joints (metres), on the model's device.
     """
+    check_screen_keypoints(keypoints_2d)  # pixels given where normalised are expected
+    if scores is not None:
+        check_scores(scores)  # NaN or outside [0, 1] would change the output silently
     sk = _skeleton(model)
     pred = _lift(model, keypoints_2d, scores, config)
     if not config.flip:

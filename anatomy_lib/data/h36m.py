@@ -6,7 +6,7 @@
   :data:`~anatomy_lib.skeleton.H36M_17` whose parents re-attach the dropped ones' children.
 * ``data_2d_h36m_<detector>.npz``: ``positions_2d`` = ``{subject: {action: [4 x (N, 17, 2)]}}``
   pixels, one array per camera (order of :data:`~anatomy_lib.camera.H36M_CAMERA_IDS`), and
-  ``metadata`` with ``num_joints``. 2D longer than the mocap is trimmed.
+  ``metadata`` with ``num_joints`` (optional: 17 when absent). 2D longer than the mocap is trimmed.
 * ``score.pkl`` of the paper's authors: ``{"S9_Walking 1.2": (N, 17)}`` keyed
   ``subject_action.camera`` (camera index 0-3 or camera id accepted); one frame short is
   padded with its last frame.
@@ -16,7 +16,6 @@ The S11 "Directions" sequence is skipped by default (its video is known to be co
 
 from __future__ import annotations
 
-import pickle
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 
 from ..camera import h36m_camera, normalize_screen, world_to_camera
+from ..safe_io import load_numpy_pickle, read_npz_key
 from ..skeleton import H36M_17
 from .sequences import PoseDataset, PoseSequence
 
@@ -54,18 +54,16 @@ def reduce_h36m_32(x: np.ndarray) -> np.ndarray:
     return x[..., _KEPT, :]
 
 
-def _load_npz_dict(path: Path, key: str) -> dict:
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: file not found")
-    try:
-        with np.load(path, allow_pickle=True) as f:
-            if key not in f:
-                raise KeyError(f"{path}: key {key!r} missing; keys present: {list(f.keys())}")
-            value = f[key]
-            if key == "metadata" or value.dtype == object:
-                value = value.item()
-    except (ValueError, OSError, pickle.UnpicklingError) as exc:
-        raise ValueError(f"{path}: not a readable npz file ({exc})") from None
+def _load_npz_dict(path: Path, key: str, required: bool = True) -> dict:
+    value = read_npz_key(path, key)  # pickled dicts read without running code
+    if value is None:
+        if not required:
+            return {}
+        with np.load(path) as f:
+            present = list(f.keys())
+        raise KeyError(f"{path}: key {key!r} missing; keys present: {present}")
+    if isinstance(value, np.ndarray) and value.dtype == object and value.shape == ():
+        value = value.item()
     if not isinstance(value, dict):
         raise ValueError(
             f"{path}: key {key!r} should hold a pickled dict, got {type(value).__name__}"
@@ -94,8 +92,10 @@ def load_h36m_2d(path: str | Path) -> tuple[dict[str, dict[str, list[np.ndarray]
     """``(positions_2d, metadata)`` from ``data_2d_h36m_<detector>.npz`` (pixels, 4 cameras)."""
     path = Path(path)
     positions = _load_npz_dict(path, "positions_2d")
-    metadata = _load_npz_dict(path, "metadata")
+    metadata = _load_npz_dict(path, "metadata", required=False)  # only num_joints is used
     joints = metadata.get("num_joints", 17)
+    if isinstance(joints, bool) or not isinstance(joints, int | np.integer):
+        raise ValueError(f"{path}: metadata['num_joints'] should be an int, got {joints!r}")
     for subject, actions in positions.items():
         for action, cams in actions.items():
             if len(cams) != 4:
@@ -114,14 +114,7 @@ def load_h36m_2d(path: str | Path) -> tuple[dict[str, dict[str, list[np.ndarray]
 
 def load_h36m_scores(path: str | Path) -> dict[str, np.ndarray]:
     """The authors' ``score.pkl``: ``{"S9_Walking 1.2": (N, 17)}``."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: file not found")
-    with path.open("rb") as fh:
-        try:
-            scores = pickle.load(fh)
-        except (pickle.UnpicklingError, EOFError) as exc:
-            raise ValueError(f"{path}: not a pickle file ({exc})") from None
+    scores = load_numpy_pickle(path)  # arrays and dicts only: the file cannot run code
     if not isinstance(scores, dict):
         raise ValueError(
             f"{path}: expected a dict 'subject_action.camera' -> (N, 17), "

@@ -21,6 +21,7 @@ marks a joint that sits lower than Human3.6M's head joint (no head-top keypoint)
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -38,6 +39,8 @@ __all__ = [
     "read_openpose_json",
     "read_openpose_people",
     "read_openpose_folder",
+    "openpose_files",
+    "openpose_keypoint_count",
 ]
 
 
@@ -168,7 +171,10 @@ def read_openpose_people(path: str | Path | bytes, num_keypoints: int | None = N
     for i, person in enumerate(people):
         if "pose_keypoints_2d" not in person:
             raise ValueError(f"{path}: person {i} has no key 'pose_keypoints_2d'")
-        flat = np.asarray(person["pose_keypoints_2d"], dtype=np.float64)
+        try:
+            flat = np.asarray(person["pose_keypoints_2d"], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: person {i} 'pose_keypoints_2d' must hold numbers") from None
         if flat.size % 3 or (num_keypoints is not None and flat.size != 3 * num_keypoints):
             want = "a multiple of 3" if num_keypoints is None else f"{3 * num_keypoints}"
             raise ValueError(
@@ -208,15 +214,50 @@ def read_openpose_json(
     return poses[int(np.argmax(poses[..., 2].sum(-1)))]
 
 
+def openpose_files(folder: str | Path) -> list[Path]:
+    """The ``*.json`` files of an OpenPose output folder in frame order: by the last number
+    in the name (``frame_2`` before ``frame_10``, padded or not), then by name."""
+
+    def key(p: Path) -> tuple[str, int, str]:
+        numbers = re.findall(r"\d+", p.stem)
+        return (re.sub(r"\d+", "#", p.stem), int(numbers[-1]) if numbers else -1, p.name)
+
+    return sorted(Path(folder).glob("*.json"), key=key)
+
+
+def openpose_keypoint_count(files: list[Path]) -> int | None:
+    """Keypoints per person in the first of ``files`` that has a person (None: nobody).
+
+    Raises:
+        ValueError: a file that is not OpenPose JSON (named).
+    """
+    for f in files:
+        try:
+            people = json.loads(Path(f).read_bytes())["people"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"{f}: expected OpenPose JSON with a 'people' list ({exc!r})"
+            ) from None
+        if people:
+            return int(read_openpose_people(f).shape[1])
+    return None
+
+
 def read_openpose_folder(folder: str | Path, num_keypoints: int | None = None) -> np.ndarray:
-    """Read every ``*.json`` of an OpenPose output folder (sorted by name): ``(T, K, 3)``.
+    """Read every ``*.json`` of an OpenPose output folder (in frame order,
+    :func:`openpose_files`): ``(T, K, 3)``; ``K`` from the first file with a person when
+    ``num_keypoints`` is not given.
 
     Each frame keeps the person with the largest summed confidence (see :func:`read_openpose_json`).
     """
     folder = Path(folder)
-    files = sorted(folder.glob("*.json"))
+    files = openpose_files(folder)
     if not files:
         raise FileNotFoundError(f"{folder}: no OpenPose *.json files found")
+    if num_keypoints is None:
+        num_keypoints = openpose_keypoint_count(files)
+        if num_keypoints is None:
+            raise ValueError(f"{folder}: no person in any OpenPose file")
     frames = [read_openpose_json(f, num_keypoints) for f in files]
     sizes = {f.shape[0] for f in frames}
     if len(sizes) != 1:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from .._validation import check_finite, check_points
+from .._validation import check_metres, check_points, check_scores
 from ..camera import Camera, normalize_screen, unnormalize_screen
 from ..skeleton import Skeleton
 
@@ -66,11 +66,12 @@ class PoseSequence:
             raise ValueError(
                 f"{name} scores: expected shape ({t}, {j}), got {tuple(self.scores.shape)}"
             )
-        check_finite(self.scores, f"{name} scores")
+        check_scores(self.scores, f"{name} scores")
         for attr in ("joints_3d", "joints_world"):
             value = getattr(self, attr)
             if value is not None:
                 check_points(value, j, coords=3, name=f"{name} {attr}")
+                check_metres(value, self.skeleton.parents, f"{name} {attr}")
                 if value.shape[0] != t:
                     raise ValueError(
                         f"{name} {attr}: expected {t} frames like keypoints_2d, "

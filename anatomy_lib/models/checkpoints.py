@@ -23,14 +23,13 @@ VideoPose3D (:func:`load_videopose3d_checkpoint`): ``model_pos`` with ``expand_c
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ..safe_io import atomic_write, load_torch_file
 from ..skeleton import H36M_17
 from .anatomy import AnatomyModel
 from .config import BaselineConfig, ModelConfig
@@ -88,15 +87,7 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> None:
         "config": model.config.to_dict(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: torch.save(payload, f))
 
 
 def load_model(
@@ -110,7 +101,7 @@ def load_model(
             None accepts either.
         map_location: passed to ``torch.load``.
     """
-    payload = torch.load(path, map_location=map_location, weights_only=True)
+    payload = load_torch_file(path, map_location)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         keys = sorted(payload)[:8] if isinstance(payload, dict) else type(payload).__name__
         raise ValueError(
@@ -153,15 +144,7 @@ def _read(checkpoint: str | os.PathLike | Mapping, trusted: bool) -> Mapping[str
     if isinstance(checkpoint, Mapping):
         payload = checkpoint
     else:
-        try:
-            payload = torch.load(checkpoint, map_location="cpu", weights_only=not trusted)
-        except Exception as exc:  # noqa: BLE001 - re-raised with advice
-            if trusted:
-                raise
-            raise ValueError(
-                f"{checkpoint}: could not be read with weights_only=True ({exc}); pass "
-                "trusted=True to unpickle it fully (only for files you trust)"
-            ) from exc
+        payload = load_torch_file(checkpoint, "cpu", trusted=trusted)
     state = payload.get("model_pos", payload) if isinstance(payload, Mapping) else None
     if not isinstance(state, Mapping):
         raise ValueError("checkpoint: expected a dict with a 'model_pos' state dict")

@@ -12,14 +12,14 @@ The shipped, inference-only checkpoints use :mod:`anatomy_lib.models.checkpoints
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from ..safe_io import atomic_write, load_torch_file
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -39,17 +39,7 @@ _REQUIRED = ("format", "version", "experiment", "model", "optimizer", "epoch", "
 
 def _atomic(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, write)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -83,21 +73,20 @@ def restore_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def load_training_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """Load and check a training checkpoint written by the trainer.
+def load_training_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", trusted: bool = False
+) -> dict:
+    """Load and check a training checkpoint written by the trainer, without running code
+    from the file (:func:`anatomy_lib.safe_io.load_torch_file`; ``trusted`` opts out).
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the file is not a torch file, or not a training checkpoint (an
-            inference checkpoint, a foreign file) or lacks keys; the message says which.
+        ValueError: the file is not a torch file (truncated, other format), needs a full
+            unpickle (:class:`~anatomy_lib.safe_io.UnsafeFileError`), or is not a training
+            checkpoint (an inference checkpoint, a foreign file) or lacks keys; the message
+            says which.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling error means a malformed file
-        raise ValueError(f"{path}: not a readable torch checkpoint ({exc})") from exc
+    ckpt = load_torch_file(path, map_location, trusted=trusted)
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         got = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(

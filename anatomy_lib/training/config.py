@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._validation import check_choice_field, check_int_field
+from .._validation import check_choice_field, check_int_field, check_positive_float_field
 from ..losses import LossWeights
 from ..models.config import ModelConfig
 
@@ -147,8 +147,7 @@ class OptimConfig:
             check_int_field(self, "augmented_batch_size")
         if self.steps_per_epoch is not None:
             check_int_field(self, "steps_per_epoch")
-        if not self.learning_rate > 0:
-            raise ValueError(f"OptimConfig.learning_rate: expected > 0, got {self.learning_rate}")
+        check_positive_float_field(self, "learning_rate")  # inf / NaN refused before training
         if not 0 < self.lr_decay <= 1:
             raise ValueError(
                 f"OptimConfig.lr_decay: expected a value in (0, 1], got {self.lr_decay}"

@@ -264,6 +264,9 @@ class Trainer:
                 f"dataset {self.dataset.name!r} uses skeleton {self.dataset.skeleton.name!r}, "
                 f"the experiment {exp.model.skeleton_tree.name!r}"
             )
+        if exp.optim.eval_every and evaluate_fn is None and not self.dataset.test_subjects:
+            raise ValueError(f"dataset {self.dataset.name!r} has no test subject to validate on; "
+                             "provide one or set optim.eval_every=0")  # fmt: skip
         self._build_sampler(self.dataset)
 
         torch.manual_seed(derive_seed(exp.seed, "init"))

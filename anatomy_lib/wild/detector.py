@@ -30,7 +30,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.keypoint_formats import KEYPOINT_FORMATS, Converted, read_openpose_people, to_h36m
+from ..data.keypoint_checks import check_not_normalised
+from ..data.keypoint_formats import (
+    KEYPOINT_FORMATS,
+    Converted,
+    openpose_files,
+    read_openpose_people,
+    to_h36m,
+)
 
 __all__ = [
     "MEDIAPIPE_33_NAMES",
@@ -107,10 +114,11 @@ class Detections:
             raise ValueError("scores: expected values in [0, 1] (0 where not detected), no NaN")
         if np.isinf(kp).any():
             raise ValueError("keypoints: infinite values (use NaN for 'not detected')")
-        if not (self.width > 0 and self.height > 0 and self.fps > 0):
+        if not (self.width > 0 and self.height > 0 and 0 < self.fps < np.inf):
             raise ValueError(
                 f"width, height, fps must be positive, got {self.width}, {self.height}, {self.fps}"
             )
+        check_not_normalised(self.keypoints, self.width, self.height, "keypoints")
 
     @property
     def num_frames(self) -> int:
@@ -148,9 +156,10 @@ class Detections:
     def from_openpose_folder(
         cls, folder: str | Path, layout: str, width: int, height: int, fps: float
     ) -> Detections:
-        """Every person of every ``*.json`` file of an OpenPose output folder (sorted by name)."""
+        """Every person of every ``*.json`` file of an OpenPose output folder (in frame order:
+        :func:`~anatomy_lib.data.keypoint_formats.openpose_files`)."""
         folder = Path(folder)
-        files = sorted(folder.glob("*.json"))
+        files = openpose_files(folder)
         if not files:
             raise FileNotFoundError(f"{folder}: no OpenPose *.json files found")
         k = KEYPOINT_FORMATS[layout].num_keypoints if layout in KEYPOINT_FORMATS else 17

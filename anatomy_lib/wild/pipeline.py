@@ -115,6 +115,7 @@ def resolve_model(
     model: str | Path | nn.Module,
     device: torch.device | str = "cpu",
     causal: bool | None = None,
+    trusted: bool = False,
 ) -> nn.Module:
     """The one way a model is named: a module (returned as is), a shipped name
     (:data:`anatomy_lib.checkpoints.PRETRAINED`), a file written by
@@ -124,12 +125,17 @@ def resolve_model(
 
     Args:
         causal: None (any model), or True / False to insist on a causal / non-causal model.
+        trusted: files are read without running code from them
+            (:func:`anatomy_lib.safe_io.load_torch_file`); True unpickles them fully, only
+            for files you trust.
 
     Raises:
         FileNotFoundError: nothing usable at ``model``.
-        ValueError: an unreadable file, or the model is not as causal as asked.
+        ValueError: an unreadable file, a file refused as unsafe
+            (:class:`~anatomy_lib.safe_io.UnsafeFileError`), or the model is not as causal
+            as asked.
     """
-    net = model if isinstance(model, nn.Module) else _load_model(model, device)
+    net = model if isinstance(model, nn.Module) else _load_model(model, device, trusted)
     is_causal = bool(getattr(getattr(net, "config", None), "causal", False))
     if causal is not None and causal != is_causal:
         hint = (
@@ -143,18 +149,20 @@ def resolve_model(
     return net
 
 
-def _load_model(spec: str | Path, device: torch.device | str) -> nn.Module:
+def _load_model(spec: str | Path, device: torch.device | str, trusted: bool) -> nn.Module:
     from ..checkpoints import PRETRAINED, load_pretrained
     from ..models.checkpoints import load_model
+    from ..safe_io import load_torch_file
     from ..training.checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
     from ..training.config import ExperimentConfig
+    from ..training.run_folder import run_model_file
     from ..training.trainer import build_model
 
     if str(spec) in PRETRAINED:
         return load_pretrained(str(spec)).to(device)
     path = Path(spec)
     if path.is_dir():
-        path = next((path / n for n in ("model.pt", "checkpoint.pt") if (path / n).is_file()), path)
+        path = run_model_file(path) or path  # model.pt only if written after checkpoint.pt
         if path.is_dir():
             raise FileNotFoundError(f"{spec}: folder holds no model.pt or checkpoint.pt")
     if not path.is_file():
@@ -162,12 +170,9 @@ def _load_model(spec: str | Path, device: torch.device | str) -> nn.Module:
             f"model {str(spec)!r}: neither a shipped model {sorted(PRETRAINED)} nor a file "
             "or training run folder"
         )
-    try:
-        head = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-        raise ValueError(f"{path}: not a readable torch checkpoint ({exc})") from None
+    head = load_torch_file(path, "cpu", trusted=trusted)  # never runs code unless trusted
     if isinstance(head, dict) and head.get("format") == CHECKPOINT_FORMAT:
-        state = load_training_checkpoint(path)
+        state = load_training_checkpoint(path, trusted=trusted)
         net = build_model(ExperimentConfig.from_dict(state["experiment"]))
         net.load_state_dict(state["model"])
         return net.eval().to(device)
