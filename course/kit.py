@@ -290,7 +290,7 @@ solution is checked here by the same visible tests that students get.
 
 Teaching with them? The graded versions (student release without solutions, hidden tests,
 points, a grading command that writes a CSV) are described in
-[For instructors](instructors.md)."""
+{doc}`For instructors <instructors>`."""
 
 COLAB_CELL = """# In Colab, install the package first (Colab has torch); elsewhere nothing happens.
 import sys
