@@ -104,8 +104,9 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _nbgrader(root: Path, *args: str) -> None:
-    """Run one nbgrader command in the course folder ``root``; raise with its log on failure."""
+def _nbgrader(root: Path, *args: str, check: bool = True) -> str:
+    """Run one nbgrader command in the course folder ``root`` and return its log; with
+    ``check``, raise with the log when it fails or logs an error."""
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=root,
@@ -113,12 +114,10 @@ def _nbgrader(root: Path, *args: str) -> None:
         capture_output=True,
         text=True,
     )
-    if (
-        done.returncode != 0
-        or "[ERROR]" in done.stdout + done.stderr
-        or "| ERROR]" in (done.stdout + done.stderr)
-    ):
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    log = done.stdout + done.stderr
+    if check and (done.returncode != 0 or "| ERROR]" in log):
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{log}")
+    return log
 
 
 def _course_folder(root: Path, names: list[str]) -> None:
@@ -218,7 +217,9 @@ def grade(submissions: Path, out: Path, keep: Path | None = None) -> list[dict]:
     """Autograde every submission in ``submissions`` and write the per-question CSV ``out``.
 
     Written answers appear with ``needs_manual_grade`` true and score 0 until graded by hand
-    (for example in nbgrader's formgrader, on the folder kept with ``keep``).
+    (for example in nbgrader's formgrader, on the folder kept with ``keep``). A submission
+    that nbgrader cannot grade at all (a broken notebook file, deleted test cells) gets
+    score 0 and ``needs_manual_grade`` true on every question, and a warning on stderr.
 
     Returns:
         The CSV rows as dicts (``CSV_FIELDS``).
@@ -234,8 +235,16 @@ def grade(submissions: Path, out: Path, keep: Path | None = None) -> list[dict]:
         for name, students in found.items():
             for student in students:
                 shutil.copytree(submissions / student / name, root / "submitted" / student / name)
-        _nbgrader(root, "autograde", "*", "--force")
-        rows = _gradebook_rows(root, found)
+        log = _nbgrader(root, "autograde", "*", "--force", check=False)
+        rows, failed = _gradebook_rows(root, found)
+        if keep is not None:
+            (root / "autograde.log").write_text(log)
+        for student, name in failed:
+            print(
+                f"warning: {student}/{name} could not be autograded (scored 0, flagged for "
+                "grading by hand); run with --keep to read nbgrader's log",
+                file=sys.stderr,
+            )
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -247,21 +256,32 @@ def grade(submissions: Path, out: Path, keep: Path | None = None) -> list[dict]:
     return rows
 
 
-def _gradebook_rows(root: Path, found: dict[str, list[str]]) -> list[dict]:
+def _gradebook_rows(
+    root: Path, found: dict[str, list[str]]
+) -> tuple[list[dict], list[tuple[str, str]]]:
+    """CSV rows from nbgrader's gradebook, and the (student, assignment) pairs it lacks."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    rows = []
+    rows, failed = [], []
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for name in sorted(found):
             for student in sorted(found[name]):
                 try:
                     nb = gb.find_submission_notebook(name, name, student)
-                except MissingEntry as e:
-                    raise RuntimeError(f"{student}/{name} was not autograded") from e
-                by_id = {g.name: g for g in nb.grades}
+                    grades = {g.name: g for g in nb.grades}
+                except MissingEntry:
+                    grades = {}
+                # nbgrader records a notebook it could not run with no automatic scores.
+                if any(
+                    q.kind == "auto" and getattr(grades.get(q.grade_id), "auto_score", None) is None
+                    for q in questions(name)
+                ):
+                    failed.append((student, name))
+                    grades = {}
                 for q in questions(name):
-                    g = by_id[q.grade_id]
-                    score = g.score if g.score is not None else 0.0
+                    g = grades.get(q.grade_id)
+                    score = g.score if g is not None and g.score is not None else 0.0
+                    manual = g.needs_manual_grade if g is not None else True
                     rows.append(
                         {
                             "student": student,
@@ -269,11 +289,11 @@ def _gradebook_rows(root: Path, found: dict[str, list[str]]) -> list[dict]:
                             "question": q.grade_id,
                             "kind": q.kind,
                             "score": f"{score:g}",
-                            "max_score": f"{g.max_score:g}",
-                            "needs_manual_grade": str(bool(g.needs_manual_grade)).lower(),
+                            "max_score": f"{q.points:g}",
+                            "needs_manual_grade": str(bool(manual)).lower(),
                         }
                     )
-    return rows
+    return rows, failed
 
 
 # ----------------------------------------------------------------------------- book page

@@ -254,6 +254,9 @@ def graded(releases, tmp_path_factory):
         folder = subs / f"wrong-{wrong['name']}" / wrong["assignment"]
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{wrong['assignment']}.ipynb")
+    # A file that is not a notebook: nbgrader cannot run it.
+    (subs / "broken" / NAMES[0]).mkdir(parents=True)
+    (subs / "broken" / NAMES[0] / f"{NAMES[0]}.ipynb").write_text("{not a notebook")
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
     rows = kit.grade(subs, out)
     return rows, out
@@ -297,6 +300,14 @@ def test_wrong_answer_loses_exactly_its_question(graded, wrong):
     for q in auto:
         expected = 0.0 if q.grade_id == wrong["loses"] else q.points
         assert float(got[q.grade_id]["score"]) == expected, (wrong["name"], q.grade_id)
+
+
+@pytest.mark.slow
+def test_unreadable_submission_scores_zero_and_is_flagged(graded):
+    rows, _ = graded
+    got = _scores(rows, "broken", NAMES[0])
+    assert set(got) == {q.grade_id for q in kit.questions(NAMES[0])}
+    assert all(r["score"] == "0" and r["needs_manual_grade"] == "true" for r in got.values())
 
 
 @pytest.mark.slow
