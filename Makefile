@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # notebook check (chapters take 20-30 s when idle); speed is judged by benchmarks/.
 NBVAL_CELL_TIMEOUT ?= 1800
 
-.PHONY: book test lint unit notebooks book-pages browser-deps clean
+.PHONY: book test lint unit notebooks book-pages browser-deps clean assignments
 
 $(STAMP): constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ book: $(STAMP)
 
 ## Run every test: lint, unit tests, nbval over the chapters, then build the book and
 ## check every page in headless Chromium.
-test: $(STAMP) browser-deps lint unit notebooks book-pages
+test: $(STAMP) browser-deps lint assignments unit notebooks book-pages
+
+## Build the course kit's student and instructor releases into course/release (nbgrader).
+## Grading them is checked by tests/test_course_kit.py (in `unit`).
+assignments: $(STAMP)
+	$(BIN)/python course/kit.py build
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
