@@ -62,7 +62,7 @@ def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
     model.eval()
     out = CHECKPOINTS / PRETRAINED[name]
     save_model(model, out)
-    history = json.loads((run / "history.json").read_text())
+    history = json.loads((run / "history.json").read_text())["records"]
     validation = [r for r in history if r.get("kind") == "val"]
     return {
         "file": out.name,
