@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from anatomy_lib.wild import Detections, FrameStatus, fill_gaps, follow_main_person
-from anatomy_lib.wild.tracking import rejoin_tracklets
 from anatomy_lib.wild.sports2d import load_sports2d_demo
+from anatomy_lib.wild.tracking import rejoin_tracklets
 
 
 def _walker(t_count: int, x0: float, speed: float, k: int = 17) -> np.ndarray:
