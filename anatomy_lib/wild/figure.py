@@ -59,7 +59,8 @@ def crop_windows(
     Args:
         keypoints: ``(N, J, 2)`` pixels; scores: ``(N, J)`` (keypoints above 0.2 count).
         width, height: image size in pixels.
-        margin: added around the largest body box, as a fraction of its size.
+        margin: added around the body box (90th percentile of the frames' sizes), as a
+            fraction of its size.
         aspect: width / height of the window (shrunk to fit the image).
 
     Returns:
@@ -69,7 +70,8 @@ def crop_windows(
     ok[ok.sum(1) < 3] = True
     pts = np.where(ok[..., None], keypoints, np.nan)
     lo, hi = np.nanmin(pts, 1), np.nanmax(pts, 1)  # (N, 2)
-    box_w, box_h = float(np.max(hi[:, 0] - lo[:, 0])), float(np.max(hi[:, 1] - lo[:, 1]))
+    # a few outlying frames (a jump, a bad detection) must not shrink everyone else
+    box_w, box_h = (float(np.percentile(hi[:, i] - lo[:, i], 90)) for i in (0, 1))
     crop_h = max(box_h, box_w / aspect, 16.0) * (1 + 2 * margin)
     crop_w = min(crop_h * aspect, width)
     crop_h = min(crop_h, height)
