@@ -168,6 +168,14 @@ def _scene(joints: np.ndarray, domain_x: list[float]) -> tuple[dict, dict]:
     return scene, floor
 
 
+def _changing(trace: dict) -> dict:
+    """What an animation frame must carry of a trace: what changes from frame to frame
+    (frames update the traces they name; the rest stays)."""
+    return {
+        k: v for k, v in trace.items() if k in ("type", "x", "y", "z", "line", "marker", "text")
+    }
+
+
 def _panel_images(frames, idx, result, crop_height: int):
     """Corners, crop size, output size and the cropped JPEG data URIs (None: blank)."""
     corners, crop_w, crop_h = crop_windows(
@@ -244,9 +252,10 @@ def video_pose_spec(
     first = frame_data(0)
     moving = list(range(1, 1 + len(first)))
     frames_out = [
-        {"name": name, "data": frame_data(n), "traces": moving, "layout": {"images": image(n)}}
+        {"name": name, "data": [_changing(tr) for tr in frame_data(n)], "traces": moving,
+         "layout": {"images": image(n)}}
         for n, name in enumerate(names)
-    ]
+    ]  # fmt: skip
     if len(names) > 1:
         layout.update(player_layout(names, min(result.fps, 10.0), True, "frame "))
     return {"data": [floor, *first], "layout": layout, "frames": frames_out}
