@@ -29,7 +29,13 @@ import numpy as np
 from .._plotly_spec import player_layout
 from ..skeleton import H36M_17, Skeleton
 
-__all__ = ["video_pose_spec", "video_pose_figure", "write_figure_html", "crop_windows"]
+__all__ = [
+    "video_pose_spec",
+    "video_pose_figure",
+    "write_figure_html",
+    "crop_windows",
+    "person_crop",
+]
 
 _SIDE_RGB = {"left": (31, 119, 180), "right": (214, 39, 40), "centre": (68, 68, 68)}
 #: Camera axes (x right, y down, z forward) -> plotly's (right, forward, up).
@@ -79,6 +85,27 @@ def crop_windows(
     x0 = np.clip(centre[:, 0] - crop_w / 2, 0, width - crop_w)
     y0 = np.clip(centre[:, 1] - crop_h / 2, 0, height - crop_h)
     return np.stack([x0, y0], -1), crop_w, crop_h
+
+
+def person_crop(
+    frame: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, width: int, height: int,
+    out_height: int = 360,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """One frame cropped to the person and scaled to ``out_height`` pixels.
+
+    Args:
+        frame: ``(h, w, 3)`` uint8, the video frame at full or reduced size.
+        keypoints: ``(J, 2)`` pixels of the full-size ``width`` x ``height`` video.
+        scores: ``(J,)`` visibility.
+
+    Returns:
+        The cropped image and the keypoints in its pixels.
+    """
+    corners, crop_w, crop_h = crop_windows(keypoints[None], scores[None], width, height)
+    out_w = max(1, int(round(out_height * crop_w / crop_h)))
+    scale = np.asarray(frame).shape[1] / width
+    image = _crop_image(frame, scale, corners[0], crop_w, crop_h, out_w, out_height)
+    return image, (keypoints - corners[0]) * (out_height / crop_h)
 
 
 def _crop_image(frame: np.ndarray, scale: float, corner, crop_w, crop_h, out_w, out_h):
