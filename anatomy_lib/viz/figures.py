@@ -461,6 +461,18 @@ def _keypoint_traces(
     return traces
 
 
+def _visibility(scores, shape: tuple[int, int], given: tuple[int, ...]) -> np.ndarray:
+    """``(T, J)`` visibility in [0, 1] (all 1 when ``scores`` is None)."""
+    if scores is None:
+        return np.ones(shape)
+    sc = as_numpy(scores, "scores")
+    if sc.shape[-1:] != (shape[1],) or sc.size != shape[0] * shape[1]:
+        raise ValueError(f"scores: expected visibility of shape {given}, got {sc.shape}")
+    if not np.isfinite(sc).all():
+        raise ValueError("scores: contains NaN or infinite values")
+    return np.clip(sc.reshape(shape), 0.0, 1.0)
+
+
 def keypoints_2d_figure(
     keypoints,
     scores=None,
@@ -490,18 +502,7 @@ def keypoints_2d_figure(
     if kp.ndim not in (2, 3):
         raise ValueError(f"keypoints: expected (J, 2) or (T, J, 2), got {kp.shape}")
     seq = kp if kp.ndim == 3 else kp[None]
-    if scores is None:
-        sc = np.ones(seq.shape[:2])
-    else:
-        sc = as_numpy(scores, "scores")
-        if sc.shape[-1:] != (seq.shape[1],) or sc.size != seq.shape[0] * seq.shape[1]:
-            raise ValueError(
-                f"scores: expected visibility of shape {kp.shape[:-1]}, got {sc.shape}"
-            )
-        if not np.isfinite(sc).all():
-            raise ValueError("scores: contains NaN or infinite values")
-        sc = sc.reshape(seq.shape[:2])
-        sc = np.clip(sc, 0.0, 1.0)
+    sc = _visibility(scores, seq.shape[:2], kp.shape[:-1])
     fig = go.Figure()
     if image is not None:
         h, w = np.asarray(image).shape[:2]

@@ -484,20 +484,30 @@ def run_video(
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
     timings["lift"] = time.perf_counter() - clock
+    paths.update(_write_outputs(result, out / f"{video.stem}_3d.npz", formats, frames.kept,
+                                figure_frames, video.name, timings))  # fmt: skip
+    return VideoRun(result, detections, paths, timings)
+
+
+def _write_outputs(
+    result: LiftResult, npz: Path, formats: list[str], frames: dict[int, np.ndarray],
+    figure_frames: int, title: str, timings: dict[str, float],
+) -> dict[str, Path]:  # fmt: skip
+    """Write ``formats`` beside ``npz`` (its suffix replaced per format); add ``save`` and
+    ``figure`` to ``timings``."""
     clock = time.perf_counter()
     data_formats = [f for f in formats if f != "html"]
+    paths = {}
     if data_formats:
-        written = result.save(out / f"{video.stem}_3d.npz", formats=data_formats)
+        written = result.save(npz, formats=data_formats)
         paths.update(zip(data_formats, written, strict=True))
     timings["save"] = time.perf_counter() - clock
     if "html" in formats:
         clock = time.perf_counter()
-        paths["html"] = save_figure(
-            result, out / f"{video.stem}_3d.html", figure_frames=figure_frames,
-            title=video.name, frames=frames.kept,
-        )  # fmt: skip
+        paths["html"] = save_figure(result, npz.with_suffix(".html"), figure_frames=figure_frames,
+                                    title=title, frames=frames)  # fmt: skip
         timings["figure"] = time.perf_counter() - clock
-    return VideoRun(result, detections, paths, timings)
+    return paths
 
 
 def infer_video(video: str | Path, model: str | Path | nn.Module = "anatomy_small",
