@@ -141,9 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--causal", action="store_true",
                    help="insist on a causal model (3D of frame t from frames <= t: streaming); "
                    f"the default model becomes {DEFAULT_CAUSAL_MODEL}")  # fmt: skip
-    i.add_argument("--max-people", type=int, default=1,
-                   help="videos: people the detector looks for per frame (default 1; 2 finds "
-                   "a second person at twice the detection time)")  # fmt: skip
+    i.add_argument("--max-people", type=int, metavar="N",
+                   help="videos: people the detector looks for in every frame (2 finds a "
+                   "second person at twice the detection time); default: one, and a second "
+                   "look only where the detector followed someone else")  # fmt: skip
     i.add_argument("--format", default="npz,csv", metavar="LIST",
                    help="comma-separated output formats among npz, csv, bvh, trc "
                    "(default npz,csv)")  # fmt: skip
@@ -419,7 +420,7 @@ def _infer_video(args, device, protocol) -> int:
     formats = _formats(args, figure=True)
     if not mediapipe_available():
         raise CommandError(f"{args.input}: reading a video needs MediaPipe; {WILD_EXTRA_HINT}")
-    if args.max_people < 1:
+    if args.max_people is not None and args.max_people < 1:
         raise CommandError(f"--max-people: expected N >= 1, got {args.max_people}")
     try:
         video_info(args.input)

@@ -9,12 +9,15 @@ Two whole processes are timed from outside, in turn (A B A B ..., so that a drif
 machine load affects both alike), ``--runs`` times each:
 
 * **A, the command**: ``python -m anatomy_lib.cli infer VIDEO`` with its defaults (npz,
-  CSV and the HTML figure; start-up, model loading, decoding, detection, lifting, files);
+  CSV and the HTML figure; start-up, model loading, decoding, detection, a second look
+  where the detector followed someone else, lifting, files); **A1** the same with
+  ``--max-people 1`` (one graph, no second look);
 * **B, the detector alone**: a process that imports MediaPipe and the library's video
   reader, decodes every frame and runs one MediaPipe pose graph on it
   (``--detector-only``): the least any tool running this detector on this file does.
 
-``ratio`` is A / B per pair; the JSON gives the median and the spread (min, max). One
+``ratio`` is A / B (and A1 / B) per pair; the JSON gives the median and the spread (min,
+max). One
 in-process :func:`anatomy_lib.wild.pipeline.run_video` per video adds the time of each
 stage (start, decode, detect, lift, save, figure) and ``detect_over_lift`` (the lifting
 must be at least 100x faster than detection).
@@ -107,8 +110,11 @@ def measure(video: Path, runs: int) -> dict:
     command = [sys.executable, "-m", "anatomy_lib.cli", "infer", str(video), "--out-dir",
                str(out / "cli"), "--no-progress", "--device", "cpu"]  # fmt: skip
     baseline = [sys.executable, str(Path(__file__).resolve()), "--detector-only", str(video)]
+    one = [*command, "--max-people", "1"]
     _timed(baseline)  # warm the file cache and the interpreter once
-    pairs = [(_timed(command), _timed(baseline)) for _ in range(runs)]
+    runs_ = [(_timed(command), _timed(one), _timed(baseline)) for _ in range(runs)]
+    pairs = [(a, b) for a, _, b in runs_]
+    pairs_one = [(a1, b) for _, a1, b in runs_]
     run = run_video(video, out_dir=out / "api", progress=False)
     html = run.paths["html"].stat().st_size
     stages = {k: round(v, 3) for k, v in run.timings.items()}
@@ -119,6 +125,8 @@ def measure(video: Path, runs: int) -> dict:
         "command_s": _spread([a for a, _ in pairs]),
         "detector_alone_s": _spread([b for _, b in pairs]),
         "ratio_command_over_detector": _spread([a / b for a, b in pairs]),
+        "command_one_graph_s": _spread([a for a, _ in pairs_one]),
+        "ratio_one_graph_over_detector": _spread([a / b for a, b in pairs_one]),
         "stages_s": stages,
         "detect_fps": round(frames / run.timings["detect"], 1),
         "detect_over_lift": round(run.timings["detect"] / run.timings["lift"], 1),

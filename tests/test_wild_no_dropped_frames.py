@@ -9,7 +9,7 @@ import pytest
 from anatomy_lib import cli
 from anatomy_lib.camera import unnormalize_screen
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial
-from anatomy_lib.wild import Detections, FrameStatus, lift_detections
+from anatomy_lib.wild import Detections, FrameStatus, follow_main_person, lift_detections
 
 
 def _person(frames: int = 300, away: tuple[int, int] = (200, 240)) -> Detections:
@@ -93,3 +93,52 @@ def test_cli_bad_gap_and_format_options(extra, message, tmp_path, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_second_look_only_where_the_detector_followed_someone_else(monkeypatch):
+    """One graph follows the main person, then someone else (frames 40-59): only those
+    frames are looked at again, with the first person painted over, and the main person
+    found there joins the track."""
+    from anatomy_lib.wild import detector
+    from anatomy_lib.wild.pipeline import someone_else_frames
+
+    t_count, k = 60, 33
+    base = np.stack([np.linspace(-20, 20, k), np.linspace(-50, 50, k)], -1)
+    main = (
+        base[None]
+        + np.stack([100 + 2.0 * np.arange(t_count), np.full(t_count, 300.0)], -1)[:, None]
+    )
+    other = main + np.array([500.0, 0.0])
+    kp = np.where((np.arange(t_count) >= 40)[:, None, None], other, main)[:, None]
+    det = Detections(kp, np.full((t_count, 1, k), 0.9), "mediapipe33", 1000, 600, 30.0)
+    wanted = someone_else_frames(det)
+    np.testing.assert_array_equal(np.flatnonzero(wanted), np.arange(40, 60))
+
+    seen = []
+
+    class Fake:
+        def __init__(self, **_):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def detect(self, view):
+            t = len(seen)
+            seen.append(view)
+            painted = (view[300, int(other[40 + t, 0, 0]) + 5] == 127).all()
+            return (main[40 + t], np.full(k, 0.8)) if painted else None
+
+    monkeypatch.setattr(detector, "MediaPipePoseDetector", Fake)
+    frames = (np.zeros((600, 1000, 3), np.uint8) for _ in range(t_count))
+    both = detector.detect_hidden_person(frames, det, wanted, progress=False)
+    assert len(seen) == 20 and both.keypoints.shape == (t_count, 2, k, 2)
+    assert np.isnan(both.keypoints[:40, 1]).all()
+    np.testing.assert_allclose(both.keypoints[40:, 1], main[40:])
+    track = follow_main_person(both)
+    assert (track.person[40:] == 1).all() and (track.person[:40] == 0).all()
+    with pytest.raises(ValueError, match="wanted"):
+        detector.detect_hidden_person(iter([]), det, wanted[:5])

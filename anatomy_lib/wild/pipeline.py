@@ -420,7 +420,7 @@ def run_video(
     model: str | Path | nn.Module = "anatomy_small",
     out_dir: str | Path | None = None,
     causal: bool | None = None,
-    max_people: int = 1,
+    max_people: int | None = None,
     figure_frames: int = 100,
     progress: bool = True,
     device: torch.device | str = "cpu",
@@ -443,8 +443,11 @@ def run_video(
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints: as in
             :func:`lift_detections`; the model is loaded and checked before any frame is read.
-        max_people: people the detector looks for per frame (1: one MediaPipe graph, the
-            fastest; 2 also finds a second person, at twice the detection time).
+        max_people: people the detector looks for in every frame (2 finds a second person,
+            at twice the detection time). None (default): one MediaPipe graph, and a second
+            look with a second graph only at the frames where the first one followed
+            someone other than the main person (:func:`someone_else_frames`; the video is
+            then read a second time, up to the last such frame).
         figure_frames: frames shown in the HTML figure.
         progress: show a progress bar while detecting.
         model_name: label saved with the result (default: ``model`` when it is a name).
@@ -471,9 +474,14 @@ def run_video(
     frames = _Timed(iter(iter_frames(video)), keep, max_side=720)
     timings = {"start": time.perf_counter() - clock}
     clock = time.perf_counter()
-    detections = detect_people(frames, info.fps, max_people, f"MediaPipe on {video.name}", progress)
+    graphs = 1 if max_people is None else max_people
+    detections = detect_people(frames, info.fps, graphs, f"MediaPipe on {video.name}", progress)
     timings["decode"] = frames.seconds
     timings["detect"] = time.perf_counter() - clock - frames.seconds
+    if max_people is None:
+        clock = time.perf_counter()
+        detections = _second_look(video, detections, progress)
+        timings["second_look"] = time.perf_counter() - clock
     clock = time.perf_counter()
     paths = {"detections": out / f"{video.stem}_2d.npz"}
     detections.save(paths["detections"])
@@ -487,6 +495,25 @@ def run_video(
     paths.update(_write_outputs(result, out / f"{video.stem}_3d.npz", formats, frames.kept,
                                 figure_frames, video.name, timings))  # fmt: skip
     return VideoRun(result, detections, paths, timings)
+
+
+def someone_else_frames(detections: Detections, **track_options) -> np.ndarray:
+    """``(T,)`` bool: frames where somebody was detected but not the main person (a
+    single-person detector following someone else)."""
+    track = follow_main_person(detections, **track_options)
+    return (detections.num_found > 0) & (track.person < 0)
+
+
+def _second_look(video: Path, detections: Detections, progress: bool) -> Detections:
+    """With one graph: look again, with a second graph, at the frames where the detector
+    followed someone else (at least a tenth of a second of them), else change nothing."""
+    from .detector import detect_hidden_person
+    from .video import iter_frames
+
+    wanted = someone_else_frames(detections)
+    if wanted.sum() < max(3, round(detections.fps / 10)):
+        return detections
+    return detect_hidden_person(iter_frames(video), detections, wanted, progress)
 
 
 def _write_outputs(
