@@ -75,6 +75,34 @@ def test_cli_counts_and_gap_options(tmp_path, capsys):
     assert "260 detected, 40 interpolated, 0 missing" in capsys.readouterr().out
 
 
+def _cam4_without_nose() -> Detections:
+    seq = load_pose2sim_trial()[3]
+    kp, sc = seq.keypoints_pixels.double().numpy(), seq.scores.double().numpy()
+    kp[sc == 0] = np.nan
+    w, h = seq.image_size
+    return Detections(kp, sc, "h36m", w, h, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("case", "printed", "with_3d"),
+    [
+        ("returns", "lifted 300 frames: 260 detected, 0 interpolated, 40 missing", 260),
+        ("gap_at_end", "lifted 300 frames: 260 detected, 0 interpolated, 40 missing", 260),
+        ("unseen_nose", "lifted 100 frames: 100 detected, 0 interpolated, 0 missing", 100),
+    ],
+)
+def test_cli_keeps_every_frame_it_can(case, printed, with_3d, tmp_path, capsys):
+    det = {"returns": lambda: _person(), "gap_at_end": lambda: _person(away=(250, 290)),
+           "unseen_nose": _cam4_without_nose}[case]()  # fmt: skip
+    _write_openpose(tmp_path / "clip", det)
+    argv = ["infer", str(tmp_path / "clip"), "--layout", "h36m", "--width", str(det.width),
+            "--height", str(det.height), "--fps", str(det.fps), "--no-figure"]  # fmt: skip
+    assert cli.main([*argv, "--device", "cpu"]) == 0
+    assert printed in capsys.readouterr().out
+    with np.load(tmp_path / "clip_anatomy3d" / "clip_3d.npz") as f:
+        assert np.isfinite(f["joints_3d"]).all(axis=(1, 2)).sum() == with_3d
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
