@@ -12,6 +12,7 @@ Examples::
     torchrun --nproc_per_node=2 -m anatomy_lib.cli train small --device cpu
     anatomy3d evaluate runs/small/model.pt --dataset pose2sim
     anatomy3d infer my_video.mp4                      # needs: pip install 'anatomy3d[wild]'
+    anatomy3d infer my_video.mp4 --format npz,csv,bvh,trc --no-figure
     anatomy3d infer runs/small my_video.mp4 --out-dir results/
     anatomy3d infer openpose_json/ --layout body25b --width 1088 --height 1920 --fps 60
     anatomy3d infer keypoints.npz --out keypoints_3d.npz
