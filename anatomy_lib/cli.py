@@ -12,6 +12,7 @@ Examples::
     torchrun --nproc_per_node=2 -m anatomy_lib.cli train small --device cpu
     anatomy3d evaluate runs/small/model.pt --dataset pose2sim
     anatomy3d infer my_video.mp4                      # needs: pip install 'anatomy3d[wild]'
+    anatomy3d infer my_video.mp4 --format npz,csv,bvh,trc --no-figure
     anatomy3d infer runs/small my_video.mp4 --out-dir results/
     anatomy3d infer openpose_json/ --layout body25b --width 1088 --height 1920 --fps 60
     anatomy3d infer keypoints.npz --out keypoints_3d.npz
@@ -22,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
 import json
 import os
 import sys
@@ -113,9 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "  a folder of OpenPose *.json files: the same tracking and gap filling;\n"
         "  a .npz (keys keypoints (T, K, 2) in pixels, optional scores (T, K), width, "
         "height)\n    or a .npy (T, K, 2 or 3): one person, lifted as is.\n\n"
-        "Videos and OpenPose folders write <name>_3d.npz, <name>_3d.csv and an animated "
-        "<name>_3d.html\n(videos also <name>_2d.npz) to --out-dir, default <name>_anatomy3d "
-        "beside INPUT.\nKeypoint files write --out and --csv.",
+        "Every input writes the same files (one schema, see anatomy_lib.wild.exports):\n"
+        "  <name>_3d.npz and <name>_3d.csv by default; --format adds bvh (Blender, Unity,\n"
+        "  MotionBuilder) and trc (OpenSim, Pose2Sim). Videos and OpenPose folders also\n"
+        "  write an animated <name>_3d.html (not with --no-figure) to --out-dir, default\n"
+        "  <name>_anatomy3d beside INPUT (videos also <name>_2d.npz); keypoint files write\n"
+        "  beside --out.",
     )
     i.add_argument(
         "model",
@@ -142,13 +144,29 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--width", type=float, help="image width in pixels (if not in the file)")
     i.add_argument("--height", type=float, help="image height in pixels (if not in the file)")
     i.add_argument("--fps", type=float, default=30.0,
-                   help="frame rate of an OpenPose folder (sets the longest gap "
-                   "interpolated: fps / 4 frames; default 30)")  # fmt: skip
+                   help="frame rate of an OpenPose folder or keypoint file (the longest gap "
+                   "interpolated is fps / 4 frames; exports' timing; default 30)")  # fmt: skip
     i.add_argument("--causal", action="store_true",
                    help="insist on a causal model (3D of frame t from frames <= t: streaming); "
                    f"the default model becomes {DEFAULT_CAUSAL_MODEL}")  # fmt: skip
-    i.add_argument("--max-people", type=int, default=2,
-                   help="videos: people the detector looks for per frame (default 2)")  # fmt: skip
+    i.add_argument("--max-people", type=int, metavar="N",
+                   help="videos: people the detector looks for in every frame (2 finds a "
+                   "second person at twice the detection time); default: one, and a second "
+                   "look only where the detector followed someone else")  # fmt: skip
+    i.add_argument("--format", default="npz,csv", metavar="LIST",
+                   help="comma-separated output formats among npz, csv, bvh, trc "
+                   "(default npz,csv)")  # fmt: skip
+    i.add_argument(
+        "--no-figure", action="store_true", help="videos and OpenPose folders: skip the HTML figure"
+    )
+    i.add_argument("--figure-frames", type=int, default=100, metavar="N",
+                   help="frames shown in the HTML figure (default 100)")  # fmt: skip
+    i.add_argument("--max-gap", type=int, metavar="N",
+                   help="videos and OpenPose folders: longest run of undetected frames "
+                   "interpolated (default: fps / 4); longer runs are missing (3D NaN)")  # fmt: skip
+    i.add_argument("--min-keypoints", type=float, default=0.5, metavar="F",
+                   help="videos and OpenPose folders: fraction of keypoints a frame must "
+                   "show to count as detected (default 0.5)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i)
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -460,32 +478,63 @@ def _check_output_folder(flag: str, path: Path) -> None:
         raise CommandError(f"{flag} {path}: is a file; expected a folder")
 
 
-def _print_outputs(paths: dict[str, Path], result_frames: int) -> None:
-    print(f"lifted {result_frames} frames:")
+def _print_outputs(paths: dict[str, Path], result) -> None:
+    counts = result.counts
+    print(
+        f"lifted {len(result.status)} frames: {counts['detected']} detected, "
+        f"{counts['interpolated']} interpolated, {counts['missing']} missing (3D NaN)"
+    )
     for name, path in paths.items():
         print(f"  {name:10s} {path}")
+    if "bvh" in paths:
+        print("  (BVH: root-relative motion, the root stays at the origin; metres, Y up)")
+
+
+def _formats(args, figure: bool) -> list[str]:
+    from .wild.exports import EXPORT_FORMATS, parse_formats
+
+    try:
+        formats = parse_formats(args.format, EXPORT_FORMATS)
+    except ValueError as exc:
+        raise CommandError(f"--format: {exc}") from None
+    if args.figure_frames < 1:
+        raise CommandError(f"--figure-frames: expected N >= 1, got {args.figure_frames}")
+    if args.max_gap is not None and args.max_gap < 0:
+        raise CommandError(f"--max-gap: expected N >= 0 frames, got {args.max_gap}")
+    if not 0 < args.min_keypoints <= 1:
+        raise CommandError(
+            f"--min-keypoints: expected a fraction in (0, 1], got {args.min_keypoints}"
+        )
+    return formats + (["html"] if figure and not args.no_figure else [])
 
 
 def _infer_video(args, device, protocol) -> int:
-    from .wild import infer_video, mediapipe_available
+    from .wild import mediapipe_available
     from .wild.detector import WILD_EXTRA_HINT
+    from .wild.pipeline import run_video
     from .wild.video import video_info
 
+    formats = _formats(args, figure=True)
     if not mediapipe_available():
         raise CommandError(f"{args.input}: reading a video needs MediaPipe; {WILD_EXTRA_HINT}")
-    if args.max_people < 1:
+    if args.max_people is not None and args.max_people < 1:
         raise CommandError(f"--max-people: expected N >= 1, got {args.max_people}")
     try:
-        info = video_info(args.input)
+        video_info(args.input)
     except (OSError, ValueError, ImportError) as exc:
         raise CommandError(str(exc)) from None
     net = load_any_model(args.model, device, args.causal or None, args.trust_checkpoint)
-    paths = infer_video(
-        args.input, net, out_dir=args.out_dir, max_people=args.max_people,
-        progress=not args.no_progress, flip=protocol.flip,
-        length_frames=protocol.length_frames, model_name=args.model,
-    )  # fmt: skip
-    _print_outputs(paths, info.num_frames or 0)
+    try:
+        run = run_video(
+            args.input, net, out_dir=args.out_dir, max_people=args.max_people,
+            progress=not args.no_progress, flip=protocol.flip,
+            length_frames=protocol.length_frames, model_name=args.model, formats=formats,
+            max_gap=args.max_gap, min_keypoints=args.min_keypoints,
+            figure_frames=args.figure_frames,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from None
+    _print_outputs(run.paths, run.result)
     return 0
 
 
@@ -493,6 +542,7 @@ def _infer_openpose(args, device, protocol) -> int:
     from .wild import Detections, lift_detections
     from .wild.pipeline import default_out_dir, save_figure
 
+    formats = _formats(args, figure=True)
     layout = _layout_name(args.layout, _openpose_keypoint_count(args.input))
     if args.width is None or args.height is None:
         raise CommandError("OpenPose files hold no image size: give --width and --height (pixels)")
@@ -505,55 +555,52 @@ def _infer_openpose(args, device, protocol) -> int:
             args.input, layout, int(args.width), int(args.height), args.fps
         )
         result = lift_detections(
-            detections, net, flip=protocol.flip, length_frames=protocol.length_frames
-        )
+            detections, net, flip=protocol.flip, length_frames=protocol.length_frames,
+            max_gap=args.max_gap, min_keypoints=args.min_keypoints,
+        )  # fmt: skip
     except (ValueError, KeyError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
     result.model = args.model
     out = default_out_dir(args.input) if args.out_dir is None else args.out_dir
     out.mkdir(parents=True, exist_ok=True)
     stem = args.input.resolve().name
-    npz, csv_path = result.save(out / f"{stem}_3d.npz")
-    html = save_figure(result, out / f"{stem}_3d.html", title=f"OpenPose {stem}")
-    _print_outputs({"npz": npz, "csv": csv_path, "html": html}, len(result.status))
+    data = [f for f in formats if f != "html"]
+    paths = dict(zip(data, result.save(out / f"{stem}_3d.npz", formats=data), strict=True))
+    if "html" in formats:
+        paths["html"] = save_figure(
+            result, out / f"{stem}_3d.html", figure_frames=args.figure_frames,
+            title=f"OpenPose {stem}",
+        )  # fmt: skip
+    _print_outputs(paths, result)
     return 0
 
 
 def _infer_keypoints(args, device, protocol) -> int:
-    from .camera import normalize_screen
-    from .data.keypoint_formats import to_h36m
-    from .evaluation import predict_sequence
-    from .skeleton import H36M_17
+    from .wild.pipeline import lift_keypoints
 
+    formats = _formats(args, figure=False)
     out = args.out or args.input.with_name(args.input.stem + "_3d.npz")
-    csv_path = args.csv or out.with_suffix(".csv")
-    for flag, path in (("--out", out), ("--csv", csv_path)):
+    for flag, path in (("--out", out), ("--csv", args.csv or out.with_suffix(".csv"))):
         _check_output_file(flag, path)
     kp, scores, width, height = read_keypoint_file(args.input, args.width, args.height)
+    if args.fps <= 0:
+        raise CommandError(f"--fps: expected a positive frame rate, got {args.fps}")
     layout = _layout_name(args.layout, kp.shape[1], kp)
     model = load_any_model(args.model, device, args.causal or None, args.trust_checkpoint)
-    keypoints = torch.as_tensor(kp, dtype=torch.float32)
-    given_scores = scores is not None
-    sc = torch.as_tensor(scores if given_scores else np.ones(kp.shape[:2]), dtype=torch.float32)
-    if layout != "h36m":
-        keypoints, sc = to_h36m(keypoints, sc, layout)
-    elif kp.shape[1] != H36M_17.num_joints:
-        raise CommandError(f"layout h36m needs 17 keypoints, got {kp.shape[1]}")
-    normalized = normalize_screen(keypoints, width, height).to(device)
-    joints = predict_sequence(model, normalized, sc.to(device), protocol).cpu().numpy()
-    np.savez(out, joints_3d=joints, keypoints_2d=keypoints.numpy(), scores=sc.numpy(),
-             joint_names=np.array(H36M_17.joint_names), model=args.model,
-             units="metres, root-relative, camera axes")  # fmt: skip
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["frame"] + [f"{n}_{a}" for n in H36M_17.joint_names for a in "xyz"])
-    for t, frame in enumerate(joints):
-        writer.writerow([t, *(f"{v:.6f}" for v in frame.reshape(-1))])
-    csv_path.write_text(buf.getvalue())
-    note = "" if given_scores else " (no scores in the input: visibility set to 1)"
+    try:
+        result = lift_keypoints(
+            kp, scores, width, height, layout, model, fps=args.fps, flip=protocol.flip,
+            length_frames=protocol.length_frames, device=device,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise CommandError(f"{args.input}: {exc.args[0] if exc.args else exc}") from None
+    result.model = args.model
+    paths = dict(zip(formats, result.save(out, csv_path=args.csv, formats=formats), strict=True))
+    _print_outputs(paths, result)
+    if scores is None:
+        print("  (no scores in the input: visibility set to 1)")
     if args.layout is None and kp.shape[1] == 17:
-        note += f" (17 keypoints read as {layout}, from their geometry; --layout sets it)"
-    print(f"lifted {len(joints)} frames -> {out}, {csv_path}{note}")
+        print(f"  (17 keypoints read as {layout}, from their geometry; --layout sets it)")
     return 0
 
 

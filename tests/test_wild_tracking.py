@@ -5,6 +5,7 @@ import pytest
 
 from anatomy_lib.wild import Detections, FrameStatus, fill_gaps, follow_main_person
 from anatomy_lib.wild.sports2d import load_sports2d_demo
+from anatomy_lib.wild.tracking import rejoin_tracklets
 
 
 def _walker(t_count: int, x0: float, speed: float, k: int = 17) -> np.ndarray:
@@ -26,8 +27,11 @@ def test_fill_gaps_interpolates_short_gaps_exactly_and_marks_long_ones():
     np.testing.assert_allclose(out.keypoints[10:14], truth[10:14], atol=1e-9)  # linear motion
     assert (out.status[10:14] == FrameStatus.INTERPOLATED).all()
     assert (out.status[20:35] == FrameStatus.MISSING).all()
-    assert (out.status[0:2] == FrameStatus.MISSING).all()
+    # one unseen keypoint never blanks a frame: it is filled with score 0, the frame detected
+    assert (out.status[0:2] == FrameStatus.DETECTED).all() and (out.scores[0:2, 3] == 0).all()
+    np.testing.assert_array_equal(out.keypoints[0:2, 3], truth[[2, 2], 3])
     assert (out.status[[2, 9, 14, 19, 35]] == FrameStatus.DETECTED).all()
+    assert out.counts == {"detected": 21, "interpolated": 4, "missing": 15}
     np.testing.assert_array_equal(out.keypoints[20], truth[19])  # long gap holds
     np.testing.assert_array_equal(out.keypoints[34], truth[35])
     assert (out.scores[10:14] == 0).all() and (out.scores[15] == 0.9).all()
@@ -108,3 +112,68 @@ def test_sports2d_follows_the_man_not_the_woman():
     x = track.keypoints[172:183, [23, 24], 0].mean(1)
     assert not (x[~np.isnan(x)] < 500).any()
     assert (track.person[210:225] >= 0).all()  # he is found again after landing
+
+
+def test_frames_with_too_few_keypoints_are_gaps_and_the_limit_is_an_option():
+    kp = _walker(30, 100, 3.0)
+    sc = np.full(kp.shape[:2], 0.9)
+    kp[10:13, :12] = np.nan  # 5 of 17 keypoints seen: below half
+    out = fill_gaps(kp, sc, max_gap=5)
+    assert (out.status[10:13] == FrameStatus.INTERPOLATED).all()
+    np.testing.assert_allclose(out.keypoints[10:13], _walker(30, 100, 3.0)[10:13], atol=1e-9)
+    assert (out.scores[10:13] == 0).all()  # the 5 seen ones are dropped too
+    lenient = fill_gaps(kp, sc, max_gap=5, min_keypoints=0.25)
+    assert (lenient.status == FrameStatus.DETECTED).all()
+    assert (lenient.scores[10:13, 12:] == 0.9).all() and (lenient.scores[10:13, :12] == 0).all()
+    with pytest.raises(ValueError, match="min_keypoints"):
+        fill_gaps(kp, sc, 5, min_keypoints=0)
+
+
+def test_causal_fill_of_a_keypoint_unseen_at_first_uses_no_future_frame():
+    kp = _walker(20, 100, 3.0)
+    kp[:6, 2] = np.nan  # keypoint 2 unseen in the first 6 (detected) frames
+    sc = np.ones(kp.shape[:2])
+    full = fill_gaps(kp, sc, max_gap=3, causal=True)
+    for t in (2, 5, 9):
+        part = fill_gaps(kp[: t + 1], sc[: t + 1], max_gap=3, causal=True)
+        np.testing.assert_array_equal(part.keypoints, full.keypoints[: t + 1])
+    assert (full.status == FrameStatus.DETECTED).all()
+
+
+def _leaves_and_returns(t_count=300, away=(200, 240)):
+    """One walker who leaves the view for frames ``away`` and comes back nearby."""
+    kp = _walker(t_count, 100, 1.0)[:, None].copy()
+    sc = np.full(kp.shape[:3], 0.9)
+    kp[away[0] : away[1]], sc[away[0] : away[1]] = np.nan, 0.0
+    return Detections(kp, sc, "h36m", 1000, 600, 30.0)
+
+
+def test_a_person_who_returns_is_rejoined():
+    det = _leaves_and_returns()
+    track = follow_main_person(det)
+    assert len(track.joined) == 2 and track.main in track.joined
+    assert (track.person[240:] == 0).all() and (track.person[:200] == 0).all()
+    alone = follow_main_person(det, rejoin=False)
+    assert (alone.person[240:] == -1).all()  # without re-joining, the return was dropped
+    # a gap at the end of the clip: the 10 frames after it belong to the same person
+    end = follow_main_person(_leaves_and_returns(300, (250, 290)))
+    assert (end.person[290:] == 0).all()
+
+
+def test_rejoin_refuses_far_or_differently_sized_returns():
+    det = _leaves_and_returns()
+    far = det.keypoints.copy()
+    far[240:] += np.array([600.0, 0.0])  # 6 body sizes away
+    ids = np.where(np.isnan(far[..., 0, 0]), -1, 0)
+    ids[240:] = np.where(ids[240:] >= 0, 1, -1)
+    moved = Detections(far, det.scores, "h36m", 1000, 600, 30.0)
+    assert rejoin_tracklets(ids, moved, 0) == [0]
+    small = det.keypoints.copy()
+    centre = small[240:].mean(axis=2, keepdims=True)
+    small[240:] = centre + 0.4 * (small[240:] - centre)  # 2.5 x smaller: someone else
+    shrunk = Detections(small, det.scores, "h36m", 1000, 600, 30.0)
+    ids = np.where(np.isnan(small[..., 0, 0]), -1, np.where(np.arange(300) < 240, 0, 1)[:, None])
+    assert rejoin_tracklets(ids, shrunk, 0) == [0]
+    assert rejoin_tracklets(ids, shrunk, 0, max_size_ratio=3.0) == [0, 1]
+    with pytest.raises(ValueError, match="max_size_ratio"):
+        rejoin_tracklets(ids, det, 0, max_size_ratio=0.5)

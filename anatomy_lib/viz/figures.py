@@ -22,12 +22,14 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from .._plotly_spec import player_layout
 from ..skeleton import H36M_17, Skeleton
 from ._common import (
     SIDE_COLORS,
@@ -66,56 +68,47 @@ def _round(a: np.ndarray, decimals: int | None) -> list:
     return [None if np.isnan(v) else float(v) for v in np.asarray(a, dtype=float).ravel()]
 
 
+class _DictFramesFigure(go.Figure):
+    """A figure whose animation frames stay plain dicts until ``.frames`` is read.
+
+    Plotly validates every property of every frame when frames are assigned, which was
+    most of the time of a 150-frame figure; rendering (``to_dict``) passes the dicts on
+    as they are, and reading ``.frames`` validates them then, once.
+    """
+
+    def __init__(self, fig: go.Figure, frames: list[dict]) -> None:
+        super().__init__(data=fig.data, layout=fig.layout)
+        self._raw_frames = frames
+
+    @property
+    def frames(self):  # noqa: D102 - plotly's
+        if self._raw_frames:
+            raw, self._raw_frames = self._raw_frames, []
+            go.Figure.frames.fset(self, raw)
+        return go.Figure.frames.fget(self)
+
+    @frames.setter
+    def frames(self, value) -> None:
+        self._raw_frames = []
+        go.Figure.frames.fset(self, value)
+
+    def to_dict(self) -> dict:  # noqa: D102 - plotly's
+        out = super().to_dict()
+        if self._raw_frames:
+            out["frames"] = list(self._raw_frames)
+        return out
+
+    def to_plotly_json(self) -> dict:  # noqa: D102 - plotly's
+        return self.to_dict()
+
+
 def _animate(
-    fig: go.Figure, frames: list[go.Frame], fps: float, redraw: bool, prefix: str, height: int
-) -> None:
-    """Give ``fig`` its ``frames`` with play/pause buttons and a slider below the plot."""
-    fig.frames = frames
-    fig.update_layout(**_player([fr.name for fr in frames], fps, redraw, prefix))
+    fig: go.Figure, frames: list[dict], fps: float, redraw: bool, prefix: str, height: int
+) -> go.Figure:
+    """``fig`` with its ``frames`` (plain dicts), play/pause buttons and a slider below."""
+    fig.update_layout(**player_layout([fr["name"] for fr in frames], fps, redraw, prefix))
     fig.update_layout(margin={"b": 80}, height=height)
-
-
-def _player(frame_names: list[str], fps: float, redraw: bool, prefix: str) -> dict:
-    """Layout entries (``updatemenus`` and ``sliders``) for play/pause and a frame slider."""
-    step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": redraw}}
-    step_args["transition"] = {"duration": 0}
-    play = {
-        "frame": {"duration": 1000.0 / fps, "redraw": redraw},
-        "fromcurrent": True,
-        "transition": {"duration": 0},
-    }
-    return {
-        "updatemenus": [
-            {
-                "type": "buttons",
-                "direction": "left",
-                "showactive": False,
-                "x": 0.0,
-                "y": 0.0,
-                "xanchor": "left",
-                "yanchor": "top",
-                "pad": {"t": 40, "r": 10},
-                "buttons": [
-                    {"label": "Play", "method": "animate", "args": [None, play]},
-                    {"label": "Pause", "method": "animate", "args": [[None], step_args]},
-                ],
-            }
-        ],
-        "sliders": [
-            {
-                "active": 0,
-                "x": 0.15,
-                "len": 0.85,
-                "y": 0.0,
-                "yanchor": "top",
-                "pad": {"t": 30},
-                "currentvalue": {"prefix": prefix},
-                "steps": [
-                    {"label": n, "method": "animate", "args": [[n], step_args]} for n in frame_names
-                ],
-            }
-        ],
-    }
+    return _DictFramesFigure(fig, frames)
 
 
 def _frame_indices(num_frames: int, step: int, max_frames: int | None) -> np.ndarray:
@@ -133,83 +126,77 @@ def _check_color_by(color_by: str) -> None:
 
 
 # ------------------------------------------------------------------------- 3D figures
-def _pose_traces(
-    joints: np.ndarray,
-    original: np.ndarray,
-    skeleton: Skeleton,
-    name: str,
-    values: np.ndarray | None,
-    color_by: str,
-    style: int,
-    scene: str,
-    decimals: int | None,
-) -> list[go.Scatter3d]:
-    """Bone traces then one joint-marker trace for one pose.
+@dataclass(frozen=True)
+class _SceneOptions:
+    """What :func:`skeleton_figure` and :func:`animated_sequence_figure` share."""
+
+    skeleton: Skeleton = H36M_17
+    color_by: str = "side"
+    errors: object = None
+    up: str = "-y"
+    layout: str = "overlay"
+    show_floor: bool = True
+    show_axes: bool = True
+    decimals: int | None = 4
+    fps: float = 25.0
+    title: str | None = None
+
+    def check(self) -> None:
+        _check_color_by(self.color_by)
+        if self.layout not in ("overlay", "side_by_side"):
+            raise ValueError(f"layout: expected 'overlay' or 'side_by_side', got {self.layout!r}")
+
+
+def _xyz(points: np.ndarray, decimals: int | None) -> dict:
+    return {a: _round(points[:, i], decimals) for i, a in enumerate("xyz")}
+
+
+def _bone_traces(joints: np.ndarray, name: str, values, style: int, scene: str,
+                 opts: _SceneOptions) -> list[dict]:  # fmt: skip
+    """Line traces of one pose's bones (display coordinates ``(J, 3)``), as dicts."""
+    skeleton, dash = opts.skeleton, _DASHES[style % len(_DASHES)]
+    common = {"type": "scatter3d", "mode": "lines", "legendgroup": name, "hoverinfo": "skip",
+              "scene": scene}  # fmt: skip
+    if opts.color_by != "side" and values is not None:
+        seg = segments(joints, skeleton.bones)
+        per_vertex = np.repeat(values, 3).astype(float)  # gap rows draw nothing
+        line = {"color": _round(per_vertex, 4), "coloraxis": "coloraxis", "width": 8, "dash": dash}
+        return [{**common, **_xyz(seg, opts.decimals), "name": f"{name} ({opts.color_by})",
+                 "line": line}]  # fmt: skip
+    traces, sides = [], side_of_bones(skeleton)
+    for side in ("right", "left", "centre"):
+        bones = [b for b, s in zip(skeleton.bones, sides, strict=True) if s == side]
+        if bones:
+            color = SIDE_COLORS[side] if opts.color_by == "side" else _NEUTRAL
+            traces.append({**common, **_xyz(segments(joints, bones), opts.decimals),
+                           "name": f"{name} ({side})",
+                           "line": {"color": color, "width": 7, "dash": dash}})  # fmt: skip
+    return traces
+
+
+def _pose_traces(joints: np.ndarray, original: np.ndarray, name: str, values, style: int,
+                 scene: str, opts: _SceneOptions) -> list[dict]:  # fmt: skip
+    """Bone traces then one joint-marker trace for one pose, as dicts.
 
     ``joints`` are display coordinates ``(J, 3)``, ``original`` the input ones (hover).
     """
-    dash, traces = _DASHES[style % len(_DASHES)], []
-    common = {"mode": "lines", "legendgroup": name, "hoverinfo": "skip", "scene": scene}
-    if color_by == "side" or values is None:
-        sides = side_of_bones(skeleton)
-        for side in ("right", "left", "centre"):
-            bones = [b for b, s in zip(skeleton.bones, sides, strict=True) if s == side]
-            if not bones:
-                continue
-            seg = segments(joints, bones)
-            color = SIDE_COLORS[side] if color_by == "side" else _NEUTRAL
-            traces.append(
-                go.Scatter3d(
-                    x=_round(seg[:, 0], decimals),
-                    y=_round(seg[:, 1], decimals),
-                    z=_round(seg[:, 2], decimals),
-                    name=f"{name} ({side})",
-                    line={"color": color, "width": 7, "dash": dash},
-                    **common,
-                )
-            )
-    else:
-        seg = segments(joints, skeleton.bones)
-        per_vertex = np.repeat(values, 3).astype(float)  # gap rows draw nothing
-        traces.append(
-            go.Scatter3d(
-                x=_round(seg[:, 0], decimals),
-                y=_round(seg[:, 1], decimals),
-                z=_round(seg[:, 2], decimals),
-                name=f"{name} ({color_by})",
-                line={
-                    "color": _round(per_vertex, 4),
-                    "coloraxis": "coloraxis",
-                    "width": 8,
-                    "dash": dash,
-                },
-                **common,
-            )
-        )
-    colors = joint_colors(skeleton)
-    traces.append(
-        go.Scatter3d(
-            x=_round(joints[:, 0], decimals),
-            y=_round(joints[:, 1], decimals),
-            z=_round(joints[:, 2], decimals),
-            mode="markers",
-            name=f"{name} joints",
-            legendgroup=name,
-            showlegend=False,
-            marker={"size": 3, "color": colors},
-            text=list(skeleton.joint_names),
-            customdata=np.round(original, 4 if decimals is None else decimals).tolist(),
-            hovertemplate="%{text}<br>(%{customdata[0]}, %{customdata[1]}, %{customdata[2]})"
-            "<extra>" + name + "</extra>",
-            scene=scene,
-        )
-    )
-    return traces
+    decimals = opts.decimals
+    markers = {
+        "type": "scatter3d", **_xyz(joints, decimals), "mode": "markers",
+        "name": f"{name} joints", "legendgroup": name, "showlegend": False,
+        "marker": {"size": 3, "color": joint_colors(opts.skeleton)},
+        "text": list(opts.skeleton.joint_names),
+        "customdata": np.round(original, 4 if decimals is None else decimals).tolist(),
+        "hovertemplate": "%{text}<br>(%{customdata[0]}, %{customdata[1]}, %{customdata[2]})"
+        "<extra>" + name + "</extra>",
+        "scene": scene,
+    }  # fmt: skip
+    return [*_bone_traces(joints, name, values, style, scene, opts), markers]
 
 
 def _floor_trace(
     points: np.ndarray, centre: np.ndarray, half: float, scene: str, lines: int = 9
-) -> go.Scatter3d:
+) -> dict:
     """A ``lines`` x ``lines`` grid in the display frame's horizontal plane, under the feet."""
     height = float(points.reshape(-1, 3)[:, 2].min())
     ticks = np.linspace(-half, half, lines)
@@ -220,18 +207,11 @@ def _floor_trace(
                 row = np.array([0.0, 0.0, height])
                 row[a], row[b] = centre[a] + t, centre[b] + end
                 rows.append(row if not np.isnan(end) else np.full(3, np.nan))
-    grid = np.array(rows)
-    return go.Scatter3d(
-        x=_round(grid[:, 0], 4),
-        y=_round(grid[:, 1], 4),
-        z=_round(grid[:, 2], 4),
-        mode="lines",
-        name="floor",
-        line={"color": "#cccccc", "width": 1},
-        hoverinfo="skip",
-        showlegend=False,
-        scene=scene,
-    )
+    return {
+        "type": "scatter3d", **_xyz(np.array(rows), 4), "mode": "lines", "name": "floor",
+        "line": {"color": "#cccccc", "width": 1}, "hoverinfo": "skip", "showlegend": False,
+        "scene": scene,
+    }  # fmt: skip
 
 
 def _scene_layout(up: str, centre: np.ndarray, half: float, show_axes: bool) -> dict:
@@ -275,85 +255,68 @@ def _bone_values(
     return out
 
 
-def _skeleton_scenes(
-    poses: dict[str, np.ndarray],
-    skeleton: Skeleton,
-    color_by: str,
-    errors,
-    up: str,
-    layout: str,
-    show_floor: bool,
-    show_axes: bool,
-    decimals: int | None,
-    frame_idx: np.ndarray,
-    fps: float,
-    title: str | None,
-) -> go.Figure:
-    """Shared builder: ``poses`` maps names to ``(T, J, 3)``; frames when ``len(frame_idx) > 1``."""
-    _check_color_by(color_by)
-    if layout not in ("overlay", "side_by_side"):
-        raise ValueError(f"layout: expected 'overlay' or 'side_by_side', got {layout!r}")
-    frame = up_frame(up)
-    values = _bone_values(poses, skeleton, color_by, errors)
-    display = {n: p @ frame.T for n, p in poses.items()}
-    names = list(poses)
-    groups = [names] if layout == "overlay" else [[n] for n in names]
+def _scenes(display: dict[str, np.ndarray], frame_idx: np.ndarray, opts: _SceneOptions):
+    """Empty figure with one scene per group of poses (and floors); ``(name, style, scene)``
+    of every pose, in drawing order."""
+    names = list(display)
+    groups = [names] if opts.layout == "overlay" else [[n] for n in names]
     fig = make_subplots(
-        rows=1,
-        cols=len(groups),
-        specs=[[{"type": "scene"}] * len(groups)],
-        subplot_titles=None if layout == "overlay" else names,
-        horizontal_spacing=0.02,
-    )
-    all_points = np.concatenate([display[n][frame_idx] for n in names], axis=0)
-    _, half = cube_bounds(all_points)
-    dynamic: list[tuple[str, int, str]] = []  # (pose name, style, scene) per pose, in order
+        rows=1, cols=len(groups), specs=[[{"type": "scene"}] * len(groups)],
+        subplot_titles=None if opts.layout == "overlay" else names, horizontal_spacing=0.02,
+    )  # fmt: skip
+    _, half = cube_bounds(np.concatenate([display[n][frame_idx] for n in names], axis=0))
+    dynamic: list[tuple[str, int, str]] = []
     for g, group in enumerate(groups):
         scene = "scene" if g == 0 else f"scene{g + 1}"
         points = np.concatenate([display[n][frame_idx] for n in group], axis=0)
         centre, _ = cube_bounds(points)
-        if show_floor:
+        if opts.show_floor:
             fig.add_trace(_floor_trace(points, centre, half, scene))
-        for style, n in enumerate(group):
-            dynamic.append((n, style, scene))
-        fig.layout[scene] = _scene_layout(up, centre, half, show_axes)
+        dynamic += [(n, style, scene) for style, n in enumerate(group)]
+        fig.layout[scene] = _scene_layout(opts.up, centre, half, opts.show_axes)
+    return fig, dynamic
 
-    def pose_traces(t: int) -> list[go.Scatter3d]:
+
+def _color_axis(values: dict, frame_idx: np.ndarray, color_by: str) -> dict:
+    finite = [v[frame_idx] for v in values.values() if v is not None]
+    lo = min(float(v.min()) for v in finite) if finite else 0.0
+    hi = max(float(v.max()) for v in finite) if finite else 1.0
+    return {
+        "colorscale": "Viridis" if color_by == "length" else "YlOrRd",
+        "cmin": lo, "cmax": hi if hi > lo else lo + 1e-6,
+        "colorbar": {"title": color_by, "len": 0.6},
+    }  # fmt: skip
+
+
+def _skeleton_scenes(poses: dict[str, np.ndarray], frame_idx: np.ndarray,
+                     opts: _SceneOptions) -> go.Figure:  # fmt: skip
+    """Shared builder: ``poses`` maps names to ``(T, J, 3)``; frames when ``len(frame_idx) > 1``."""
+    opts.check()
+    values = _bone_values(poses, opts.skeleton, opts.color_by, opts.errors)
+    frame = up_frame(opts.up)
+    display = {n: p @ frame.T for n, p in poses.items()}
+    fig, dynamic = _scenes(display, frame_idx, opts)
+
+    def pose_traces(t: int) -> list[dict]:
         out = []
         for n, style, scene in dynamic:
             v = None if values[n] is None else values[n][t]
-            out += _pose_traces(
-                display[n][t], poses[n][t], skeleton, n, v, color_by, style, scene, decimals
-            )
+            out += _pose_traces(display[n][t], poses[n][t], n, v, style, scene, opts)
         return out
 
     first = len(fig.data)
     fig.add_traces(pose_traces(int(frame_idx[0])))
-    if color_by != "side":
-        finite = [v[frame_idx] for v in values.values() if v is not None]
-        lo = min(float(v.min()) for v in finite) if finite else 0.0
-        hi = max(float(v.max()) for v in finite) if finite else 1.0
-        fig.update_layout(
-            coloraxis={
-                "colorscale": "Viridis" if color_by == "length" else "YlOrRd",
-                "cmin": lo,
-                "cmax": hi if hi > lo else lo + 1e-6,
-                "colorbar": {"title": color_by, "len": 0.6},
-            }
-        )
-    fig.update_layout(
-        title=title,
-        margin={"l": 0, "r": 0, "t": 40 if title or layout != "overlay" else 10, "b": 10},
-        legend={"itemsizing": "constant", "y": 0.9},
-        height=480,
-    )
-    if len(frame_idx) > 1:
-        indices = list(range(first, len(fig.data)))
-        frames = [
-            go.Frame(data=pose_traces(int(t)), traces=indices, name=str(int(t))) for t in frame_idx
-        ]
-        _animate(fig, frames, fps, redraw=True, prefix="frame ", height=560)
-    return fig
+    if opts.color_by != "side":
+        fig.update_layout(coloraxis=_color_axis(values, frame_idx, opts.color_by))
+    top = 40 if opts.title or opts.layout != "overlay" else 10
+    fig.update_layout(title=opts.title, margin={"l": 0, "r": 0, "t": top, "b": 10},
+                      legend={"itemsizing": "constant", "y": 0.9}, height=480)  # fmt: skip
+    if len(frame_idx) < 2:
+        return fig
+    moving = list(range(first, len(fig.data)))
+    frames = [{"data": pose_traces(int(t)), "traces": moving, "name": str(int(t))}
+              for t in frame_idx]  # fmt: skip
+    return _animate(fig, frames, opts.fps, redraw=True, prefix="frame ", height=560)
 
 
 def skeleton_figure(
@@ -398,11 +361,9 @@ def skeleton_figure(
                 f"poses[{n!r}]: expected one pose of shape ({skeleton.num_joints}, 3), got "
                 f"{a.shape}; use animated_sequence_figure for sequences"
             )
-    seq = {n: a[None] for n, a in arrs.items()}
-    return _skeleton_scenes(
-        seq, skeleton, color_by, errors, up, layout, show_floor, show_axes, decimals,
-        np.array([0]), 1.0, title,
-    )  # fmt: skip
+    opts = _SceneOptions(skeleton, color_by, errors, up, layout, show_floor, show_axes,
+                         decimals, 1.0, title)  # fmt: skip
+    return _skeleton_scenes({n: a[None] for n, a in arrs.items()}, np.array([0]), opts)
 
 
 def animated_sequence_figure(
@@ -443,7 +404,8 @@ def animated_sequence_figure(
         title: figure title.
 
     Returns:
-        A figure with one ``go.Frame`` per kept frame, named by the original frame index.
+        A figure with one animation frame per kept frame, named by the original frame
+        index (frames stay plain dicts until ``.frames`` is read).
     """
     raw = named(sequences, "sequence")
     arrs = {n: to_numpy_points(s, skeleton, 3, f"sequences[{n!r}]") for n, s in raw.items()}
@@ -452,10 +414,9 @@ def animated_sequence_figure(
         shapes = {n: a.shape for n, a in arrs.items()}
         raise ValueError(f"sequences: expected (T, J, 3) arrays with one common T, got {shapes}")
     idx = _frame_indices(lengths.pop(), step, max_frames)
-    return _skeleton_scenes(
-        arrs, skeleton, color_by, errors, up, layout, show_floor, show_axes, decimals, idx,
-        fps, title,
-    )  # fmt: skip
+    opts = _SceneOptions(skeleton, color_by, errors, up, layout, show_floor, show_axes,
+                         decimals, fps, title)  # fmt: skip
+    return _skeleton_scenes(arrs, idx, opts)
 
 
 # ------------------------------------------------------------------------- 2D figures
@@ -477,43 +438,39 @@ def image_data_uri(image: np.ndarray) -> str:
 
 def _keypoint_traces(
     kp: np.ndarray, score: np.ndarray, skeleton: Skeleton, decimals: int | None
-) -> list[go.Scatter]:
+) -> list[dict]:
     sides = side_of_bones(skeleton)
     traces = []
     for side in ("right", "left", "centre"):
         bones = [b for b, s in zip(skeleton.bones, sides, strict=True) if s == side]
         if bones:
             seg = segments(kp, bones)
-            traces.append(
-                go.Scatter(
-                    x=_round(seg[:, 0], decimals),
-                    y=_round(seg[:, 1], decimals),
-                    mode="lines",
-                    name=side,
-                    line={"color": SIDE_COLORS[side], "width": 3},
-                    hoverinfo="skip",
-                )
-            )
-    traces.append(
-        go.Scatter(
-            x=_round(kp[:, 0], decimals),
-            y=_round(kp[:, 1], decimals),
-            mode="markers",
-            name="joints (size, opacity = visibility)",
-            marker={
-                "size": _round(4 + 10 * score, 2),
-                "opacity": _round(0.2 + 0.8 * score, 3),
-                "color": joint_colors(skeleton),
-                "line": {"width": 1, "color": "white"},
-            },
-            text=[
-                f"{n}<br>visibility {s:.2f}"
-                for n, s in zip(skeleton.joint_names, score, strict=True)
-            ],
-            hovertemplate="%{text}<br>(%{x}, %{y})<extra></extra>",
-        )
-    )
+            traces.append({
+                "type": "scatter", "x": _round(seg[:, 0], decimals),
+                "y": _round(seg[:, 1], decimals), "mode": "lines", "name": side,
+                "line": {"color": SIDE_COLORS[side], "width": 3}, "hoverinfo": "skip",
+            })  # fmt: skip
+    names = [f"{n}<br>visibility {s:.2f}" for n, s in zip(skeleton.joint_names, score, strict=True)]
+    traces.append({
+        "type": "scatter", "x": _round(kp[:, 0], decimals), "y": _round(kp[:, 1], decimals),
+        "mode": "markers", "name": "joints (size, opacity = visibility)",
+        "marker": {"size": _round(4 + 10 * score, 2), "opacity": _round(0.2 + 0.8 * score, 3),
+                   "color": joint_colors(skeleton), "line": {"width": 1, "color": "white"}},
+        "text": names, "hovertemplate": "%{text}<br>(%{x}, %{y})<extra></extra>",
+    })  # fmt: skip
     return traces
+
+
+def _visibility(scores, shape: tuple[int, int], given: tuple[int, ...]) -> np.ndarray:
+    """``(T, J)`` visibility in [0, 1] (all 1 when ``scores`` is None)."""
+    if scores is None:
+        return np.ones(shape)
+    sc = as_numpy(scores, "scores")
+    if sc.shape[-1:] != (shape[1],) or sc.size != shape[0] * shape[1]:
+        raise ValueError(f"scores: expected visibility of shape {given}, got {sc.shape}")
+    if not np.isfinite(sc).all():
+        raise ValueError("scores: contains NaN or infinite values")
+    return np.clip(sc.reshape(shape), 0.0, 1.0)
 
 
 def keypoints_2d_figure(
@@ -545,18 +502,7 @@ def keypoints_2d_figure(
     if kp.ndim not in (2, 3):
         raise ValueError(f"keypoints: expected (J, 2) or (T, J, 2), got {kp.shape}")
     seq = kp if kp.ndim == 3 else kp[None]
-    if scores is None:
-        sc = np.ones(seq.shape[:2])
-    else:
-        sc = as_numpy(scores, "scores")
-        if sc.shape[-1:] != (seq.shape[1],) or sc.size != seq.shape[0] * seq.shape[1]:
-            raise ValueError(
-                f"scores: expected visibility of shape {kp.shape[:-1]}, got {sc.shape}"
-            )
-        if not np.isfinite(sc).all():
-            raise ValueError("scores: contains NaN or infinite values")
-        sc = sc.reshape(seq.shape[:2])
-        sc = np.clip(sc, 0.0, 1.0)
+    sc = _visibility(scores, seq.shape[:2], kp.shape[:-1])
     fig = go.Figure()
     if image is not None:
         h, w = np.asarray(image).shape[:2]
@@ -576,14 +522,11 @@ def keypoints_2d_figure(
     if len(seq) > 1:
         idx = _frame_indices(len(seq), step, max_frames)
         frames = [
-            go.Frame(
-                data=_keypoint_traces(seq[t], sc[t], skeleton, decimals),
-                traces=list(range(len(fig.data))),
-                name=str(int(t)),
-            )
+            {"data": _keypoint_traces(seq[t], sc[t], skeleton, decimals),
+             "traces": list(range(len(fig.data))), "name": str(int(t))}
             for t in idx
-        ]
-        _animate(fig, frames, fps, redraw=False, prefix="frame ", height=560)
+        ]  # fmt: skip
+        return _animate(fig, frames, fps, redraw=False, prefix="frame ", height=560)
     return fig
 
 
@@ -642,24 +585,16 @@ def bone_lengths_figure(
     return fig
 
 
-def _attention_traces(att: np.ndarray, frames: np.ndarray, skeleton: Skeleton) -> list:
+def _attention_traces(att: np.ndarray, frames: np.ndarray, skeleton: Skeleton) -> list[dict]:
     order = np.argsort(frames, kind="stable")
     return [
-        go.Heatmap(
-            z=_round(att[order], 4),
-            x=list(skeleton.bone_names),
-            y=[f"frame {int(f)}" for f in frames[order]],
-            coloraxis="coloraxis",
-            hovertemplate="%{y}<br>%{x}<br>weight %{z}<extra></extra>",
-        ),
-        go.Bar(
-            x=frames[order].tolist(),
-            y=_round(att[order].mean(axis=1), 4),
-            marker={"color": "#2a9d8f"},
-            name="mean weight over bones",
-            hovertemplate="frame %{x}<br>mean weight %{y}<extra></extra>",
-        ),
-    ]
+        {"type": "heatmap", "z": np.round(att[order], 4).tolist(), "x": list(skeleton.bone_names),
+         "y": [f"frame {int(f)}" for f in frames[order]], "coloraxis": "coloraxis",
+         "hovertemplate": "%{y}<br>%{x}<br>weight %{z}<extra></extra>"},
+        {"type": "bar", "x": frames[order].tolist(), "y": _round(att[order].mean(axis=1), 4),
+         "marker": {"color": "#2a9d8f"}, "name": "mean weight over bones",
+         "hovertemplate": "frame %{x}<br>mean weight %{y}<extra></extra>"},
+    ]  # fmt: skip
 
 
 def attention_figure(
@@ -716,13 +651,9 @@ def attention_figure(
     )
     if att3.shape[0] > 1:
         frames = [
-            go.Frame(
-                data=_attention_traces(att3[t], fr2[t], skeleton),
-                traces=[0, 1],
-                name=str(t),
-                layout={"shapes": [marker(t)]},
-            )
+            {"data": _attention_traces(att3[t], fr2[t], skeleton), "traces": [0, 1],
+             "name": str(t), "layout": {"shapes": [marker(t)]}}
             for t in range(att3.shape[0])
-        ]
-        _animate(fig, frames, 10.0, redraw=True, prefix="output frame ", height=640)
+        ]  # fmt: skip
+        return _animate(fig, frames, 10.0, redraw=True, prefix="output frame ", height=640)
     return fig

@@ -3,12 +3,15 @@
 * :mod:`.video`: frames of any video imageio or OpenCV reads, or of an image folder.
 * :mod:`.detector`: :class:`Detections` (any detector's keypoints, per frame, per person)
   and the offline MediaPipe pose detector (``pip install 'anatomy3d[wild]'``).
-* :mod:`.tracking`: follow the main person, fill the frames where they were lost.
-* :mod:`.pipeline`: detections or a video -> 3D, saved as npz, CSV and HTML.
-* :mod:`.figure`: the frames beside the 3D, animated.
+* :mod:`.tracking`: follow the main person (re-joined when they return), fill the frames
+  where they were lost.
+* :mod:`.pipeline`: detections, keypoints or a video -> 3D (:class:`LiftResult`).
+* :mod:`.exports`: one npz / CSV schema for every input, BVH and TRC.
+* :mod:`.figure`: the frames cropped to the person beside the 3D, animated, as a plain
+  plotly dict and a standalone HTML page.
 
 Only :mod:`.detector`'s :class:`MediaPipePoseDetector` and :func:`detect_people` (and
-:func:`infer_video`) need MediaPipe; it is imported when they run.
+:func:`run_video` / :func:`infer_video`) need MediaPipe; it is imported when they run.
 """
 
 from .detector import (
@@ -20,8 +23,27 @@ from .detector import (
     mediapipe_available,
     mediapipe_to_h36m,
 )
-from .pipeline import WildResult, infer_video, lift_detections, resolve_model
-from .tracking import FilledTrack, FrameStatus, Track, fill_gaps, follow_main_person, link_tracklets
+from .exports import read_bvh, write_bvh, write_trc
+from .pipeline import (
+    LiftResult,
+    VideoRun,
+    WildResult,
+    infer_video,
+    lift_detections,
+    lift_keypoints,
+    resolve_model,
+    run_video,
+)
+from .tracking import (
+    FilledTrack,
+    FrameStatus,
+    Track,
+    fill_gaps,
+    follow_main_person,
+    frame_counts,
+    link_tracklets,
+    rejoin_tracklets,
+)
 from .video import VideoInfo, iter_frames, read_frames, video_info
 
 __all__ = [
@@ -29,21 +51,30 @@ __all__ = [
     "Detections",
     "FilledTrack",
     "FrameStatus",
+    "LiftResult",
     "MediaPipePoseDetector",
     "Track",
     "VideoInfo",
+    "VideoRun",
     "WildResult",
     "detect_people",
     "fill_gaps",
     "follow_main_person",
+    "frame_counts",
     "infer_video",
     "iter_frames",
     "landmarks_to_pixels",
     "lift_detections",
+    "lift_keypoints",
     "link_tracklets",
     "mediapipe_available",
     "mediapipe_to_h36m",
+    "read_bvh",
     "read_frames",
+    "rejoin_tracklets",
     "resolve_model",
+    "run_video",
     "video_info",
+    "write_bvh",
+    "write_trc",
 ]

@@ -46,6 +46,7 @@ __all__ = [
     "landmarks_to_pixels",
     "MediaPipePoseDetector",
     "detect_people",
+    "detect_hidden_person",
     "mediapipe_available",
     "WILD_EXTRA_HINT",
 ]
@@ -319,3 +320,53 @@ def detect_people(
         np.stack(kps), np.stack(scores), "mediapipe33", size[0], size[1], fps,
         source or "MediaPipe pose (legacy, full model)",
     )  # fmt: skip
+
+
+def detect_hidden_person(
+    frames: Iterable[np.ndarray],
+    detections: Detections,
+    wanted: np.ndarray,
+    progress: bool = True,
+    **detector_options,
+) -> Detections:
+    """Add a slot: on the ``wanted`` frames, one more MediaPipe graph looks at the frame with
+    the people already found painted over (as :func:`detect_people` does for its further
+    people). Used when one graph followed someone other than the main person.
+
+    Args:
+        frames: the video's ``(H, W, 3)`` uint8 RGB frames, from the first (read up to the
+            last wanted one).
+        detections: ``(T, P, 33, 2)`` of :func:`detect_people`.
+        wanted: ``(T,)`` bool, the frames to look at again.
+
+    Returns:
+        :class:`Detections` ``(T, P + 1, 33, 2)``.
+    """
+    from tqdm.auto import tqdm
+
+    wanted = np.asarray(wanted, dtype=bool)
+    if wanted.shape != (detections.num_frames,):
+        raise ValueError(f"wanted: expected shape ({detections.num_frames},), got {wanted.shape}")
+    kp = np.concatenate(
+        [detections.keypoints, np.full_like(detections.keypoints[:, :1], np.nan)], 1
+    )
+    sc = np.concatenate([detections.scores, np.zeros_like(detections.scores[:, :1])], 1)
+    last = int(np.flatnonzero(wanted)[-1]) if wanted.any() else -1
+    with MediaPipePoseDetector(**detector_options) as det:
+        bar = tqdm(total=int(wanted.sum()), desc="second person", disable=not progress)
+        for t, frame in enumerate(frames):
+            if t > last:
+                break
+            if not wanted[t]:
+                continue
+            view = frame
+            for p in range(detections.keypoints.shape[1]):
+                if not np.isnan(detections.keypoints[t, p]).all():
+                    view = _mask_person(view, detections.keypoints[t, p], detections.scores[t, p])
+            found = det.detect(view)
+            if found is not None:
+                kp[t, -1], sc[t, -1] = found
+            bar.update()
+        bar.close()
+    return Detections(kp, sc, detections.layout, detections.width, detections.height,
+                      detections.fps, f"{detections.source} + a second look")  # fmt: skip

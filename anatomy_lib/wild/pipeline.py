@@ -1,11 +1,14 @@
-"""Video or 2D detections -> 3D joints, saved as npz, CSV and an HTML figure.
+"""Video or 2D detections -> 3D joints, saved as npz, CSV, BVH, TRC and an HTML figure.
 
 Steps of :func:`lift_detections`:
 
-1. follow the main person (:func:`~.tracking.follow_main_person`);
-2. fill gaps: short ones interpolated, long ones held and marked ``missing``
-   (:func:`~.tracking.fill_gaps`), so the model never sees NaN (keypoints that no
-   Human3.6M joint is made of, such as eyes or feet, are ignored: they may never be seen);
+1. follow the main person, re-joining them when they come back
+   (:func:`~.tracking.follow_main_person`);
+2. fill gaps: frames with too few keypoints and short runs of them are interpolated,
+   long runs held and marked ``missing``; a keypoint unseen in a detected frame gets score
+   0 and is filled from its neighbours (:func:`~.tracking.fill_gaps`), so the model never
+   sees NaN (keypoints that no Human3.6M joint is made of, such as eyes or feet, are
+   ignored: they may never be seen);
 3. convert the detector's layout to Human3.6M-17 (scores = visibility,
    :func:`anatomy_lib.data.keypoint_formats.to_h36m`) and normalise the screen
    coordinates (:func:`anatomy_lib.camera.normalize_screen`);
@@ -13,16 +16,16 @@ Steps of :func:`lift_detections`:
    test-time flip by default). A causal model (``ModelConfig.causal``) gives the 3D of
    frame ``t`` from frames ``0..t`` only: the streaming mode for live use.
 
-:func:`infer_video` adds reading the video and running the MediaPipe detector
-(``wild`` extra), and writes everything to a folder beside the video.
+:func:`run_video` adds reading the video once and running the MediaPipe detector
+(``wild`` extra), and writes everything to a folder beside the video; the files follow
+the one schema of :mod:`.exports` whatever the input.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,21 +36,26 @@ from ..camera import normalize_screen
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
 from ..skeleton import H36M_17
 from .detector import Detections
-from .tracking import FrameStatus, Track, fill_gaps, follow_main_person
+from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
+from .tracking import FrameStatus, Track, fill_gaps, follow_main_person, frame_counts
 
 __all__ = [
+    "LiftResult",
     "WildResult",
+    "VideoRun",
     "resolve_model",
     "lift_detections",
+    "lift_keypoints",
     "infer_video",
+    "run_video",
     "default_out_dir",
     "save_figure",
 ]
 
 
 @dataclass
-class WildResult:
-    """3D of one person through a video.
+class LiftResult:
+    """3D of one person through a video (from a video, an OpenPose folder or a keypoint file).
 
     Attributes:
         joints_3d: ``(T, 17, 3)`` root-relative joints in camera axes (x right, y down,
@@ -55,7 +63,7 @@ class WildResult:
         keypoints_2d: ``(T, 17, 2)`` pixels fed to the model (gaps filled).
         scores: ``(T, 17)`` visibility fed to the model (0 on filled keypoints).
         status: ``(T,)`` :class:`~.tracking.FrameStatus` code per frame.
-        track: the followed person's raw track (before filling).
+        track: the followed person's raw track (before filling); None for keypoint files.
         width, height, fps: the video's.
         model: name or description of the model.
         causal: whether frame ``t`` used frames ``0..t`` only.
@@ -65,7 +73,7 @@ class WildResult:
     keypoints_2d: np.ndarray
     scores: np.ndarray
     status: np.ndarray
-    track: Track
+    track: Track | None
     width: int
     height: int
     fps: float
@@ -77,38 +85,61 @@ class WildResult:
         """``(T,)`` bool: the frame's 3D comes from seen or interpolated keypoints."""
         return self.status != FrameStatus.MISSING
 
-    def save(self, npz_path: str | Path, csv_path: str | Path | None = None) -> list[Path]:
-        """Write the result as npz (all fields) and CSV (one row per frame: ``frame``,
-        ``time_s``, ``status``, then ``<joint>_<x|y|z>`` in metres, empty when missing).
+    @property
+    def counts(self) -> dict[str, int]:
+        """Frames per status: ``{"detected": n, "interpolated": n, "missing": n}``."""
+        return frame_counts(self.status)
+
+    def save(
+        self,
+        path: str | Path,
+        csv_path: str | Path | None = None,
+        formats: str | Sequence[str] = ("npz", "csv"),
+    ) -> list[Path]:
+        """Write the result in ``formats`` (any of ``npz, csv, bvh, trc``; the schema of
+        :mod:`.exports`) as ``<path without suffix>.<format>``.
+
+        Args:
+            path: a file name; its suffix is replaced per format.
+            csv_path: where the CSV goes instead (optional).
+            formats: a list or a comma-separated string.
 
         Returns:
-            The written files.
+            The written files, in the order of ``formats``.
         """
-        npz_path = Path(npz_path)
-        csv_path = npz_path.with_suffix(".csv") if csv_path is None else Path(csv_path)
-        meta = {"width": self.width, "height": self.height, "fps": self.fps,
-                "model": self.model, "causal": self.causal,
-                "units": "metres, root-relative, camera axes (x right, y down, z forward)",
-                "status_codes": list(FrameStatus.NAMES)}  # fmt: skip
-        np.savez_compressed(
-            npz_path,
-            joints_3d=self.joints_3d.astype(np.float32),
-            keypoints_2d=self.keypoints_2d.astype(np.float32),
-            scores=self.scores.astype(np.float32),
-            status=self.status,
-            joint_names=np.array(H36M_17.joint_names),
-            meta_json=np.array(json.dumps(meta)),
-        )
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(
-            ["frame", "time_s", "status"] + [f"{n}_{a}" for n in H36M_17.joint_names for a in "xyz"]
-        )
-        for t, frame in enumerate(self.joints_3d):
-            values = ["" if np.isnan(v) else f"{v:.5f}" for v in frame.reshape(-1)]
-            writer.writerow([t, f"{t / self.fps:.4f}", FrameStatus.NAMES[self.status[t]], *values])
-        csv_path.write_text(buf.getvalue())
-        return [npz_path, csv_path]
+        formats = parse_formats(formats, EXPORT_FORMATS)
+        path = Path(path)
+        out = []
+        for fmt in formats:
+            target = path.with_suffix(f".{fmt}")
+            if fmt == "npz":
+                out.append(write_npz(target, self._arrays(), self._meta()))
+            elif fmt == "csv":
+                target = target if csv_path is None else Path(csv_path)
+                out.append(write_csv(target, self.joints_3d, self.status, self.fps, H36M_17))
+            elif fmt == "bvh":
+                out.append(write_bvh(target, self.joints_3d, self.fps, H36M_17))
+            else:
+                out.append(write_trc(target, self.joints_3d, self.fps, H36M_17))
+        return out
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "joints_3d": self.joints_3d.astype(np.float32),
+            "keypoints_2d": self.keypoints_2d.astype(np.float32),
+            "scores": self.scores.astype(np.float32),
+            "status": self.status.astype(np.int8),
+            "joint_names": np.array(H36M_17.joint_names),
+        }
+
+    def _meta(self) -> dict:
+        units = "metres, root-relative, camera axes (x right, y down, z forward)"
+        return {"width": self.width, "height": self.height, "fps": self.fps,
+                "model": self.model, "causal": self.causal, "units": units}  # fmt: skip
+
+
+#: Former name of :class:`LiftResult`.
+WildResult = LiftResult
 
 
 def resolve_model(
@@ -179,6 +210,26 @@ def _load_model(spec: str | Path, device: torch.device | str, trusted: bool) -> 
     return load_model(path, map_location=device)
 
 
+def _lift(
+    net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
+    flip: bool, length_frames: int | str,
+) -> np.ndarray:  # fmt: skip
+    """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints."""
+    from ..evaluation import EvaluationConfig, predict_sequence
+
+    param = next(net.parameters())
+    norm = normalize_screen(kp, width, height)
+    protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
+    joints = predict_sequence(
+        net, norm.to(param.device, param.dtype), sc.to(param.device, param.dtype), protocol
+    )
+    return joints.detach().cpu().double().numpy()
+
+
+def _model_name(model) -> str:
+    return str(model) if isinstance(model, str | Path) else type(model).__name__
+
+
 def lift_detections(
     detections: Detections,
     model: str | Path | nn.Module = "anatomy_small",
@@ -187,52 +238,92 @@ def lift_detections(
     flip: bool = True,
     length_frames: int | str = "all",
     device: torch.device | str = "cpu",
-    **link_options,
-) -> WildResult:
+    min_keypoints: float = 0.5,
+    **track_options,
+) -> LiftResult:
     """Lift one person of a video's 2D detections to 3D (see the module docstring).
 
     Args:
         detections: :class:`~.detector.Detections`, any supported layout.
         model: anything :func:`resolve_model` takes (default: the shipped ``anatomy_small``).
         causal: None (the model's), or True / False to insist on a causal / non-causal model.
-        max_gap: longest gap interpolated, in frames (default: a quarter second).
+        max_gap: longest run of undetected frames interpolated, in frames (default: a
+            quarter second); longer runs are ``missing``.
         flip: test-time flip augmentation.
         length_frames: frames feeding the bone length network (``"all"`` or an int).
         device: where the model runs.
-        link_options: passed to :func:`~.tracking.link_tracklets`.
+        min_keypoints: fraction of the used keypoints a frame must show to count as
+            detected (:func:`~.tracking.fill_gaps`).
+        track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
+            ``rejoin_distance``, ``max_lost``, ...).
 
     Returns:
-        :class:`WildResult`.
+        :class:`LiftResult`.
     """
-    from ..evaluation import EvaluationConfig, predict_sequence
-
     net = resolve_model(model, device, causal)
-    cfg = net.config
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
-    track = follow_main_person(detections, **link_options)
-    keypoints, scores = track.keypoints, track.scores
+    track = follow_main_person(detections, **track_options)
+    keypoints, scores = track.keypoints.copy(), track.scores.copy()
+    used = np.ones(keypoints.shape[1], dtype=bool)
     if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
-        unused = KEYPOINT_FORMATS[detections.layout].weights().sum(0).numpy() == 0
-        keypoints, scores = keypoints.copy(), scores.copy()
-        keypoints[:, unused], scores[:, unused] = 0.0, 0.0
-    filled = fill_gaps(keypoints, scores, max_gap, causal=bool(cfg.causal))
-    kp = torch.as_tensor(filled.keypoints, dtype=torch.float32)
-    sc = torch.as_tensor(filled.scores, dtype=torch.float32)
+        used = KEYPOINT_FORMATS[detections.layout].weights().sum(0).numpy() > 0
+        keypoints[:, ~used], scores[:, ~used] = 0.0, 0.0
+    filled = fill_gaps(
+        keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
+        min_keypoints=min_keypoints,
+    )  # fmt: skip
+    keypoints[:, used], scores[:, used] = filled.keypoints, filled.scores
+    kp = torch.as_tensor(keypoints, dtype=torch.float32)
+    sc = torch.as_tensor(scores, dtype=torch.float32)
     if detections.layout != "h36m":
         kp, sc = to_h36m(kp, sc, detections.layout)
-    param = next(net.parameters())
-    norm = normalize_screen(kp, detections.width, detections.height)
-    protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
-    joints = predict_sequence(
-        net, norm.to(param.device, param.dtype), sc.to(param.device, param.dtype), protocol
-    )
-    joints = joints.detach().cpu().double().numpy()
+    joints = _lift(net, kp, sc, detections.width, detections.height, flip, length_frames)
     joints[filled.status == FrameStatus.MISSING] = np.nan
-    name = model if isinstance(model, str | Path) else type(model).__name__
-    return WildResult(
+    return LiftResult(
         joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
-        detections.width, detections.height, detections.fps, str(name), bool(cfg.causal),
+        detections.width, detections.height, detections.fps, _model_name(model),
+        bool(net.config.causal),
+    )  # fmt: skip
+
+
+def lift_keypoints(
+    keypoints: np.ndarray,
+    scores: np.ndarray | None,
+    width: float,
+    height: float,
+    layout: str = "h36m",
+    model: str | Path | nn.Module = "anatomy_small",
+    fps: float = 30.0,
+    causal: bool | None = None,
+    flip: bool = True,
+    length_frames: int | str = "all",
+    device: torch.device | str = "cpu",
+) -> LiftResult:
+    """Lift one person's keypoints as they are (no tracking, no filling): every frame is
+    ``detected``.
+
+    Args:
+        keypoints: ``(T, K, 2)`` finite pixels of ``layout``.
+        scores: ``(T, K)`` visibility in ``[0, 1]``, or None (all 1).
+        width, height: image size in pixels; fps: frame rate (exports, timestamps).
+        model, causal, flip, length_frames, device: as in :func:`lift_detections`.
+    """
+    kp = np.asarray(keypoints, dtype=np.float64)
+    sc = np.ones(kp.shape[:2]) if scores is None else np.asarray(scores, dtype=np.float64)
+    det = Detections(kp, sc, layout, int(round(width)), int(round(height)), fps)  # checks
+    if np.isnan(det.keypoints).any():
+        raise ValueError("keypoints: NaN found; give finite keypoints (score 0 if unseen)")
+    net = resolve_model(model, device, causal)
+    kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
+    sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
+    if layout != "h36m":
+        kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
+    joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames)
+    status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
+    return LiftResult(
+        joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
+        det.width, det.height, float(fps), _model_name(model), bool(net.config.causal),
     )  # fmt: skip
 
 
@@ -243,66 +334,143 @@ def default_out_dir(video: str | Path) -> Path:
     return video.parent / f"{video.stem}_anatomy3d"
 
 
+def figure_frame_indices(num_frames: int, figure_frames: int) -> np.ndarray:
+    """At most ``figure_frames`` evenly spaced frame numbers of a ``num_frames`` video."""
+    if figure_frames < 1:
+        raise ValueError(f"figure_frames: expected an int >= 1, got {figure_frames!r}")
+    return np.unique(np.linspace(0, num_frames - 1, min(figure_frames, num_frames)).round()).astype(
+        int
+    )
+
+
 def save_figure(
-    result: WildResult,
+    result: LiftResult,
     path: str | Path,
     video: str | Path | None = None,
-    figure_frames: int = 40,
+    figure_frames: int = 100,
     title: str | None = None,
+    frames: dict[int, np.ndarray] | None = None,
 ) -> Path:
-    """Write the animated figure of ``figure_frames`` evenly spaced frames as a standalone
-    HTML file (plotly.js inlined, works offline); the frames are read from ``video`` when
-    given, else the 2D is drawn on a blank canvas of the video's size."""
-    from .figure import video_pose_figure
+    """Write the animated figure of up to ``figure_frames`` evenly spaced frames as one
+    standalone HTML file (plotly.js inlined: opens offline; about 4.7 MB + 10-20 kB per
+    frame).
+
+    The frames come from ``frames`` (frame number -> image, e.g. kept while detecting),
+    else are read from ``video``, else the 2D is drawn on a blank canvas.
+    """
+    from .figure import video_pose_spec, write_figure_html
     from .video import read_frames
 
-    n = len(result.status)
-    idx = np.unique(np.linspace(0, n - 1, min(figure_frames, n)).round().astype(int))
+    idx = figure_frame_indices(len(result.status), figure_frames)
     idx = idx[result.valid[idx]]
+    if frames is not None:
+        idx = np.array([t for t in idx if int(t) in frames], dtype=int)
     if len(idx) == 0:
         raise ValueError("no frame has a 3D pose (all 'missing'): nothing to draw")
-    frames = None if video is None else read_frames(video, idx)
-    fig = video_pose_figure(frames, idx, result, title=title)
-    path = Path(path)
-    fig.write_html(path, include_plotlyjs=True)
-    return path
+    if frames is not None:
+        images = [frames[int(t)] for t in idx]
+    else:
+        images = None if video is None else read_frames(video, idx)
+    spec = video_pose_spec(images, idx, result, title=title)
+    return write_figure_html(spec, path)
 
 
-def infer_video(
+@dataclass
+class VideoRun:
+    """What :func:`run_video` made: the ``result``, the ``detections``, the written
+    ``paths`` (format -> file) and ``timings`` (stage -> seconds)."""
+
+    result: LiftResult
+    detections: Detections
+    paths: dict[str, Path]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Timed:
+    """Wraps a frame iterator: time spent decoding, and small copies of chosen frames."""
+
+    def __init__(self, frames: Iterator[np.ndarray], keep: set[int], max_side: int) -> None:
+        self.frames, self.keep, self.max_side = frames, keep, max_side
+        self.kept: dict[int, np.ndarray] = {}
+        self.seconds, self.count = 0.0, 0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        while True:
+            start = time.perf_counter()
+            try:
+                frame = next(self.frames)
+            except StopIteration:
+                self.seconds += time.perf_counter() - start
+                return
+            if self.count in self.keep:
+                self.kept[self.count] = _shrink(frame, self.max_side)
+            self.seconds += time.perf_counter() - start
+            self.count += 1
+            yield frame
+
+
+def _shrink(frame: np.ndarray, max_side: int) -> np.ndarray:
+    """A copy of an ``(H, W, 3)`` frame reduced by an integer factor to at most about
+    ``max_side`` pixels on its long side (OpenCV when installed: 5x faster than PIL)."""
+    factor = max(1, int(np.ceil(max(frame.shape[:2]) / max_side)))
+    if factor == 1:
+        return frame.copy()
+    try:
+        import cv2
+    except ImportError:
+        from PIL import Image
+
+        return np.asarray(Image.fromarray(frame).reduce(factor))
+    size = (frame.shape[1] // factor, frame.shape[0] // factor)
+    return cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+
+
+def run_video(
     video: str | Path,
     model: str | Path | nn.Module = "anatomy_small",
     out_dir: str | Path | None = None,
     causal: bool | None = None,
-    max_people: int = 2,
-    figure_frames: int = 40,
+    max_people: int | None = None,
+    figure_frames: int = 100,
     progress: bool = True,
     device: torch.device | str = "cpu",
     flip: bool = True,
     length_frames: int | str = "all",
     model_name: str | None = None,
-) -> dict[str, Path]:
-    """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``.
+    formats: str | Sequence[str] = ("npz", "csv", "html"),
+    max_gap: int | None = None,
+    min_keypoints: float = 0.5,
+) -> VideoRun:
+    """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
+    decoded once (the figure's frames are kept, reduced, while detecting).
 
     Files (``<stem>`` = the video's name without suffix, in ``out_dir``, default
     :func:`default_out_dir`: ``<stem>_anatomy3d`` beside the video): ``<stem>_2d.npz``
-    (:class:`~.detector.Detections`), ``<stem>_3d.npz`` and ``<stem>_3d.csv``
-    (:meth:`WildResult.save`), ``<stem>_3d.html`` (frames beside the 3D, ``figure_frames``
-    frames, :func:`save_figure`).
+    (:class:`~.detector.Detections`), then ``<stem>_3d.<format>`` for each of ``formats``
+    (``npz, csv, bvh, trc``: :meth:`LiftResult.save`; ``html``: :func:`save_figure`).
 
     Args:
         video: a video file or a folder of images.
-        model, causal, device, flip, length_frames: as in :func:`lift_detections`; the
-            model is loaded and checked before any frame is read.
-        max_people: people the detector looks for per frame.
+        model, causal, device, flip, length_frames, max_gap, min_keypoints: as in
+            :func:`lift_detections`; the model is loaded and checked before any frame is read.
+        max_people: people the detector looks for in every frame (2 finds a second person,
+            at twice the detection time). None (default): one MediaPipe graph, and a second
+            look with a second graph only at the frames where the first one followed
+            someone other than the main person (:func:`someone_else_frames`; the video is
+            then read a second time, up to the last such frame).
+        figure_frames: frames shown in the HTML figure.
         progress: show a progress bar while detecting.
         model_name: label saved with the result (default: ``model`` when it is a name).
+        formats: a list or a comma-separated string of ``npz, csv, bvh, trc, html``.
 
     Needs the ``wild`` extra (MediaPipe): without it, an :class:`ImportError` naming the
-    extra is raised before any work. Returns ``{"detections", "npz", "csv", "html"}`` -> path.
+    extra is raised before any work.
     """
     from .detector import WILD_EXTRA_HINT, detect_people, mediapipe_available
     from .video import iter_frames, video_info
 
+    clock = time.perf_counter()
+    formats = parse_formats(formats, (*EXPORT_FORMATS, "html"))
     if not mediapipe_available():
         raise ImportError(WILD_EXTRA_HINT)
     video = Path(video)
@@ -310,15 +478,77 @@ def infer_video(
     net = resolve_model(model, device, causal)
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    frames = iter_frames(video)
-    detections = detect_people(frames, info.fps, max_people, f"MediaPipe on {video.name}", progress)
+    keep = set()
+    if "html" in formats and info.num_frames:
+        keep = set(figure_frame_indices(info.num_frames, figure_frames).tolist())
+    frames = _Timed(iter(iter_frames(video)), keep, max_side=720)
+    timings = {"start": time.perf_counter() - clock}
+    clock = time.perf_counter()
+    graphs = 1 if max_people is None else max_people
+    detections = detect_people(frames, info.fps, graphs, f"MediaPipe on {video.name}", progress)
+    timings["decode"] = frames.seconds
+    timings["detect"] = time.perf_counter() - clock - frames.seconds
+    if max_people is None:
+        clock = time.perf_counter()
+        detections = _second_look(video, detections, progress)
+        timings["second_look"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     paths = {"detections": out / f"{video.stem}_2d.npz"}
     detections.save(paths["detections"])
-    result = lift_detections(detections, net, flip=flip, length_frames=length_frames)
+    result = lift_detections(
+        detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
+        min_keypoints=min_keypoints,
+    )  # fmt: skip
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
-    paths["npz"], paths["csv"] = result.save(out / f"{video.stem}_3d.npz")
-    paths["html"] = save_figure(
-        result, out / f"{video.stem}_3d.html", video, figure_frames, title=video.name
-    )
+    timings["lift"] = time.perf_counter() - clock
+    paths.update(_write_outputs(result, out / f"{video.stem}_3d.npz", formats, frames.kept,
+                                figure_frames, video.name, timings))  # fmt: skip
+    return VideoRun(result, detections, paths, timings)
+
+
+def someone_else_frames(detections: Detections, **track_options) -> np.ndarray:
+    """``(T,)`` bool: frames where somebody was detected but not the main person (a
+    single-person detector following someone else)."""
+    track = follow_main_person(detections, **track_options)
+    return (detections.num_found > 0) & (track.person < 0)
+
+
+def _second_look(video: Path, detections: Detections, progress: bool) -> Detections:
+    """With one graph: look again, with a second graph, at the frames where the detector
+    followed someone else (at least a tenth of a second of them), else change nothing."""
+    from .detector import detect_hidden_person
+    from .video import iter_frames
+
+    wanted = someone_else_frames(detections)
+    if wanted.sum() < max(3, round(detections.fps / 10)):
+        return detections
+    return detect_hidden_person(iter_frames(video), detections, wanted, progress)
+
+
+def _write_outputs(
+    result: LiftResult, npz: Path, formats: list[str], frames: dict[int, np.ndarray],
+    figure_frames: int, title: str, timings: dict[str, float],
+) -> dict[str, Path]:  # fmt: skip
+    """Write ``formats`` beside ``npz`` (its suffix replaced per format); add ``save`` and
+    ``figure`` to ``timings``."""
+    clock = time.perf_counter()
+    data_formats = [f for f in formats if f != "html"]
+    paths = {}
+    if data_formats:
+        written = result.save(npz, formats=data_formats)
+        paths.update(zip(data_formats, written, strict=True))
+    timings["save"] = time.perf_counter() - clock
+    if "html" in formats:
+        clock = time.perf_counter()
+        paths["html"] = save_figure(result, npz.with_suffix(".html"), figure_frames=figure_frames,
+                                    title=title, frames=frames)  # fmt: skip
+        timings["figure"] = time.perf_counter() - clock
     return paths
+
+
+def infer_video(video: str | Path, model: str | Path | nn.Module = "anatomy_small",
+                out_dir: str | Path | None = None, **options) -> dict[str, Path]:  # fmt: skip
+    """:func:`run_video`, returning only the written files (format -> path; the
+    detections under ``"detections"``)."""
+    return run_video(video, model, out_dir, **options).paths

@@ -12,13 +12,22 @@ starts a new tracklet instead of teleporting the skeleton.
 
 **Main person** (:func:`follow_main_person`): the tracklet with the largest summed
 confidence (number of frames seen x mean keypoint score): the person seen longest and
-most clearly.
+most clearly. **Re-joining**: a person who leaves the view (or is lost by the detector)
+for longer than ``max_lost`` frames comes back as a new tracklet; it is joined to the
+main person when it starts after the main person's last sighting (or ends before the
+first one) within ``rejoin_distance + rejoin_per_frame * gap`` body sizes of it, and
+with a body size within a factor ``max_size_ratio``. Joining repeats until nothing fits,
+so one person seen in several pieces is followed through the whole video, while a
+detector that jumps to another person far away is not followed.
 
-**Gap filling** (:func:`fill_gaps`): each keypoint is interpolated linearly over runs of at
-most ``max_gap`` missing frames (score 0: the model is told it was not seen); longer runs
-and the ends of the video hold the nearest seen value, also with score 0, and are marked
-``missing``. In causal mode gaps hold the last seen value instead. Nothing non-finite
-reaches a model.
+**Gap filling** (:func:`fill_gaps`): a frame counts as **detected** when at least
+``min_keypoints`` (a fraction) of its keypoints are seen; a keypoint unseen in a detected
+frame gets score 0 and is filled from its own neighbours, so one unseen keypoint (the
+nose of a person seen from behind) never blanks a frame. Runs of frames that are not
+detected are interpolated keypoint by keypoint when at most ``max_gap`` long (score 0:
+the model is told they were not seen); longer runs and the ends of the video hold the
+nearest seen value, also with score 0, and are marked ``missing``. In causal mode gaps
+hold the last seen value instead. Nothing non-finite reaches a model.
 
 Linking is online (frame by frame); choosing the main person looks at the whole file.
 """
@@ -38,7 +47,9 @@ __all__ = [
     "FilledTrack",
     "link_tracklets",
     "follow_main_person",
+    "rejoin_tracklets",
     "fill_gaps",
+    "frame_counts",
 ]
 
 
@@ -61,7 +72,8 @@ class Track:
         scores: ``(T, K)`` confidences, 0 where not seen.
         person: ``(T,)`` int, index of the detection used per frame (-1: not seen).
         tracklet: ``(T, P)`` int, tracklet id of every detection (-1: no detection).
-        main: id of the followed tracklet.
+        main: id of the main tracklet.
+        joined: ids of all tracklets followed (the main one and its re-joined returns).
     """
 
     keypoints: np.ndarray
@@ -69,6 +81,7 @@ class Track:
     person: np.ndarray
     tracklet: np.ndarray
     main: int
+    joined: tuple[int, ...] = ()
 
 
 @dataclass
@@ -79,6 +92,17 @@ class FilledTrack:
     keypoints: np.ndarray
     scores: np.ndarray
     status: np.ndarray
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Frames per status: ``{"detected": n, "interpolated": n, "missing": n}``."""
+        return frame_counts(self.status)
+
+
+def frame_counts(status: np.ndarray) -> dict[str, int]:
+    """Frames per :class:`FrameStatus` name of a ``(T,)`` status array."""
+    counts = np.bincount(np.asarray(status, dtype=np.int64), minlength=len(FrameStatus.NAMES))
+    return {name: int(n) for name, n in zip(FrameStatus.NAMES, counts, strict=True)}
 
 
 def _centre_and_size(kp: np.ndarray, sc: np.ndarray, min_score: float):
@@ -141,13 +165,103 @@ def link_tracklets(
     return ids
 
 
-def follow_main_person(detections: Detections, **link_options) -> Track:
-    """Link detections into tracklets and keep the main person's (see the module docstring).
+def _tracklet_ends(
+    ids: np.ndarray, centre: np.ndarray, size: np.ndarray
+) -> dict[int, tuple[int, int, np.ndarray, float, np.ndarray, float]]:
+    """Per tracklet id: (first frame, last frame, centre and size at both)."""
+    ends = {}
+    frames, people = np.nonzero(ids >= 0)
+    for tid in np.unique(ids[frames, people]):
+        sel = ids[frames, people] == tid
+        f, p = frames[sel], people[sel]
+        a, b = int(np.argmin(f)), int(np.argmax(f))
+        ends[int(tid)] = (int(f[a]), int(f[b]), centre[f[a], p[a]], float(size[f[a], p[a]]),
+                          centre[f[b], p[b]], float(size[f[b], p[b]]))  # fmt: skip
+    return ends
+
+
+def rejoin_tracklets(
+    ids: np.ndarray,
+    detections: Detections,
+    main: int,
+    rejoin_distance: float = 1.0,
+    rejoin_per_frame: float = 0.02,
+    max_size_ratio: float = 1.5,
+    min_score: float = 0.3,
+) -> list[int]:
+    """Tracklet ids that are the ``main`` person seen again (see the module docstring).
+
+    Args:
+        ids: ``(T, P)`` tracklet ids of :func:`link_tracklets`.
+        detections: the detections they label.
+        main: id of the main tracklet.
+        rejoin_distance, rejoin_per_frame: largest jump between the last sighting and the
+            return, in body sizes: ``rejoin_distance + rejoin_per_frame * gap frames``.
+        max_size_ratio: largest ratio of the body sizes before and after.
+        min_score: keypoints below this score are left out of centres and sizes.
+
+    Returns:
+        Ids joined to ``main``, in time order (``main`` included).
+    """
+    if rejoin_distance < 0 or rejoin_per_frame < 0 or max_size_ratio < 1:
+        raise ValueError(
+            "expected rejoin_distance >= 0, rejoin_per_frame >= 0, max_size_ratio >= 1, got "
+            f"{rejoin_distance}, {rejoin_per_frame}, {max_size_ratio}"
+        )
+    centre, size = _centre_and_size(detections.keypoints, detections.scores, min_score)
+    ends = _tracklet_ends(ids, centre, size)
+    chain = [main]
+
+    def fits(c0, s0, c1, s1, gap: int) -> float | None:
+        d = float(np.linalg.norm(c1 - c0)) / max(s0, s1)
+        ok = d < rejoin_distance + rejoin_per_frame * gap and max(s0, s1) / min(s0, s1) <= (
+            max_size_ratio
+        )
+        return d if ok else None
+
+    while True:
+        first, last = ends[chain[0]][0], ends[chain[-1]][1]
+        after, before = [], []
+        for tid, (f0, f1, c0, s0, c1, s1) in ends.items():
+            if tid in chain:
+                continue
+            if f0 > last:
+                d = fits(ends[chain[-1]][4], ends[chain[-1]][5], c0, s0, f0 - last - 1)
+                if d is not None:
+                    after.append((f0, d, tid))
+            elif f1 < first:
+                d = fits(c1, s1, ends[chain[0]][2], ends[chain[0]][3], first - f1 - 1)
+                if d is not None:
+                    before.append((-f1, d, tid))
+        if not after and not before:
+            return chain
+        if after:
+            chain.append(min(after)[2])
+        if before:
+            chain.insert(0, min(before)[2])
+
+
+def follow_main_person(
+    detections: Detections,
+    rejoin: bool = True,
+    rejoin_distance: float = 1.0,
+    rejoin_per_frame: float = 0.02,
+    max_size_ratio: float = 1.5,
+    **link_options,
+) -> Track:
+    """Link detections into tracklets, keep the main person's and re-join its returns (see
+    the module docstring).
 
     Args:
         detections: ``(T, P, K, 2)`` candidates per frame.
+        rejoin: join later (and earlier) tracklets of the main person (
+            :func:`rejoin_tracklets` with ``rejoin_distance``, ``rejoin_per_frame``,
+            ``max_size_ratio``).
         link_options: ``max_jump``, ``jump_per_frame``, ``max_lost``, ``min_score`` of
             :func:`link_tracklets`.
+
+    Returns:
+        :class:`Track`; ``main`` is the main tracklet's id, ``joined`` all ids followed.
 
     Raises:
         ValueError: nobody is detected in any frame.
@@ -158,15 +272,21 @@ def follow_main_person(detections: Detections, **link_options) -> Track:
     sc = detections.scores.mean(-1)  # (T, P)
     totals = np.bincount(ids[ids >= 0], weights=sc[ids >= 0])
     main = int(np.argmax(totals))
+    joined = [main]
+    if rejoin:
+        joined = rejoin_tracklets(
+            ids, detections, main, rejoin_distance, rejoin_per_frame, max_size_ratio,
+            link_options.get("min_score", 0.3),
+        )  # fmt: skip
     t_count, _, k_count, _ = detections.keypoints.shape
     kp = np.full((t_count, k_count, 2), np.nan)
     scores = np.zeros((t_count, k_count))
     person = np.full(t_count, -1, dtype=np.int64)
-    frames, people = np.nonzero(ids == main)
+    frames, people = np.nonzero(np.isin(ids, joined))
     kp[frames] = detections.keypoints[frames, people]
     scores[frames] = detections.scores[frames, people]
     person[frames] = people
-    return Track(kp, scores, person, ids, main)
+    return Track(kp, scores, person, ids, main, tuple(joined))
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -175,8 +295,48 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
+def _frame_status(detected: np.ndarray, max_gap: int, causal: bool) -> np.ndarray:
+    """``(T,)`` status codes from ``(T,)`` bool "the person was detected"."""
+    t_count = len(detected)
+    status = np.where(detected, FrameStatus.DETECTED, FrameStatus.MISSING).astype(np.int8)
+    for start, end in _runs(~detected):
+        if causal and start > 0:  # the first max_gap frames of a gap, known so far
+            status[start : min(end, start + max_gap)] = FrameStatus.INTERPOLATED
+        elif not causal and start > 0 and end < t_count and end - start <= max_gap:
+            status[start:end] = FrameStatus.INTERPOLATED
+    return status
+
+
+def _fill_keypoint(
+    values: np.ndarray, missing: np.ndarray, max_gap: int, causal: bool, fallback: np.ndarray
+) -> np.ndarray:
+    """Fill one keypoint's ``(T, 2)`` track over its ``missing`` frames (module docstring);
+    ``fallback (T, 2)`` fills causal frames before its first sighting."""  # fmt: skip
+    t_count = len(values)
+    frames = np.arange(t_count)
+    seen = ~missing
+    if not seen.any():  # (causal) never seen so far: the frame's centre
+        return fallback.copy()
+    out = np.stack([np.interp(frames, frames[seen], values[seen, c]) for c in range(2)], -1)
+    for start, end in _runs(missing):
+        if causal:
+            if start > 0:
+                out[start:end] = out[start - 1]
+            else:  # before the first sighting: the frame's own centre where it has one
+                ok = np.isfinite(fallback[start:end]).all(-1)
+                out[start:end][ok] = fallback[start:end][ok]
+        elif start > 0 and end < t_count and end - start > max_gap:  # inner long gap
+            half = (start + end) // 2
+            out[start:half], out[half:end] = out[start - 1], out[end]
+    return out
+
+
 def fill_gaps(
-    keypoints: np.ndarray, scores: np.ndarray, max_gap: int, causal: bool = False
+    keypoints: np.ndarray,
+    scores: np.ndarray,
+    max_gap: int,
+    causal: bool = False,
+    min_keypoints: float = 0.5,
 ) -> FilledTrack:
     """Fill NaN keypoints: linear interpolation over runs of at most ``max_gap`` frames,
     hold the nearest value elsewhere (see the module docstring).
@@ -184,16 +344,18 @@ def fill_gaps(
     Args:
         keypoints: ``(T, K, 2)`` pixels with NaN where not seen (a whole frame, or one keypoint).
         scores: ``(T, K)`` confidences.
-        max_gap: longest run of missing frames that is filled as ``interpolated`` (>= 0).
+        max_gap: longest run of undetected frames that is filled as ``interpolated`` (>= 0).
         causal: fill from the past only (hold the last seen value instead of
             interpolating), so that frame ``t`` never depends on later frames; frames
             before the first detection still hold it, and are ``missing``.
+        min_keypoints: fraction of the ``K`` keypoints a frame must show to count as
+            detected (in ``(0, 1]``); keypoints of frames with fewer are dropped.
 
     Returns:
-        :class:`FilledTrack`; a frame's status is that of its worst keypoint.
+        :class:`FilledTrack` (every filled keypoint has score 0).
 
     Raises:
-        ValueError: a keypoint is never seen, or shapes disagree.
+        ValueError: a keypoint is never seen, or bad shapes or options.
     """
     kp = np.array(keypoints, dtype=np.float64)
     sc = np.array(scores, dtype=np.float64)
@@ -203,39 +365,25 @@ def fill_gaps(
         )
     if not isinstance(max_gap, int | np.integer) or max_gap < 0:
         raise ValueError(f"max_gap: expected an int >= 0, got {max_gap!r}")
-    t_count, k_count = sc.shape
+    if not 0 < min_keypoints <= 1:
+        raise ValueError(f"min_keypoints: expected a fraction in (0, 1], got {min_keypoints!r}")
+    k_count = sc.shape[1]
     missing = np.isnan(kp).any(-1)  # (T, K)
-    never = np.flatnonzero(missing.all(0))
-    if len(never) == k_count:
+    detected = (~missing).sum(1) >= max(1, int(np.ceil(min_keypoints * k_count)))
+    if not detected.any():
         raise ValueError("keypoints: nobody detected in any frame; nothing to lift")
-    if len(never):
+    missing |= ~detected[:, None]
+    never = np.flatnonzero(missing.all(0))
+    if len(never) and not causal:  # causal: a keypoint may simply not be seen *yet*
         raise ValueError(
             f"keypoints {never.tolist()} are never detected; cannot fill them (use another "
             "detector or layout)"
         )
-    status = np.zeros((t_count, k_count), dtype=np.int8)
-    frames = np.arange(t_count)
+    with warnings.catch_warnings():  # frames with nothing seen give NaN centres on purpose
+        warnings.simplefilter("ignore", RuntimeWarning)
+        centre = np.nanmean(np.where(missing[..., None], np.nan, kp), axis=1)  # (T, 2)
+    centre = _fill_keypoint(centre, ~detected, 0, True, centre)  # hold the last (or first)
     for k in range(k_count):
-        seen = ~missing[:, k]
-        for start, end in _runs(missing[:, k]):
-            status[start:end, k] = FrameStatus.MISSING
-            if causal and start > 0:  # the first max_gap frames of a gap, known so far
-                status[start : min(end, start + max_gap), k] = FrameStatus.INTERPOLATED
-            elif start > 0 and end < t_count and end - start <= max_gap:
-                status[start:end, k] = FrameStatus.INTERPOLATED
-        for c in range(2):
-            # np.interp holds the end values outside the seen range: the "hold" of long runs
-            # is the nearest seen value only at the ends, so fix inner long runs below.
-            kp[:, k, c] = np.interp(frames, frames[seen], kp[seen, k, c])
-        if causal:  # hold the last seen value through every gap
-            for start, end in _runs(missing[:, k]):
-                if start > 0:
-                    kp[start:end, k] = kp[start - 1, k]
-            continue
-        for start, end in _runs(status[:, k] == FrameStatus.MISSING):
-            if start > 0 and end < t_count:  # inner long gap: hold from both sides
-                half = (start + end) // 2
-                kp[start:half, k] = kp[start - 1, k]
-                kp[half:end, k] = kp[end, k]
+        kp[:, k] = _fill_keypoint(kp[:, k], missing[:, k], max_gap, causal, centre)
     sc[missing] = 0.0
-    return FilledTrack(kp, sc, status.max(-1))
+    return FilledTrack(kp, sc, _frame_status(detected, max_gap, causal))

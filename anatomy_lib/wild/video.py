@@ -1,9 +1,10 @@
 """Reading video frames: any format imageio or OpenCV reads, or a folder of images.
 
 Frames come out as ``(H, W, 3)`` uint8 RGB arrays, one at a time, so a long video never
-sits in memory. Backends are tried in order: a folder of images (sorted by name), imageio
-(GIF, PNG/JPEG sequences, and MP4/AVI when ``imageio-ffmpeg`` or ``av`` is installed), then
-OpenCV (``opencv-python-headless``, part of the ``wild`` extra).
+sits in memory. Backends are tried in order: a folder of images (sorted by name); for
+video files OpenCV first when it is installed (``opencv-python-headless``, part of the
+``wild`` extra: the fastest decoder here), then imageio (GIF, PNG/JPEG sequences, and
+MP4/AVI when ``imageio-ffmpeg`` or ``av`` is installed); GIFs and images go to imageio.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _opencv_frames(path: Path) -> Iterator[np.ndarray]:
             ok, bgr = cap.read()
             if not ok:
                 return
-            yield bgr[..., ::-1]
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     finally:
         cap.release()
 
@@ -84,6 +85,21 @@ def _import_cv2(path: Path):
             "the extra (`pip install 'anatomy3d[wild]'`) or `imageio-ffmpeg`"
         ) from None
     return cv2
+
+
+def _opencv_first(path: Path) -> bool:
+    """Decode ``path`` with OpenCV before trying imageio (a video file, OpenCV installed)."""
+    if path.suffix.lower() in (".gif", *IMAGE_SUFFIXES):
+        return False
+    try:
+        import cv2
+    except ImportError:
+        return False
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return bool(cap.isOpened())
+    finally:
+        cap.release()
 
 
 def _imageio_readable(path: Path) -> bool:
@@ -118,7 +134,7 @@ def iter_frames(path: str | Path, step: int = 1) -> Iterator[np.ndarray]:
         import imageio.v3 as iio
 
         source = (iio.imread(f) for f in _image_files(path))
-    elif _imageio_readable(path):
+    elif not _opencv_first(path) and _imageio_readable(path):
         source = _imageio_frames(path)
     else:
         source = _opencv_frames(path)
@@ -141,7 +157,7 @@ def video_info(path: str | Path, default_fps: float = 30.0) -> VideoInfo:
         files = _image_files(path)
         h, w = _rgb(iio.imread(files[0]), str(files[0])).shape[:2]
         return VideoInfo(str(path), w, h, float(default_fps), len(files))
-    if _imageio_readable(path):
+    if not _opencv_first(path) and _imageio_readable(path):
         meta = iio.immeta(path)
         first = _rgb(next(iter(iio.imiter(path))), str(path))
         fps = meta.get("fps")
