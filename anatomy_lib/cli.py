@@ -33,12 +33,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checkpoints import DEFAULT_MODEL as PRETRAINED_DEFAULT
+
 __all__ = ["main", "build_parser", "load_any_model", "read_keypoint_file"]
 
 
-#: Model used by ``anatomy3d infer`` when none is named.
-DEFAULT_MODEL = "anatomy_small"
-DEFAULT_CAUSAL_MODEL = "anatomy_small_causal"
+#: Model used by ``anatomy3d infer`` when none is named (``--causal``: its causal twin).
+DEFAULT_MODEL = PRETRAINED_DEFAULT
+DEFAULT_CAUSAL_MODEL = f"{PRETRAINED_DEFAULT}_causal"
 #: File endings ``anatomy3d infer`` reads as videos.
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".gif")
 

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from ..camera import normalize_screen
+from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
 from ..skeleton import H36M_17
 from .detector import Detections
@@ -170,7 +171,7 @@ def resolve_model(
     is_causal = bool(getattr(getattr(net, "config", None), "causal", False))
     if causal is not None and causal != is_causal:
         hint = (
-            " (the shipped causal model is anatomy_small_causal; or train one, e.g. "
+            " (the shipped causal model is anatomy_medium_causal; or train one, e.g. "
             "`anatomy3d train small model.causal=true`, and give its model.pt)"
         ) if causal else ""  # fmt: skip
         raise ValueError(
@@ -232,7 +233,7 @@ def _model_name(model) -> str:
 
 def lift_detections(
     detections: Detections,
-    model: str | Path | nn.Module = "anatomy_small",
+    model: str | Path | nn.Module = DEFAULT_MODEL,
     causal: bool | None = None,
     max_gap: int | None = None,
     flip: bool = True,
@@ -245,7 +246,7 @@ def lift_detections(
 
     Args:
         detections: :class:`~.detector.Detections`, any supported layout.
-        model: anything :func:`resolve_model` takes (default: the shipped ``anatomy_small``).
+        model: anything :func:`resolve_model` takes (default ``anatomy_medium``).
         causal: None (the model's), or True / False to insist on a causal / non-causal model.
         max_gap: longest run of undetected frames interpolated, in frames (default: a
             quarter second); longer runs are ``missing``.
@@ -293,7 +294,7 @@ def lift_keypoints(
     width: float,
     height: float,
     layout: str = "h36m",
-    model: str | Path | nn.Module = "anatomy_small",
+    model: str | Path | nn.Module = DEFAULT_MODEL,
     fps: float = 30.0,
     causal: bool | None = None,
     flip: bool = True,
@@ -427,7 +428,7 @@ def _shrink(frame: np.ndarray, max_side: int) -> np.ndarray:
 
 def run_video(
     video: str | Path,
-    model: str | Path | nn.Module = "anatomy_small",
+    model: str | Path | nn.Module = DEFAULT_MODEL,
     out_dir: str | Path | None = None,
     causal: bool | None = None,
     max_people: int | None = None,
@@ -547,7 +548,7 @@ def _write_outputs(
     return paths
 
 
-def infer_video(video: str | Path, model: str | Path | nn.Module = "anatomy_small",
+def infer_video(video: str | Path, model: str | Path | nn.Module = DEFAULT_MODEL,
                 out_dir: str | Path | None = None, **options) -> dict[str, Path]:  # fmt: skip
     """:func:`run_video`, returning only the written files (format -> path; the
     detections under ``"detections"``)."""
