@@ -12,14 +12,14 @@ The shipped, inference-only checkpoints use :mod:`anatomy_lib.models.checkpoints
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from .._atomic import atomic_torch_save, atomic_write_bytes
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -32,34 +32,11 @@ __all__ = [
 
 #: Value of the ``"format"`` key of every training checkpoint.
 CHECKPOINT_FORMAT = "anatomy3d-training-checkpoint"
+# atomic_write_bytes / atomic_torch_save live in anatomy_lib._atomic (one helper for the
+# whole package) and are re-exported here.
 _VERSION = 1
 _REQUIRED = ("format", "version", "experiment", "model", "optimizer", "epoch", "step_in_epoch",
              "global_step", "rng", "history")  # fmt: skip
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + rename)."""
-    _atomic(Path(path), lambda f: f.write(data))
-
-
-def atomic_torch_save(obj: Any, path: str | Path) -> None:
-    """``torch.save(obj, path)``, atomically."""
-    _atomic(Path(path), lambda f: torch.save(obj, f))
 
 
 def capture_rng_state() -> dict[str, Any]:
