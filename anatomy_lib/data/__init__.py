@@ -7,7 +7,10 @@
 * :mod:`.keypoint_formats`: COCO / OpenPose / Halpe / MediaPipe -> Human3.6M-17.
 * :mod:`.samplers`: vectorised window + whole-video frame batches.
 * :mod:`.augment`: flip and bone-length augmentation.
-* :mod:`.mocap`, :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data.
+* :mod:`.rotations`: NumPy rotations (quaternion, axis-angle, Euler) for the readers.
+* :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data;
+  :mod:`.build` holds the build-time-only motion-capture readers (ASF/AMC, DeepMimic,
+  URDF, Mixamo), imported by nothing at run time.
 """
 
 from .embedded import load_default_dataset, load_pose2sim_trial

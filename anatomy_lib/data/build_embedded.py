@@ -35,7 +35,7 @@ import torch
 from .._atomic import atomic_write
 from ..camera import h36m_cameras, world_to_camera
 from ..skeleton import H36M_17
-from . import mocap
+from .build import mocap
 from .simulate import DetectorNoiseConfig, body_volume, simulate_detections
 
 __all__ = ["FPS", "SOURCES", "SUBJECTS", "build", "main"]
