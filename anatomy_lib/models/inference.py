@@ -38,6 +38,12 @@ then round a row differently: results for different chunk sizes agree to float r
 (measured on the shipped models: below 1e-6 m in float32; tested to 1e-6 m in float32
 and 1e-12 m in float64), not bit for bit.
 
+Reading order: :func:`lift_video` validates, gets the plan (``inference_plan.plan_for``),
+then ``_video_lengths`` (length network per frame, then
+pooling: ``_pooled_lengths``) and ``_video_joints`` (per chunk: ``_directions_sequence`` =
+``_first_stage``, then ``_later_stage`` per sub-network ``k > 1`` with ``_skip_term`` for
+its long skips; then the joint head).
+
 Cost: sub-network ``k > 1`` shares little work between frames, so a frame of the
 243-frame model costs ~119 C^2 multiply-adds (125 M at C = 1024; per-layer count in
 ``benchmarks/inference.py``): speed is bounded by the machine's matrix-product rate.
@@ -361,7 +367,11 @@ def _video_joints(
 
 # ---------------------------------------------------------------- public API
 def _check_lift_args(
-    model: AnatomyModel, causal: bool | None, length_frames: int | str, chunk_size: int, dtype
+    model: AnatomyModel,
+    causal: bool | None,
+    length_frames: int | str,
+    chunk_size: int,
+    dtype: torch.dtype | None,
 ) -> bool:
     """Validate :func:`lift_video`'s options; returns ``causal`` resolved from the model."""
     if not isinstance(model, AnatomyModel):
