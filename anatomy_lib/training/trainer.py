@@ -453,15 +453,11 @@ class Trainer:
             left = self.run_epoch(left, start)
             if self.epoch == epoch:  # stopped by max_steps (checkpoint written)
                 break
-            o = exp.optim
-            if o.eval_every and (self.epoch % o.eval_every == 0 or self.epoch == o.epochs):
-                self._validate()
-            self.wall_time = time.perf_counter() - start
-            self.save_checkpoint()
         return self.history
 
     def run_epoch(self, max_steps: int | None = None, start: float | None = None) -> int | None:
-        """The rest of the current epoch, or ``max_steps`` steps of it (then checkpoint).
+        """The rest of the current epoch (then validation when due, and a checkpoint), or
+        ``max_steps`` steps of it (then a checkpoint).
 
         Args:
             max_steps: most steps to run (None: no limit).
@@ -470,9 +466,8 @@ class Trainer:
 
         Returns:
             Steps left of ``max_steps`` (None when unlimited). When the epoch finished,
-            ``epoch`` has advanced and ``step_in_epoch`` is 0 (validation and the
-            epoch-end checkpoint are the caller's, :meth:`fit`); when ``max_steps`` stopped
-            it, ``epoch`` is unchanged and a checkpoint was written.
+            ``epoch`` has advanced and ``step_in_epoch`` is 0; when ``max_steps`` stopped
+            it, ``epoch`` is unchanged.
         """
         exp = self.experiment
         start = time.perf_counter() - self.wall_time if start is None else start
@@ -498,6 +493,11 @@ class Trainer:
         bar.close()
         self.epoch += 1
         self.step_in_epoch = 0
+        o = exp.optim
+        if o.eval_every and (self.epoch % o.eval_every == 0 or self.epoch == o.epochs):
+            self._validate()
+        self.wall_time = time.perf_counter() - start
+        self.save_checkpoint()
         return max_steps
 
     def _logged_step(self, bar: tqdm) -> None:
