@@ -12,10 +12,10 @@ Data files that are pickles (the published Human3.6M ``.npz`` files hold pickled
 the authors' ``score.pkl`` is one) are read by :func:`read_npz_key` and
 :func:`load_numpy_pickle`, which allow only arrays, numbers, strings and containers.
 
-Writing: :func:`atomic_write` writes to a temporary file in the same folder, then moves
-it into place with :func:`os.replace`, so a crash never leaves a half-written file; the
-file gets the user's normal permissions (``0o666`` minus the umask, as ``open`` would),
-not the ``0o600`` of :func:`tempfile.mkstemp`.
+Writing: :func:`atomic_write` (from :mod:`anatomy_lib._atomic`, the package's one atomic
+writer, re-exported here) writes to a temporary file in the same folder, then moves it
+into place with :func:`os.replace`, so a crash never leaves a half-written file; the file
+gets the user's normal permissions (``0o666`` minus the umask, as ``open`` would).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import tempfile
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import torch
+
+from ._atomic import atomic_write, normal_file_mode
 
 __all__ = [
     "UnsafeFileError",
@@ -197,39 +197,3 @@ def read_npz_key(path: str | os.PathLike, key: str) -> np.ndarray | None:
         return np.lib.format.read_array(fh, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise ValueError(f"{path}: not a readable npz file ({exc})") from None
-
-
-def normal_file_mode() -> int:
-    """``0o666`` minus the process umask: the mode ``open(path, "w")`` gives a new file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> Path:
-    """Call ``write(f)`` on a temporary file beside ``path``, then move it to ``path``.
-
-    The folder must exist (a missing one is an error, not created silently). The file
-    gets :func:`normal_file_mode`. Returns ``path``.
-
-    Raises:
-        FileNotFoundError: the folder of ``path`` does not exist.
-        IsADirectoryError: ``path`` is a folder.
-    """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a folder; expected a file path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, normal_file_mode())
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

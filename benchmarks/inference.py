@@ -4,6 +4,8 @@ Prints one JSON object: parameter counts and frames/s for the 27-, 81- and 243-f
 models (C = 1024, random weights, eval mode, ``length_frames="all"``) with
 
 * ``lift_video`` in float32 and in bfloat16 (weights converted once, fp32 accumulation),
+  with the kernel each ran on (``"kernel"``: oneDNN's fused linear, or the portable
+  ``torch.addmm`` fallback on CPUs without bf16 instructions),
 * the VideoPose3D baseline (``lift_video_baseline``) in the same run,
 * a naive per-frame loop (window form, one window at a time) on fewer frames,
 
@@ -37,6 +39,7 @@ import torch
 
 from anatomy_lib.models import AnatomyModel, ModelConfig, TemporalConvNet
 from anatomy_lib.models.inference import lift_video, lift_video_baseline, pad_edges
+from anatomy_lib.models.inference_plan import PORTABLE_ENV, inference_kernel
 
 #: Whole-video frames/s recorded in shared/reference-notes.md (2 threads), by receptive field.
 REFERENCE_FPS = {
@@ -115,6 +118,13 @@ def main() -> None:
         "machine": platform.machine(),
         "cpu": _cpu_name(),
         "frames": t,
+        # which kernel lift_video's layers ran on: "onednn-fused" or "portable" (torch.addmm;
+        # bf16 on a CPU without bf16 instructions, or forced by ANATOMY3D_PORTABLE_KERNEL=1)
+        "kernel": {
+            "fp32": inference_kernel(torch.float32),
+            "bf16": inference_kernel(torch.bfloat16),
+            "forced_portable": os.environ.get(PORTABLE_ENV, "") == "1",
+        },
         "models": {},
     }
     rates = {

@@ -7,7 +7,7 @@ import torch
 from anatomy_lib.bones import joints_to_bones
 from anatomy_lib.camera import h36m_camera, project, world_to_camera
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial
-from anatomy_lib.data.mocap import quaternion_wxyz_to_matrix, resample, rotation_xyz, y_up_to_z_up
+from anatomy_lib.data.build.mocap import read_urdf_offsets, resample, y_up_to_z_up
 from anatomy_lib.data.simulate import (
     DetectorNoiseConfig,
     body_volume,
@@ -49,19 +49,65 @@ def test_pose2sim_trial_reprojects_within_pixels():
         assert 1.0 < float(err[confident].median()) < 25.0
 
 
-def test_rotation_helpers_agree_with_camera_module():
-    from anatomy_lib.camera import quaternion_to_matrix
-
-    q = np.array([[0.9, 0.1, -0.3, 0.2], [0.1, 0.7, 0.2, -0.6]])
-    np.testing.assert_allclose(
-        quaternion_wxyz_to_matrix(q), quaternion_to_matrix(torch.tensor(q)).numpy(), atol=1e-12
-    )
-    r = rotation_xyz(np.array([30.0, -20.0, 45.0]))
-    np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
-    np.testing.assert_allclose(
-        rotation_xyz(np.array([90.0, 0, 0])) @ [0, 1, 0], [0, 0, 1], atol=1e-12
-    )
+def test_y_up_to_z_up_is_a_proper_rotation():
     assert np.isclose(np.linalg.det(np.stack([y_up_to_z_up(e) for e in np.eye(3)])), 1.0)
+    np.testing.assert_array_equal(y_up_to_z_up(np.array([0.0, 1.0, 0.0])), [0.0, 0.0, 1.0])
+
+
+_DEEPMIMIC_JOINTS = (
+    "chest", "neck", "right_hip", "right_knee", "right_ankle", "right_shoulder", "right_elbow",
+    "right_wrist", "left_hip", "left_knee", "left_ankle", "left_shoulder", "left_elbow",
+    "left_wrist",
+)  # fmt: skip
+
+
+def test_urdf_offsets_are_read_as_xml(tmp_path):
+    """Joint origins come from the XML tree: comments, attribute order, self-closing tags
+    and stray NUL bytes (as in pybullet's humanoid.urdf) do not matter."""
+    joints = "".join(
+        f'<joint type="spherical" name="{n}"><parent link="a"/><child link="b"/>'
+        f'<origin rpy="0 0 0" xyz="{i} 0.5 -1"/></joint>\n'
+        for i, n in enumerate(_DEEPMIMIC_JOINTS)
+    )
+    text = (
+        '<?xml version="1.0"?>\n<robot name="humanoid">\n'
+        '<!-- <joint name="chest"><origin xyz="9 9 9"/></joint> -->\n'
+        f'{joints}<joint name="fixed_no_origin"/></robot>'
+    )
+    path = tmp_path / "humanoid.urdf"
+    path.write_bytes(text.encode() + b"\x00\x00")
+    offsets = read_urdf_offsets(path, scale=0.25)
+    assert set(offsets) == set(_DEEPMIMIC_JOINTS)
+    np.testing.assert_allclose(offsets["chest"], [0.0, 0.125, -0.25])
+    np.testing.assert_allclose(offsets["left_wrist"], [13 * 0.25, 0.125, -0.25])
+    path.write_text(text.replace('name="neck"', 'name="nape"'))
+    with pytest.raises(ValueError, match=r"joints \['neck'\] missing"):
+        read_urdf_offsets(path)
+    path.write_text("<robot><joint></robot>")
+    with pytest.raises(ValueError, match="not valid URDF XML"):
+        read_urdf_offsets(path)
+
+
+def test_runtime_never_imports_the_build_time_readers():
+    """The library, CLI, training, evaluation and the shipped data load without
+    ``anatomy_lib.data.build`` (the mocap readers are build-time only)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, anatomy_lib, anatomy_lib.cli, anatomy_lib.training, anatomy_lib.evaluation, "
+        "anatomy_lib.models, anatomy_lib.data, anatomy_lib.checkpoints\n"
+        "from anatomy_lib.data import load_default_dataset, load_pose2sim_trial\n"
+        "load_default_dataset(); load_pose2sim_trial()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('anatomy_lib.data.build')))"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
 
 
 def test_resample_keeps_linear_motion():

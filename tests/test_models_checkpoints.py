@@ -198,3 +198,51 @@ def test_videopose3d_checkpoint_round_trip(tmp_path):
     bad.pop("module.layers_bn.1.running_var")
     with pytest.raises(ValueError, match=r"missing keys \['layers_bn.1.running_var'\]"):
         load_videopose3d_checkpoint(bad)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "layers_conv.2.weight",
+        "layers_bn1.3.running_var",
+        "layers_convbone.5.bias",
+        "shrink_js_2.bias",
+    ],
+)
+def test_released_missing_key_is_named_alone(key):
+    """A tensor missing from the file is reported as missing, and nothing else (the block
+    count is not read from the one key that is gone)."""
+    state = released_state()
+    state.pop(f"module.{key}")
+    with pytest.raises(ValueError, match=rf"missing keys \['{key}'\], unexpected keys \[\], "):
+        load_released_checkpoint(state)
+
+
+def test_released_width_unreadable_names_the_keys():
+    state = released_state()
+    state.pop("module.layers_conv.2.weight")
+    state.pop("module.layers_conv1.2.weight")
+    with pytest.raises(ValueError, match=r"layers_conv.2.weight.*residual block 1"):
+        load_released_checkpoint(state)
+
+
+def test_wrong_loader_gives_a_hint():
+    net = TemporalConvNet(BaselineConfig(filter_widths=(3, 3), channels=C))
+    with pytest.raises(ValueError, match="VideoPose3D checkpoint.*load_videopose3d_checkpoint"):
+        load_released_checkpoint({"model_pos": _to_videopose3d(net)})
+    with pytest.raises(ValueError, match="released layout.*load_released_checkpoint"):
+        load_videopose3d_checkpoint(released_state())
+
+
+@pytest.mark.parametrize("widths", [(3, 3), (3, 5, 3), (1, 3, 3, 3)])
+def test_conversion_tables_cover_every_model_key(widths):
+    """Each table row expands to keys that are exactly the model's state dict keys."""
+    from anatomy_lib.models.checkpoints import RELEASED_LAYOUT, VIDEOPOSE3D_LAYOUT, _expand
+
+    cfg = ModelConfig(filter_widths=widths, channels=C, attention_features="joints_abs")
+    model = AnatomyModel(cfg)
+    assert set(_expand(RELEASED_LAYOUT, cfg.num_blocks)) == set(model.state_dict())
+    base = TemporalConvNet(BaselineConfig(filter_widths=widths, channels=C))
+    assert set(_expand(VIDEOPOSE3D_LAYOUT, len(widths) - 1)) == set(base.state_dict())
+    their = {src for src, _ in _expand(RELEASED_LAYOUT, cfg.num_blocks).values()}
+    assert their == {k.removeprefix("module.") for k in released_state(widths)}

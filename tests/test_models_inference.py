@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,6 +23,7 @@ from anatomy_lib.models.inference import (
     pad_edges,
     sample_length_frames,
 )
+from anatomy_lib.models.inference_plan import PORTABLE_ENV, forget_plan, inference_kernel
 
 TINY = ModelConfig.preset("tiny", channels=8)
 VARIANTS = {
@@ -177,25 +183,135 @@ def test_bf16_path_close_to_float32(name):
     assert not torch.equal(low.joints, ref.joints)  # it really ran in bf16
 
 
+def _edit_in_place(model):
+    with torch.no_grad():
+        model.direction.stages[1].stack.blocks[0].pointwise.bn.running_var.mul_(3.0)
+        model.direction.stages[0].expand.conv.weight.add_(0.1)
+        model.length.input.weight.mul_(1.5)
+
+
 def test_plan_folds_batchnorm_and_is_rebuilt_when_weights_change():
     """The folded plan equals the unfolded window form, before and after an in-place
-    change of weights and BatchNorm statistics (the cached plan must be rebuilt)."""
+    change of weights and BatchNorm statistics (followed by ``forget_plan``)."""
     cfg = VARIANTS["K2"]
     model = make(cfg)
     kp, sc = video(cfg, cfg.receptive_field + 3)
     first = lift_video(model, kp, sc)
     plan = InferencePlan.build(model, torch.float32)
     assert plan.expand.weight.shape == (cfg.channels, cfg.filter_widths[0] * 2 * 17)
-    with torch.no_grad():
-        model.direction.stages[1].stack.blocks[0].pointwise.bn.running_var.mul_(3.0)
-        model.direction.stages[0].expand.conv.weight.add_(0.1)
-        model.length.input.weight.mul_(1.5)
+    _edit_in_place(model)
+    assert torch.equal(lift_video(model, kp, sc).joints, first.joints)  # cached, as documented
+    forget_plan(model)
     second = lift_video(model, kp, sc)
     assert not torch.allclose(first.joints, second.joints)
     joints, dirs, lengths = window_form(model, kp, sc, lambda t: slice(None))
     torch.testing.assert_close(second.joints, joints, atol=1e-5, rtol=0)
     torch.testing.assert_close(second.directions, dirs, atol=1e-5, rtol=0)
     torch.testing.assert_close(second.lengths, lengths, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["train_eval", "load_state_dict", "training_mode", "to_double"],
+)
+def test_cached_plan_is_dropped_when_the_model_changes(change):
+    """Mode switches, load_state_dict, training mode and moves never reuse a stale plan."""
+    cfg = VARIANTS["K2"]
+    model, other = make(cfg, seed=0), make(cfg, seed=5)
+    kp, sc = video(cfg, cfg.receptive_field + 3)
+    lift_video(model, kp, sc)  # caches a plan
+    if change == "train_eval":
+        model.train()
+        _edit_in_place(model)
+        model.eval()
+    elif change == "load_state_dict":
+        model.load_state_dict(other.state_dict())
+    elif change == "training_mode":
+        model.train()
+        lift_video(model, kp, sc)
+        _edit_in_place(model)  # as an optimiser step would, without a mode switch
+    else:
+        model.double()
+        kp, sc = kp.double(), sc.double()
+    res = lift_video(model, kp, sc)
+    joints, _, _ = window_form(model.eval(), kp, sc, lambda t: slice(None))
+    torch.testing.assert_close(res.joints, joints, atol=1e-5, rtol=0)
+
+
+def test_public_entry_points_agree():
+    """``anatomy_lib.models.lift_video`` and ``AnatomyModel.lift`` are the same function."""
+    from anatomy_lib import models
+
+    cfg = VARIANTS["K2"]
+    model = make(cfg)
+    kp, sc = video(cfg, 15)
+    a = models.lift_video(model, kp, sc, length_frames=4, seed=2)
+    b = model.lift(kp, sc, length_frames=4, seed=2)
+    assert models.lift_video is lift_video
+    assert torch.equal(a.joints, b.joints) and torch.equal(a.lengths, b.lengths)
+
+
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16])
+def test_portable_kernel_matches_the_fused_one(monkeypatch, dtype):
+    """``ANATOMY3D_PORTABLE_KERNEL=1`` forces ``torch.addmm``; both kernels give the same
+    joints up to the rounding of the compute dtype."""
+    cfg = VARIANTS["K3"]
+    model = make(cfg)
+    kp, sc = video(cfg, 30)
+    fast = lift_video(model, kp, sc, dtype=dtype)
+    monkeypatch.setenv(PORTABLE_ENV, "1")
+    assert inference_kernel(dtype or torch.float32) == "portable"
+    forget_plan(model)
+    portable = lift_video(model, kp, sc, dtype=dtype)
+    tol = 1e-5 if dtype is None else 0.05
+    torch.testing.assert_close(portable.joints, fast.joints, atol=tol, rtol=0)
+    monkeypatch.delenv(PORTABLE_ENV)
+    assert inference_kernel(torch.float64) == "portable"
+    assert inference_kernel(torch.float32, "meta") == "portable"
+
+
+def test_bf16_runs_on_a_cpu_without_bf16_instructions():
+    """Under ``ONEDNN_MAX_CPU_ISA=AVX2`` (an AVX2-only CPU) oneDNN's bf16 inner product
+    cannot be created: the probe says so and bf16 lifting falls back to the portable
+    kernel, close to float32."""
+    script = textwrap.dedent(
+        """
+        import torch
+        from anatomy_lib.models import AnatomyModel, ModelConfig, lift_video
+        from anatomy_lib.models.inference_plan import inference_kernel
+        torch.manual_seed(0)
+        model = AnatomyModel(ModelConfig.preset("tiny", channels=8)).eval()
+        kp, sc = torch.randn(12, 17, 2), torch.rand(12, 17)
+        low = lift_video(model, kp, sc, dtype=torch.bfloat16).joints
+        ref = lift_video(model, kp, sc).joints
+        assert not torch.equal(low, ref)
+        print(inference_kernel(torch.bfloat16), float((low - ref).abs().max()))
+        """
+    )
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2", ATEN_CPU_CAPABILITY="avx2")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    kernel, error = done.stdout.split()
+    assert kernel == "portable"
+    assert float(error) < 0.05
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_chunk_size_changes_results_only_by_rounding(dtype):
+    """Chunks change which rows share a matrix product: float32 within 1e-6 (the stated
+    tolerance), float64 within 1e-12, for chunk sizes from 1 to the whole video."""
+    cfg = VARIANTS["causal"].replace(channels=32)
+    model = make(cfg).to(dtype)
+    kp, sc = (x.to(dtype) for x in video(cfg, 45))
+    ref = lift_video(model, kp, sc, length_frames=5, chunk_size=1000)
+    tol = 1e-6 if dtype == torch.float32 else 1e-12
+    for chunk in (1, 2, 7, 16, 44):
+        out = lift_video(model, kp, sc, length_frames=5, chunk_size=chunk)
+        torch.testing.assert_close(out.joints, ref.joints, atol=tol, rtol=0)
+        torch.testing.assert_close(out.lengths, ref.lengths, atol=tol, rtol=0)
 
 
 def test_float64_model_uses_the_unfused_path():
@@ -233,6 +349,8 @@ def test_bad_arguments_raise():
         lift_video(model, kp, sc, causal=True)
     with pytest.raises(ValueError, match="length_frames"):
         lift_video(model, kp, sc, length_frames=0)
+    with pytest.raises(ValueError, match="length_frames: expected 'all' or an int >= 1, got 'x'"):
+        lift_video(model, kp, sc, length_frames="x")
     with pytest.raises(ValueError, match="chunk_size"):
         lift_video(model, kp, sc, chunk_size=0)
     with pytest.raises(ValueError, match=r"\(T, J, 2\)"):

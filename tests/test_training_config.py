@@ -134,6 +134,12 @@ def test_overrides_apply_and_validate():
         ("data.train_flip=1", "true or false"),
         ("optim=3", "group of settings"),
         ("data.dataset=coco", "dataset"),
+        # converted by the declared field type
+        ("optim.augmented_batch_size=many", "expected an integer, got 'many'"),
+        ("optim.learning_rate=fast", "expected a number, got 'fast'"),
+        ("model.filter_widths=3", r"expected a list like \[3, 3, 3\], got '3'"),
+        ("optim.amp_dtype=float8", "amp_dtype: expected one of"),
+        ("seed=true", "expected an integer"),
     ],
 )
 def test_bad_overrides_raise(assignment, match):
@@ -161,3 +167,41 @@ def test_schedules():
     assert o.learning_rate_at(2) == pytest.approx(2.5e-4)
     assert o.bn_momentum(0) == pytest.approx(0.1) and o.bn_momentum(4) == pytest.approx(0.001)
     assert o.bn_momentum(2) == pytest.approx(0.01)
+
+
+def test_overrides_convert_by_the_declared_field_type():
+    """Conversion follows each field's annotation, not the current value's type."""
+    cfg = ExperimentConfig.preset("tiny")
+    assert cfg.override(["name=42"]).name == "42"
+    assert cfg.override(["data.keypoints=123"]).data.keypoints == "123"
+    assert cfg.override(["data.root=null"]).data.root is None
+    assert cfg.override(["data.root=/data/h36m"]).data.root == "/data/h36m"
+    assert cfg.override(["optim.augmented_batch_size=64"]).optim.augmented_batch_size == 64
+    bigger = cfg.override(["optim.augmented_batch_size=64", "optim.augmented_batch_size=null"])
+    assert bigger.optim.augmented_batch_size is None
+    lr = cfg.override(["optim.learning_rate=1"]).optim.learning_rate
+    assert lr == 1.0 and isinstance(lr, float)
+    assert cfg.override(["model.filter_widths=[3, 5]"]).model.filter_widths == (3, 5)
+    assert cfg.override(["optim.amp_dtype=bfloat16"]).optim.amp_dtype == "bfloat16"
+    assert cfg.override(["model.skeleton=h36m"]).model.skeleton == "h36m"
+
+
+def test_table4_rows_are_data():
+    """Every row is a Table4Row listing only the switches that are on; the baselines
+    differ from AF only in the architecture (and JSL)."""
+    from anatomy_lib.training.config import Table4Row
+
+    rows = {**TABLE4_ROWS, **TABLE4_EXTRAS}
+    assert all(isinstance(r, Table4Row) for r in rows.values())
+    assert TABLE4_ROWS["af"] == Table4Row()
+    assert TABLE4_ROWS["baseline"] == Table4Row(architecture="baseline")
+    for name, row in rows.items():
+        switches = {"ml", "boneatt", "aug", "jsl", "lsc"}
+        on = {s for s in switches if f"+{s}" in name or name.startswith(f"{s}+")}
+        assert on == {
+            s for s, flag in zip(
+                ["ml", "boneatt", "aug", "jsl", "lsc"],
+                [row.ml, row.bone_att, row.aug, row.jsl, row.lsc],
+                strict=True,
+            ) if flag
+        }, name  # fmt: skip

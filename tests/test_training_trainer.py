@@ -158,3 +158,79 @@ def test_history_files_round_trip_and_plot(tmp_path):
         h.log("test", 0, 3, loss=1.0)
     with pytest.raises(ValueError, match=r"\.csv or \.json"):
         h.save(tmp_path / "h.txt")
+
+
+def test_dropout_masks_ignore_other_random_draws(monkeypatch):
+    """An extra draw from the global generator inside every step changes nothing (dropout
+    has its own generator), and training leaves the global random state alone."""
+    from anatomy_lib.training import trainer as trainer_module
+
+    plain = Trainer(_experiment(), progress=False)
+    before = torch.get_rng_state()
+    plain.fit(max_steps=3)
+    assert torch.equal(torch.get_rng_state(), before)
+
+    forward = trainer_module._StepLoss.forward
+
+    def noisy(self, batch, generator):
+        torch.rand(17)  # e.g. a debugging print of a random sample
+        return forward(self, batch, generator)
+
+    monkeypatch.setattr(trainer_module._StepLoss, "forward", noisy)
+    disturbed = Trainer(_experiment(), progress=False)
+    disturbed.fit(max_steps=3)
+    _same_state(plain.model.state_dict(), disturbed.model.state_dict())
+
+
+def test_dropout_generator_sets_the_cpu_masks():
+    from anatomy_lib.models.dropout import dropout, dropout_generator
+
+    x = torch.ones(1000)
+    with dropout_generator(torch.Generator().manual_seed(3)):
+        a = dropout(x, 0.5)
+        torch.rand(5)
+    with dropout_generator(torch.Generator().manual_seed(3)):
+        b = dropout(x, 0.5)
+    with dropout_generator(torch.Generator().manual_seed(4)):
+        c = dropout(x, 0.5)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert 400 < int((a == 0).sum()) < 600
+
+
+def test_amp_dtype_setting():
+    from anatomy_lib.training.trainer import resolve_amp_dtype
+
+    cpu = torch.device("cpu")
+    assert resolve_amp_dtype("bfloat16", cpu) == torch.bfloat16
+    assert resolve_amp_dtype("float16", cpu) == torch.float16
+    assert resolve_amp_dtype("auto", cpu) == torch.float16  # no CUDA: AMP is off anyway
+    t = Trainer(
+        _experiment("full@tiny", "optim.amp=true", "optim.amp_dtype=bfloat16"), progress=False
+    )
+    assert not t.use_amp and not t.scaler.is_enabled()  # CPU: AMP ignored, as documented
+    assert t.amp_dtype == torch.bfloat16
+
+
+def test_run_epoch_advances_one_epoch(tmp_path):
+    """``run_epoch`` runs the rest of the epoch; ``fit`` then continues identically."""
+    a = Trainer(_experiment(), progress=False)
+    assert a.run_epoch() is None
+    assert (a.epoch, a.step_in_epoch, a.global_step) == (1, 0, a.steps_per_epoch)
+    a.fit()
+    b = Trainer(_experiment(), progress=False)
+    b.fit()
+    _same_state(a.model.state_dict(), b.model.state_dict())
+    c = Trainer(_experiment(), tmp_path / "c", progress=False)
+    assert c.run_epoch(max_steps=1) == 0 and (c.epoch, c.step_in_epoch) == (0, 1)
+    assert (tmp_path / "c" / "checkpoint.pt").is_file()
+
+
+def test_resume_accepts_a_checkpoint_written_before_amp_dtype(tmp_path):
+    """Old checkpoints (experiment dict without optim.amp_dtype) still resume."""
+    t = Trainer(_experiment(), tmp_path, progress=False)
+    t.fit(max_steps=1)
+    state = load_training_checkpoint(tmp_path / "checkpoint.pt")
+    del state["experiment"]["optim"]["amp_dtype"]
+    t2 = Trainer(_experiment(), progress=False)
+    t2.load_state_dict(state)
+    assert t2.global_step == 1

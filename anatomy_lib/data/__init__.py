@@ -14,7 +14,10 @@
 * :mod:`.pose_recombination`: new motions by limb crossover and smooth mutation across
   windows, with a body-penetration check (:func:`recombine_limbs`).
 * :mod:`.engine`, :mod:`.virtual_cameras`, :mod:`.detector_errors`: the training-data engine.
-* :mod:`.mocap`, :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data.
+* :mod:`.rotations`: NumPy rotations (quaternion, axis-angle, Euler) for the readers.
+* :mod:`.simulate`, :mod:`.build_embedded`, :mod:`.pose2sim`: building the data;
+  :mod:`.build` holds the build-time-only motion-capture readers (ASF/AMC, DeepMimic,
+  URDF, Mixamo), imported by nothing at run time.
 """
 
 from .amp_motion import load_amp_motion

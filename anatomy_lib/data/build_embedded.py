@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import subprocess
 import sys
 import tarfile
@@ -35,9 +34,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._atomic import atomic_write
 from ..camera import h36m_cameras, world_to_camera
 from ..skeleton import H36M_17
-from . import mocap
+from .build import mocap
 from .simulate import DetectorNoiseConfig, body_volume, simulate_detections
 
 __all__ = ["FPS", "SOURCES", "SUBJECTS", "build", "build_pose2sim", "main"]
@@ -255,17 +255,18 @@ def build(cache: Path, out_dir: Path, seed: int = SEED) -> dict:
         "pixel_quantum": PIXEL_QUANTUM,
     }
     target = out_dir / "embedded_h36m17.npz"
-    with tempfile.NamedTemporaryFile(dir=out_dir, suffix=".npz", delete=False) as fh:
-        np.savez_compressed(
+    atomic_write(
+        target,
+        lambda fh: np.savez_compressed(
             fh,
             meta_json=np.array(json.dumps(meta)),
             joints_world=torch.cat(world, 0).numpy(),
             keypoints_2d=torch.round(pixels_all / PIXEL_QUANTUM).to(torch.int16).numpy(),
             scores=torch.round(torch.cat(scores, 1) * 255).to(torch.uint8).numpy(),
             visibility=torch.round(torch.cat(vis, 1) * 255).to(torch.uint8).numpy(),
-        )
-    os.chmod(fh.name, 0o644)
-    os.replace(fh.name, target)
+        ),
+        mode=0o644,
+    )
     return meta
 
 

@@ -38,8 +38,8 @@ import torch
 
 from ..bones import joints_to_bones, retarget_bone_lengths
 from ..skeleton import H36M_17
-from . import mocap
 from .amp_motion import AMP_MOTION_FILE, AMP_MOTION_FORMAT
+from .build import mocap
 
 __all__ = [
     "AMP_BODY_NAMES",

@@ -39,6 +39,7 @@ import torch
 from ..camera import Camera, normalize_screen, project, world_to_camera
 from ..skeleton import H36M_17
 from .keypoint_formats import KEYPOINT_FORMATS, read_openpose_people, to_h36m
+from .rotations import axis_angle_to_matrix, matrix_to_quaternion
 from .sequences import PoseDataset, PoseSequence
 
 __all__ = [
@@ -69,24 +70,6 @@ def read_trc(text: str) -> tuple[dict[str, np.ndarray], float]:
     return {n: values[:, 3 * i : 3 * i + 3] for i, n in enumerate(names)}, float(header["DataRate"])
 
 
-def _rodrigues(r: np.ndarray) -> np.ndarray:
-    theta = np.linalg.norm(r)
-    if theta < 1e-12:
-        return np.eye(3)
-    k = r / theta
-    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(theta) * kx + (1 - np.cos(theta)) * kx @ kx
-
-
-def _matrix_to_quaternion(m: np.ndarray) -> tuple[float, float, float, float]:
-    w = np.sqrt(max(0.0, 1 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
-    x = np.copysign(np.sqrt(max(0.0, 1 + m[0, 0] - m[1, 1] - m[2, 2])) / 2, m[2, 1] - m[1, 2])
-    y = np.copysign(np.sqrt(max(0.0, 1 - m[0, 0] + m[1, 1] - m[2, 2])) / 2, m[0, 2] - m[2, 0])
-    z = np.copysign(np.sqrt(max(0.0, 1 - m[0, 0] - m[1, 1] + m[2, 2])) / 2, m[1, 0] - m[0, 1])
-    q = np.array([w, x, y, z])
-    return tuple(float(v) for v in q / np.linalg.norm(q))
-
-
 def read_pose2sim_calibration(text: str) -> list[Camera]:
     """Cameras of a Pose2Sim ``Calib*.toml`` (OpenCV world-to-camera Rodrigues ``rotation``)."""
     cams = []
@@ -95,7 +78,7 @@ def read_pose2sim_calibration(text: str) -> list[Camera]:
             continue
         try:
             k = np.asarray(c["matrix"], dtype=np.float64)
-            rot = _rodrigues(np.asarray(c["rotation"], dtype=np.float64))
+            rot = axis_angle_to_matrix(np.asarray(c["rotation"], dtype=np.float64))
             t = np.asarray(c["translation"], dtype=np.float64)
             width, height = (int(round(v)) for v in c["size"])
             dist = c["distortions"]
@@ -106,7 +89,8 @@ def read_pose2sim_calibration(text: str) -> list[Camera]:
                 id=str(c.get("name", key)), width=width, height=height,
                 focal_length=(k[0, 0], k[1, 1]), center=(k[0, 2], k[1, 2]),
                 radial=(dist[0], dist[1], 0.0), tangential=(0.0, 0.0),
-                orientation=_matrix_to_quaternion(rot.T), translation=tuple(-rot.T @ t),
+                orientation=tuple(matrix_to_quaternion(rot.T).tolist()),
+                translation=tuple(-rot.T @ t),
             )
         )  # fmt: skip
     if not cams:

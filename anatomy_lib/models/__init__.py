@@ -9,6 +9,7 @@
 * :mod:`.heads`: lengths + directions -> joints and joint shifts (Sec. 4.2 / Eq. 1).
 * :mod:`.anatomy`: :class:`AnatomyModel`, :class:`AnatomyOutput`.
 * :mod:`.inference`: :func:`lift_video`, vectorised whole-video inference.
+* :mod:`.inference_plan`: the folded layers it runs, their kernel and cache.
 * :mod:`.checkpoints`: own format and the authors' / VideoPose3D checkpoints.
 """
 
@@ -16,6 +17,7 @@ from .anatomy import AnatomyModel, AnatomyOutput
 from .config import BaselineConfig, ModelConfig, receptive_field
 from .direction import BoneDirectionNet, DirectionOutput, unit_directions
 from .heads import AnatomyHeads, FusionHead
+from .inference import LiftResult, ShortVideoWarning, lift_video, lift_video_baseline
 from .length import BoneLengthNet, LengthOutput
 from .temporal import TemporalConvNet
 from .visibility import VisibilityAttention
@@ -30,9 +32,13 @@ __all__ = [
     "DirectionOutput",
     "FusionHead",
     "LengthOutput",
+    "LiftResult",
     "ModelConfig",
+    "ShortVideoWarning",
     "TemporalConvNet",
     "VisibilityAttention",
+    "lift_video",
+    "lift_video_baseline",
     "receptive_field",
     "unit_directions",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -10,8 +11,12 @@ from torch import nn
 from .config import ModelConfig
 from .direction import BoneDirectionNet
 from .heads import AnatomyHeads
+from .inference_plan import forget_plan
 from .inputs import check_sampled, check_window, normalize_keypoints
 from .length import BoneLengthNet, LengthOutput
+
+if TYPE_CHECKING:
+    from .inference import LiftResult
 
 __all__ = ["AnatomyModel", "AnatomyOutput"]
 
@@ -53,7 +58,7 @@ class AnatomyModel(nn.Module):
     Args:
         config: :class:`ModelConfig`, e.g. ``ModelConfig.preset("paper-243")``.
 
-    Whole videos: :func:`anatomy_lib.models.lift_video`.
+    Whole videos: :meth:`lift` (= :func:`anatomy_lib.models.lift_video`).
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -65,6 +70,7 @@ class AnatomyModel(nn.Module):
         self.direction = BoneDirectionNet(config)
         self.length = BoneLengthNet(config)
         self.heads = AnatomyHeads(config)
+        self.register_load_state_dict_post_hook(_forget_plan_hook)
 
     @property
     def receptive_field(self) -> int:
@@ -125,8 +131,31 @@ class AnatomyModel(nn.Module):
         (``config.input_normalization``, :func:`~anatomy_lib.models.inputs.normalize_keypoints`)."""
         return normalize_keypoints(keypoints_2d, self.config.input_normalization, self.skeleton)
 
+    def lift(
+        self, keypoints_2d: torch.Tensor, scores: torch.Tensor | None = None, **options
+    ) -> LiftResult:
+        """Whole-video inference: ``(T, J, 2)`` (+ ``(T, J)`` scores) -> :class:`LiftResult`.
+
+        Same as ``lift_video(self, keypoints_2d, scores, **options)``; see
+        :func:`anatomy_lib.models.lift_video` for the options (``length_frames``, ``seed``,
+        ``chunk_size``, ``dtype``).
+        """
+        from .inference import lift_video
+
+        return lift_video(self, keypoints_2d, scores, **options)
+
+    def train(self, mode: bool = True) -> AnatomyModel:
+        """Set training / eval mode (``nn.Module.train``); drops the cached inference plan."""
+        forget_plan(self)
+        return super().train(mode)
+
     def set_bn_momentum(self, momentum: float) -> None:
         """Set the momentum of every BatchNorm layer (the trainer decays it)."""
         for m in self.modules():
             if isinstance(m, nn.BatchNorm1d):
                 m.momentum = momentum
+
+
+def _forget_plan_hook(module: nn.Module, incompatible_keys) -> None:
+    """``load_state_dict`` post-hook: the cached inference plan holds the old weights."""
+    forget_plan(module)

@@ -4,17 +4,26 @@ Own format (:func:`save_model` / :func:`load_model`): a ``torch.save`` dict with
 ``format="anatomy3d-model"``, ``version``, ``architecture`` (class name), ``config``
 (plain dict) and ``state_dict``; written atomically (temp file + ``os.replace``).
 
-Released checkpoint (:func:`load_released_checkpoint`): key names, shapes and bone
-order as listed in ``shared/reference-notes.md`` ("Checkpoint layout", facts about the
-authors' implementation). Their 16 bones are ``(first, second)`` pairs with vector
-``J[first] - J[second]``; ours follow ``skeleton.bone_children`` with ``J[child] -
-J[parent]``, so rows / columns are permuted and the two bones whose pair is
-(parent, child) are negated. Their joint-shift heads have ``3 * 137`` outputs; we
-**assume** the pairs are ordered row-major (``i`` outer, ``j`` inner, ``i <= j``, bone
-pairs left out) with shift ``J[j] - J[i]``, and keep the rows of our 120 pairs.
-We also **assume** their block inputs are concatenated as [stream, extra] (keypoint
-feature first, then the visibility-weighted feature; sub-network 2's stream first,
-then the long skip) with the residual carrying the stream, as our model does.
+Foreign checkpoints are converted by declarative tables, one row per tensor group:
+``(ours, theirs, kind, transform)`` (:data:`RELEASED_LAYOUT`, :data:`VIDEOPOSE3D_LAYOUT`).
+``kind`` says which tensors the row covers (``conv``: ``.weight``; ``linear``:
+``.weight`` and ``.bias``; ``bn``: the five BatchNorm tensors; ``tensor``: the named one)
+and ``transform`` how their tensor becomes ours (:func:`_released_transforms`).
+
+Released checkpoint (:func:`load_released_checkpoint`). **Facts** (``shared/reference-notes.md``,
+"Checkpoint layout", from the authors' code): the key names and shapes; ``module.``
+prefixes (saved from ``nn.DataParallel``); their ModuleLists interleave each residual
+block's layers (``layers_conv[2b]`` is block ``b``'s temporal conv, ``[2b+1]`` its 1x1
+conv; ``layers_convbone[0]`` the length network's input, ``[2b+1]`` and ``[2b+2]`` block
+``b``'s linears, ``[2 nb + 1]`` its output); their 16 bones are ``(first, second)`` pairs
+(:data:`RELEASED_BONES`) with vector ``J[first] - J[second]``, while ours follow
+``skeleton.bone_children`` with ``J[child] - J[parent]``: rows / columns are permuted and
+the two bones whose pair is (parent, child) negated. **Assumptions** (not in the notes):
+their joint-shift heads' ``3 * 137`` outputs are the pairs of :func:`released_pairs`
+(row-major, ``i <= j``, bone pairs left out) with shift ``J[j] - J[i]``; we keep the rows
+of our 120 pairs. Their block inputs are concatenated as [stream, extra] (keypoint
+feature, then the visibility-weighted one; sub-network 2's stream, then the long skip)
+with the residual carrying the stream, as our model does.
 
 VideoPose3D (:func:`load_videopose3d_checkpoint`): ``model_pos`` with ``expand_conv``,
 ``expand_bn``, ``layers_conv.N``, ``layers_bn.N``, ``shrink``, into :class:`TemporalConvNet`.
@@ -23,13 +32,15 @@ VideoPose3D (:func:`load_videopose3d_checkpoint`): ``model_pos`` with ``expand_c
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..safe_io import atomic_write, load_torch_file
+from .._atomic import atomic_torch_save
+from ..safe_io import load_torch_file
 from ..skeleton import H36M_17
 from .anatomy import AnatomyModel
 from .config import BaselineConfig, ModelConfig
@@ -58,8 +69,6 @@ RELEASED_BONES: tuple[tuple[int, int], ...] = (
     (8, 14), (7, 0), (3, 2), (2, 1), (6, 5), (5, 4), (1, 0), (4, 0),
 )  # fmt: skip
 
-_BN_KEYS = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
-
 
 def released_pairs(num_joints: int = 17) -> tuple[tuple[int, int], ...]:
     """Assumed order of the released joint-shift outputs: ``(i, j)``, ``i <= j``, row-major,
@@ -87,7 +96,7 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> None:
         "config": model.config.to_dict(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    atomic_write(path, lambda f: torch.save(payload, f))
+    atomic_torch_save(payload, path)
 
 
 def load_model(
@@ -139,6 +148,138 @@ def _load_strict(model: nn.Module, state: Mapping[str, torch.Tensor], source: st
 
 
 # ----------------------------------------------------------------- foreign formats
+#: One row of a conversion table: (our prefix, their prefix, kind, transform name).
+Row = tuple[str, str, str, str]
+_KIND_SUFFIXES = {
+    "conv": ("weight",),
+    "linear": ("weight", "bias"),
+    "bn": ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"),
+    "tensor": ("",),
+}
+
+
+def _stack(ours: str, conv: str, bn: str) -> tuple[Row, ...]:
+    """Rows of a residual stack: their ``{conv}.{2b}`` / ``{conv}.{2b+1}`` are block b's
+    temporal / 1x1 conv (``{tc}`` / ``{pc}``), with BatchNorms ``{bn}.{same index}``."""
+    return (
+        (f"{ours}.blocks.{{b}}.temporal.conv", f"{conv}.{{tc}}", "conv", "same"),
+        (f"{ours}.blocks.{{b}}.temporal.bn", f"{bn}.{{tc}}", "bn", "same"),
+        (f"{ours}.blocks.{{b}}.pointwise.conv", f"{conv}.{{pc}}", "conv", "same"),
+        (f"{ours}.blocks.{{b}}.pointwise.bn", f"{bn}.{{pc}}", "bn", "same"),
+    )
+
+
+#: VideoPose3D's ``model_pos`` -> :class:`TemporalConvNet`.
+VIDEOPOSE3D_LAYOUT: tuple[Row, ...] = (
+    ("expand.conv", "expand_conv", "conv", "same"),
+    ("expand.bn", "expand_bn", "bn", "same"),
+    *_stack("stack", "layers_conv", "layers_bn"),
+    ("head", "shrink", "linear", "squeeze"),
+)
+
+#: The authors' released ``model_pos`` -> :class:`AnatomyModel` (see the module docstring;
+#: ``{b}`` runs over blocks, ``{l1}``, ``{l2}`` = ``2b+1``, ``2b+2``, ``{out}`` = ``2 nb + 1``).
+RELEASED_LAYOUT: tuple[Row, ...] = (
+    # direction sub-network 1 (their unsuffixed layers) and its visibility attention
+    ("direction.stages.0.expand.conv", "expand_conv", "conv", "same"),
+    ("direction.stages.0.expand.bn", "expand_bn", "bn", "same"),
+    ("direction.stages.0.visibility.scores.conv", "expand_convscore", "conv", "same"),
+    ("direction.stages.0.visibility.scores.bn", "expand_bnscore", "bn", "same"),
+    *_stack("direction.stages.0.stack", "layers_conv", "layers_bn"),
+    ("direction.stages.0.head", "shrink_direct_1", "linear", "bone_vector_rows"),
+    # direction sub-network 2 (suffix 1 / _2)
+    *_stack("direction.stages.1.stack", "layers_conv1", "layers_bn1"),
+    ("direction.stages.1.head", "shrink_direct_2", "linear", "bone_vector_rows"),
+    # bone length network and its attention (Eq. 6)
+    ("length.input", "layers_convbone.0", "linear", "same"),
+    ("length.input_bn", "layers_bnbone.0", "bn", "same"),
+    ("length.blocks.{b}.linears.0", "layers_convbone.{l1}", "linear", "same"),
+    ("length.blocks.{b}.bns.0", "layers_bnbone.{l1}", "bn", "same"),
+    ("length.blocks.{b}.linears.1", "layers_convbone.{l2}", "linear", "same"),
+    ("length.blocks.{b}.bns.1", "layers_bnbone.{l2}", "bn", "same"),
+    ("length.output", "layers_convbone.{out}", "linear", "same"),
+    ("length.attention", "boneatt", "linear", "bone_rows"),
+    # heads: joints (unsuffixed) and the joint shifts of sub-network k (suffix _k)
+    ("heads.joints_head.length.weight", "lengthlinear.weight", "tensor", "bone_cols"),
+    ("heads.joints_head.length.bias", "lengthlinear.bias", "tensor", "same"),
+    ("heads.joints_head.direction.weight", "directlinear.weight", "tensor", "bone_vector_cols"),
+    ("heads.joints_head.direction.bias", "directlinear.bias", "tensor", "same"),
+    ("heads.joints_head.out", "shrink", "linear", "squeeze"),
+    ("heads.shift_heads.{k}.length.weight", "lengthlinear_{n}.weight", "tensor", "bone_cols"),
+    ("heads.shift_heads.{k}.length.bias", "lengthlinear_{n}.bias", "tensor", "same"),
+    ("heads.shift_heads.{k}.direction.weight", "directlinear_{n}.weight", "tensor",
+     "bone_vector_cols"),
+    ("heads.shift_heads.{k}.direction.bias", "directlinear_{n}.bias", "tensor", "same"),
+    ("heads.shift_heads.{k}.out", "shrink_js_{n}", "linear", "pair_rows"),
+)  # fmt: skip
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _squeeze(t: torch.Tensor) -> torch.Tensor:
+    """A width-1 conv weight ``(C_out, C_in, 1)`` as a linear weight (other shapes as is)."""
+    return t.squeeze(-1) if t.dim() == 3 else t
+
+
+def _bone_map() -> tuple[torch.Tensor, torch.Tensor]:
+    """For each of our bones: index of the released bone and the sign (+1 / -1)."""
+    index, sign = [], []
+    for child, parent in H36M_17.bones:
+        for j, (a, b) in enumerate(RELEASED_BONES):
+            if {a, b} == {child, parent}:
+                index.append(j)
+                sign.append(1.0 if a == child else -1.0)
+    return torch.tensor(index), torch.tensor(sign)
+
+
+def _released_transforms() -> dict[str, Transform]:
+    """Transforms named in :data:`RELEASED_LAYOUT`: their bone / pair order -> ours."""
+    bone, sign = _bone_map()
+    vec_index = (3 * bone[:, None] + torch.arange(3)).flatten()  # our 3B slots -> theirs
+    vec_sign = sign.repeat_interleave(3)
+    pair_pos = {p: i for i, p in enumerate(released_pairs(H36M_17.num_joints))}
+    pair_index = torch.tensor([pair_pos[p] for p in H36M_17.non_bone_pairs])
+    pair_rows = (3 * pair_index[:, None] + torch.arange(3)).flatten()
+
+    def bone_vector_rows(t: torch.Tensor) -> torch.Tensor:  # (3B, ...) outputs
+        t = _squeeze(t)
+        return t[vec_index] * vec_sign.to(t.dtype).reshape(-1, *([1] * (t.dim() - 1)))
+
+    def bone_vector_cols(t: torch.Tensor) -> torch.Tensor:  # (C, 3B) inputs
+        t = _squeeze(t)
+        return t[:, vec_index] * vec_sign.to(t.dtype)
+
+    return {
+        "same": lambda t: t,
+        "squeeze": _squeeze,
+        "bone_rows": lambda t: t[bone],
+        "bone_cols": lambda t: t[:, bone],
+        "bone_vector_rows": bone_vector_rows,
+        "bone_vector_cols": bone_vector_cols,
+        "pair_rows": lambda t: _squeeze(t)[pair_rows],
+    }
+
+
+def _expand(layout: tuple[Row, ...], num_blocks: int) -> dict[str, tuple[str, str]]:
+    """Table rows -> ``{our key: (their key, transform name)}`` for ``num_blocks`` blocks
+    (rows with ``{b}`` repeat per block, rows with ``{k}`` for joint-shift heads 0 and 1)."""
+    keys = {}
+    for ours, theirs, kind, transform in layout:
+        blocks = range(num_blocks) if "{b}" in ours else [0]
+        stages = range(2) if "{k}" in ours else [0]
+        for b in blocks:
+            for k in stages:
+                index = dict(b=b, tc=2 * b, pc=2 * b + 1, l1=2 * b + 1, l2=2 * b + 2,
+                             out=2 * num_blocks + 1, k=k, n=k + 1)  # fmt: skip
+                o, t = ours.format(**index), theirs.format(**index)
+                for suffix in _KIND_SUFFIXES[kind]:
+                    keys[f"{o}.{suffix}" if suffix else o] = (
+                        f"{t}.{suffix}" if suffix else t,
+                        transform,
+                    )
+    return keys
+
+
 def _read(checkpoint: str | os.PathLike | Mapping, trusted: bool) -> Mapping[str, torch.Tensor]:
     """The ``model_pos`` state dict, ``module.`` prefixes removed."""
     if isinstance(checkpoint, Mapping):
@@ -151,62 +292,60 @@ def _read(checkpoint: str | os.PathLike | Mapping, trusted: bool) -> Mapping[str
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
-def _conv_stack_keys(state: Mapping[str, torch.Tensor], prefix: str) -> list[int]:
-    """Widths of ``{prefix}.{2b}.weight`` temporal convs, b = 0, 1, ..."""
-    widths, b = [], 0
-    while f"{prefix}.{2 * b}.weight" in state:
-        widths.append(int(state[f"{prefix}.{2 * b}.weight"].shape[-1]))
-        b += 1
-    return widths
+def _filter_widths(state: Mapping[str, torch.Tensor], convs: tuple[str, ...]) -> tuple[int, ...]:
+    """``(w_0, w_1, ...)``: the input conv's width, then each block's temporal conv width.
 
-
-Plan = dict[str, tuple[str, Callable[[torch.Tensor], torch.Tensor]]]
-
-
-def _same(t: torch.Tensor) -> torch.Tensor:
-    return t
-
-
-def _squeeze(t: torch.Tensor) -> torch.Tensor:
-    return t.squeeze(-1) if t.dim() == 3 else t
-
-
-def _add_bn(plan: Plan, theirs: str, ours: str) -> None:
-    for k in _BN_KEYS:
-        plan[f"{ours}.{k}"] = (f"{theirs}.{k}", _same)
-
-
-def _add_conv_stack(plan: Plan, theirs_conv: str, theirs_bn: str, ours: str, blocks: int) -> None:
-    for b in range(blocks):
-        for i, part in enumerate(("temporal", "pointwise")):
-            plan[f"{ours}.blocks.{b}.{part}.conv.weight"] = (
-                f"{theirs_conv}.{2 * b + i}.weight",
-                _same,
+    ``convs`` are the residual stacks' conv lists (``layers_conv``, ...); the block count
+    is the highest block index found under any of them or their BatchNorm lists
+    (``layers_bn``, ...), so a missing tensor is reported as missing, not as a shorter
+    model. Each width is read from the first stack holding that block's temporal conv.
+    """
+    lists = [*convs, *(c.replace("_conv", "_bn") for c in convs)]
+    pattern = re.compile(rf"^({'|'.join(map(re.escape, lists))})\.(\d+)\.")
+    indices = [int(m.group(2)) for k in state if (m := pattern.match(k))]
+    widths = [int(state["expand_conv.weight"].shape[-1])]
+    for b in range(max(indices, default=-1) // 2 + 1):
+        keys = [f"{c}.{2 * b}.weight" for c in convs]
+        found = [state[k] for k in keys if k in state]
+        if not found:
+            raise ValueError(
+                f"checkpoint: missing keys {keys} (the temporal conv of residual block {b}; "
+                "its width cannot be read)"
             )
-            _add_bn(plan, f"{theirs_bn}.{2 * b + i}", f"{ours}.blocks.{b}.{part}.bn")
+        widths.append(int(found[0].shape[-1]))
+    return tuple(widths)
 
 
-def _apply(model: nn.Module, state: Mapping[str, torch.Tensor], plan: Plan, source: str) -> None:
+def _apply(
+    model: nn.Module,
+    state: Mapping[str, torch.Tensor],
+    keys: dict[str, tuple[str, str]],
+    transforms: Mapping[str, Transform],
+    source: str,
+) -> None:
+    """Load ``state`` into ``model`` by the expanded table ``keys``; every missing,
+    unexpected or wrongly shaped key is listed in one error."""
     own = model.state_dict()
-    if set(plan) != set(own):  # a bug in the plan, not in the file
+    if set(keys) != set(own):  # a bug in the table, not in the file
         raise RuntimeError(
-            f"conversion plan does not cover the model: {sorted(set(own) ^ set(plan))}"
+            f"conversion table does not cover the model: {sorted(set(own) ^ set(keys))}"
         )
-    needed = {src for src, _ in plan.values()}
+    needed = {src for src, _ in keys.values()}
     missing = sorted(needed - set(state))
     unexpected = sorted(set(state) - needed)
     converted, wrong = {}, []
-    for ours, (src, fn) in plan.items():
-        if src in state:
-            try:
-                value = fn(state[src])
-            except (IndexError, RuntimeError):  # rows / columns to pick are not there
-                value = state[src]
-            if value.shape != own[ours].shape:
-                wrong.append(
-                    f"{src}: {tuple(state[src].shape)} (expected {ours} {tuple(own[ours].shape)})"
-                )
-            converted[ours] = value
+    for ours, (src, name) in keys.items():
+        if src not in state:
+            continue
+        try:
+            value = transforms[name](state[src])
+        except (IndexError, RuntimeError):  # rows / columns to pick are not there
+            value = state[src]
+        if value.shape != own[ours].shape:
+            wrong.append(
+                f"{src}: {tuple(state[src].shape)} (expected {ours} {tuple(own[ours].shape)})"
+            )
+        converted[ours] = value
     if missing or unexpected or wrong:
         raise ValueError(
             f"{source}: checkpoint layout does not match; missing keys {missing}, "
@@ -224,6 +363,11 @@ def load_videopose3d_checkpoint(
     assumed for 17 joints). ``trusted=True`` unpickles files that hold non-tensor objects.
     """
     state = _read(checkpoint, trusted)
+    if "boneatt.weight" in state or "layers_conv1.0.weight" in state:
+        raise ValueError(
+            "checkpoint: this is the anatomy-aware model's released layout (it has boneatt / "
+            "layers_conv1); load it with load_released_checkpoint"
+        )
     for key in ("expand_conv.weight", "shrink.weight"):
         if key not in state:
             raise ValueError(
@@ -238,30 +382,34 @@ def load_videopose3d_checkpoint(
         )
     config = BaselineConfig(
         skeleton="h36m",
-        filter_widths=(int(expand.shape[-1]), *_conv_stack_keys(state, "layers_conv")),
+        filter_widths=_filter_widths(state, ("layers_conv",)),
         channels=int(expand.shape[0]),
         causal=causal,
         visibility="fusion" if expand.shape[1] == 3 * num_joints else "none",
     )
     model = TemporalConvNet(config)
-    plan: Plan = {"expand.conv.weight": ("expand_conv.weight", _same)}
-    _add_bn(plan, "expand_bn", "expand.bn")
-    _add_conv_stack(plan, "layers_conv", "layers_bn", "stack", config.num_blocks)
-    plan["head.weight"] = ("shrink.weight", _squeeze)
-    plan["head.bias"] = ("shrink.bias", _same)
-    _apply(model, state, plan, "VideoPose3D checkpoint")
+    keys = _expand(VIDEOPOSE3D_LAYOUT, config.num_blocks)
+    _apply(model, state, keys, {"same": lambda t: t, "squeeze": _squeeze}, "VideoPose3D checkpoint")
     return model.eval()
 
 
-def _bone_map() -> tuple[torch.Tensor, torch.Tensor]:
-    """For each of our bones: index of the released bone and the sign (+1 / -1)."""
-    index, sign = [], []
-    for child, parent in H36M_17.bones:
-        for j, (a, b) in enumerate(RELEASED_BONES):
-            if {a, b} == {child, parent}:
-                index.append(j)
-                sign.append(1.0 if a == child else -1.0)
-    return torch.tensor(index), torch.tensor(sign)
+def _check_released(state: Mapping[str, torch.Tensor]) -> None:
+    """A clear error (with a hint for VideoPose3D files) when ``state`` is not the layout."""
+    if (
+        "expand_conv.weight" in state
+        and "shrink.weight" in state
+        and not any(k.startswith(("layers_conv1.", "boneatt.", "layers_convbone.")) for k in state)
+    ):
+        raise ValueError(
+            "checkpoint: this looks like a VideoPose3D checkpoint (expand_conv, layers_conv, "
+            "shrink; no layers_conv1 / layers_convbone / boneatt): load it with "
+            "load_videopose3d_checkpoint"
+        )
+    if "expand_conv.weight" not in state:
+        raise ValueError(
+            "checkpoint: not the released anatomy-aware layout (no expand_conv.weight); "
+            f"got keys {sorted(state)[:10]}"
+        )
 
 
 def load_released_checkpoint(
@@ -271,82 +419,25 @@ def load_released_checkpoint(
 
     Filter widths and channels are read from the shapes; the config is the released
     architecture (H36M-17, K = 2, long skips, visibility attention, ``[X, |X|]``
-    attention features, FC heads). See the module docstring for the assumptions.
-    ``trusted=True`` unpickles the full file (it holds optimizer and random state).
+    attention features, FC heads). The conversion is :data:`RELEASED_LAYOUT`; the module
+    docstring lists the facts and the assumptions it rests on. ``trusted=True`` unpickles
+    the full file (it holds optimizer and random state).
+
+    Raises:
+        ValueError: not the released layout (a VideoPose3D file is named as such), or keys
+            missing, unexpected or of the wrong shape (each listed).
     """
     state = _read(checkpoint, trusted)
-    if "expand_conv.weight" not in state or "layers_conv1.0.weight" not in state:
-        raise ValueError(
-            f"checkpoint: not the released anatomy-aware layout (no expand_conv / layers_conv1); "
-            f"got keys {sorted(state)[:10]}"
-        )
-    expand = state["expand_conv.weight"]
+    _check_released(state)
     config = ModelConfig(
         skeleton="h36m",
-        filter_widths=(int(expand.shape[-1]), *_conv_stack_keys(state, "layers_conv")),
-        channels=int(expand.shape[0]),
+        filter_widths=_filter_widths(state, ("layers_conv", "layers_conv1")),
+        channels=int(state["expand_conv.weight"].shape[0]),
         causal=causal,
         attention_features="joints_abs",
         visibility="attention",
     )
     model = AnatomyModel(config)
-    nb = config.num_blocks
-    bone, sign = _bone_map()
-    vec_index = (3 * bone[:, None] + torch.arange(3)).flatten()  # our 3B slots -> theirs
-    vec_sign = sign.repeat_interleave(3)
-    pair_pos = {p: i for i, p in enumerate(released_pairs(H36M_17.num_joints))}
-    pair_index = torch.tensor([pair_pos[p] for p in H36M_17.non_bone_pairs])
-    pair_rows = (3 * pair_index[:, None] + torch.arange(3)).flatten()
-
-    def dir_rows(t):  # (3B, ...) outputs in their bone order -> ours
-        t = _squeeze(t)
-        return t[vec_index] * vec_sign.to(t.dtype).reshape(-1, *([1] * (t.dim() - 1)))
-
-    def dir_cols(t):  # (C, 3B) inputs
-        t = _squeeze(t)
-        return t[:, vec_index] * vec_sign.to(t.dtype)
-
-    plan: Plan = {
-        "direction.stages.0.expand.conv.weight": ("expand_conv.weight", _same),
-        "direction.stages.0.visibility.scores.conv.weight": ("expand_convscore.weight", _same),
-        "length.input.weight": ("layers_convbone.0.weight", _same),
-        "length.input.bias": ("layers_convbone.0.bias", _same),
-        "length.output.weight": (f"layers_convbone.{2 * nb + 1}.weight", _same),
-        "length.output.bias": (f"layers_convbone.{2 * nb + 1}.bias", _same),
-        "length.attention.weight": ("boneatt.weight", lambda t: t[bone]),
-        "length.attention.bias": ("boneatt.bias", lambda t: t[bone]),
-    }
-    _add_bn(plan, "expand_bn", "direction.stages.0.expand.bn")
-    _add_bn(plan, "expand_bnscore", "direction.stages.0.visibility.scores.bn")
-    _add_bn(plan, "layers_bnbone.0", "length.input_bn")
-    _add_conv_stack(plan, "layers_conv", "layers_bn", "direction.stages.0.stack", nb)
-    _add_conv_stack(plan, "layers_conv1", "layers_bn1", "direction.stages.1.stack", nb)
-    for b in range(nb):
-        for i in range(2):
-            theirs = 2 * b + 1 + i
-            plan[f"length.blocks.{b}.linears.{i}.weight"] = (
-                f"layers_convbone.{theirs}.weight",
-                _same,
-            )
-            plan[f"length.blocks.{b}.linears.{i}.bias"] = (f"layers_convbone.{theirs}.bias", _same)
-            _add_bn(plan, f"layers_bnbone.{theirs}", f"length.blocks.{b}.bns.{i}")
-    for k in range(2):
-        plan[f"direction.stages.{k}.head.weight"] = (f"shrink_direct_{k + 1}.weight", dir_rows)
-        plan[f"direction.stages.{k}.head.bias"] = (f"shrink_direct_{k + 1}.bias", dir_rows)
-    heads = {"heads.joints_head": ""} | {f"heads.shift_heads.{k}": f"_{k + 1}" for k in range(2)}
-    for ours, suffix in heads.items():
-        plan[f"{ours}.length.weight"] = (f"lengthlinear{suffix}.weight", lambda t: t[:, bone])
-        plan[f"{ours}.length.bias"] = (f"lengthlinear{suffix}.bias", _same)
-        plan[f"{ours}.direction.weight"] = (f"directlinear{suffix}.weight", dir_cols)
-        plan[f"{ours}.direction.bias"] = (f"directlinear{suffix}.bias", _same)
-        if suffix:
-            plan[f"{ours}.out.weight"] = (
-                f"shrink_js{suffix}.weight",
-                lambda t: _squeeze(t)[pair_rows],
-            )
-            plan[f"{ours}.out.bias"] = (f"shrink_js{suffix}.bias", lambda t: t[pair_rows])
-        else:
-            plan[f"{ours}.out.weight"] = ("shrink.weight", _squeeze)
-            plan[f"{ours}.out.bias"] = ("shrink.bias", _same)
-    _apply(model, state, plan, "released checkpoint")
+    keys = _expand(RELEASED_LAYOUT, config.num_blocks)
+    _apply(model, state, keys, _released_transforms(), "released checkpoint")
     return model.eval()

@@ -26,11 +26,23 @@ the whole sequence, computed once and gathered per frame. The stream part of the
 block collapses to one product with the tap-summed weight, because its input is
 constant over the taps; later blocks evaluate only the ``receptive_field / prod(w[:b+2])``
 positions that depend on ``t`` as large matrix products over (frames x positions).
-Every layer runs from an :class:`InferencePlan`: eval-mode BatchNorm folded into the
-preceding conv / linear, conv taps laid out as one ``(C_out, w * C_in)`` matrix so that
-each conv is a single large matrix product (with bias and ReLU fused by oneDNN on the
-CPU), weights converted once to the compute dtype. The plan is cached per model and
-rebuilt when any parameter or buffer changes.
+Every layer runs from an :class:`~anatomy_lib.models.inference_plan.InferencePlan`
+(eval-mode BatchNorm folded into the preceding conv / linear, conv taps laid out as one
+matrix so that each conv is a single large matrix product, weights converted once to the
+compute dtype, one kernel with a portable fallback; cached per model): see
+:mod:`anatomy_lib.models.inference_plan` for the identities it rests on and for when the
+cache is dropped.
+
+Chunking (``chunk_size``) changes which rows go into one matrix product, and the BLAS may
+then round a row differently: results for different chunk sizes agree to float rounding
+(measured on the shipped models: below 1e-6 m in float32; tested to 1e-6 m in float32
+and 1e-12 m in float64), not bit for bit.
+
+Reading order: :func:`lift_video` validates, gets the plan (``inference_plan.plan_for``),
+then ``_video_lengths`` (length network per frame, then
+pooling: ``_pooled_lengths``) and ``_video_joints`` (per chunk: ``_directions_sequence`` =
+``_first_stage``, then ``_later_stage`` per sub-network ``k > 1`` with ``_skip_term`` for
+its long skips; then the joint head).
 
 Cost: sub-network ``k > 1`` shares little work between frames, so a frame of the
 243-frame model costs ~119 C^2 multiply-adds (125 M at C = 1024; per-layer count in
@@ -42,7 +54,6 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -52,12 +63,14 @@ from torch import nn
 from ..length_frames import uniform_length_frames
 from .anatomy import AnatomyModel
 from .direction import unit_directions
+from .inference_plan import InferencePlan, SplitBlock, inference_kernel, plan_for
 from .inputs import check_window, keypoint_channels
-from .temporal import TemporalConvNet, residual_tap
+from .temporal import TemporalConvNet
 
 __all__ = [
     "InferencePlan",
     "ShortVideoWarning",
+    "inference_kernel",
     "LiftResult",
     "lift_video",
     "lift_video_baseline",
@@ -117,8 +130,7 @@ def sample_length_frames(
 
     Uniform with replacement over ``0..T-1`` (causal: ``0..t``), deterministic in ``seed``.
     """
-    if not isinstance(length_frames, int) or length_frames < 1:
-        raise ValueError(f"length_frames: expected 'all' or an int >= 1, got {length_frames!r}")
+    _check_length_frames(length_frames, allow_all=False)
     if causal:
         available = torch.arange(1, num_frames + 1)
     else:
@@ -149,6 +161,13 @@ def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + size, total)
 
 
+def _check_length_frames(length_frames: int | str, allow_all: bool = True) -> None:
+    if allow_all and length_frames == "all":
+        return
+    if isinstance(length_frames, bool) or not isinstance(length_frames, int) or length_frames < 1:
+        raise ValueError(f"length_frames: expected 'all' or an int >= 1, got {length_frames!r}")
+
+
 def _check_args(chunk_size: int, dtype: torch.dtype | None) -> None:
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size: expected an int >= 1, got {chunk_size!r}")
@@ -156,187 +175,26 @@ def _check_args(chunk_size: int, dtype: torch.dtype | None) -> None:
         raise ValueError(f"dtype: expected None, torch.bfloat16 or torch.float16, got {dtype}")
 
 
-# ---------------------------------------------------------------- inference plan
-def _fold(weight: torch.Tensor, bias: torch.Tensor | None, bn: nn.BatchNorm1d | None):
-    """Fold an eval-mode BatchNorm into the preceding conv / linear: ``(C_out, ...)`` weight
-    and ``(C_out,)`` bias."""
-    if bias is None:
-        bias = weight.new_zeros(weight.shape[0])
-    if bn is None:
-        return weight, bias
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    shape = (-1,) + (1,) * (weight.dim() - 1)
-    return weight * scale.view(shape), (bias - bn.running_mean) * scale + bn.bias
-
-
-def _taps_matrix(weight: torch.Tensor) -> torch.Tensor:
-    """Conv weight ``(C_out, C_in, w)`` -> ``(C_out, w * C_in)`` with tap-major columns."""
-    return weight.permute(0, 2, 1).reshape(weight.shape[0], -1).contiguous()
-
-
-def _fused_ok(x: torch.Tensor) -> bool:
-    """oneDNN's fused linear + bias + ReLU (CPU, float32 / bfloat16) applies to ``x``."""
-    return (
-        x.device.type == "cpu"
-        and x.dtype in (torch.float32, torch.bfloat16)
-        and torch.backends.mkldnn.is_available()
-    )
-
-
-@dataclass(frozen=True)
-class _Layer:
-    """A folded layer ``x @ weight.T + bias`` (channels last)."""
-
-    weight: torch.Tensor  # (C_out, w * C_in)
-    bias: torch.Tensor  # (C_out,)
-    width: int = 1
-    dilation: int = 1
-
-    @staticmethod
-    def conv(layer, dtype: torch.dtype, split: int | None = None) -> _Layer | tuple:
-        weight, bias = _fold(layer.conv.weight, None, layer.bn)
-        w = weight.shape[-1]
-        if split is None:
-            return _Layer(_taps_matrix(weight).to(dtype), bias.to(dtype), w, layer.dilation)
-        stream, skip = weight[:, :split], weight[:, split:]
-        return (
-            _Layer(_taps_matrix(stream).to(dtype), bias.to(dtype), w, layer.dilation),
-            _Layer(stream.sum(-1).contiguous().to(dtype), bias.to(dtype)),
-            _Layer(_taps_matrix(skip).to(dtype), bias.to(dtype), w, layer.dilation)
-            if skip.shape[1]
-            else None,
-        )
-
-    @staticmethod
-    def linear(linear: nn.Linear, bn: nn.BatchNorm1d | None, dtype: torch.dtype) -> _Layer:
-        weight, bias = _fold(linear.weight, linear.bias, bn)
-        return _Layer(weight.contiguous().to(dtype), bias.to(dtype))
-
-    def __call__(self, rows: torch.Tensor, relu: bool = False, bias: bool = True) -> torch.Tensor:
-        """``(M, w * C_in)`` -> ``(M, C_out)``, optionally followed by ReLU (fused on CPU)."""
-        if not bias:
-            return rows @ self.weight.T
-        if _fused_ok(rows):
-            attr = "relu" if relu else "none"
-            return torch.ops.mkldnn._linear_pointwise(
-                rows.contiguous(), self.weight, self.bias, attr, [], ""
-            )
-        out = torch.addmm(self.bias, rows, self.weight.T)
-        return out.relu_() if relu else out
-
-    def dense(self, x: torch.Tensor, relu: bool = False, bias: bool = True) -> torch.Tensor:
-        """Dilated conv over a dense sequence ``x (L, C_in)`` -> ``(L - (w-1) d, C_out)``:
-        one matrix product on the unfolded ``(L', w * C_in)`` taps."""
-        out_len = x.shape[0] - (self.width - 1) * self.dilation
-        if self.width > 1:
-            c = x.shape[1]
-            x = x.as_strided((out_len, self.width, c), (c, self.dilation * c, 1))
-            x = x.reshape(out_len, self.width * c)
-        return self(x, relu, bias)
-
-    def windows(self, x: torch.Tensor, relu: bool = False, bias: bool = True) -> torch.Tensor:
-        """Stride-``w`` conv over per-frame windows ``x (T, n, C_in)`` -> ``(T, n / w, C_out)``."""
-        t, n, c = x.shape
-        out = self(x.reshape(t * (n // self.width), self.width * c), relu, bias)
-        return out.view(t, n // self.width, -1)
-
-
-@dataclass(frozen=True)
-class _Block:
-    """A residual block of a later direction sub-network, split into stream and skip parts."""
-
-    stream: _Layer  # taps of the stream channels (+ bias)
-    stream_sum: _Layer  # tap-summed stream weight (input constant over the taps)
-    skip: _Layer | None  # taps of the long-skip channels
-    pointwise: _Layer
-    tap: int  # residual tap
-
-
-@dataclass(frozen=True)
-class InferencePlan:
-    """Eval-mode BatchNorm folded into every conv / linear of an :class:`AnatomyModel`,
-    weights laid out as ``(w * C_in, C_out)`` matrices in the compute ``dtype``.
-
-    Built once per model state by :func:`lift_video` (cached; rebuilt when any parameter or
-    buffer changes, or the model moves). ``InferencePlan.build(model, dtype)`` makes one.
-    """
-
-    dtype: torch.dtype
-    expand: _Layer
-    visibility: _Layer | None
-    first_blocks: tuple[tuple[_Layer, _Layer, int], ...]  # (temporal, pointwise, tap)
-    later_stages: tuple[tuple[_Block, ...], ...]
-    direction_head: _Layer
-    length_layers: tuple[_Layer, ...]  # input, 2 per block, output
-
-    @classmethod
-    def build(cls, model: AnatomyModel, dtype: torch.dtype) -> InferencePlan:
-        """Fold ``model``'s weights (its BatchNorm running statistics) into a plan."""
-        cfg = model.config
-        with torch.no_grad():
-            first = model.direction.stages[0]
-            first_blocks = tuple(
-                (
-                    _Layer.conv(b.temporal, dtype),
-                    _Layer.conv(b.pointwise, dtype),
-                    residual_tap(b.temporal.width, cfg.causal),
-                )
-                for b in first.stack.blocks
-            )
-            later = tuple(
-                tuple(
-                    _Block(
-                        *_Layer.conv(b.temporal, dtype, split=cfg.channels),
-                        _Layer.conv(b.pointwise, dtype),
-                        residual_tap(b.temporal.width, cfg.causal),
-                    )
-                    for b in stage.stack.blocks
-                )
-                for stage in list(model.direction.stages)[1:]
-            )
-            ln = model.length
-            length = [_Layer.linear(ln.input, ln.input_bn, dtype)]
-            for block in ln.blocks:
-                length += [
-                    _Layer.linear(lin, bn, dtype)
-                    for lin, bn in zip(block.linears, block.bns, strict=True)
-                ]
-            length.append(_Layer.linear(ln.output, None, dtype))
-            return cls(
-                dtype,
-                _Layer.conv(first.expand, dtype),
-                None if first.visibility is None else _Layer.conv(first.visibility.scores, dtype),
-                first_blocks,
-                later,
-                _Layer.linear(model.direction.stages[-1].head, None, dtype),
-                tuple(length),
-            )
-
-
-_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _state_key(model: nn.Module) -> tuple:
-    """Changes whenever a parameter or buffer is modified in place, replaced or moved."""
-    return tuple(
-        (t.data_ptr(), t._version, t.dtype, t.device)
-        for t in (*model.parameters(), *model.buffers())
-    )
-
-
-def _plan_for(model: AnatomyModel, dtype: torch.dtype) -> InferencePlan:
-    key = _state_key(model)
-    cached = _PLANS.get(model)
-    if cached is None or cached[0] != key:
-        cached = (key, {})
-        _PLANS[model] = cached
-    if dtype not in cached[1]:
-        cached[1].clear()  # keep one plan per model: the folded weights are as big as the model
-        cached[1][dtype] = InferencePlan.build(model, dtype)
-    return cached[1][dtype]
-
-
 # ---------------------------------------------------------------- bone lengths
+def _frame_joints(plan: InferencePlan, keypoints: torch.Tensor) -> torch.Tensor:
+    """Length network's joints of single frames: ``(T, J, 2)`` -> ``(T, J, 3)`` (plan dtype)."""
+    layers = plan.length_layers
+    h = layers[0](keypoints.flatten(1).to(plan.dtype), relu=True)
+    for a, b in zip(layers[1:-1:2], layers[2:-1:2], strict=True):
+        h = h + b(a(h, relu=True), relu=True)
+    return layers[-1](h).view(keypoints.shape[0], -1, 3)
+
+
+def _causal_softmax_pool(frame_lengths: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Eq. 6 over frames ``0..t`` for every ``t``: ``sum_s<=t e^a_s L_s / sum_s<=t e^a_s``,
+    a ratio of prefix log-sum-exps, in float64 (float32 on MPS, which has no float64)."""
+    wide = torch.float32 if logits.device.type == "mps" else torch.float64
+    a, length = logits.to(wide), frame_lengths.to(wide)
+    log_num = torch.logcumsumexp(a + length.log(), dim=0)
+    log_den = torch.logcumsumexp(a, dim=0)
+    return torch.exp(log_num - log_den).to(frame_lengths.dtype)
+
+
 def _pooled_lengths(
     frame_lengths: torch.Tensor,
     logits: torch.Tensor,
@@ -348,17 +206,11 @@ def _pooled_lengths(
     """Per-frame ``(T, B)`` lengths and logits -> ``(T, B)`` pooled lengths (+ attention)."""
     t = frame_lengths.shape[0]
     if length_frames == "all":
-        if not causal:
-            attention = torch.softmax(logits, dim=0)
-            pooled = (attention * frame_lengths).sum(0)
-            return pooled.expand(t, -1), attention
-        # softmax over frames 0..t for every t: a ratio of prefix log-sum-exps, in float64
-        # (float32 on MPS, which has no float64)
-        wide = torch.float32 if logits.device.type == "mps" else torch.float64
-        a, length = logits.to(wide), frame_lengths.to(wide)
-        log_num = torch.logcumsumexp(a + length.log(), dim=0)
-        log_den = torch.logcumsumexp(a, dim=0)
-        return torch.exp(log_num - log_den).to(frame_lengths.dtype), None
+        if causal:
+            return _causal_softmax_pool(frame_lengths, logits), None
+        attention = torch.softmax(logits, dim=0)
+        pooled = (attention * frame_lengths).sum(0)
+        return pooled.expand(t, -1), attention
     idx = sample_length_frames(t, length_frames, causal, seed, frame_lengths.device)
     out = []
     for s, e in _chunks(t, chunk_size):
@@ -367,13 +219,26 @@ def _pooled_lengths(
     return torch.cat(out), None
 
 
-def _frame_joints(plan: InferencePlan, keypoints: torch.Tensor) -> torch.Tensor:
-    """Length network's joints of single frames: ``(T, J, 2)`` -> ``(T, J, 3)`` (plan dtype)."""
-    layers = plan.length_layers
-    h = layers[0](keypoints.flatten(1).to(plan.dtype), relu=True)
-    for a, b in zip(layers[1:-1:2], layers[2:-1:2], strict=True):
-        h = h + b(a(h, relu=True), relu=True)
-    return layers[-1](h).view(keypoints.shape[0], -1, 3)
+def _video_lengths(
+    model: AnatomyModel,
+    plan: InferencePlan,
+    keypoints: torch.Tensor,
+    causal: bool,
+    length_frames: int | str,
+    seed: int,
+    chunk_size: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``(T, J, 2)`` -> per-frame lengths ``(T, B)``, pooled lengths ``(T, B)``, attention."""
+    terms = [
+        model.length.frame_terms(_frame_joints(plan, keypoints[s:e]).to(keypoints.dtype))
+        for s, e in _chunks(keypoints.shape[0], chunk_size)
+    ]
+    frame_lengths = torch.cat([a for a, _ in terms])
+    logits = torch.cat([b for _, b in terms])
+    lengths, attention = _pooled_lengths(
+        frame_lengths, logits, causal, length_frames, seed, chunk_size
+    )
+    return frame_lengths, lengths, attention
 
 
 # ---------------------------------------------------------------- directions
@@ -399,21 +264,40 @@ def _first_stage(
     return stream, inputs
 
 
+def _skip_term(
+    block: SplitBlock, skip: torch.Tensor, dense: bool, frames: int, positions: int
+) -> torch.Tensor:
+    """``W_skip`` applied to one block's long-skip input, for every frame: ``(T, n, C)``.
+
+    ``skip`` is dense ``(L_b, C)`` (window position ``q`` of frame ``t`` is row
+    ``t + q * D_b``: one dilated conv over the sequence, then a strided gather of the
+    ``positions`` rows of each frame) or per-frame windows ``(T, n_b, C)`` (``n_b == 1``:
+    constant over the taps, one product with the tap-summed weight).
+    """
+    width, c = block.skip.width, skip.shape[-1]
+    if dense:
+        g = block.skip.dense(skip, bias=False)  # (L_{b+1}, C)
+        step = block.skip.dilation * width
+        return g.as_strided((frames, positions, c), (c, step * c, 1))
+    if skip.shape[1] == 1:
+        g = skip[:, 0] @ block.skip.weight.view(c, width, c).sum(1).T
+        return g.unsqueeze(1)
+    return block.skip.windows(skip, bias=False)
+
+
 def _later_stage(
-    blocks: tuple[_Block, ...],
+    blocks: tuple[SplitBlock, ...],
     top: torch.Tensor,
     skips: list[torch.Tensor] | None,
     dense_skips: bool,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Sub-network ``k > 1`` for every frame at once (see module docstring).
+    """Sub-network ``k > 1`` for every frame at once (see the module docstring).
 
     Args:
-        blocks: its folded residual blocks.
+        blocks: its split residual blocks.
         top: ``(T, C)`` top feature of sub-network ``k-1`` per output frame.
-        skips: per block, sub-network ``k-1``'s stream input: dense ``(L_b, C)`` (when
-            ``dense_skips``; window position ``q`` of frame ``t`` is row ``t + q * D_b``)
-            or per-frame windows ``(T, n_b, C)`` (``n_b == 1``: constant); None without
-            long skips.
+        skips: per block, sub-network ``k-1``'s stream input (see :func:`_skip_term`;
+            dense when ``dense_skips``), or None without long skips.
 
     Returns:
         ``(T, C)`` top feature and the per-block stream inputs ``(T, n_b or 1, C)``.
@@ -430,15 +314,7 @@ def _later_stage(
         else:
             h = block.stream.windows(stream)
         if skips is not None:
-            if dense_skips:
-                g = block.skip.dense(skips[b], bias=False)  # (L_{b+1}, C)
-                step = block.skip.dilation * width
-                g = g.as_strided((t, positions, c), (c, step * c, 1))
-            elif skips[b].shape[1] == 1:
-                g = skips[b][:, 0] @ block.skip.weight.view(c, width, c).sum(1).T
-                g = g.unsqueeze(1)
-            else:
-                g = block.skip.windows(skips[b], bias=False)
+            g = _skip_term(block, skips[b], dense_skips, t, positions)
             h = h + g if h.shape[1] < g.shape[1] else h.add_(g)
         n = h.shape[1]  # 1 while the stream and the skips are constant over the window
         y = block.pointwise(h.relu_().reshape(t * n, c), relu=True).view(t, n, c)
@@ -467,7 +343,50 @@ def _directions_sequence(
     return unit_directions(raw, model.skeleton.num_bones)
 
 
+def _video_joints(
+    model: AnatomyModel,
+    plan: InferencePlan,
+    keypoints: torch.Tensor,
+    scores: torch.Tensor | None,
+    lengths: torch.Tensor,
+    chunk_size: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(T, J, 2)`` (+ scores) and pooled ``(T, B)`` lengths -> joints ``(T, J, 3)`` and
+    directions ``(T, B, 3)``, ``chunk_size`` output frames at a time."""
+    rf, causal = model.config.receptive_field, model.config.causal
+    padded = pad_edges(keypoints, rf, causal)
+    padded_scores = None if scores is None else pad_edges(scores, rf, causal)
+    directions, joints = [], []
+    for s, e in _chunks(keypoints.shape[0], chunk_size):
+        window_scores = None if padded_scores is None else padded_scores[s : e + rf - 1]
+        d = _directions_sequence(model, plan, padded[s : e + rf - 1], window_scores)
+        directions.append(d)
+        joints.append(model.heads.joints(lengths[s:e], d))
+    return torch.cat(joints), torch.cat(directions)
+
+
 # ---------------------------------------------------------------- public API
+def _check_lift_args(
+    model: AnatomyModel,
+    causal: bool | None,
+    length_frames: int | str,
+    chunk_size: int,
+    dtype: torch.dtype | None,
+) -> bool:
+    """Validate :func:`lift_video`'s options; returns ``causal`` resolved from the model."""
+    if not isinstance(model, AnatomyModel):
+        raise TypeError(f"model: expected an AnatomyModel, got {type(model).__name__}")
+    cfg = model.config
+    if causal is not None and causal != cfg.causal:
+        raise ValueError(
+            f"causal={causal} but the model was built with causal={cfg.causal}; a causal "
+            "prediction needs a causal direction network"
+        )
+    _check_length_frames(length_frames)
+    _check_args(chunk_size, dtype)
+    return cfg.causal
+
+
 def lift_video(
     model: AnatomyModel,
     keypoints_2d: torch.Tensor,
@@ -484,66 +403,41 @@ def lift_video(
     same sampled frames (to float32 rounding), for every configuration.
 
     Args:
-        model: an :class:`AnatomyModel` (run in eval mode; its mode is restored).
+        model: an :class:`AnatomyModel` (its mode is left as it is: inference always uses
+            the BatchNorm running statistics and no dropout).
         keypoints_2d: ``(T, J, 2)`` normalised screen coordinates, any ``T >= 1``.
         scores: ``(T, J)`` visibility in ``[0, 1]``; required unless ``visibility="none"``.
         causal: must match ``model.config.causal`` (None: take it from there).
         length_frames: ``"all"`` or ``l``, frames feeding the length network per output frame.
         seed: seed of the frame sampling (``length_frames=l`` only).
-        chunk_size: output frames processed at once; memory grows with it, results do not
-            change with it.
+        chunk_size: output frames processed at once; memory grows with it, results change
+            only by float rounding (see the module docstring).
         dtype: compute dtype of the direction and length networks: None (the model's
             dtype), or ``torch.bfloat16`` / ``torch.float16``: weights converted once,
             activations stored in that dtype, products accumulated in float32; direction
             normalisation, attention softmax and heads stay in the model's dtype. bf16 is
             ~2.4x faster on CPUs with AVX512-BF16 and moves joints by ~1 mm on average
-            (a few mm at worst) for a trained model (``benchmarks/inference.py``).
+            (a few mm at worst) for a trained model (``benchmarks/inference.py``); on
+            CPUs without bf16 instructions it runs on the portable kernel (correct, slower
+            than float32; :func:`inference_kernel` says which kernel runs).
 
     Returns:
         :class:`LiftResult` with ``(T, ...)`` tensors in the model's dtype.
     """
-    if not isinstance(model, AnatomyModel):
-        raise TypeError(f"model: expected an AnatomyModel, got {type(model).__name__}")
-    cfg = model.config
-    if causal is None:
-        causal = cfg.causal
-    if causal != cfg.causal:
-        raise ValueError(
-            f"causal={causal} but the model was built with causal={cfg.causal}; a causal "
-            "prediction needs a causal direction network"
-        )
-    if length_frames != "all" and (not isinstance(length_frames, int) or length_frames < 1):
-        raise ValueError(f"length_frames: expected 'all' or an int >= 1, got {length_frames!r}")
-    _check_args(chunk_size, dtype)
-    needs_scores = cfg.visibility != "none"
+    causal = _check_lift_args(model, causal, length_frames, chunk_size, dtype)
+    needs_scores = model.config.visibility != "none"
     check_window(keypoints_2d, scores, model.skeleton, needs_scores, batched=False)
     param = next(model.parameters())
     kp = model.normalize_input(keypoints_2d.to(device=param.device, dtype=param.dtype))
     sc = scores.to(device=param.device, dtype=param.dtype) if needs_scores else None
-    t, rf = kp.shape[0], cfg.receptive_field
-    warn_if_short(t, rf)
+    warn_if_short(kp.shape[0], model.config.receptive_field)
     with torch.no_grad():
-        plan = _plan_for(model, param.dtype if dtype is None else dtype)
-        terms = [
-            model.length.frame_terms(_frame_joints(plan, kp[s:e]).to(param.dtype))
-            for s, e in _chunks(t, chunk_size)
-        ]
-        frame_lengths = torch.cat([a for a, _ in terms])
-        logits = torch.cat([b for _, b in terms])
-        lengths, attention = _pooled_lengths(
-            frame_lengths, logits, causal, length_frames, seed, chunk_size
+        plan = plan_for(model, param.dtype if dtype is None else dtype)
+        frame_lengths, lengths, attention = _video_lengths(
+            model, plan, kp, causal, length_frames, seed, chunk_size
         )
-        padded = pad_edges(kp, rf, causal)
-        padded_scores = pad_edges(sc, rf, causal) if sc is not None else None
-        directions, joints = [], []
-        for s, e in _chunks(t, chunk_size):
-            window_scores = None if padded_scores is None else padded_scores[s : e + rf - 1]
-            d = _directions_sequence(model, plan, padded[s : e + rf - 1], window_scores)
-            directions.append(d)
-            joints.append(model.heads.joints(lengths[s:e], d))
-    return LiftResult(
-        torch.cat(joints), lengths.contiguous(), torch.cat(directions), frame_lengths, attention
-    )
+        joints, directions = _video_joints(model, plan, kp, sc, lengths, chunk_size)
+    return LiftResult(joints, lengths.contiguous(), directions, frame_lengths, attention)
 
 
 def lift_video_baseline(

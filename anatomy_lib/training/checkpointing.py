@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..safe_io import atomic_write, load_torch_file
+from .._atomic import atomic_torch_save, atomic_write_bytes
+from ..safe_io import load_torch_file
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -32,24 +33,11 @@ __all__ = [
 
 #: Value of the ``"format"`` key of every training checkpoint.
 CHECKPOINT_FORMAT = "anatomy3d-training-checkpoint"
+# atomic_write_bytes / atomic_torch_save live in anatomy_lib._atomic (one helper for the
+# whole package) and are re-exported here.
 _VERSION = 1
 _REQUIRED = ("format", "version", "experiment", "model", "optimizer", "epoch", "step_in_epoch",
              "global_step", "rng", "history")  # fmt: skip
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, write)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + rename)."""
-    _atomic(Path(path), lambda f: f.write(data))
-
-
-def atomic_torch_save(obj: Any, path: str | Path) -> None:
-    """``torch.save(obj, path)``, atomically."""
-    _atomic(Path(path), lambda f: torch.save(obj, f))
 
 
 def capture_rng_state() -> dict[str, Any]:

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Union, get_args, get_origin
 
 from .._validation import check_choice_field, check_int_field, check_positive_float_field
 from ..losses import LossWeights
@@ -41,14 +43,17 @@ __all__ = [
     "ExperimentConfig",
     "TABLE4_ROWS",
     "TABLE4_EXTRAS",
+    "Table4Row",
     "SIZES",
     "preset_names",
 ]
 
-_DATASETS = ("embedded", "engine", "h36m", "3dhp")
-_ENGINE_BODIES = ("ansur", "rescaled")
-_LENGTH_FRAMES = ("random", "consecutive")
-_ARCHITECTURES = ("anatomy", "baseline")
+Dataset = Literal["embedded", "engine", "h36m", "3dhp"]
+EngineBodies = Literal["ansur", "rescaled"]
+LengthFrames = Literal["random", "consecutive"]
+Architecture = Literal["anatomy", "baseline"]
+AmpDtype = Literal["auto", "bfloat16", "float16"]
+Visibility = Literal["attention", "fusion", "none"]
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,10 @@ class DataConfig:
         engine_recombination: ``"engine"`` only: fraction of videos with recombined limbs.
     """
 
-    dataset: str = "embedded"
+    dataset: Dataset = "embedded"
     root: str | None = None
     keypoints: str = "default"
-    length_frames: str = "random"
+    length_frames: LengthFrames = "random"
     train_flip: bool = True
     test_flip: bool = True
     bone_length_augmentation: bool = True
@@ -87,12 +92,13 @@ class DataConfig:
     stride: int = 1
     engine_videos: int = 256
     engine_validation_videos: int = 64
-    engine_bodies: str = "ansur"
+    engine_bodies: EngineBodies = "ansur"
     engine_recombination: float = 0.5
 
     def __post_init__(self) -> None:
-        check_choice_field(self, "dataset", _DATASETS)
-        check_choice_field(self, "engine_bodies", _ENGINE_BODIES)
+        check_choice_field(self, "dataset", get_args(Dataset))
+        check_choice_field(self, "length_frames", get_args(LengthFrames))
+        check_choice_field(self, "engine_bodies", get_args(EngineBodies))
         check_int_field(self, "engine_videos")
         check_int_field(self, "engine_validation_videos")
         if not 0.0 <= self.engine_recombination <= 1.0:
@@ -100,7 +106,6 @@ class DataConfig:
                 "DataConfig.engine_recombination: expected a fraction in [0, 1], "
                 f"got {self.engine_recombination}"
             )
-        check_choice_field(self, "length_frames", _LENGTH_FRAMES)
         if not 0.0 <= self.augmentation_degree < 2.0:
             raise ValueError(
                 f"DataConfig.augmentation_degree: expected a value in [0, 2), "
@@ -125,6 +130,8 @@ class OptimConfig:
         bn_momentum_end: BatchNorm momentum of the last epoch (exponential decay between).
         steps_per_epoch: cap on the steps of an epoch (``None``: the whole training set).
         amp: automatic mixed precision (CUDA only; ignored on CPU).
+        amp_dtype: the low precision of ``amp``: ``"bfloat16"``, ``"float16"`` (with loss
+            scaling) or ``"auto"`` (bfloat16 where the GPU supports it, else float16).
         eval_every: evaluate on the test split every this many epochs (0: never).
     """
 
@@ -138,6 +145,7 @@ class OptimConfig:
     bn_momentum_end: float = 0.001
     steps_per_epoch: int | None = None
     amp: bool = False
+    amp_dtype: AmpDtype = "auto"
     eval_every: int = 1
 
     def __post_init__(self) -> None:
@@ -158,6 +166,7 @@ class OptimConfig:
                     f"OptimConfig.{key}: expected a value in (0, 1], got {getattr(self, key)}"
                 )
         check_int_field(self, "eval_every", minimum=0)
+        check_choice_field(self, "amp_dtype", get_args(AmpDtype))
 
     @property
     def aug_batch_size(self) -> int:
@@ -196,7 +205,7 @@ class ExperimentConfig:
     """
 
     name: str = "custom"
-    architecture: str = "anatomy"
+    architecture: Architecture = "anatomy"
     model: ModelConfig = field(default_factory=ModelConfig)
     losses: LossWeights = field(default_factory=LossWeights)
     per_frame_loss: bool = True
@@ -206,7 +215,7 @@ class ExperimentConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_choice_field(self, "architecture", _ARCHITECTURES)
+        check_choice_field(self, "architecture", get_args(Architecture))
         for key, cls in (("model", ModelConfig), ("losses", LossWeights), ("data", DataConfig),
                          ("optim", OptimConfig)):  # fmt: skip
             if not isinstance(getattr(self, key), cls):
@@ -245,7 +254,7 @@ class ExperimentConfig:
         """
         variant, size = _split_name(name)
         model, data, optim = _size_settings(size)
-        cfg = _VARIANTS[variant](model, data, optim)
+        cfg = _VARIANTS[variant].build(model, data, optim)
         cfg = dataclasses.replace(cfg, name=f"{variant}@{size}")
         if cfg.data.dataset == "engine":
             # The engine gives every video a new body, which supersedes the paper's extra
@@ -273,7 +282,7 @@ class ExperimentConfig:
             key = key.strip()
             if not sep or not key:
                 raise ValueError(f"override {text!r}: expected KEY=VALUE, e.g. optim.epochs=5")
-            cfg = _assign(cfg, key.split("."), _parse_value(raw.strip()), key)
+            cfg = _assign(cfg, key.split("."), raw.strip(), key)
         return cfg
 
     # ------------------------------------------------------------ derived
@@ -321,93 +330,82 @@ class ExperimentConfig:
 
 
 # ---------------------------------------------------------------- Table 4
-def _anatomy(
-    model: ModelConfig,
-    data: DataConfig,
-    optim: OptimConfig,
-    *,
-    ml: bool,
-    bone_att: bool,
-    aug: bool,
-    jsl: bool,
-    lsc: bool,
-    visibility: str,
-    consecutive: bool = False,
-    baseline_d: bool = False,
-) -> ExperimentConfig:
-    model = model.replace(
-        length_attention="softmax" if bone_att else "mean",
-        num_direction_stages=2 if (lsc or baseline_d) else 1,
-        visibility=visibility,
-    )
-    if baseline_d:
-        model = model.baseline_d()
-    losses = LossWeights.preset("paper")
-    if not jsl:
-        losses = dataclasses.replace(losses, joint_shift=0.0)
-    data = dataclasses.replace(
-        data,
-        bone_length_augmentation=aug,
-        length_frames="consecutive" if consecutive else "random",
-    )
-    return ExperimentConfig(
-        architecture="anatomy",
-        model=model,
-        losses=losses,
-        per_frame_loss=ml,
-        data=data,
-        optim=optim,
-    )
+@dataclass(frozen=True)
+class Table4Row:
+    """The switches of one row of Table 4 (see the module docstring); all off by default.
+
+    Attributes:
+        architecture: ``"baseline"`` for VideoPose3D's network (the switches of the
+            anatomy model then stay off, except ``jsl``).
+        ml, bone_att, aug, jsl, lsc: the paper's switches.
+        visibility: ScoreAtt: ``"attention"``, ``"fusion"`` or ``"none"``.
+        consecutive: AF(conse): the length network reads consecutive frames.
+        baseline_d: Baseline-D: two direction sub-networks without long skips.
+    """
+
+    architecture: Architecture = "anatomy"
+    ml: bool = False
+    bone_att: bool = False
+    aug: bool = False
+    jsl: bool = False
+    lsc: bool = False
+    visibility: Visibility = "none"
+    consecutive: bool = False
+    baseline_d: bool = False
+
+    def build(self, model: ModelConfig, data: DataConfig, optim: OptimConfig) -> ExperimentConfig:
+        """The experiment of this row at one size (``model``, ``data``, ``optim``)."""
+        model = model.replace(
+            length_attention="softmax" if self.bone_att else "mean",
+            num_direction_stages=2 if (self.lsc or self.baseline_d) else 1,
+            visibility=self.visibility,
+        )
+        if self.baseline_d:
+            model = model.baseline_d()
+        losses = LossWeights.preset("paper")
+        if not self.jsl:
+            losses = dataclasses.replace(losses, joint_shift=0.0)
+        data = dataclasses.replace(
+            data,
+            bone_length_augmentation=self.aug,
+            length_frames="consecutive" if self.consecutive else "random",
+        )
+        return ExperimentConfig(
+            architecture=self.architecture,
+            model=model,
+            losses=losses,
+            per_frame_loss=self.ml,
+            data=data,
+            optim=optim,
+        )
 
 
-def _baseline(
-    model: ModelConfig, data: DataConfig, optim: OptimConfig, *, jsl: bool
-) -> ExperimentConfig:
-    # Same settings as the AF row, so that the two differ only in the architecture.
-    cfg = _anatomy(model, data, optim, **_OFF)
-    losses = dataclasses.replace(cfg.losses, joint_shift=0.1 if jsl else 0.0)
-    return cfg.replace(architecture="baseline", losses=losses)
+_ALL_BUT_LSC = dict(ml=True, bone_att=True, aug=True, jsl=True)
 
-
-def _row(**flags: Any):
-    return lambda model, data, optim: _anatomy(model, data, optim, **flags)
-
-
-_OFF = dict(ml=False, bone_att=False, aug=False, jsl=False, lsc=False, visibility="none")
-
-#: Table 4 of the paper, top to bottom: name -> builder(model, data, optim).
-TABLE4_ROWS: dict[str, Any] = {
-    "baseline": lambda m, d, o: _baseline(m, d, o, jsl=False),
-    "af": _row(**_OFF),
-    "af+ml": _row(**{**_OFF, "ml": True}),
-    "af+ml+boneatt": _row(**{**_OFF, "ml": True, "bone_att": True}),
-    "af+ml+boneatt+aug": _row(**{**_OFF, "ml": True, "bone_att": True, "aug": True}),
-    "af+ml+boneatt+aug+jsl": _row(
-        ml=True, bone_att=True, aug=True, jsl=True, lsc=False, visibility="none"
-    ),
-    "af+ml+boneatt+aug+jsl+lsc": _row(
-        ml=True, bone_att=True, aug=True, jsl=True, lsc=True, visibility="none"
-    ),
-    "af+ml+boneatt+aug+jsl+lsc+scoreatt": _row(
-        ml=True, bone_att=True, aug=True, jsl=True, lsc=True, visibility="attention"
+#: Table 4 of the paper, top to bottom: name -> the switches that are on. The baselines
+#: share every setting with the AF row, so that the two differ only in the architecture.
+TABLE4_ROWS: dict[str, Table4Row] = {
+    "baseline": Table4Row(architecture="baseline"),
+    "af": Table4Row(),
+    "af+ml": Table4Row(ml=True),
+    "af+ml+boneatt": Table4Row(ml=True, bone_att=True),
+    "af+ml+boneatt+aug": Table4Row(ml=True, bone_att=True, aug=True),
+    "af+ml+boneatt+aug+jsl": Table4Row(**_ALL_BUT_LSC),
+    "af+ml+boneatt+aug+jsl+lsc": Table4Row(**_ALL_BUT_LSC, lsc=True),
+    "af+ml+boneatt+aug+jsl+lsc+scoreatt": Table4Row(
+        **_ALL_BUT_LSC, lsc=True, visibility="attention"
     ),
 }
 
 #: The four extra comparisons of Sec. 4.4.
-TABLE4_EXTRAS: dict[str, Any] = {
-    "baseline+jsl": lambda m, d, o: _baseline(m, d, o, jsl=True),
-    "af-conse+ml+boneatt+aug+jsl": _row(
-        ml=True, bone_att=True, aug=True, jsl=True, lsc=False, visibility="none", consecutive=True
-    ),
-    "af+ml+boneatt+aug+jsl+baseline-d": _row(
-        ml=True, bone_att=True, aug=True, jsl=True, lsc=False, visibility="none", baseline_d=True
-    ),
-    "af+ml+boneatt+aug+jsl+lsc+fusion": _row(
-        ml=True, bone_att=True, aug=True, jsl=True, lsc=True, visibility="fusion"
-    ),
+TABLE4_EXTRAS: dict[str, Table4Row] = {
+    "baseline+jsl": Table4Row(architecture="baseline", jsl=True),
+    "af-conse+ml+boneatt+aug+jsl": Table4Row(**_ALL_BUT_LSC, consecutive=True),
+    "af+ml+boneatt+aug+jsl+baseline-d": Table4Row(**_ALL_BUT_LSC, baseline_d=True),
+    "af+ml+boneatt+aug+jsl+lsc+fusion": Table4Row(**_ALL_BUT_LSC, lsc=True, visibility="fusion"),
 }
 
-_VARIANTS: dict[str, Any] = {
+_VARIANTS: dict[str, Table4Row] = {
     **TABLE4_ROWS,
     **TABLE4_EXTRAS,
     "full": TABLE4_ROWS["af+ml+boneatt+aug+jsl+lsc+scoreatt"],
@@ -508,8 +506,8 @@ def _parse_value(raw: str) -> Any:
         return raw
 
 
-def _assign(obj: Any, path: list[str], value: Any, full_key: str) -> Any:
-    """Return a copy of dataclass ``obj`` with ``path`` set to ``value``."""
+def _assign(obj: Any, path: list[str], raw: str, full_key: str) -> Any:
+    """Return a copy of dataclass ``obj`` with ``path`` set to the text ``raw``."""
     head, rest = path[0], path[1:]
     names = [f.name for f in dataclasses.fields(obj)]
     if head not in names:
@@ -520,10 +518,10 @@ def _assign(obj: Any, path: list[str], value: Any, full_key: str) -> Any:
     if rest:
         if not dataclasses.is_dataclass(current):
             raise ValueError(f"override {full_key!r}: {head!r} has no sub-fields")
-        new = _assign(current, rest, value, full_key)
-    elif isinstance(current, LossWeights) and isinstance(value, str):
+        new = _assign(current, rest, raw, full_key)
+    elif isinstance(current, LossWeights) and isinstance(_parse_value(raw), str):
         try:
-            new = LossWeights.preset(value)
+            new = LossWeights.preset(raw)
         except KeyError as exc:
             raise ValueError(f"override {full_key!r}: {exc.args[0]}") from None
     elif dataclasses.is_dataclass(current):
@@ -532,25 +530,45 @@ def _assign(obj: Any, path: list[str], value: Any, full_key: str) -> Any:
             f"e.g. {full_key}.{dataclasses.fields(current)[0].name}=..."
         )
     else:
-        new = _coerce(value, current, full_key)
+        new = _coerce(raw, typing.get_type_hints(type(obj))[head], full_key)
     try:
         return dataclasses.replace(obj, **{head: new})
     except (TypeError, ValueError, KeyError) as exc:
-        raise ValueError(f"override {full_key}={value!r}: {exc}") from exc
+        raise ValueError(f"override {full_key}={raw}: {exc}") from exc
 
 
-def _coerce(value: Any, current: Any, key: str) -> Any:
-    """Convert ``value`` to the type of the field's current value where that is safe."""
-    if isinstance(current, bool):
+def _coerce(raw: str, hint: Any, key: str) -> Any:
+    """The text ``raw`` as a value of the field's declared type ``hint``.
+
+    ``bool``: ``true`` / ``false``; ``int``: an integer; ``float``: a number; ``str`` and
+    ``Literal`` choices: the text itself (``name=42`` is ``"42"``; the field's own check
+    rejects a wrong choice); ``tuple[...]``: a JSON list; ``X | None``: ``null`` or an
+    ``X``. Other types take the JSON value as is.
+    """
+    value = _parse_value(raw)
+    if get_origin(hint) in (Union, types.UnionType):
+        options = [a for a in get_args(hint) if a is not type(None)]
+        if value is None and len(options) < len(get_args(hint)):
+            return None
+        if str in options or len(options) != 1:
+            return raw if str in options else value
+        hint = options[0]
+    if hint is bool:
         if not isinstance(value, bool):
-            raise ValueError(f"override {key!r}: expected true or false, got {value!r}")
+            raise ValueError(f"override {key!r}: expected true or false, got {raw!r}")
         return value
-    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"override {key!r}: expected an integer, got {raw!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"override {key!r}: expected a number, got {raw!r}")
         return float(value)
-    if isinstance(current, int) and isinstance(value, float):
-        raise ValueError(f"override {key!r}: expected an integer, got {value!r}")
-    if isinstance(current, tuple) and isinstance(value, list):
+    if hint is str or get_origin(hint) is Literal:
+        return raw
+    if get_origin(hint) is tuple:
+        if not isinstance(value, list):
+            raise ValueError(f"override {key!r}: expected a list like [3, 3, 3], got {raw!r}")
         return tuple(value)
-    if isinstance(current, (int, float)) and isinstance(value, str):
-        raise ValueError(f"override {key!r}: expected a number, got {value!r}")
     return value

@@ -5,9 +5,16 @@ frames, flips, bone-length augmentation, dropout, the frame of Eq. 5) comes from
 derived from ``(experiment.seed, e, s)``, never from state carried between steps. A
 checkpoint therefore only needs the weights, the optimiser (and AMP scaler) state and
 the position ``(e, s)``: a run stopped anywhere and resumed from its last checkpoint ends
-with the same weights, bit for bit on CPU, as an uninterrupted run. The process-wide
-random state is saved too and restored on resume, so code that runs after training sees
-the same random numbers.
+with the same weights, bit for bit on CPU, as an uninterrupted run. Dropout draws its CPU
+masks from a generator of its own per step (:func:`~anatomy_lib.models.dropout.dropout_generator`;
+on CUDA the device generator is seeded inside a forked random state), so no other random
+draw can shift them, and training leaves the process-wide random state alone; that state
+is saved too and restored on resume, so code that runs after training sees the same
+random numbers.
+
+Mixed precision (``optim.amp``, CUDA only): ``optim.amp_dtype`` picks bfloat16 (no loss
+scaling) or float16 (with a gradient scaler); ``"auto"`` is bfloat16 where the GPU
+supports it.
 
 Schedule (Sec. 4.2 and the released code): Adam (AMSGrad), learning rate multiplied by
 ``optim.lr_decay`` after each epoch, BatchNorm momentum decayed geometrically from
@@ -19,8 +26,9 @@ Files written in ``out_dir`` (by rank 0, atomically, at every checkpoint): ``che
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +43,10 @@ from ..data.sequences import PoseDataset
 from ..evaluation import EvaluationConfig, evaluate_dataset
 from ..length_frames import consecutive_length_frames
 from ..models.anatomy import AnatomyModel
+from ..models.dropout import dropout_generator
 from ..models.temporal import TemporalConvNet
 from .checkpointing import (
+    atomic_torch_save,
     atomic_write_bytes,
     capture_rng_state,
     load_training_checkpoint,
@@ -54,7 +64,9 @@ __all__ = [
     "build_model",
     "derive_seed",
     "load_experiment_dataset",
+    "resolve_amp_dtype",
     "resolve_device",
+    "step_random_state",
 ]
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -69,6 +81,27 @@ def derive_seed(*parts: int | str) -> int:
 
 def _generator(*parts: int | str) -> torch.Generator:
     return torch.Generator().manual_seed(derive_seed(*parts))
+
+
+def resolve_amp_dtype(amp_dtype: str, device: torch.device) -> torch.dtype:
+    """``optim.amp_dtype`` on ``device``: ``"auto"`` is bfloat16 where CUDA supports it."""
+    if amp_dtype == "auto":
+        bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        return torch.bfloat16 if bf16 else torch.float16
+    return getattr(torch, amp_dtype)
+
+
+@contextlib.contextmanager
+def step_random_state(device: torch.device, seed: int) -> Iterator[None]:
+    """Dropout's randomness for one step, from ``seed`` alone: CPU masks from their own
+    generator; on CUDA, the device generator seeded inside a forked (then restored) state."""
+    with dropout_generator(torch.Generator().manual_seed(seed)):
+        if device.type != "cuda":
+            yield
+            return
+        with torch.random.fork_rng(devices=[device]):
+            torch.cuda.manual_seed(seed)
+            yield
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -242,7 +275,29 @@ class Trainer:
             raise TypeError(
                 f"experiment: expected an ExperimentConfig, got {type(experiment).__name__}"
             )
-        self.experiment = exp = experiment
+        if checkpoint_every is not None and checkpoint_every < 1:
+            raise ValueError(
+                f"checkpoint_every: expected an int >= 1 or None, got {checkpoint_every}"
+            )
+        self.experiment = experiment
+        self._setup_distributed(distributed, device)
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.checkpoint_every = checkpoint_every
+        self.progress = progress and self.dist.is_main
+        self.evaluate_fn = evaluate_fn
+        self._setup_data(dataset)
+        self._setup_model()
+        self.epoch = 0
+        self.step_in_epoch = 0
+        self.global_step = 0
+        self.history = History()
+        self.wall_time = 0.0
+
+    def _setup_distributed(
+        self, distributed: DistributedContext | None, device: str | torch.device | None
+    ) -> None:
+        """Process group, this process's device; the batches must split over processes."""
+        exp = self.experiment
         self.dist = distributed if distributed is not None else init_distributed()
         self.device = resolve_device(device)
         if self.device.type == "cuda" and self.dist.enabled:
@@ -250,25 +305,25 @@ class Trainer:
         self.dist.shard(exp.optim.batch_size)
         if exp.data.bone_length_augmentation:
             self.dist.shard(exp.optim.aug_batch_size)
-        if checkpoint_every is not None and checkpoint_every < 1:
-            raise ValueError(
-                f"checkpoint_every: expected an int >= 1 or None, got {checkpoint_every}"
-            )
-        self.out_dir = None if out_dir is None else Path(out_dir)
-        self.checkpoint_every = checkpoint_every
-        self.progress = progress and self.dist.is_main
-        self.evaluate_fn = evaluate_fn
+
+    def _setup_data(self, dataset: PoseDataset | None) -> None:
+        """Dataset, window sampler, the target frames (every ``data.stride``-th) and the
+        steps per epoch."""
+        exp = self.experiment
         self.dataset = dataset if dataset is not None else load_experiment_dataset(exp)
         if self.dataset.skeleton != exp.model.skeleton_tree:
             raise ValueError(
                 f"dataset {self.dataset.name!r} uses skeleton {self.dataset.skeleton.name!r}, "
                 f"the experiment {exp.model.skeleton_tree.name!r}"
             )
-        if exp.optim.eval_every and evaluate_fn is None and not self.dataset.test_subjects:
+        if exp.optim.eval_every and self.evaluate_fn is None and not self.dataset.test_subjects:
             raise ValueError(f"dataset {self.dataset.name!r} has no test subject to validate on; "
                              "provide one or set optim.eval_every=0")  # fmt: skip
         self._build_sampler(self.dataset)
 
+    def _setup_model(self) -> None:
+        """Model (weights seeded by the experiment), its DDP wrapper, optimiser and AMP."""
+        exp = self.experiment
         torch.manual_seed(derive_seed(exp.seed, "init"))
         self.model = build_model(exp).to(self.device)
         self.step_loss = _StepLoss(self.model, exp)
@@ -284,12 +339,9 @@ class Trainer:
             self.model.parameters(), lr=exp.optim.learning_rate, amsgrad=exp.optim.amsgrad
         )
         self.use_amp = exp.optim.amp and self.device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
-        self.epoch = 0
-        self.step_in_epoch = 0
-        self.global_step = 0
-        self.history = History()
-        self.wall_time = 0.0
+        self.amp_dtype = resolve_amp_dtype(exp.optim.amp_dtype, self.device)
+        scale = self.use_amp and self.amp_dtype == torch.float16  # bf16 needs no scaling
+        self.scaler = torch.amp.GradScaler("cuda", enabled=scale)
 
     # ------------------------------------------------------------ data
     def _build_sampler(self, dataset: PoseDataset) -> None:
@@ -375,9 +427,12 @@ class Trainer:
     ) -> tuple[torch.Tensor, dict]:
         """Loss of this process's share of ``batch`` (dropout and Eq. 5 seeded by step and rank)."""
         rank = self.dist.rank if rank is None else rank
-        torch.manual_seed(derive_seed(self.experiment.seed, "dropout", epoch, step, rank))
+        seed = derive_seed(self.experiment.seed, "dropout", epoch, step, rank)
         pick = _generator(self.experiment.seed, "pick", epoch, step, rank)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
+        with (
+            step_random_state(self.device, seed),
+            torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.use_amp),
+        ):
             return self.loss_module(batch, pick)
 
     def train_step(self, epoch: int, step: int) -> dict[str, float]:
@@ -413,48 +468,69 @@ class Trainer:
         if self.out_dir is not None and self.dist.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(self.out_dir / "experiment.json", exp.to_json().encode())
-        done = 0
         start = time.perf_counter() - self.wall_time
+        left = max_steps
         while self.epoch < exp.optim.epochs:
-            self._start_epoch(self.epoch)
-            bar = tqdm(
-                total=self.steps_per_epoch,
-                initial=self.step_in_epoch,
-                desc=f"{exp.name} epoch {self.epoch + 1}/{exp.optim.epochs}",
-                disable=not self.progress,
-                leave=False,
-            )
-            while self.step_in_epoch < self.steps_per_epoch:
-                if max_steps is not None and done >= max_steps:
-                    bar.close()
-                    self.wall_time = time.perf_counter() - start
-                    self.save_checkpoint()
-                    return self.history
-                values = self.train_step(self.epoch, self.step_in_epoch)
-                self.step_in_epoch += 1
-                self.global_step += 1
-                done += 1
-                self.history.log(
-                    "train",
-                    self.epoch,
-                    self.global_step,
-                    lr=self.optimizer.param_groups[0]["lr"],
-                    **values,
-                )
-                bar.set_postfix(loss=f"{values['loss']:.4f}")
-                bar.update()
-                if self.checkpoint_every and self.global_step % self.checkpoint_every == 0:
-                    self.wall_time = time.perf_counter() - start
-                    self.save_checkpoint()
-            bar.close()
-            self.epoch += 1
-            self.step_in_epoch = 0
-            o = exp.optim
-            if o.eval_every and (self.epoch % o.eval_every == 0 or self.epoch == o.epochs):
-                self._validate()
-            self.wall_time = time.perf_counter() - start
-            self.save_checkpoint()
+            epoch = self.epoch
+            left = self.run_epoch(left, start)
+            if self.epoch == epoch:  # stopped by max_steps (checkpoint written)
+                break
         return self.history
+
+    def run_epoch(self, max_steps: int | None = None, start: float | None = None) -> int | None:
+        """The rest of the current epoch (then validation when due, and a checkpoint), or
+        ``max_steps`` steps of it (then a checkpoint).
+
+        Args:
+            max_steps: most steps to run (None: no limit).
+            start: ``time.perf_counter()`` at the (virtual) start of the run, for
+                ``wall_time`` (None: now, less the wall time so far).
+
+        Returns:
+            Steps left of ``max_steps`` (None when unlimited). When the epoch finished,
+            ``epoch`` has advanced and ``step_in_epoch`` is 0; when ``max_steps`` stopped
+            it, ``epoch`` is unchanged.
+        """
+        exp = self.experiment
+        start = time.perf_counter() - self.wall_time if start is None else start
+        self._start_epoch(self.epoch)
+        bar = tqdm(
+            total=self.steps_per_epoch,
+            initial=self.step_in_epoch,
+            desc=f"{exp.name} epoch {self.epoch + 1}/{exp.optim.epochs}",
+            disable=not self.progress,
+            leave=False,
+        )
+        while self.step_in_epoch < self.steps_per_epoch:
+            if max_steps is not None and max_steps <= 0:
+                bar.close()
+                self.wall_time = time.perf_counter() - start
+                self.save_checkpoint()
+                return 0
+            self._logged_step(bar)
+            max_steps = None if max_steps is None else max_steps - 1
+            if self.checkpoint_every and self.global_step % self.checkpoint_every == 0:
+                self.wall_time = time.perf_counter() - start
+                self.save_checkpoint()
+        bar.close()
+        self.epoch += 1
+        self.step_in_epoch = 0
+        o = exp.optim
+        if o.eval_every and (self.epoch % o.eval_every == 0 or self.epoch == o.epochs):
+            self._validate()
+        self.wall_time = time.perf_counter() - start
+        self.save_checkpoint()
+        return max_steps
+
+    def _logged_step(self, bar: tqdm) -> None:
+        """One :meth:`train_step` at the current position; advance it and log the losses."""
+        values = self.train_step(self.epoch, self.step_in_epoch)
+        self.step_in_epoch += 1
+        self.global_step += 1
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.history.log("train", self.epoch, self.global_step, lr=lr, **values)
+        bar.set_postfix(loss=f"{values['loss']:.4f}")
+        bar.update()
 
     def _validate(self) -> None:
         if self.dist.is_main:
@@ -489,7 +565,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a :meth:`state_dict` (of the same experiment)."""
-        if state["experiment"] != self.experiment.to_dict():
+        if ExperimentConfig.from_dict(state["experiment"]) != self.experiment:
             raise ValueError("checkpoint: it was written by a different experiment configuration")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -505,8 +581,6 @@ class Trainer:
         """Write ``out_dir/checkpoint.pt`` and the history files atomically (rank 0)."""
         if self.out_dir is None or not self.dist.is_main:
             return None
-        from .checkpointing import atomic_torch_save
-
         path = self.out_dir / CHECKPOINT_NAME
         atomic_torch_save(self.state_dict(), path)
         self.history.save(self.out_dir / "history.csv")

@@ -37,14 +37,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from ..skeleton import H36M_17, Skeleton
 
 __all__ = [
@@ -84,13 +83,6 @@ def parse_formats(spec: str | Sequence[str], allowed: Sequence[str] = EXPORT_FOR
     return list(dict.fromkeys(names))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def _checked_joints(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     arr = np.asarray(joints, dtype=np.float64)
     if arr.ndim != 3 or arr.shape[1:] != (skeleton.num_joints, 3) or len(arr) == 0:
@@ -107,7 +99,7 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Pa
     buf = io.BytesIO()
     meta = {**meta, "schema": SCHEMA_VERSION, "status_codes": list(_STATUS_NAMES)}
     np.savez_compressed(buf, **arrays, meta_json=np.array(json.dumps(meta)))
-    _atomic_write(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 
@@ -129,7 +121,7 @@ def write_csv(
         values = ["" if np.isnan(v) else f"{v:.5f}" for v in frame.reshape(-1)]
         writer.writerow([t, f"{t / fps:.4f}", _STATUS_NAMES[int(status[t])], *values])
     path = Path(path)
-    _atomic_write(path, buf.getvalue().encode())
+    atomic_write_bytes(path, buf.getvalue().encode())
     return path
 
 
@@ -163,7 +155,7 @@ def write_trc(
     for t in range(t_count):
         values = "\t".join("NaN" if np.isnan(v) else f"{v:.6f}" for v in pts[t].reshape(-1))
         lines.append(f"{t + 1}\t{t / fps:.6f}\t{values}")
-    _atomic_write(path, ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
     return path
 
 
@@ -373,7 +365,7 @@ def write_bvh(
     ]  # fmt: skip
     lines += [" ".join(f"{v:.6f}" for v in row) for row in motion]
     path = Path(path)
-    _atomic_write(path, ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
     return path
 
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..skeleton import H36M_17
+from ...skeleton import H36M_17
+from ..rotations import euler_xyz_to_matrix, quaternion_to_matrix
 
 __all__ = [
     "AsfBone",
@@ -41,8 +43,6 @@ __all__ = [
     "mixamo_to_h36m",
     "y_up_to_z_up",
     "resample",
-    "rotation_xyz",
-    "quaternion_wxyz_to_matrix",
 ]
 
 # Acclaim length unit: CMU files declare ``length 0.45``, i.e. 1 unit = 1 / 0.45 inch.
@@ -64,35 +64,7 @@ class MocapClip:
     joint_names: tuple[str, ...]
 
 
-# ----------------------------------------------------------------------------- rotations
-def rotation_xyz(angles_deg: np.ndarray) -> np.ndarray:
-    """Rotation matrices ``Rz @ Ry @ Rx`` from angles ``(..., 3)`` in degrees (x, y, z)."""
-    a = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
-    cx, cy, cz = np.cos(a[..., 0]), np.cos(a[..., 1]), np.cos(a[..., 2])
-    sx, sy, sz = np.sin(a[..., 0]), np.sin(a[..., 1]), np.sin(a[..., 2])
-    one, zero = np.ones_like(cx), np.zeros_like(cx)
-    rx = np.stack([one, zero, zero, zero, cx, -sx, zero, sx, cx], -1).reshape(a.shape[:-1] + (3, 3))
-    ry = np.stack([cy, zero, sy, zero, one, zero, -sy, zero, cy], -1).reshape(a.shape[:-1] + (3, 3))
-    rz = np.stack([cz, -sz, zero, sz, cz, zero, zero, zero, one], -1).reshape(a.shape[:-1] + (3, 3))
-    return rz @ ry @ rx
-
-
-def quaternion_wxyz_to_matrix(q: np.ndarray) -> np.ndarray:
-    """Rotation matrices ``(..., 3, 3)`` from quaternions ``(..., 4)`` (w, x, y, z).
-
-    Quaternions are normalised first.
-    """
-    q = np.asarray(q, dtype=np.float64)
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    m = [
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-    ]  # fmt: skip
-    return np.stack(m, -1).reshape(q.shape[:-1] + (3, 3))
-
-
+# ----------------------------------------------------------------------------- axes
 def y_up_to_z_up(x: np.ndarray) -> np.ndarray:
     """Rotate Y-up coordinates ``(..., 3)`` to Z-up.
 
@@ -227,8 +199,8 @@ def asf_amc_positions(
         raise ValueError(
             f"AMC root: expected TX TY TZ RX RY RZ per frame, got {root.shape[1]} values"
         )
-    c_root = rotation_xyz(skeleton.root_axis)
-    rot = {"root": c_root @ rotation_xyz(root[:, 3:]) @ c_root.T}
+    c_root = euler_xyz_to_matrix(skeleton.root_axis)
+    rot = {"root": c_root @ euler_xyz_to_matrix(root[:, 3:]) @ c_root.T}
     pos = {"root": root[:, :3] * skeleton.unit}
     for name in skeleton.order:
         bone = skeleton.bones[name]
@@ -237,8 +209,8 @@ def asf_amc_positions(
             axis = "xyz".index(d[1]) if d.startswith("r") else None
             if axis is not None:
                 angles[:, axis] = [f[name][k] if name in f else 0.0 for f in frames]
-        c = rotation_xyz(bone.axis)
-        rot[name] = rot[bone.parent] @ (c @ rotation_xyz(angles) @ c.T)
+        c = euler_xyz_to_matrix(bone.axis)
+        rot[name] = rot[bone.parent] @ (c @ euler_xyz_to_matrix(angles) @ c.T)
         pos[name] = pos[bone.parent] + bone.length * (rot[name] @ bone.direction)
     return pos
 
@@ -289,11 +261,16 @@ def read_urdf_offsets(path: str | Path, scale: float = 0.25) -> dict[str, np.nda
     """
     path = Path(path)
     text = path.read_bytes().replace(b"\x00", b"").decode(errors="replace")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ValueError(f"{path}: not valid URDF XML ({exc})") from None
     out = {}
-    for name, body in re.findall(r'<joint\s+name\s*=\s*"([^"]+)"(.*?)</joint>', text, flags=re.S):
-        m = re.search(r'<origin[^>]*xyz\s*=\s*"([^"]+)"', body)
-        if m:
-            out[name] = np.array([float(v) for v in m.group(1).split()]) * scale
+    for joint in root.iter("joint"):
+        origin = joint.find("origin")
+        if "name" in joint.attrib and origin is not None and "xyz" in origin.attrib:
+            xyz = [float(v) for v in origin.attrib["xyz"].split()]
+            out[joint.attrib["name"]] = np.array(xyz) * scale
     missing = [j for j in _DEEPMIMIC_PARENT if j not in out]
     if missing:
         raise ValueError(f"{path}: joints {missing} missing (expected the DeepMimic humanoid URDF)")
@@ -326,15 +303,15 @@ def read_deepmimic_motion(
         )
     fps = 1.0 / float(np.median(frames[:-1, 0] if len(frames) > 1 else frames[:, 0]))
     pos = {"root": frames[:, 1:4]}
-    rot = {"root": quaternion_wxyz_to_matrix(frames[:, 4:8])}
+    rot = {"root": quaternion_to_matrix(frames[:, 4:8])}
     col = 8
     local = {}
     for name, n in _DEEPMIMIC_LAYOUT:
         if n == 4:
-            local[name] = quaternion_wxyz_to_matrix(frames[:, col : col + 4])
+            local[name] = quaternion_to_matrix(frames[:, col : col + 4])
         else:
             zero = np.zeros_like(frames[:, col])
-            local[name] = rotation_xyz(np.stack([zero, zero, np.rad2deg(frames[:, col])], -1))
+            local[name] = euler_xyz_to_matrix(np.stack([zero, zero, np.rad2deg(frames[:, col])], -1))
         col += n
     for name, parent in _DEEPMIMIC_PARENT.items():
         pos[name] = pos[parent] + rot[parent] @ offsets[name]
