@@ -12,6 +12,14 @@ by side show how much a single run moves with it.
 ``diagnostics_small.json``: runs beside the sweep, same script, data and commit: the causal
 model shipped as ``anatomy_small_causal``, and the joint-shift row with the released
 loss weights and with the exact Eq. 1 heads.
+
+``default_models.json`` (``scripts/ship_default_models.py``): how ``anatomy_medium`` and
+``anatomy_medium_causal`` were made (command, configuration, data, seed, commit, wall time,
+validation history).
+
+``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
+default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
+MediaPipe's own 3D, per camera) and on the embedded test split.
 """
 
 from __future__ import annotations
