@@ -265,7 +265,7 @@ def test_infer_rejects_a_causal_request_for_a_non_causal_model(tmp_path, capsys)
         cli.main([*argv, "--causal"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "model is non-causal" in err and "anatomy_small_causal" in err
+    assert "model is non-causal" in err and cli.DEFAULT_CAUSAL_MODEL in err
     assert not (tmp_path / "trial_json_anatomy3d").exists()
 
 
@@ -347,5 +347,5 @@ def test_video_goes_through_infer_video(tmp_path, monkeypatch, capsys):
     assert all(str(out / n) in printed for n in names)
     with np.load(out / "clip_3d.npz") as f:
         assert f["joints_3d"].shape == (6, 17, 3)
-        assert "anatomy_small" in str(f["meta_json"])
+        assert cli.DEFAULT_MODEL in str(f["meta_json"])
     assert "data:image/jpeg;base64," in (out / "clip_3d.html").read_text()  # frames embedded

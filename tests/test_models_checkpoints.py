@@ -98,6 +98,7 @@ def test_released_pairs_count():
 
 
 def test_released_checkpoint_loads_with_permuted_bones(tmp_path):
+    torch.manual_seed(0)  # the inputs below are random: same draw whatever ran before
     state = released_state()
     torch.save({"epoch": 3, "model_pos": state}, tmp_path / "released.bin")
     model = load_released_checkpoint(tmp_path / "released.bin")
@@ -115,16 +116,18 @@ def test_released_checkpoint_loads_with_permuted_bones(tmp_path):
     )
     theirs = theirs.view(4, 16, 3)
     ours = model.direction.stages[1].head(feature).view(4, 16, 3)
+    # Same products, rows in another order: equal up to float32 summation order.
+    close = dict(rtol=1e-4, atol=1e-4)
     for b, (child, parent) in enumerate(H36M_17.bones):
         if (child, parent) in RELEASED_BONES:
-            torch.testing.assert_close(ours[:, b], theirs[:, RELEASED_BONES.index((child, parent))])
+            j = RELEASED_BONES.index((child, parent))
+            torch.testing.assert_close(ours[:, b], theirs[:, j], **close)
         else:
-            torch.testing.assert_close(
-                ours[:, b], -theirs[:, RELEASED_BONES.index((parent, child))]
-            )
+            j = RELEASED_BONES.index((parent, child))
+            torch.testing.assert_close(ours[:, b], -theirs[:, j], **close)
     # Bone 11 <- 8 is stored parent-minus-child (8, 11) in the release: negated.
     b11 = H36M_17.bone_children.index(11)
-    torch.testing.assert_close(ours[:, b11], -theirs[:, 7])
+    torch.testing.assert_close(ours[:, b11], -theirs[:, 7], **close)
     # Final head: same function of (lengths, directions) in either bone convention.
     lengths, dirs = torch.rand(4, 16), torch.randn(4, 16, 3)
     their_len = torch.zeros(4, 16)

@@ -64,7 +64,7 @@ def test_cli_counts_and_gap_options(tmp_path, capsys):
     folder = tmp_path / "clip_json"
     _write_openpose(folder, _person())
     argv = ["infer", str(folder), "--width", "1000", "--height", "1000", "--fps", "50",
-            "--no-figure", "--device", "cpu"]  # fmt: skip
+            "--layout", "h36m", "--no-figure", "--device", "cpu"]  # fmt: skip
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "lifted 300 frames: 260 detected, 0 interpolated, 40 missing" in out
