@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from anatomy_lib.checkpoints import PRETRAINED  # noqa: E402
-from anatomy_lib.safe_io import load_torch_file  # noqa: E402
 from anatomy_lib.models.checkpoints import save_model  # noqa: E402
+from anatomy_lib.safe_io import load_torch_file  # noqa: E402
 from anatomy_lib.training.config import ExperimentConfig  # noqa: E402
 from anatomy_lib.training.trainer import build_model  # noqa: E402
 
