@@ -62,6 +62,16 @@ def rate(fn, seconds: float = 3.0) -> float:
     return n / (time.perf_counter() - start)
 
 
+def train_step_seconds(trainer: Trainer, repeats: int) -> float:
+    """Mean seconds of one optimiser step after a warm-up step."""
+    trainer._start_epoch(0)
+    trainer.train_step(0, 0)
+    start = time.perf_counter()
+    for s in range(1, repeats + 1):
+        trainer.train_step(0, s)
+    return (time.perf_counter() - start) / repeats
+
+
 def recombination_timing(dataset, window: int = 27, repeats: int = 3) -> dict:
     """Seconds to recombine BATCH windows vs one training step of the ``small`` preset."""
     clips = [j for _, j in load_amp_motion()]
@@ -82,13 +92,7 @@ def recombination_timing(dataset, window: int = 27, repeats: int = 3) -> dict:
     exp = ExperimentConfig.preset("small").override(
         ["data.dataset=embedded", f"optim.batch_size={BATCH}", "optim.eval_every=0"]
     )
-    trainer = Trainer(exp, dataset=dataset, progress=False, device="cpu")
-    trainer._start_epoch(0)
-    trainer.train_step(0, 0)
-    start = time.perf_counter()
-    for s in range(1, repeats + 1):
-        trainer.train_step(0, s)
-    step_s = (time.perf_counter() - start) / repeats
+    step_s = train_step_seconds(Trainer(exp, dataset=dataset, progress=False, device="cpu"), repeats)
     return {
         "windows": BATCH, "frames": window, "config": config.__dict__,
         "acceptance_rate": round(sum(accepted) / repeats, 4),
@@ -117,13 +121,7 @@ def engine_timing(repeats: int = 2) -> dict:
         [f"optim.batch_size={BATCH}", "optim.eval_every=0", "data.engine_videos=16",
          "data.engine_validation_videos=1"]
     )  # fmt: skip
-    trainer = Trainer(exp, progress=False, device="cpu")
-    trainer._start_epoch(0)
-    trainer.train_step(0, 0)
-    start = time.perf_counter()
-    for s in range(1, repeats + 1):
-        trainer.train_step(0, s)
-    step_s = (time.perf_counter() - start) / repeats
+    step_s = train_step_seconds(Trainer(exp, progress=False, device="cpu"), repeats)
     per_batch = pool_s * BATCH / windows_per_pool
     return {
         "pool_videos": videos, "frames_per_video": pool_engine.config.frames,
