@@ -92,7 +92,8 @@ def recombination_timing(dataset, window: int = 27, repeats: int = 3) -> dict:
     exp = ExperimentConfig.preset("small").override(
         ["data.dataset=embedded", f"optim.batch_size={BATCH}", "optim.eval_every=0"]
     )
-    step_s = train_step_seconds(Trainer(exp, dataset=dataset, progress=False, device="cpu"), repeats)
+    trainer = Trainer(exp, dataset=dataset, progress=False, device="cpu")
+    step_s = train_step_seconds(trainer, repeats)
     return {
         "windows": BATCH, "frames": window, "config": config.__dict__,
         "acceptance_rate": round(sum(accepted) / repeats, 4),
