@@ -174,6 +174,13 @@ def test_engine_videos_keep_their_bodies_and_stay_in_front_of_the_camera(engine)
     assert not any(c.startswith(("CMU01", "ClimberB")) for c in v.clip)
 
 
+def test_engine_makes_a_single_video(engine):
+    # Only one detector family is drawn: the other one has no video to simulate.
+    v = engine.videos(1, torch.Generator().manual_seed(4))
+    assert v.pixels.shape == (1, engine.config.frames, 17, 2) and len(v.detector) == 1
+    assert torch.isfinite(v.pixels).all()
+
+
 def test_engine_validation_draws_only_held_out_clips_and_bodies(engine):
     v = engine.videos(8, torch.Generator().manual_seed(1), split="validation")
     held_out = {f"{s}/{a}" for s, a in VALIDATION_CLIPS}

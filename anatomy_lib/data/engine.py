@@ -315,6 +315,8 @@ class TrainingDataEngine:
         visibility = torch.empty_like(scores)
         for k, det in enumerate(self.config.detectors):
             idx = torch.nonzero(family == k).squeeze(1)
+            if len(idx) == 0:  # no video drew this family (split would give one empty part)
+                continue
             for part in idx.split(self.config.chunk):
                 out = simulate_detector(
                     joints_cam[part],
