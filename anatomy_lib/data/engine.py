@@ -287,14 +287,15 @@ class TrainingDataEngine:
         return out
 
     def standing_height(self, lengths: torch.Tensor) -> torch.Tensor:
-        """``(N,)`` standing height from bone lengths: ankle to head top plus the foot (m)."""
+        """``(N,)`` standing height from bone lengths, metres: the bones from the right ankle
+        up to the root and from the root to the head top, plus 8 cm of foot (skeletons
+        without those joints: 45 % of the summed bone lengths, about right for Human3.6M)."""
         sk = self.skeleton
-        ankle = sk.joint_index("right_ankle") if "right_ankle" in sk.joint_names else None
-        head = sk.joint_names.index("head") if "head" in sk.joint_names else None
-        if ankle is None or head is None:
+        if not {"right_ankle", "head"} <= set(sk.joint_names):
             return lengths.sum(-1) * 0.45
-        path = sk.path_matrix().to(lengths.dtype)  # (J, B): bones from the root to each joint
-        return lengths @ (path[ankle] + path[head]) + 0.08
+        path = sk.path_matrix(dtype=lengths.dtype)  # (J, B): bones from the root to each joint
+        legs_and_trunk = path[sk.joint_index("right_ankle")] + path[sk.joint_index("head")]
+        return lengths @ legs_and_trunk + 0.08
 
     # ------------------------------------------------------------ whole videos
     def videos(self, n: int, generator: torch.Generator, split: str = "train") -> SyntheticVideos:
