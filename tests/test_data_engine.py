@@ -230,3 +230,18 @@ def test_engine_config_refuses_bad_values():
         VirtualCameraConfig(horizontal_fov_deg=(90.0, 200.0))
     with pytest.raises(ValueError, match="split"):
         TrainingDataEngine(EngineConfig(frames=4)).sample_motion(2, torch.Generator(), "test")
+
+
+def test_engine_training_pool_is_new_each_epoch_reproducible_and_validation_is_fixed():
+    from anatomy_lib.training.config import DataConfig
+    from anatomy_lib.training.engine_data import engine_dataset
+
+    data = DataConfig(dataset="engine", engine_videos=2, engine_validation_videos=2)
+    a0, a0_again, a1 = (engine_dataset(data, 0, e) for e in (0, 0, 1))
+    b0 = engine_dataset(data, 1, 0)  # another experiment seed
+    train = lambda d: torch.cat([s.keypoints_2d for s in d.split("train")])  # noqa: E731
+    test = lambda d: torch.cat([s.keypoints_2d for s in d.split("test")])  # noqa: E731
+    assert torch.equal(train(a0), train(a0_again))
+    assert not torch.equal(train(a0), train(a1)) and not torch.equal(train(a0), train(b0))
+    assert torch.equal(test(a0), test(a1)) and torch.equal(test(a0), test(b0))
+    assert not set(a0.train_subjects) & set(a0.test_subjects)

@@ -33,6 +33,7 @@ import torch
 from .._validation import check_points
 from ..camera import project_with_intrinsics
 from ..skeleton import Skeleton
+from ._random import uniform
 from .simulate import BodyVolume, in_frame_visibility, occlusion_visibility
 
 __all__ = [
@@ -162,11 +163,6 @@ def interpolate_missing(values: torch.Tensor, missing: torch.Tensor) -> torch.Te
     return torch.where(missing.unsqueeze(-1), filled, values)
 
 
-def _draw(bounds: Range, n: int, g: torch.Generator, dtype) -> torch.Tensor:
-    lo, hi = bounds
-    return (lo + (hi - lo) * torch.rand(n, generator=g, dtype=torch.float64)).to(dtype)
-
-
 def _swap_runs(
     n: int, t: int, cfg: DetectorErrorConfig, g: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -242,9 +238,9 @@ def simulate_detector(
         person_px = extent.median(dim=1).values.clamp_min(20.0)
     unit = (person_px / 500.0).reshape(n, 1, 1, 1)
 
-    jitter = _draw(config.jitter, n, g, dtype).reshape(n, 1, 1, 1)
-    drift_std = _draw(config.drift, n, g, dtype).reshape(n, 1, 1)
-    rho = _draw(config.drift_correlation, n, g, dtype).reshape(n, 1, 1)
+    jitter = uniform(config.jitter, n, g, dtype).reshape(n, 1, 1, 1)
+    drift_std = uniform(config.drift, n, g, dtype).reshape(n, 1, 1)
+    rho = uniform(config.drift_correlation, n, g, dtype).reshape(n, 1, 1)
     innovation = randn(n, t, j, 2) * (drift_std * (1 - rho**2).sqrt()).unsqueeze(1)
     drift = torch.empty(n, t, j, 2, dtype=dtype)
     drift[:, 0] = randn(n, j, 2) * drift_std
@@ -252,7 +248,7 @@ def simulate_detector(
         drift[:, k] = rho * drift[:, k - 1] + innovation[:, k]
     occluded = 1 + (config.occluded_factor - 1) * (1 - vis)
     noise = drift + randn(n, t, j, 2) * jitter * occluded.unsqueeze(-1)
-    outlier_p = _draw(config.outlier_probability, n, g, dtype).reshape(n, 1, 1)
+    outlier_p = uniform(config.outlier_probability, n, g, dtype).reshape(n, 1, 1)
     outliers = rand(n, t, j) < outlier_p
     noise = noise + randn(n, t, j, 2) * config.outlier_std * outliers.unsqueeze(-1)
     pixels = clean + unit * noise
@@ -262,13 +258,13 @@ def simulate_detector(
     swapped_pixels = pixels.gather(2, perm[:, None, :, None].expand(n, t, j, 2))
     pixels = torch.where(swapped[..., None, None], swapped_pixels, pixels)
 
-    s_vis = _draw(config.score_visible, n, g, dtype).reshape(n, 1, 1)
-    s_occ = _draw(config.score_occluded, n, g, dtype).reshape(n, 1, 1)
+    s_vis = uniform(config.score_visible, n, g, dtype).reshape(n, 1, 1)
+    s_occ = uniform(config.score_occluded, n, g, dtype).reshape(n, 1, 1)
     scores = s_occ + (s_vis - s_occ) * vis + randn(n, t, j) * config.score_noise
     scores = torch.where(outliers, scores * (0.2 + 0.4 * rand(n, t, j)), scores)
     scores = torch.where(swapped[..., None], scores * (0.5 + 0.4 * rand(n, t, 1)), scores)
 
-    miss_p = _draw(config.missing_probability, n, g, dtype).reshape(n, 1, 1)
+    miss_p = uniform(config.missing_probability, n, g, dtype).reshape(n, 1, 1)
     miss_p = torch.where(
         vis < config.missing_below_visibility, miss_p.clamp_min(config.missing_occluded), miss_p
     )

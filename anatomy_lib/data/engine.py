@@ -37,6 +37,7 @@ import torch
 
 from ..bones import joints_to_bones, mirror_joints, retarget_bone_lengths
 from ..skeleton import H36M_17, Skeleton
+from ._random import uniform
 from .amp_motion import load_amp_motion
 from .detector_errors import DetectorErrorConfig, simulate_detector
 from .pose_recombination import (
@@ -219,8 +220,7 @@ class TrainingDataEngine:
         flat, offsets, lengths = self._packed[split]
         cfg, g = self.config, generator
         clip = torch.multinomial(lengths.double().sqrt(), n, replacement=True, generator=g)
-        lo, hi = cfg.time_warp
-        speed = lo + (hi - lo) * torch.rand(n, generator=g, dtype=torch.float64)
+        speed = uniform(cfg.time_warp, n, g)
         start = torch.rand(n, generator=g, dtype=torch.float64) * lengths[clip].double()
         position = start[:, None] + speed[:, None] * torch.arange(cfg.frames, dtype=torch.float64)
         position = _reflect(position, lengths[clip][:, None])

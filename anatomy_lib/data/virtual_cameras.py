@@ -30,6 +30,7 @@ from typing import NamedTuple
 import torch
 
 from .._validation import check_points
+from ._random import uniform
 
 __all__ = ["VirtualCameraConfig", "VirtualCameras", "sample_virtual_cameras", "look_at_rotation"]
 
@@ -162,11 +163,6 @@ def look_at_rotation(
     return torch.stack([right, down, forward], dim=-1)
 
 
-def _uniform(n: int, bounds: tuple[float, float], g: torch.Generator, dtype) -> torch.Tensor:
-    lo, hi = bounds
-    return lo + (hi - lo) * torch.rand(n, generator=g, dtype=torch.float64).to(dtype)
-
-
 def sample_virtual_cameras(
     joints_world: torch.Tensor,
     generator: torch.Generator,
@@ -199,20 +195,20 @@ def sample_virtual_cameras(
     pick = torch.randint(len(cfg.image_sizes), (n,), generator=g)
     width, height = sizes[pick, 0], sizes[pick, 1]
     w, h = width.to(dtype), height.to(dtype)
-    fov = torch.deg2rad(_uniform(n, cfg.horizontal_fov_deg, g, dtype))
+    fov = torch.deg2rad(uniform(cfg.horizontal_fov_deg, n, g, dtype))
     focal = (w / 2) / torch.tan(fov / 2)
     jitter = (torch.rand(n, 2, generator=g, dtype=torch.float64).to(dtype) * 2 - 1) * (
         cfg.principal_jitter * w.unsqueeze(-1)
     )
     cx, cy = w / 2 + jitter[:, 0], h / 2 + jitter[:, 1]
-    phi = _uniform(n, cfg.person_height_fraction, g, dtype)
+    phi = uniform(cfg.person_height_fraction, n, g, dtype)
     distance = (focal * standing_height / (phi * h)).clamp(cfg.min_distance_m, cfg.max_distance_m)
 
     root_xy = joints_world[..., 0, :].mean(1)  # (N, 3) mean root position
     mid_z = 0.5 * (joints_world[..., 2].amax((1, 2)) + joints_world[..., 2].amin((1, 2)))
     centre_point = torch.stack([root_xy[:, 0], root_xy[:, 1], mid_z], -1)
-    azimuth = _uniform(n, (0.0, 2 * math.pi), g, dtype)
-    elevation = torch.deg2rad(_uniform(n, cfg.elevation_deg, g, dtype))
+    azimuth = uniform((0.0, 2 * math.pi), n, g, dtype)
+    elevation = torch.deg2rad(uniform(cfg.elevation_deg, n, g, dtype))
     rise, horizontal = distance * torch.sin(elevation), distance * torch.cos(elevation)
     eye = centre_point + torch.stack(
         [horizontal * torch.cos(azimuth), horizontal * torch.sin(azimuth), rise], -1
@@ -232,8 +228,8 @@ def sample_virtual_cameras(
     rotation = look_at_rotation(eye, target, roll)
 
     distorted = torch.rand(n, generator=g, dtype=torch.float64) < cfg.distortion_probability
-    k1 = _uniform(n, cfg.k1_range, g, dtype) * distorted
-    k2 = _uniform(n, cfg.k2_range, g, dtype) * distorted
+    k1 = uniform(cfg.k1_range, n, g, dtype) * distorted
+    k2 = uniform(cfg.k2_range, n, g, dtype) * distorted
     zeros = torch.zeros(n, dtype=dtype)
     intrinsics = torch.stack([focal, focal, cx, cy, k1, k2, zeros, zeros, zeros], -1)
 

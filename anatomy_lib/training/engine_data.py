@@ -11,7 +11,6 @@ same videos.
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 
 import torch
@@ -24,11 +23,6 @@ __all__ = ["VALIDATION_SEED", "engine_for", "engine_dataset", "validation_videos
 
 #: Seed of the engine's validation videos (the same for every experiment).
 VALIDATION_SEED = 20261201
-
-
-def _seed(*parts: int | str) -> int:
-    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
 @lru_cache(maxsize=4)
@@ -46,10 +40,11 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
         seed: the experiment's seed.
         epoch: which epoch's pool.
     """
+    from .trainer import derive_seed  # the trainer's seed derivation (imported late: cycle)
+
     engine = engine_for(data.engine_bodies, data.engine_recombination)
-    pool = engine.dataset(
-        data.engine_videos, torch.Generator().manual_seed(_seed(seed, "engine", epoch)), "train"
-    )
+    generator = torch.Generator().manual_seed(derive_seed(seed, "engine", epoch))
+    pool = engine.dataset(data.engine_videos, generator, "train")
     val = validation_videos(data.engine_validation_videos)
     return PoseDataset(
         "engine",

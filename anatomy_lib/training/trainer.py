@@ -320,6 +320,7 @@ class Trainer:
             raise ValueError(f"dataset {self.dataset.name!r} has no test subject to validate on; "
                              "provide one or set optim.eval_every=0")  # fmt: skip
         self._build_sampler(self.dataset)
+        self._pool_epoch = 0  # data.dataset="engine": load_experiment_dataset gave epoch 0's pool
 
     def _setup_model(self) -> None:
         """Model (weights seeded by the experiment), its DDP wrapper, optimiser and AMP."""
@@ -365,7 +366,6 @@ class Trainer:
         self.steps_per_epoch = max(1, len(self.targets) // exp.optim.batch_size)
         if exp.optim.steps_per_epoch is not None:
             self.steps_per_epoch = min(self.steps_per_epoch, exp.optim.steps_per_epoch)
-        self._pool_epoch = 0
 
     def _engine_pool(self, epoch: int) -> None:
         """With ``data.dataset="engine"``: new synthetic videos for ``epoch``."""
