@@ -245,3 +245,21 @@ def test_engine_training_pool_is_new_each_epoch_reproducible_and_validation_is_f
     assert not torch.equal(train(a0), train(a1)) and not torch.equal(train(a0), train(b0))
     assert torch.equal(test(a0), test(a1)) and torch.equal(test(a0), test(b0))
     assert not set(a0.train_subjects) & set(a0.test_subjects)
+
+
+def test_clip_bodies_keep_each_clips_proportions_and_ansur_bodies_change_them():
+    from anatomy_lib.training.engine_data import engine_for
+
+    def scale_per_bone(bodies: str) -> torch.Tensor:
+        """``(N, B)`` new bone length over the clip's own (its median over the video)."""
+        engine = engine_for(bodies, 0.0)
+        g = torch.Generator().manual_seed(5)
+        motion, _ = engine.sample_motion(16, g)
+        own = joints_to_bones(motion, H36M_17).lengths.median(dim=1).values
+        return engine.sample_bodies(motion, g) / own
+
+    clip = scale_per_bone("clip")  # one scale per video, the same for every bone
+    torch.testing.assert_close(clip, clip[:, :1].expand_as(clip), rtol=1e-5, atol=0)
+    assert float(clip.std(0).mean()) > 0.02  # and the scale changes from video to video
+    ansur = scale_per_bone("ansur")  # measured adults: new proportions
+    assert float((ansur / ansur.mean(-1, keepdim=True) - 1).abs().amax()) > 0.1

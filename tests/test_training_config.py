@@ -205,3 +205,19 @@ def test_table4_rows_are_data():
                 strict=True,
             ) if flag
         }, name  # fmt: skip
+
+
+@pytest.mark.parametrize("size", ["small-engine", "medium"])
+def test_aug_chooses_the_engine_bodies(size):
+    # On the engine AUG is measured adults against the clips' own bodies (module docstring);
+    # the paper's extra batch is never used there.
+    with_aug = ExperimentConfig.preset(f"af+ml+boneatt+aug@{size}")
+    without = ExperimentConfig.preset(f"af+ml+boneatt@{size}")
+    assert (with_aug.data.engine_bodies, without.data.engine_bodies) == ("ansur", "clip")
+    assert not with_aug.data.bone_length_augmentation and not without.data.bone_length_augmentation
+    assert with_aug.replace(data=without.data) == without.replace(
+        per_frame_loss=with_aug.per_frame_loss,
+        model=with_aug.model,
+        losses=with_aug.losses,
+        name=with_aug.name,
+    )

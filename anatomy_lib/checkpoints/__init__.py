@@ -3,7 +3,7 @@
 * ``anatomy_medium`` (the default) and ``anatomy_medium_causal``: for real video, trained
   on the training-data engine (``scripts/ship_default_models.py`` records how);
 * ``anatomy_small``, ``anatomy_small_causal``, ``baseline_small``: small models trained
-  for minutes on the embedded dataset by ``scripts/reproduce_table4.py``, for the book's
+  for minutes on the embedded dataset by ``scripts/train_small_models.py``, for the book's
   quick demos and the Table 4 chapter.
 
 None is a Human3.6M-quality model.
@@ -43,7 +43,7 @@ def pretrained_path(name: str) -> Path:
         raise FileNotFoundError(
             f"{path}: checkpoint missing from this installation; rebuild it with "
             "`python scripts/ship_default_models.py` (medium) or "
-            "`python scripts/reproduce_table4.py --ship` (small)"
+            "`python scripts/train_small_models.py --ship` (small)"
         )
     return path
 

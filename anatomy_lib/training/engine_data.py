@@ -28,7 +28,12 @@ VALIDATION_SEED = 20261201
 @lru_cache(maxsize=4)
 def engine_for(bodies: str, recombination: float) -> TrainingDataEngine:
     """The engine of a data configuration (cached: the motion clips load once)."""
-    config = EngineConfig(bodies=bodies, recombination_probability=recombination)
+    if bodies == "clip":  # the clip's own proportions, only scaled as a whole
+        config = EngineConfig(
+            bodies="rescaled", bone_jitter=0.0, recombination_probability=recombination
+        )
+    else:
+        config = EngineConfig(bodies=bodies, recombination_probability=recombination)
     return TrainingDataEngine(config, pose_filter=within_limits)
 
 
