@@ -167,20 +167,14 @@ def test_shipped_table4_results_are_labelled_and_complete():
         load_result("nonexistent")
 
 
-def test_previous_sweep_and_diagnostics_are_the_same_experiments():
-    """The replicate sweep and the diagnostic runs differ from the shipped ones only by the
-    code version (random stream): same configurations, seeds and runs, other commits."""
+def test_diagnostic_runs_modify_rows_of_the_small_sweep():
     from anatomy_lib.results import load_result
 
-    now, before = load_result("table4_small"), load_result("table4_small_previous")
-    assert set(now["runs"]) == set(before["runs"]) and before["git_commit"] != now["git_commit"]
-    for variant, run in now["runs"].items():
-        assert run["experiment"] == before["runs"][variant]["experiment"], variant
-    diagnostics = load_result("diagnostics_small")["runs"]
-    assert set(diagnostics) == set(before["diagnostics"])
-    for name, run in diagnostics.items():
-        assert run["experiment"] == before["diagnostics"][name]["experiment"], name
-        assert not run["git_dirty"] and name.split("[")[0] in now["runs"]
+    rows = load_result("table4_small")["runs"]
+    for name, run in load_result("diagnostics_small")["runs"].items():
+        base = rows[name.split("[")[0]]["experiment"]
+        changed = {k for k in run["experiment"] if run["experiment"][k] != base[k]}
+        assert not run["git_dirty"] and changed <= {"model", "losses"}, name
 
 
 # ---------------------------------------------------------------- infer: videos and OpenPose

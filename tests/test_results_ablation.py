@@ -111,3 +111,31 @@ def test_bad_confidence_and_disjoint_rows_are_refused():
         paired_step(report, "a", "b", "validation.p1")
     with pytest.raises(ValueError, match=r"confidence: expected a value in \(0, 1\)"):
         paired_step(report, "a", "a", "validation.p1", confidence=95)
+
+
+def test_shipped_engine_sweep_is_what_the_script_configures():
+    """Every variant of the sweep script has at least three seeds in the shipped JSON, and
+    each run's configuration is exactly the one the script builds for it today."""
+    import sys
+    from pathlib import Path
+
+    from anatomy_lib.results import load_result
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path[:0] = [str(root / "scripts"), str(root / "benchmarks")]
+    try:
+        import reproduce_table4 as sweep
+    finally:
+        del sys.path[:2]
+    report = load_result("table4_engine")
+    assert "NOT Human3.6M" in report["warning"] and report["size"] == "small-engine"
+    for key, run in report["runs"].items():
+        assert key == sweep.run_key(run["variant"], run["seed"])
+        expected = sweep.experiment_of(run["variant"], "small-engine", run["seed"], [])
+        assert run["experiment"] == expected.to_dict(), key
+        assert len(run["git_commit"]) == 40 and run["wall_time_s"] > 0
+        for split in ("validation", "embedded_test"):
+            assert run["results"][split]["p2"] <= run["results"][split]["p1"]
+        assert run["results"]["pose2sim"]["p_mpjpe_15"] > 0
+    for variant in sweep.VARIANTS:
+        assert len(seed_values(report, variant, "validation.p1")) >= 3, variant

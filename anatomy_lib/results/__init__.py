@@ -1,15 +1,18 @@
 """Results shipped with the package, written by the scripts in ``scripts/``.
 
-``table4_small.json`` (``scripts/reproduce_table4.py``): the Table 4 ablation retrained at
-small scale on the *embedded* dataset (not Human3.6M), with each run's configuration,
-seed, git commit, wall time and per-action errors.
+``table4_engine.json`` (``scripts/reproduce_table4.py``): the Table 4 ablation, its four
+extra comparisons and a joint shift loss study on the training-data engine, three seeds per
+row, each run scored on the engine's validation split, the embedded test split and the
+Pose2Sim trial, with its configuration, seed, git commit and wall time. Chapter 10 reads it
+through :mod:`anatomy_lib.results.ablation` (rows over seeds, paired steps, verdicts).
+``table4_engine_scale_probe.json``: two of its rows at a smaller scale, the measurement that
+chose the sweep's scale.
 
-``table4_small_previous.json``: the same sweep (and, under ``"diagnostics"``, the same
-diagnostic runs) made by an earlier version of the code that differs in training only by
-its random stream (how dropout masks were drawn) and float rounding: the two sweeps side
-by side show how much a single run moves with it.
+``table4_small.json`` (``scripts/train_small_models.py``): the one-seed sweep on the
+*embedded* dataset that made the shipped small models, with each run's configuration, seed,
+git commit, wall time and per-action errors.
 
-``diagnostics_small.json``: runs beside the sweep, same script, data and commit: the causal
+``diagnostics_small.json``: runs beside that sweep, same script, data and commit: the causal
 model shipped as ``anatomy_small_causal``, and the joint-shift row with the released
 loss weights and with the exact Eq. 1 heads.
 
