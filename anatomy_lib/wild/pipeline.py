@@ -23,6 +23,7 @@ the one schema of :mod:`.exports` whatever the input.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +33,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import check_scores, check_screen_keypoints
+from ..bones import mirror_joints, swap_left_right
 from ..camera import normalize_screen
 from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
+from ..models.anatomy import AnatomyModel
+from ..models.inference import lift_videos
 from ..skeleton import H36M_17
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
@@ -215,16 +220,52 @@ def _lift(
     net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
     flip: bool, length_frames: int | str,
 ) -> np.ndarray:  # fmt: skip
-    """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints."""
+    """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints.
+
+    :func:`anatomy_lib.evaluation.predict_sequence`'s result; for an
+    :class:`~anatomy_lib.models.AnatomyModel` the video and its mirror image (test-time
+    flip) go through the network in one pass (:func:`~anatomy_lib.models.inference.lift_videos`:
+    one matrix product per layer instead of two, equal to float rounding).
+    """
     from ..evaluation import EvaluationConfig, predict_sequence
 
     param = next(net.parameters())
-    norm = normalize_screen(kp, width, height)
-    protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
-    joints = predict_sequence(
-        net, norm.to(param.device, param.dtype), sc.to(param.device, param.dtype), protocol
-    )
-    return joints.detach().cpu().double().numpy()
+    norm = normalize_screen(kp, width, height).to(param.device, param.dtype)
+    sc = sc.to(param.device, param.dtype)
+    if not isinstance(net, AnatomyModel) or length_frames == "consecutive":
+        protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
+        return predict_sequence(net, norm, sc, protocol).detach().cpu().double().numpy()
+    check_screen_keypoints(norm)
+    check_scores(sc)
+    sk = net.skeleton
+    videos = [(norm, sc)]
+    if flip:
+        videos.append((mirror_joints(norm, sk), swap_left_right(sc, sk, dim=-1)))
+    lifted = lift_videos(net, videos, length_frames=length_frames, seed=EvaluationConfig.seed)
+    joints = lifted[0].joints
+    if flip:
+        joints = (joints + mirror_joints(lifted[1].joints, sk)) / 2
+    return joints.cpu().double().numpy()
+
+
+@contextlib.contextmanager
+def _one_cpu_thread(device: torch.device) -> Iterator[None]:
+    """Run torch on one CPU thread inside (its thread count restored after).
+
+    A video's lifting is a few dozen products of matrices of a few hundred rows: one thread
+    does them about as fast as several on an idle machine, and when another process keeps
+    a core busy, threads waiting for each other made the same lifting 10x slower (measured
+    on a 2-core machine with a training running: 0.5 s instead of 0.04 s).
+    """
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _model_name(model) -> str:
@@ -264,28 +305,29 @@ def lift_detections(
     net = resolve_model(model, device, causal)
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
-    track = follow_main_person(detections, **track_options)
-    keypoints, scores = track.keypoints.copy(), track.scores.copy()
-    used = np.ones(keypoints.shape[1], dtype=bool)
-    if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
-        used = KEYPOINT_FORMATS[detections.layout].weights().sum(0).numpy() > 0
-        keypoints[:, ~used], scores[:, ~used] = 0.0, 0.0
-    filled = fill_gaps(
-        keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
-        min_keypoints=min_keypoints,
-    )  # fmt: skip
-    keypoints[:, used], scores[:, used] = filled.keypoints, filled.scores
-    kp = torch.as_tensor(keypoints, dtype=torch.float32)
-    sc = torch.as_tensor(scores, dtype=torch.float32)
-    if detections.layout != "h36m":
-        kp, sc = to_h36m(kp, sc, detections.layout)
-    joints = _lift(net, kp, sc, detections.width, detections.height, flip, length_frames)
-    joints[filled.status == FrameStatus.MISSING] = np.nan
-    return LiftResult(
-        joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
-        detections.width, detections.height, detections.fps, _model_name(model),
-        bool(net.config.causal),
-    )  # fmt: skip
+    with _one_cpu_thread(next(net.parameters()).device):
+        track = follow_main_person(detections, **track_options)
+        keypoints, scores = track.keypoints.copy(), track.scores.copy()
+        used = np.ones(keypoints.shape[1], dtype=bool)
+        if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
+            used = KEYPOINT_FORMATS[detections.layout].weights().sum(0).numpy() > 0
+            keypoints[:, ~used], scores[:, ~used] = 0.0, 0.0
+        filled = fill_gaps(
+            keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
+            min_keypoints=min_keypoints,
+        )  # fmt: skip
+        keypoints[:, used], scores[:, used] = filled.keypoints, filled.scores
+        kp = torch.as_tensor(keypoints, dtype=torch.float32)
+        sc = torch.as_tensor(scores, dtype=torch.float32)
+        if detections.layout != "h36m":
+            kp, sc = to_h36m(kp, sc, detections.layout)
+        joints = _lift(net, kp, sc, detections.width, detections.height, flip, length_frames)
+        joints[filled.status == FrameStatus.MISSING] = np.nan
+        return LiftResult(
+            joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
+            detections.width, detections.height, detections.fps, _model_name(model),
+            bool(net.config.causal),
+        )  # fmt: skip
 
 
 def lift_keypoints(
@@ -316,11 +358,12 @@ def lift_keypoints(
     if np.isnan(det.keypoints).any():
         raise ValueError("keypoints: NaN found; give finite keypoints (score 0 if unseen)")
     net = resolve_model(model, device, causal)
-    kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
-    sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
-    if layout != "h36m":
-        kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
-    joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames)
+    with _one_cpu_thread(next(net.parameters()).device):
+        kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
+        sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
+        if layout != "h36m":
+            kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
+        joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames)
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
     return LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
@@ -431,7 +474,7 @@ def run_video(
     model: str | Path | nn.Module = DEFAULT_MODEL,
     out_dir: str | Path | None = None,
     causal: bool | None = None,
-    max_people: int | None = None,
+    max_people: int | None = 1,
     figure_frames: int = 100,
     progress: bool = True,
     device: torch.device | str = "cpu",
@@ -454,11 +497,12 @@ def run_video(
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints: as in
             :func:`lift_detections`; the model is loaded and checked before any frame is read.
-        max_people: people the detector looks for in every frame (2 finds a second person,
-            at twice the detection time). None (default): one MediaPipe graph, and a second
-            look with a second graph only at the frames where the first one followed
-            someone other than the main person (:func:`someone_else_frames`; the video is
-            then read a second time, up to the last such frame).
+        max_people: people the detector looks for in every frame: 1 (default) runs one
+            MediaPipe graph; 2 finds a second person, at twice the detection time. None:
+            one graph, and a second look with a second graph only at the frames where the
+            first one followed someone other than the main person
+            (:func:`someone_else_frames`; the video is then read a second time, up to the
+            last such frame).
         figure_frames: frames shown in the HTML figure.
         progress: show a progress bar while detecting.
         model_name: label saved with the result (default: ``model`` when it is a name).
@@ -494,8 +538,6 @@ def run_video(
         detections = _second_look(video, detections, progress)
         timings["second_look"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    paths = {"detections": out / f"{video.stem}_2d.npz"}
-    detections.save(paths["detections"])
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
         min_keypoints=min_keypoints,
@@ -503,8 +545,10 @@ def run_video(
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
     timings["lift"] = time.perf_counter() - clock
+    paths = {"detections": out / f"{video.stem}_2d.npz"}
     paths.update(_write_outputs(result, out / f"{video.stem}_3d.npz", formats, frames.kept,
-                                figure_frames, video.name, timings))  # fmt: skip
+                                figure_frames, video.name, timings, detections,
+                                paths["detections"]))  # fmt: skip
     return VideoRun(result, detections, paths, timings)
 
 
@@ -530,10 +574,13 @@ def _second_look(video: Path, detections: Detections, progress: bool) -> Detecti
 def _write_outputs(
     result: LiftResult, npz: Path, formats: list[str], frames: dict[int, np.ndarray],
     figure_frames: int, title: str, timings: dict[str, float],
+    detections: Detections | None = None, detections_path: Path | None = None,
 ) -> dict[str, Path]:  # fmt: skip
-    """Write ``formats`` beside ``npz`` (its suffix replaced per format); add ``save`` and
-    ``figure`` to ``timings``."""
+    """Write ``detections`` to ``detections_path`` (when given) and ``formats`` beside
+    ``npz`` (its suffix replaced per format); add ``save`` and ``figure`` to ``timings``."""
     clock = time.perf_counter()
+    if detections is not None:
+        detections.save(detections_path)
     data_formats = [f for f in formats if f != "html"]
     paths = {}
     if data_formats:
