@@ -40,11 +40,12 @@ def test_lift_detections_equals_the_library_on_clean_input():
 
 @pytest.mark.parametrize(("flip", "length_frames"), [(True, "all"), (False, "all"), (True, 5)])
 def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames, monkeypatch):
-    """The pipeline lifts a video and its mirror image in one pass, on one CPU thread: the
-    shipped default model gives predict_sequence's joints within 1e-6 m (float32), and the
-    caller's thread count is back afterwards."""
+    """The pipeline lifts a video and its mirror image in one pass, on one CPU thread and
+    the portable kernel: the shipped default model gives predict_sequence's joints within
+    1e-6 m (float32), and the caller's thread count is back afterwards."""
     import anatomy_lib.wild.pipeline as pipeline
     from anatomy_lib.checkpoints import load_pretrained
+    from anatomy_lib.models.inference_plan import inference_kernel
 
     det, kp, sc = _clip(80)
     model = load_pretrained("anatomy_medium")
@@ -53,14 +54,14 @@ def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames
     threads, passes = torch.get_num_threads(), []
 
     def spy(net, videos, **options):
-        passes.append((len(videos), torch.get_num_threads()))
+        passes.append((len(videos), torch.get_num_threads(), inference_kernel(torch.float32)))
         return lift_videos(net, videos, **options)
 
     lift_videos = pipeline.lift_videos
     monkeypatch.setattr(pipeline, "lift_videos", spy)
     result = lift_detections(det, model, flip=flip, length_frames=length_frames)
     np.testing.assert_allclose(result.joints_3d, expected, atol=1e-6, rtol=0)
-    assert passes == [(2 if flip else 1, 1)] and torch.get_num_threads() == threads
+    assert passes == [(2 if flip else 1, 1, "portable")] and torch.get_num_threads() == threads
 
 
 def test_gaps_never_reach_the_model_and_long_gaps_are_nan():

@@ -40,6 +40,7 @@ from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
 from ..models.anatomy import AnatomyModel
 from ..models.inference import lift_videos
+from ..models.inference_plan import plan_for, portable_kernel
 from ..skeleton import H36M_17
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
@@ -249,13 +250,16 @@ def _lift(
 
 
 @contextlib.contextmanager
-def _one_cpu_thread(device: torch.device) -> Iterator[None]:
-    """Run torch on one CPU thread inside (its thread count restored after).
+def _cpu_lifting(device: torch.device) -> Iterator[None]:
+    """On a CPU, run torch on one thread and the portable matrix kernel inside (the
+    thread count is restored after; :func:`~anatomy_lib.models.inference_plan.portable_kernel`).
 
     A video's lifting is a few dozen products of matrices of a few hundred rows: one thread
-    does them about as fast as several on an idle machine, and when another process keeps
-    a core busy, threads waiting for each other made the same lifting 10x slower (measured
-    on a 2-core machine with a training running: 0.5 s instead of 0.04 s).
+    does them about as fast as two on an idle machine, and when another process keeps a
+    core busy, threads waiting for each other made the same lifting 10x slower (measured
+    on a 2-core machine with a training running: 0.5 s instead of 0.04 s for 230 frames).
+    The portable kernel needs no set-up per new matrix shape (oneDNN: ~1 ms a product,
+    ~20 products, for each new video length).
     """
     if device.type != "cpu":
         yield
@@ -263,7 +267,8 @@ def _one_cpu_thread(device: torch.device) -> Iterator[None]:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with portable_kernel():
+            yield
     finally:
         torch.set_num_threads(before)
 
@@ -305,7 +310,7 @@ def lift_detections(
     net = resolve_model(model, device, causal)
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
-    with _one_cpu_thread(next(net.parameters()).device):
+    with _cpu_lifting(next(net.parameters()).device):
         track = follow_main_person(detections, **track_options)
         keypoints, scores = track.keypoints.copy(), track.scores.copy()
         used = np.ones(keypoints.shape[1], dtype=bool)
@@ -358,7 +363,7 @@ def lift_keypoints(
     if np.isnan(det.keypoints).any():
         raise ValueError("keypoints: NaN found; give finite keypoints (score 0 if unseen)")
     net = resolve_model(model, device, causal)
-    with _one_cpu_thread(next(net.parameters()).device):
+    with _cpu_lifting(next(net.parameters()).device):
         kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
         sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
         if layout != "h36m":
@@ -521,6 +526,8 @@ def run_video(
     video = Path(video)
     info = video_info(video)
     net = resolve_model(model, device, causal)
+    if isinstance(net, AnatomyModel) and not net.training:  # fold it once, with the loading
+        plan_for(net, next(net.parameters()).dtype)
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
