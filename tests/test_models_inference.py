@@ -24,7 +24,12 @@ from anatomy_lib.models.inference import (
     pad_edges,
     sample_length_frames,
 )
-from anatomy_lib.models.inference_plan import PORTABLE_ENV, forget_plan, inference_kernel
+from anatomy_lib.models.inference_plan import (
+    PORTABLE_ENV,
+    forget_plan,
+    inference_kernel,
+    portable_kernel,
+)
 
 TINY = ModelConfig.preset("tiny", channels=8)
 VARIANTS = {
@@ -269,6 +274,30 @@ def test_portable_kernel_matches_the_fused_one(monkeypatch, dtype):
     monkeypatch.delenv(PORTABLE_ENV)
     assert inference_kernel(torch.float64) == "portable"
     assert inference_kernel(torch.float32, "meta") == "portable"
+
+
+def test_portable_kernel_block_forces_it_in_its_thread_only(monkeypatch):
+    """``with portable_kernel():`` (the video pipeline's) switches the kernel inside, nested
+    blocks included, not in other threads, and gives the same joints to float rounding."""
+    import threading
+
+    monkeypatch.delenv(PORTABLE_ENV, raising=False)
+    usual = inference_kernel(torch.float32)
+    cfg = VARIANTS["K2"].replace(channels=32)
+    model = make(cfg)
+    kp, sc = video(cfg, 30)
+    fast = lift_video(model, kp, sc)
+    seen = []
+    with portable_kernel():
+        with portable_kernel():
+            assert inference_kernel(torch.float32) == "portable"
+        assert inference_kernel(torch.float32) == "portable"
+        other = threading.Thread(target=lambda: seen.append(inference_kernel(torch.float32)))
+        other.start()
+        other.join()
+        portable = lift_video(model, kp, sc)
+    assert seen == [usual] and inference_kernel(torch.float32) == usual
+    torch.testing.assert_close(portable.joints, fast.joints, atol=1e-6, rtol=0)
 
 
 def test_bf16_runs_on_a_cpu_without_bf16_instructions():
