@@ -144,3 +144,28 @@ def test_infer_video_end_to_end(tmp_path):
     assert all(p.is_file() for p in paths.values())
     with np.load(paths["npz"]) as f:
         assert f["joints_3d"].shape == (8, 17, 3)
+
+
+def test_run_video_tries_the_model_before_reading_any_frame(tmp_path, monkeypatch):
+    """A model that cannot lift the 17 Human3.6M joints fails in run_video's rehearsal on
+    one still frame, before the video is decoded or a detector is started."""
+    from conftest import TINY_TREE
+
+    from anatomy_lib.wild import detector, pipeline, video
+
+    def no_frames(*_, **__):
+        raise AssertionError("a frame was read")
+
+    monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
+    monkeypatch.setattr(video, "video_info", lambda path: video.VideoInfo(str(path), 8, 8, 30.0, 5))
+    monkeypatch.setattr(video, "iter_frames", no_frames)
+    monkeypatch.setattr(detector, "detect_people", no_frames)
+    torch.manual_seed(0)
+    tiny = AnatomyModel(ModelConfig.preset("tiny", channels=8).replace(skeleton=TINY_TREE))
+    with pytest.raises(ValueError, match="17"):
+        pipeline.run_video(tmp_path / "v.mp4", tiny.eval(), out_dir=tmp_path / "out")
+    passes = []
+    monkeypatch.setattr(pipeline, "_lift", lambda *a: passes.append(a[1].shape) or np.zeros(1))
+    with pytest.raises(AssertionError, match="a frame was read"):
+        pipeline.run_video(tmp_path / "v.mp4", _model(), out_dir=tmp_path / "out2")
+    assert passes == [(1, 17, 2)]  # the rehearsal ran first, on one frame

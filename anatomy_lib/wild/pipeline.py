@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,8 +40,8 @@ from ..camera import normalize_screen
 from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
 from ..models.anatomy import AnatomyModel
-from ..models.inference import lift_videos
-from ..models.inference_plan import plan_for, portable_kernel
+from ..models.inference import ShortVideoWarning, lift_videos
+from ..models.inference_plan import portable_kernel
 from ..skeleton import H36M_17
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
@@ -273,6 +274,17 @@ def _cpu_lifting(device: torch.device) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def _rehearse(net: nn.Module, flip: bool, length_frames: int | str) -> None:
+    """Lift one still frame with ``net`` as a video will be lifted (folding it into its
+    inference plan on the way): a model that cannot lift fails before any frame is read,
+    and the matrix library's one-time set-up (~10 ms on the first product of a process) is
+    done with the model loading rather than counted in the video's lifting."""
+    param = next(net.parameters())
+    with warnings.catch_warnings(), _cpu_lifting(param.device):
+        warnings.simplefilter("ignore", ShortVideoWarning)  # one frame, on purpose
+        _lift(net, torch.zeros(1, 17, 2), torch.ones(1, 17), 2.0, 2.0, flip, length_frames)
+
+
 def _model_name(model) -> str:
     return str(model) if isinstance(model, str | Path) else type(model).__name__
 
@@ -501,7 +513,8 @@ def run_video(
     Args:
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints: as in
-            :func:`lift_detections`; the model is loaded and checked before any frame is read.
+            :func:`lift_detections`; the model is loaded, checked and run on one still frame
+            before any frame is read.
         max_people: people the detector looks for in every frame: 1 (default) runs one
             MediaPipe graph; 2 finds a second person, at twice the detection time. None:
             one graph, and a second look with a second graph only at the frames where the
@@ -526,8 +539,7 @@ def run_video(
     video = Path(video)
     info = video_info(video)
     net = resolve_model(model, device, causal)
-    if isinstance(net, AnatomyModel) and not net.training:  # fold it once, with the loading
-        plan_for(net, next(net.parameters()).dtype)
+    _rehearse(net, flip, length_frames)
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
