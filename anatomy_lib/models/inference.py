@@ -106,15 +106,16 @@ class ShortVideoWarning(UserWarning):
     """A video shorter than the model's receptive field was lifted (after edge padding)."""
 
 
-def warn_if_short(num_frames: int, receptive_field: int) -> None:
-    """Say so when a video of ``num_frames`` is shorter than the receptive field."""
+def warn_if_short(num_frames: int, receptive_field: int, stacklevel: int = 3) -> None:
+    """Say so when a video of ``num_frames`` is shorter than the receptive field (the
+    warning points ``stacklevel`` frames up: 3, the caller of this function's caller)."""
     if num_frames < receptive_field:
         warnings.warn(
             f"the video has {num_frames} frames, fewer than the model's receptive field "
             f"({receptive_field}): it is padded by repeating its first and last frames, as "
             "the published protocol does, so part of every window is copies of those frames",
             ShortVideoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -451,7 +452,7 @@ def lift_video(
     Returns:
         :class:`LiftResult` with ``(T, ...)`` tensors in the model's dtype.
     """
-    return lift_videos(
+    return _lift_all(
         model, [(keypoints_2d, scores)], causal, length_frames, seed, chunk_size, dtype
     )[0]
 
@@ -482,6 +483,20 @@ def lift_videos(
     Returns:
         One :class:`LiftResult` per video, in order.
     """
+    return _lift_all(model, videos, causal, length_frames, seed, chunk_size, dtype)
+
+
+def _lift_all(
+    model: AnatomyModel,
+    videos: Sequence[tuple[torch.Tensor, torch.Tensor | None]],
+    causal: bool | None,
+    length_frames: int | str,
+    seed: int,
+    chunk_size: int,
+    dtype: torch.dtype | None,
+) -> list[LiftResult]:
+    """:func:`lift_videos` (called by both public functions: a short-video warning points
+    at their caller)."""
     causal = _check_lift_args(model, causal, length_frames, chunk_size, dtype)
     if len(videos) == 0:
         raise ValueError("videos: expected at least one (keypoints_2d, scores) pair, got none")
@@ -493,7 +508,7 @@ def lift_videos(
         kps.append(model.normalize_input(keypoints_2d.to(device=param.device, dtype=param.dtype)))
         if needs_scores:
             scs.append(scores.to(device=param.device, dtype=param.dtype))
-        warn_if_short(kps[-1].shape[0], model.config.receptive_field)
+        warn_if_short(kps[-1].shape[0], model.config.receptive_field, stacklevel=4)
     sizes = [k.shape[0] for k in kps]
     with torch.no_grad():
         plan = plan_for(model, param.dtype if dtype is None else dtype)
