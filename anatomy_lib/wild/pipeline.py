@@ -24,6 +24,7 @@ the one schema of :mod:`.exports` whatever the input.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -274,6 +275,14 @@ def _cpu_lifting(device: torch.device) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@functools.cache
+def _used_keypoints(layout: str) -> np.ndarray:
+    """``(K,)`` bool, read-only: the keypoints of ``layout`` some Human3.6M joint is made of."""
+    used = KEYPOINT_FORMATS[layout].weights().sum(0).numpy() > 0
+    used.flags.writeable = False
+    return used
+
+
 def _rehearse(net: nn.Module, flip: bool, length_frames: int | str) -> None:
     """Lift one still frame with ``net`` as a video will be lifted (folding it into its
     inference plan on the way): a model that cannot lift fails before any frame is read,
@@ -327,7 +336,7 @@ def lift_detections(
         keypoints, scores = track.keypoints.copy(), track.scores.copy()
         used = np.ones(keypoints.shape[1], dtype=bool)
         if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
-            used = KEYPOINT_FORMATS[detections.layout].weights().sum(0).numpy() > 0
+            used = _used_keypoints(detections.layout)
             keypoints[:, ~used], scores[:, ~used] = 0.0, 0.0
         filled = fill_gaps(
             keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
