@@ -566,6 +566,10 @@ def run_video(
         detections = _second_look(video, detections, progress)
         timings["second_look"] = time.perf_counter() - clock
     clock = time.perf_counter()
+    paths = {"detections": out / f"{video.stem}_2d.npz"}
+    detections.save(paths["detections"])  # kept even if the lifting fails
+    saved_2d = time.perf_counter() - clock
+    clock = time.perf_counter()
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
         min_keypoints=min_keypoints,
@@ -573,10 +577,9 @@ def run_video(
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
     timings["lift"] = time.perf_counter() - clock
-    paths = {"detections": out / f"{video.stem}_2d.npz"}
     paths.update(_write_outputs(result, out / f"{video.stem}_3d.npz", formats, frames.kept,
-                                figure_frames, video.name, timings, detections,
-                                paths["detections"]))  # fmt: skip
+                                figure_frames, video.name, timings))  # fmt: skip
+    timings["save"] += saved_2d  # the 2D file is an output too, not part of the lifting
     return VideoRun(result, detections, paths, timings)
 
 
@@ -602,13 +605,10 @@ def _second_look(video: Path, detections: Detections, progress: bool) -> Detecti
 def _write_outputs(
     result: LiftResult, npz: Path, formats: list[str], frames: dict[int, np.ndarray],
     figure_frames: int, title: str, timings: dict[str, float],
-    detections: Detections | None = None, detections_path: Path | None = None,
 ) -> dict[str, Path]:  # fmt: skip
-    """Write ``detections`` to ``detections_path`` (when given) and ``formats`` beside
-    ``npz`` (its suffix replaced per format); add ``save`` and ``figure`` to ``timings``."""
+    """Write ``formats`` beside ``npz`` (its suffix replaced per format); add ``save`` and
+    ``figure`` to ``timings``."""
     clock = time.perf_counter()
-    if detections is not None:
-        detections.save(detections_path)
     data_formats = [f for f in formats if f != "html"]
     paths = {}
     if data_formats:
