@@ -169,3 +169,22 @@ def test_run_video_tries_the_model_before_reading_any_frame(tmp_path, monkeypatc
     with pytest.raises(AssertionError, match="a frame was read"):
         pipeline.run_video(tmp_path / "v.mp4", _model(), out_dir=tmp_path / "out2")
     assert passes == [(1, 17, 2)]  # the rehearsal ran first, on one frame
+
+
+def test_run_video_keeps_the_2d_file_when_nobody_can_be_lifted(tmp_path, monkeypatch):
+    """The detections are saved before the lifting: a video where nobody is found still
+    leaves its 2D file (the detection time is not lost), and the error says why."""
+    from anatomy_lib.wild import detector, pipeline, video
+
+    empty = Detections(np.full((4, 1, 33, 2), np.nan), np.zeros((4, 1, 33)), "mediapipe33",
+                       8, 8, 30.0)  # fmt: skip
+    monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
+    monkeypatch.setattr(video, "video_info", lambda path: video.VideoInfo(str(path), 8, 8, 30.0, 4))
+    monkeypatch.setattr(
+        video, "iter_frames", lambda path: iter([np.zeros((8, 8, 3), np.uint8)] * 4)
+    )
+    monkeypatch.setattr(detector, "detect_people", lambda *a, **k: empty)
+    with pytest.raises(ValueError, match="no person detected"):
+        pipeline.run_video(tmp_path / "v.mp4", _model(), out_dir=tmp_path / "out")
+    saved = Detections.load(tmp_path / "out" / "v_2d.npz")
+    assert saved.keypoints.shape == (4, 1, 33, 2) and np.isnan(saved.keypoints).all()
