@@ -253,8 +253,9 @@ def _lift(
 
 @contextlib.contextmanager
 def _cpu_lifting(device: torch.device) -> Iterator[None]:
-    """On a CPU, run torch on one thread and the portable matrix kernel inside (the
-    thread count is restored after; :func:`~anatomy_lib.models.inference_plan.portable_kernel`).
+    """On a CPU, run torch on one thread and the portable matrix kernel inside (the thread
+    count is process-wide while inside, restored after;
+    :func:`~anatomy_lib.models.inference_plan.portable_kernel`).
 
     A video's lifting is a few dozen products of matrices of a few hundred rows: one thread
     does them about as fast as two on an idle machine, and when another process keeps a
