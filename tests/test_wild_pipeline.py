@@ -43,7 +43,7 @@ def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames
     """The pipeline lifts a video and its mirror image in one pass, on one CPU thread and
     the portable kernel: the shipped default model gives predict_sequence's joints within
     1e-6 m (float32), and the caller's thread count is back afterwards."""
-    import anatomy_lib.wild.pipeline as pipeline
+    import anatomy_lib.evaluation as evaluation
     from anatomy_lib.checkpoints import load_pretrained
     from anatomy_lib.models.inference_plan import inference_kernel
 
@@ -52,13 +52,18 @@ def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames
     config = EvaluationConfig(flip=flip, length_frames=length_frames)
     expected = predict_sequence(model, kp.float(), sc.float(), config).double().numpy()
     threads, passes = torch.get_num_threads(), []
+    one, several = evaluation.lift_video, evaluation.lift_videos
 
-    def spy(net, videos, **options):
+    def spy_one(net, keypoints, scores, **options):
+        passes.append((1, torch.get_num_threads(), inference_kernel(torch.float32)))
+        return one(net, keypoints, scores, **options)
+
+    def spy_several(net, videos, **options):
         passes.append((len(videos), torch.get_num_threads(), inference_kernel(torch.float32)))
-        return lift_videos(net, videos, **options)
+        return several(net, videos, **options)
 
-    lift_videos = pipeline.lift_videos
-    monkeypatch.setattr(pipeline, "lift_videos", spy)
+    monkeypatch.setattr(evaluation, "lift_video", spy_one)
+    monkeypatch.setattr(evaluation, "lift_videos", spy_several)
     result = lift_detections(det, model, flip=flip, length_frames=length_frames)
     np.testing.assert_allclose(result.joints_3d, expected, atol=1e-6, rtol=0)
     assert passes == [(2 if flip else 1, 1, "portable")] and torch.get_num_threads() == threads

@@ -35,13 +35,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_scores, check_screen_keypoints
-from ..bones import mirror_joints, swap_left_right
 from ..camera import normalize_screen
 from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
-from ..models.anatomy import AnatomyModel
-from ..models.inference import ShortVideoWarning, lift_videos
+from ..models.inference import ShortVideoWarning
 from ..models.inference_plan import portable_kernel
 from ..skeleton import H36M_17
 from .detector import Detections
@@ -223,32 +220,16 @@ def _lift(
     net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
     flip: bool, length_frames: int | str,
 ) -> np.ndarray:  # fmt: skip
-    """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints.
-
-    :func:`anatomy_lib.evaluation.predict_sequence`'s result; for an
-    :class:`~anatomy_lib.models.AnatomyModel` the video and its mirror image (test-time
-    flip) go through the network in one pass (:func:`~anatomy_lib.models.inference.lift_videos`:
-    one matrix product per layer instead of two, equal to float rounding).
-    """
+    """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints:
+    :func:`anatomy_lib.evaluation.predict_sequence` (with test-time flip, the video and its
+    mirror image go through the network in one pass)."""
     from ..evaluation import EvaluationConfig, predict_sequence
 
     param = next(net.parameters())
     norm = normalize_screen(kp, width, height).to(param.device, param.dtype)
-    sc = sc.to(param.device, param.dtype)
-    if not isinstance(net, AnatomyModel) or length_frames == "consecutive":
-        protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
-        return predict_sequence(net, norm, sc, protocol).detach().cpu().double().numpy()
-    check_screen_keypoints(norm)
-    check_scores(sc)
-    sk = net.skeleton
-    videos = [(norm, sc)]
-    if flip:
-        videos.append((mirror_joints(norm, sk), swap_left_right(sc, sk, dim=-1)))
-    lifted = lift_videos(net, videos, length_frames=length_frames, seed=EvaluationConfig.seed)
-    joints = lifted[0].joints
-    if flip:
-        joints = (joints + mirror_joints(lifted[1].joints, sk)) / 2
-    return joints.cpu().double().numpy()
+    protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
+    joints = predict_sequence(net, norm, sc.to(param.device, param.dtype), protocol)
+    return joints.detach().cpu().double().numpy()
 
 
 @contextlib.contextmanager
