@@ -327,11 +327,9 @@ _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _tensor_key(model: nn.Module) -> tuple:
     """Changes when a parameter or buffer is replaced, moved or changes dtype."""
-    tensors = []
-    for m in model.modules():  # one walk over the modules (parameters() + buffers() took two)
-        tensors += [t for t in m._parameters.values() if t is not None]
-        tensors += [t for t in m._buffers.values() if t is not None]
-    return tuple((t.data_ptr(), t.dtype, t.device, t.shape) for t in tensors)
+    return tuple(
+        (t.data_ptr(), t.dtype, t.device, t.shape) for t in (*model.parameters(), *model.buffers())
+    )
 
 
 def forget_plan(model: nn.Module) -> None:
