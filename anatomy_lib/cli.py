@@ -151,10 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--causal", action="store_true",
                    help="insist on a causal model (3D of frame t from frames <= t: streaming); "
                    f"the default model becomes {DEFAULT_CAUSAL_MODEL}")  # fmt: skip
-    i.add_argument("--max-people", type=int, metavar="N",
-                   help="videos: people the detector looks for in every frame (2 finds a "
-                   "second person at twice the detection time); default: one, and a second "
-                   "look only where the detector followed someone else")  # fmt: skip
+    i.add_argument("--max-people", default="1", metavar="N|auto",
+                   help="videos: people the detector looks for in every frame: 1 (default, "
+                   "one MediaPipe graph), 2 (finds a second person, at twice the detection "
+                   "time), or auto (one graph, and a second look only at the frames where it "
+                   "followed someone else)")  # fmt: skip
     i.add_argument("--format", default="npz,csv", metavar="LIST",
                    help="comma-separated output formats among npz, csv, bvh, trc "
                    "(default npz,csv)")  # fmt: skip
@@ -510,6 +511,15 @@ def _formats(args, figure: bool) -> list[str]:
     return formats + (["html"] if figure and not args.no_figure else [])
 
 
+def _max_people(text: str) -> int | None:
+    """``--max-people``: an int >= 1, or ``auto`` (None: one graph and a second look)."""
+    if text == "auto":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise CommandError(f"--max-people: expected N >= 1 or auto, got {text!r}")
+    return int(text)
+
+
 def _infer_video(args, device, protocol) -> int:
     from .wild import mediapipe_available
     from .wild.detector import WILD_EXTRA_HINT
@@ -517,10 +527,9 @@ def _infer_video(args, device, protocol) -> int:
     from .wild.video import video_info
 
     formats = _formats(args, figure=True)
+    max_people = _max_people(args.max_people)
     if not mediapipe_available():
         raise CommandError(f"{args.input}: reading a video needs MediaPipe; {WILD_EXTRA_HINT}")
-    if args.max_people is not None and args.max_people < 1:
-        raise CommandError(f"--max-people: expected N >= 1, got {args.max_people}")
     try:
         video_info(args.input)
     except (OSError, ValueError, ImportError) as exc:
@@ -528,7 +537,7 @@ def _infer_video(args, device, protocol) -> int:
     net = load_any_model(args.model, device, args.causal or None, args.trust_checkpoint)
     try:
         run = run_video(
-            args.input, net, out_dir=args.out_dir, max_people=args.max_people,
+            args.input, net, out_dir=args.out_dir, max_people=max_people,
             progress=not args.no_progress, flip=protocol.flip,
             length_frames=protocol.length_frames, model_name=args.model, formats=formats,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,

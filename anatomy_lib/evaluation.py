@@ -34,7 +34,13 @@ from .bones import mirror_joints, swap_left_right
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
 from .models.anatomy import AnatomyModel
-from .models.inference import lift_video, lift_video_baseline, pad_edges, warn_if_short
+from .models.inference import (
+    lift_video,
+    lift_video_baseline,
+    lift_videos,
+    pad_edges,
+    warn_if_short,
+)
 from .models.temporal import TemporalConvNet
 from .skeleton import MPI_INF_3DHP_EVAL_JOINTS, Skeleton
 
@@ -173,11 +179,29 @@ def predict_sequence(
     if scores is not None:
         check_scores(scores)  # NaN or outside [0, 1] would change the output silently
     sk = _skeleton(model)
-    pred = _lift(model, keypoints_2d, scores, config)
     if not config.flip:
-        return pred
+        return _lift(model, keypoints_2d, scores, config)
+    mirrored = mirror_joints(keypoints_2d, sk)
     mirrored_scores = None if scores is None else swap_left_right(scores, sk, dim=-1)
-    flipped = _lift(model, mirror_joints(keypoints_2d, sk), mirrored_scores, config)
+    if isinstance(model, AnatomyModel) and config.length_frames != "consecutive":
+        # The video and its mirror image in one pass: one matrix product per layer for both.
+        reads_scores = model.config.visibility != "none"
+        pred, flipped = (
+            r.joints
+            for r in lift_videos(
+                model,
+                [
+                    (keypoints_2d, scores if reads_scores else None),
+                    (mirrored, mirrored_scores if reads_scores else None),
+                ],
+                length_frames=config.length_frames,
+                seed=config.seed,
+                chunk_size=config.chunk_size,
+            )
+        )
+    else:
+        pred = _lift(model, keypoints_2d, scores, config)
+        flipped = _lift(model, mirrored, mirrored_scores, config)
     return (pred + mirror_joints(flipped, sk)) / 2
 
 

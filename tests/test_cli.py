@@ -301,22 +301,34 @@ def test_openpose_folder_bad_options(extra, message, tmp_path, capsys, no_work):
 def test_infer_input_kinds(tmp_path, capsys, no_work):
     (tmp_path / "empty").mkdir()
     np.savez(tmp_path / "kp.npz", keypoints=np.zeros((5, 17, 2)), width=9, height=9)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"")
     for argv, message in [
         (["infer", str(tmp_path / "empty")], "no OpenPose *.json files and no images"),
         (["infer", str(tmp_path / "kp.npz"), "--out-dir", "x"], "use --out / --csv"),
         (["infer", str(tmp_path / "missing.mp4")], "no such file"),
+        (
+            ["infer", str(video), "--max-people", "0"],
+            "--max-people: expected N >= 1 or auto, got '0'",
+        ),
+        (["infer", str(video), "--max-people", "two"], "expected N >= 1 or auto, got 'two'"),
     ]:
         with pytest.raises(SystemExit) as exc:
             cli.main(argv)
         assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_video_goes_through_infer_video(tmp_path, monkeypatch, capsys):
-    """A GIF of the shipped Sports2D frames, with MediaPipe replaced by the shipped detections."""
+@pytest.mark.parametrize(
+    ("flags", "graphs", "second_look"),
+    [([], 1, False), (["--max-people", "2"], 2, False), (["--max-people", "auto"], 1, True)],
+)
+def test_video_goes_through_infer_video(flags, graphs, second_look, tmp_path, monkeypatch, capsys):
+    """A GIF of the shipped Sports2D frames, with MediaPipe replaced by the shipped
+    detections: one detector graph by default, two or a second look on request."""
     import imageio.v3 as iio
 
     import anatomy_lib.wild as wild
-    from anatomy_lib.wild import Detections, detector
+    from anatomy_lib.wild import Detections, detector, pipeline
     from anatomy_lib.wild.sports2d import load_sports2d_demo
 
     demo = load_sports2d_demo()
@@ -325,15 +337,18 @@ def test_video_goes_through_infer_video(tmp_path, monkeypatch, capsys):
     det = demo.detections
 
     def fake_detect(frames_iter, fps, max_people, source, progress):
-        assert len(list(frames_iter)) == 6 and max_people == 1 and not progress
+        assert len(list(frames_iter)) == 6 and max_people == graphs and not progress
         return Detections(det.keypoints[idx] * demo.scale, det.scores[idx], det.layout,
                           frames.shape[2], frames.shape[1], fps, source)  # fmt: skip
 
     monkeypatch.setattr(wild, "mediapipe_available", lambda: True)
     monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
     monkeypatch.setattr(detector, "detect_people", fake_detect)
-    argv = ["infer", str(tmp_path / "clip.gif"), "--max-people", "1", "--no-progress"]
+    looks = []
+    monkeypatch.setattr(pipeline, "_second_look", lambda v, d, p: looks.append(v) or d)
+    argv = ["infer", str(tmp_path / "clip.gif"), *flags, "--no-progress"]
     assert cli.main([*argv, "--device", "cpu"]) == 0
+    assert len(looks) == int(second_look)
     out = tmp_path / "clip_anatomy3d"
     names = {"clip_2d.npz", "clip_3d.npz", "clip_3d.csv", "clip_3d.html"}
     assert {p.name for p in out.iterdir()} == names

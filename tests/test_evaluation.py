@@ -158,3 +158,21 @@ def test_bad_input_raises():
     other = _sequence("Seq1", "TS1", skeleton=MPI_INF_3DHP_17)
     with pytest.raises(ValueError, match="skeleton"):
         evaluate_dataset(_tiny_models()["baseline"], [other], progress=False)
+
+
+@pytest.mark.parametrize("visibility", ["attention", "none"])
+def test_flip_in_one_pass_equals_two_separate_lifts(visibility):
+    """predict_sequence lifts a video and its mirror image in one pass; the same as lifting
+    each alone and averaging (the test-time flip of the published code)."""
+    from anatomy_lib.models import lift_video
+
+    torch.manual_seed(0)
+    model = AnatomyModel(ModelConfig.preset("tiny", visibility=visibility)).double().eval()
+    kp = 0.3 * torch.randn(40, 17, 2, dtype=torch.float64)
+    sc = torch.rand(40, 17, dtype=torch.float64)
+    sk = model.skeleton
+    got = predict_sequence(model, kp, sc, EvaluationConfig(flip=True))
+    plain = lift_video(model, kp, sc if visibility != "none" else None).joints
+    mirrored_scores = swap_left_right(sc, sk, dim=-1) if visibility != "none" else None
+    mirrored = lift_video(model, mirror_joints(kp, sk), mirrored_scores).joints
+    torch.testing.assert_close(got, (plain + mirror_joints(mirrored, sk)) / 2, atol=1e-12, rtol=0)

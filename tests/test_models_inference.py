@@ -20,10 +20,16 @@ from anatomy_lib.models.inference import (
     ShortVideoWarning,
     lift_video,
     lift_video_baseline,
+    lift_videos,
     pad_edges,
     sample_length_frames,
 )
-from anatomy_lib.models.inference_plan import PORTABLE_ENV, forget_plan, inference_kernel
+from anatomy_lib.models.inference_plan import (
+    PORTABLE_ENV,
+    forget_plan,
+    inference_kernel,
+    portable_kernel,
+)
 
 TINY = ModelConfig.preset("tiny", channels=8)
 VARIANTS = {
@@ -270,6 +276,30 @@ def test_portable_kernel_matches_the_fused_one(monkeypatch, dtype):
     assert inference_kernel(torch.float32, "meta") == "portable"
 
 
+def test_portable_kernel_block_forces_it_in_its_thread_only(monkeypatch):
+    """``with portable_kernel():`` (the video pipeline's) switches the kernel inside, nested
+    blocks included, not in other threads, and gives the same joints to float rounding."""
+    import threading
+
+    monkeypatch.delenv(PORTABLE_ENV, raising=False)
+    usual = inference_kernel(torch.float32)
+    cfg = VARIANTS["K2"].replace(channels=32)
+    model = make(cfg)
+    kp, sc = video(cfg, 30)
+    fast = lift_video(model, kp, sc)
+    seen = []
+    with portable_kernel():
+        with portable_kernel():
+            assert inference_kernel(torch.float32) == "portable"
+        assert inference_kernel(torch.float32) == "portable"
+        other = threading.Thread(target=lambda: seen.append(inference_kernel(torch.float32)))
+        other.start()
+        other.join()
+        portable = lift_video(model, kp, sc)
+    assert seen == [usual] and inference_kernel(torch.float32) == usual
+    torch.testing.assert_close(portable.joints, fast.joints, atol=1e-6, rtol=0)
+
+
 def test_bf16_runs_on_a_cpu_without_bf16_instructions():
     """Under ``ONEDNN_MAX_CPU_ISA=AVX2`` (an AVX2-only CPU) oneDNN's bf16 inner product
     cannot be created: the probe says so and bf16 lifting falls back to the portable
@@ -312,6 +342,41 @@ def test_chunk_size_changes_results_only_by_rounding(dtype):
         out = lift_video(model, kp, sc, length_frames=5, chunk_size=chunk)
         torch.testing.assert_close(out.joints, ref.joints, atol=tol, rtol=0)
         torch.testing.assert_close(out.lengths, ref.lengths, atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+@pytest.mark.parametrize("length_frames", ["all", 4])
+def test_several_videos_in_one_pass_equal_separate_calls(name, length_frames):
+    """Videos joined end to end (windows across the seams dropped) give each video's own
+    :func:`lift_video` result, for videos longer and shorter than the receptive field and
+    chunks that split a seam: in float64 within 1e-12 (the same sums, grouped into other
+    matrix products; float32 on a shipped model: tests/test_wild_pipeline.py)."""
+    cfg = VARIANTS[name]
+    model = make(cfg).double()
+    rf = cfg.receptive_field
+    videos = [
+        tuple(x.double() for x in video(cfg, t, seed))
+        for seed, t in enumerate((rf + 6, 3, rf + 1, 1))
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShortVideoWarning)
+        for chunk in (5, 1024):
+            joint = lift_videos(
+                model, videos, length_frames=length_frames, seed=2, chunk_size=chunk
+            )
+            assert len(joint) == len(videos)
+            for (kp, sc), res in zip(videos, joint, strict=True):
+                ref = lift_video(model, kp, sc, length_frames=length_frames, seed=2)
+                for key in ("joints", "directions", "lengths", "frame_lengths"):
+                    got, want = getattr(res, key), getattr(ref, key)
+                    assert got.shape == want.shape
+                    torch.testing.assert_close(got, want, atol=1e-12, rtol=0)
+                if ref.attention is None:
+                    assert res.attention is None
+                else:
+                    torch.testing.assert_close(res.attention, ref.attention, atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="at least one"):
+        lift_videos(model, [])
 
 
 def test_float64_model_uses_the_unfused_path():

@@ -38,6 +38,37 @@ def test_lift_detections_equals_the_library_on_clean_input():
     assert (result.status == FrameStatus.DETECTED).all() and not result.causal
 
 
+@pytest.mark.parametrize(("flip", "length_frames"), [(True, "all"), (False, "all"), (True, 5)])
+def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames, monkeypatch):
+    """The pipeline lifts a video and its mirror image in one pass, on one CPU thread and
+    the portable kernel: the shipped default model gives predict_sequence's joints within
+    1e-6 m (float32), and the caller's thread count is back afterwards."""
+    import anatomy_lib.evaluation as evaluation
+    from anatomy_lib.checkpoints import load_pretrained
+    from anatomy_lib.models.inference_plan import inference_kernel
+
+    det, kp, sc = _clip(80)
+    model = load_pretrained("anatomy_medium")
+    config = EvaluationConfig(flip=flip, length_frames=length_frames)
+    expected = predict_sequence(model, kp.float(), sc.float(), config).double().numpy()
+    threads, passes = torch.get_num_threads(), []
+    one, several = evaluation.lift_video, evaluation.lift_videos
+
+    def spy_one(net, keypoints, scores, **options):
+        passes.append((1, torch.get_num_threads(), inference_kernel(torch.float32)))
+        return one(net, keypoints, scores, **options)
+
+    def spy_several(net, videos, **options):
+        passes.append((len(videos), torch.get_num_threads(), inference_kernel(torch.float32)))
+        return several(net, videos, **options)
+
+    monkeypatch.setattr(evaluation, "lift_video", spy_one)
+    monkeypatch.setattr(evaluation, "lift_videos", spy_several)
+    result = lift_detections(det, model, flip=flip, length_frames=length_frames)
+    np.testing.assert_allclose(result.joints_3d, expected, atol=1e-6, rtol=0)
+    assert passes == [(2 if flip else 1, 1, "portable")] and torch.get_num_threads() == threads
+
+
 def test_gaps_never_reach_the_model_and_long_gaps_are_nan():
     det, _, _ = _clip()
     det.keypoints[10:13] = np.nan  # short gap
@@ -118,3 +149,47 @@ def test_infer_video_end_to_end(tmp_path):
     assert all(p.is_file() for p in paths.values())
     with np.load(paths["npz"]) as f:
         assert f["joints_3d"].shape == (8, 17, 3)
+
+
+def test_run_video_tries_the_model_before_reading_any_frame(tmp_path, monkeypatch):
+    """A model that cannot lift the 17 Human3.6M joints fails in run_video's rehearsal on
+    one still frame, before the video is decoded or a detector is started."""
+    from conftest import TINY_TREE
+
+    from anatomy_lib.wild import detector, pipeline, video
+
+    def no_frames(*_, **__):
+        raise AssertionError("a frame was read")
+
+    monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
+    monkeypatch.setattr(video, "video_info", lambda path: video.VideoInfo(str(path), 8, 8, 30.0, 5))
+    monkeypatch.setattr(video, "iter_frames", no_frames)
+    monkeypatch.setattr(detector, "detect_people", no_frames)
+    torch.manual_seed(0)
+    tiny = AnatomyModel(ModelConfig.preset("tiny", channels=8).replace(skeleton=TINY_TREE))
+    with pytest.raises(ValueError, match="17"):
+        pipeline.run_video(tmp_path / "v.mp4", tiny.eval(), out_dir=tmp_path / "out")
+    passes = []
+    monkeypatch.setattr(pipeline, "_lift", lambda *a: passes.append(a[1].shape) or np.zeros(1))
+    with pytest.raises(AssertionError, match="a frame was read"):
+        pipeline.run_video(tmp_path / "v.mp4", _model(), out_dir=tmp_path / "out2")
+    assert passes == [(1, 17, 2)]  # the rehearsal ran first, on one frame
+
+
+def test_run_video_keeps_the_2d_file_when_nobody_can_be_lifted(tmp_path, monkeypatch):
+    """The detections are saved before the lifting: a video where nobody is found still
+    leaves its 2D file (the detection time is not lost), and the error says why."""
+    from anatomy_lib.wild import detector, pipeline, video
+
+    empty = Detections(np.full((4, 1, 33, 2), np.nan), np.zeros((4, 1, 33)), "mediapipe33",
+                       8, 8, 30.0)  # fmt: skip
+    monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
+    monkeypatch.setattr(video, "video_info", lambda path: video.VideoInfo(str(path), 8, 8, 30.0, 4))
+    monkeypatch.setattr(
+        video, "iter_frames", lambda path: iter([np.zeros((8, 8, 3), np.uint8)] * 4)
+    )
+    monkeypatch.setattr(detector, "detect_people", lambda *a, **k: empty)
+    with pytest.raises(ValueError, match="no person detected"):
+        pipeline.run_video(tmp_path / "v.mp4", _model(), out_dir=tmp_path / "out")
+    saved = Detections.load(tmp_path / "out" / "v_2d.npz")
+    assert saved.keypoints.shape == (4, 1, 33, 2) and np.isnan(saved.keypoints).all()

@@ -38,11 +38,13 @@ then round a row differently: results for different chunk sizes agree to float r
 (measured on the shipped models: below 1e-6 m in float32; tested to 1e-6 m in float32
 and 1e-12 m in float64), not bit for bit.
 
-Reading order: :func:`lift_video` validates, gets the plan (``inference_plan.plan_for``),
-then ``_video_lengths`` (length network per frame, then
-pooling: ``_pooled_lengths``) and ``_video_joints`` (per chunk: ``_directions_sequence`` =
+Reading order: :func:`lift_video` is :func:`lift_videos` of one video. That validates, gets
+the plan (``inference_plan.plan_for``), then ``_frame_lengths`` (length network per
+frame), ``_video_directions`` (per chunk of windows: ``_directions_sequence`` =
 ``_first_stage``, then ``_later_stage`` per sub-network ``k > 1`` with ``_skip_term`` for
-its long skips; then the joint head).
+its long skips), then per video the pooling (``_pooled_lengths``) and the joint head.
+Several videos (e.g. a video and its mirror image for test-time flip) run as one joined
+sequence: one matrix product per layer for all of them.
 
 Cost: sub-network ``k > 1`` shares little work between frames, so a frame of the
 243-frame model costs ~119 C^2 multiply-adds (125 M at C = 1024; per-layer count in
@@ -54,7 +56,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -73,6 +75,7 @@ __all__ = [
     "inference_kernel",
     "LiftResult",
     "lift_video",
+    "lift_videos",
     "lift_video_baseline",
     "pad_edges",
     "sample_length_frames",
@@ -103,15 +106,16 @@ class ShortVideoWarning(UserWarning):
     """A video shorter than the model's receptive field was lifted (after edge padding)."""
 
 
-def warn_if_short(num_frames: int, receptive_field: int) -> None:
-    """Say so when a video of ``num_frames`` is shorter than the receptive field."""
+def warn_if_short(num_frames: int, receptive_field: int, stacklevel: int = 3) -> None:
+    """Say so when a video of ``num_frames`` is shorter than the receptive field (the
+    warning points ``stacklevel`` frames up: 3, the caller of this function's caller)."""
     if num_frames < receptive_field:
         warnings.warn(
             f"the video has {num_frames} frames, fewer than the model's receptive field "
             f"({receptive_field}): it is padded by repeating its first and last frames, as "
             "the published protocol does, so part of every window is copies of those frames",
             ShortVideoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -219,26 +223,16 @@ def _pooled_lengths(
     return torch.cat(out), None
 
 
-def _video_lengths(
-    model: AnatomyModel,
-    plan: InferencePlan,
-    keypoints: torch.Tensor,
-    causal: bool,
-    length_frames: int | str,
-    seed: int,
-    chunk_size: int,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """``(T, J, 2)`` -> per-frame lengths ``(T, B)``, pooled lengths ``(T, B)``, attention."""
+def _frame_lengths(
+    model: AnatomyModel, plan: InferencePlan, keypoints: torch.Tensor, chunk_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(T, J, 2)`` -> each frame's own bone lengths ``(T, B)`` and attention logits
+    ``(T, B)`` (the length network per frame, ``chunk_size`` frames at a time)."""
     terms = [
         model.length.frame_terms(_frame_joints(plan, keypoints[s:e]).to(keypoints.dtype))
         for s, e in _chunks(keypoints.shape[0], chunk_size)
     ]
-    frame_lengths = torch.cat([a for a, _ in terms])
-    logits = torch.cat([b for _, b in terms])
-    lengths, attention = _pooled_lengths(
-        frame_lengths, logits, causal, length_frames, seed, chunk_size
-    )
-    return frame_lengths, lengths, attention
+    return torch.cat([a for a, _ in terms]), torch.cat([b for _, b in terms])
 
 
 # ---------------------------------------------------------------- directions
@@ -265,20 +259,27 @@ def _first_stage(
 
 
 def _skip_term(
-    block: SplitBlock, skip: torch.Tensor, dense: bool, frames: int, positions: int
+    block: SplitBlock,
+    skip: torch.Tensor,
+    dense: bool,
+    frames: int,
+    positions: int,
+    kept: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``W_skip`` applied to one block's long-skip input, for every frame: ``(T, n, C)``.
 
     ``skip`` is dense ``(L_b, C)`` (window position ``q`` of frame ``t`` is row
     ``t + q * D_b``: one dilated conv over the sequence, then a strided gather of the
     ``positions`` rows of each frame) or per-frame windows ``(T, n_b, C)`` (``n_b == 1``:
-    constant over the taps, one product with the tap-summed weight).
+    constant over the taps, one product with the tap-summed weight). ``kept`` (dense
+    only): indices of the frames wanted among the ``frames`` (None: all).
     """
     width, c = block.skip.width, skip.shape[-1]
     if dense:
         g = block.skip.dense(skip, bias=False)  # (L_{b+1}, C)
         step = block.skip.dilation * width
-        return g.as_strided((frames, positions, c), (c, step * c, 1))
+        windows = g.as_strided((frames, positions, c), (c, step * c, 1))
+        return windows if kept is None else windows[kept]
     if skip.shape[1] == 1:
         g = skip[:, 0] @ block.skip.weight.view(c, width, c).sum(1).T
         return g.unsqueeze(1)
@@ -290,6 +291,7 @@ def _later_stage(
     top: torch.Tensor,
     skips: list[torch.Tensor] | None,
     dense_skips: bool,
+    keep: tuple[int, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Sub-network ``k > 1`` for every frame at once (see the module docstring).
 
@@ -298,11 +300,14 @@ def _later_stage(
         top: ``(T, C)`` top feature of sub-network ``k-1`` per output frame.
         skips: per block, sub-network ``k-1``'s stream input (see :func:`_skip_term`;
             dense when ``dense_skips``), or None without long skips.
+        keep: dense skips only: ``(rows, indices)``, the dense skips cover ``rows`` output
+            frames of which ``top`` holds those at ``indices`` (None: ``top``'s frames).
 
     Returns:
         ``(T, C)`` top feature and the per-block stream inputs ``(T, n_b or 1, C)``.
     """
     t, c = top.shape
+    rows, kept = (t, None) if keep is None or not dense_skips else keep
     stream = top.unsqueeze(1)  # (T, 1, C): constant over the window's positions
     positions = math.prod(b.stream.width for b in blocks)  # of the stream input
     inputs = []
@@ -314,7 +319,7 @@ def _later_stage(
         else:
             h = block.stream.windows(stream)
         if skips is not None:
-            g = _skip_term(block, skips[b], dense_skips, t, positions)
+            g = _skip_term(block, skips[b], dense_skips, rows, positions, kept)
             h = h + g if h.shape[1] < g.shape[1] else h.add_(g)
         n = h.shape[1]  # 1 while the stream and the skips are constant over the window
         y = block.pointwise(h.relu_().reshape(t * n, c), relu=True).view(t, n, c)
@@ -327,42 +332,65 @@ def _directions_sequence(
     plan: InferencePlan,
     keypoints: torch.Tensor,
     scores: torch.Tensor | None,
+    keep: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Padded ``(L, J, 2)`` (+ ``(L, J)`` scores) -> ``(L - rf + 1, B, 3)`` top directions."""
+    """Padded ``(L, J, 2)`` (+ ``(L, J)`` scores) -> ``(L - rf + 1, B, 3)`` top directions
+    (only the output frames at the indices ``keep`` when given)."""
     cfg = model.config
     x = keypoint_channels(
         keypoints[None], None if scores is None else scores[None], cfg.visibility == "fusion"
     )[0].T.to(plan.dtype)
     s = scores.to(plan.dtype) if cfg.visibility == "attention" else None
     top, skips = _first_stage(plan, x, s)
+    rows = top.shape[0]
+    if keep is not None:
+        top = top[keep]
     dense = True
     for blocks in plan.later_stages:
-        top, inputs = _later_stage(blocks, top, skips if cfg.long_skip else None, dense)
+        selected = None if keep is None or not dense else (rows, keep)
+        top, inputs = _later_stage(blocks, top, skips if cfg.long_skip else None, dense, selected)
         skips, dense = inputs, False
     raw = plan.direction_head(top).to(keypoints.dtype)
     return unit_directions(raw, model.skeleton.num_bones)
 
 
-def _video_joints(
+def _video_directions(
     model: AnatomyModel,
     plan: InferencePlan,
-    keypoints: torch.Tensor,
-    scores: torch.Tensor | None,
-    lengths: torch.Tensor,
+    keypoints: list[torch.Tensor],
+    scores: list[torch.Tensor] | None,
     chunk_size: int,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(T, J, 2)`` (+ scores) and pooled ``(T, B)`` lengths -> joints ``(T, J, 3)`` and
-    directions ``(T, B, 3)``, ``chunk_size`` output frames at a time."""
+) -> torch.Tensor:
+    """Videos ``(T_i, J, 2)`` (+ scores) -> top directions ``(sum T_i, B, 3)`` of their
+    frames in order, ``chunk_size`` output rows at a time.
+
+    The edge-padded videos are laid end to end and run as one sequence: the direction
+    network's output rows are every window of the joined sequence, and the ``rf - 1``
+    rows between two videos (windows across the seam) are dropped after sub-network 1,
+    before the costly later sub-networks.
+    """
     rf, causal = model.config.receptive_field, model.config.causal
-    padded = pad_edges(keypoints, rf, causal)
-    padded_scores = None if scores is None else pad_edges(scores, rf, causal)
-    directions, joints = [], []
-    for s, e in _chunks(keypoints.shape[0], chunk_size):
+    padded = torch.cat([pad_edges(k, rf, causal) for k in keypoints])
+    padded_scores = (
+        None if scores is None else torch.cat([pad_edges(s, rf, causal) for s in scores])
+    )
+    wanted, start = [], 0
+    for k in keypoints:  # output row of each video's frame t in the joined sequence
+        wanted.append(torch.arange(start, start + k.shape[0]))
+        start += k.shape[0] + rf - 1
+    wanted = torch.cat(wanted)
+    rows = padded.shape[0] - rf + 1
+    directions = []
+    for s, e in _chunks(rows, chunk_size):
+        keep = wanted[(wanted >= s) & (wanted < e)] - s
+        if len(keep) == 0:
+            continue
         window_scores = None if padded_scores is None else padded_scores[s : e + rf - 1]
-        d = _directions_sequence(model, plan, padded[s : e + rf - 1], window_scores)
-        directions.append(d)
-        joints.append(model.heads.joints(lengths[s:e], d))
-    return torch.cat(joints), torch.cat(directions)
+        keep = None if len(keep) == e - s else keep.to(padded.device)
+        directions.append(
+            _directions_sequence(model, plan, padded[s : e + rf - 1], window_scores, keep)
+        )
+    return torch.cat(directions)
 
 
 # ---------------------------------------------------------------- public API
@@ -424,20 +452,84 @@ def lift_video(
     Returns:
         :class:`LiftResult` with ``(T, ...)`` tensors in the model's dtype.
     """
+    return _lift_all(
+        model, [(keypoints_2d, scores)], causal, length_frames, seed, chunk_size, dtype
+    )[0]
+
+
+def lift_videos(
+    model: AnatomyModel,
+    videos: Sequence[tuple[torch.Tensor, torch.Tensor | None]],
+    causal: bool | None = None,
+    length_frames: int | str = "all",
+    seed: int = 0,
+    chunk_size: int = 1024,
+    dtype: torch.dtype | None = None,
+) -> list[LiftResult]:
+    """:func:`lift_video` of several videos in one pass: the same results (to float
+    rounding, as for another ``chunk_size``), with one matrix product per layer for all of
+    them instead of one per video, which is faster for short videos (e.g. a video and its
+    mirror image for test-time flip augmentation).
+
+    The edge-padded videos are joined end to end; the ``receptive_field - 1`` windows
+    across each seam go through sub-network 1 only and are dropped; bone lengths are
+    pooled per video (with the same ``seed`` for each, as separate calls would).
+
+    Args:
+        videos: ``(keypoints_2d (T_i, J, 2), scores (T_i, J) or None)`` per video.
+        causal, length_frames, seed, chunk_size, dtype: as in :func:`lift_video`
+            (``chunk_size`` counts the windows of the joined sequence).
+
+    Returns:
+        One :class:`LiftResult` per video, in order.
+    """
+    return _lift_all(model, videos, causal, length_frames, seed, chunk_size, dtype)
+
+
+def _lift_all(
+    model: AnatomyModel,
+    videos: Sequence[tuple[torch.Tensor, torch.Tensor | None]],
+    causal: bool | None,
+    length_frames: int | str,
+    seed: int,
+    chunk_size: int,
+    dtype: torch.dtype | None,
+) -> list[LiftResult]:
+    """:func:`lift_videos` (called by both public functions: a short-video warning points
+    at their caller)."""
     causal = _check_lift_args(model, causal, length_frames, chunk_size, dtype)
+    if len(videos) == 0:
+        raise ValueError("videos: expected at least one (keypoints_2d, scores) pair, got none")
     needs_scores = model.config.visibility != "none"
-    check_window(keypoints_2d, scores, model.skeleton, needs_scores, batched=False)
     param = next(model.parameters())
-    kp = model.normalize_input(keypoints_2d.to(device=param.device, dtype=param.dtype))
-    sc = scores.to(device=param.device, dtype=param.dtype) if needs_scores else None
-    warn_if_short(kp.shape[0], model.config.receptive_field)
+    kps, scs = [], []
+    for keypoints_2d, scores in videos:
+        check_window(keypoints_2d, scores, model.skeleton, needs_scores, batched=False)
+        kps.append(model.normalize_input(keypoints_2d.to(device=param.device, dtype=param.dtype)))
+        if needs_scores:
+            scs.append(scores.to(device=param.device, dtype=param.dtype))
+        warn_if_short(kps[-1].shape[0], model.config.receptive_field, stacklevel=4)
+    sizes = [k.shape[0] for k in kps]
     with torch.no_grad():
         plan = plan_for(model, param.dtype if dtype is None else dtype)
-        frame_lengths, lengths, attention = _video_lengths(
-            model, plan, kp, causal, length_frames, seed, chunk_size
-        )
-        joints, directions = _video_joints(model, plan, kp, sc, lengths, chunk_size)
-    return LiftResult(joints, lengths.contiguous(), directions, frame_lengths, attention)
+        per_frame = _frame_lengths(model, plan, torch.cat(kps), chunk_size)
+        directions = _video_directions(model, plan, kps, scs if needs_scores else None, chunk_size)
+        out = []
+        for (frame_lengths, logits), d in zip(
+            _split(per_frame, sizes), directions.split(sizes), strict=True
+        ):
+            lengths, attention = _pooled_lengths(
+                frame_lengths, logits, causal, length_frames, seed, chunk_size
+            )
+            joints = torch.cat(
+                [model.heads.joints(lengths[s:e], d[s:e]) for s, e in _chunks(len(d), chunk_size)]
+            )
+            out.append(LiftResult(joints, lengths.contiguous(), d, frame_lengths, attention))
+    return out
+
+
+def _split(pair: tuple[torch.Tensor, torch.Tensor], sizes: list[int]) -> list:
+    return list(zip(pair[0].split(sizes), pair[1].split(sizes), strict=True))
 
 
 def lift_video_baseline(

@@ -22,7 +22,10 @@ Every folded layer then runs through one kernel, :func:`linear`: ``rows @ W.T + 
 (optionally followed by ReLU), on the CPU by oneDNN's fused linear + bias + ReLU when
 this machine supports it for the dtype (:func:`inference_kernel`), else by
 ``torch.addmm`` (every CPU and device). Set the environment variable
-``ANATOMY3D_PORTABLE_KERNEL=1`` to force the portable kernel.
+``ANATOMY3D_PORTABLE_KERNEL=1`` to force the portable kernel, or run inside
+``with portable_kernel():`` (:func:`portable_kernel`: oneDNN prepares each new matrix shape
+once, about 1 ms a product on the first call, which costs more than the products of one
+short video: the video pipeline lifts on the portable kernel).
 
 Cache. :func:`plan_for` keeps one plan per model, for models in eval mode only (a model
 in training mode gets a fresh plan per call, since an optimiser may change it between
@@ -34,9 +37,12 @@ weights in place while in eval mode is not seen: call :func:`forget_plan` after 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,6 +63,7 @@ __all__ = [
     "inference_kernel",
     "linear",
     "plan_for",
+    "portable_kernel",
     "taps_matrix",
 ]
 
@@ -84,13 +91,34 @@ def _onednn_runs(dtype: torch.dtype) -> bool:
     return True
 
 
+_FORCED = threading.local()  # .portable: depth of portable_kernel() blocks in this thread
+
+
+@contextlib.contextmanager
+def portable_kernel() -> Iterator[None]:
+    """Inside, :func:`linear` runs on the portable kernel (``torch.addmm``) in this thread.
+
+    For one short video on a CPU: oneDNN creates a primitive for every new matrix shape
+    (about 1 ms each, then cached per shape), and a whole-video lifting has about twenty
+    products whose shapes change with the video's length; ``torch.addmm`` has no such
+    set-up and is as fast afterwards at these sizes. Results change by float rounding.
+    """
+    _FORCED.portable = getattr(_FORCED, "portable", 0) + 1
+    try:
+        yield
+    finally:
+        _FORCED.portable -= 1
+
+
 def inference_kernel(dtype: torch.dtype, device: torch.device | str = "cpu") -> str:
     """The kernel :func:`linear` uses for ``dtype`` on ``device``: ``"onednn-fused"``
-    (CPU, float32 / bfloat16, supported by this CPU) or ``"portable"`` (``torch.addmm``)."""
+    (CPU, float32 / bfloat16, supported by this CPU) or ``"portable"`` (``torch.addmm``;
+    also when forced by ``ANATOMY3D_PORTABLE_KERNEL=1`` or :func:`portable_kernel`)."""
     if (
         torch.device(device).type != "cpu"
         or dtype not in (torch.float32, torch.bfloat16)
         or os.environ.get(PORTABLE_ENV, "") == "1"
+        or getattr(_FORCED, "portable", 0) > 0
     ):
         return PORTABLE
     return ONEDNN if _onednn_runs(dtype) else PORTABLE

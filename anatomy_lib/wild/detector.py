@@ -277,12 +277,13 @@ def _mask_person(frame: np.ndarray, keypoints: np.ndarray, visibility: np.ndarra
 def detect_people(
     frames: Iterable[np.ndarray],
     fps: float,
-    max_people: int = 2,
+    max_people: int = 1,
     source: str = "",
     progress: bool = True,
     **detector_options,
 ) -> Detections:
-    """Run MediaPipe on every ``(H, W, 3)`` uint8 RGB frame, finding up to ``max_people``.
+    """Run MediaPipe on every ``(H, W, 3)`` uint8 RGB frame, finding up to ``max_people``
+    (default 1: one MediaPipe graph; each further person costs about as much again).
 
     MediaPipe's legacy pose finds one person. Person ``p > 0`` is found by a further
     detector that sees the frame with persons ``0..p-1`` painted over (their enlarged

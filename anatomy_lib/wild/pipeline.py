@@ -23,7 +23,10 @@ the one schema of :mod:`.exports` whatever the input.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,8 @@ from torch import nn
 from ..camera import normalize_screen
 from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
+from ..models.inference import ShortVideoWarning
+from ..models.inference_plan import portable_kernel
 from ..skeleton import H36M_17
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
@@ -215,16 +220,60 @@ def _lift(
     net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
     flip: bool, length_frames: int | str,
 ) -> np.ndarray:  # fmt: skip
-    """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints."""
+    """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints:
+    :func:`anatomy_lib.evaluation.predict_sequence` (with test-time flip, the video and its
+    mirror image go through the network in one pass)."""
     from ..evaluation import EvaluationConfig, predict_sequence
 
     param = next(net.parameters())
-    norm = normalize_screen(kp, width, height)
+    norm = normalize_screen(kp, width, height).to(param.device, param.dtype)
     protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
-    joints = predict_sequence(
-        net, norm.to(param.device, param.dtype), sc.to(param.device, param.dtype), protocol
-    )
+    joints = predict_sequence(net, norm, sc.to(param.device, param.dtype), protocol)
     return joints.detach().cpu().double().numpy()
+
+
+@contextlib.contextmanager
+def _cpu_lifting(device: torch.device) -> Iterator[None]:
+    """On a CPU, run torch on one thread and the portable matrix kernel inside (the thread
+    count is process-wide while inside, restored after;
+    :func:`~anatomy_lib.models.inference_plan.portable_kernel`).
+
+    A video's lifting is a few dozen products of matrices of a few hundred rows: one thread
+    does them about as fast as two on an idle machine, and when another process keeps a
+    core busy, threads waiting for each other made the same lifting 10x slower (measured
+    on a 2-core machine with a training running: 0.5 s instead of 0.04 s for 230 frames).
+    The portable kernel needs no set-up per new matrix shape (oneDNN: ~1 ms a product,
+    ~20 products, for each new video length).
+    """
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with portable_kernel():
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@functools.cache
+def _used_keypoints(layout: str) -> np.ndarray:
+    """``(K,)`` bool, read-only: the keypoints of ``layout`` some Human3.6M joint is made of."""
+    used = KEYPOINT_FORMATS[layout].weights().sum(0).numpy() > 0
+    used.flags.writeable = False
+    return used
+
+
+def _rehearse(net: nn.Module, flip: bool, length_frames: int | str) -> None:
+    """Lift one still frame with ``net`` as a video will be lifted (folding it into its
+    inference plan on the way): a model that cannot lift fails before any frame is read,
+    and the matrix library's one-time set-up (~10 ms on the first product of a process) is
+    done with the model loading rather than counted in the video's lifting."""
+    param = next(net.parameters())
+    with warnings.catch_warnings(), _cpu_lifting(param.device):
+        warnings.simplefilter("ignore", ShortVideoWarning)  # one frame, on purpose
+        _lift(net, torch.zeros(1, 17, 2), torch.ones(1, 17), 2.0, 2.0, flip, length_frames)
 
 
 def _model_name(model) -> str:
@@ -264,28 +313,29 @@ def lift_detections(
     net = resolve_model(model, device, causal)
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
-    track = follow_main_person(detections, **track_options)
-    keypoints, scores = track.keypoints.copy(), track.scores.copy()
-    used = np.ones(keypoints.shape[1], dtype=bool)
-    if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
-        used = KEYPOINT_FORMATS[detections.layout].weights().sum(0).numpy() > 0
-        keypoints[:, ~used], scores[:, ~used] = 0.0, 0.0
-    filled = fill_gaps(
-        keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
-        min_keypoints=min_keypoints,
-    )  # fmt: skip
-    keypoints[:, used], scores[:, used] = filled.keypoints, filled.scores
-    kp = torch.as_tensor(keypoints, dtype=torch.float32)
-    sc = torch.as_tensor(scores, dtype=torch.float32)
-    if detections.layout != "h36m":
-        kp, sc = to_h36m(kp, sc, detections.layout)
-    joints = _lift(net, kp, sc, detections.width, detections.height, flip, length_frames)
-    joints[filled.status == FrameStatus.MISSING] = np.nan
-    return LiftResult(
-        joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
-        detections.width, detections.height, detections.fps, _model_name(model),
-        bool(net.config.causal),
-    )  # fmt: skip
+    with _cpu_lifting(next(net.parameters()).device):
+        track = follow_main_person(detections, **track_options)
+        keypoints, scores = track.keypoints.copy(), track.scores.copy()
+        used = np.ones(keypoints.shape[1], dtype=bool)
+        if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
+            used = _used_keypoints(detections.layout)
+            keypoints[:, ~used], scores[:, ~used] = 0.0, 0.0
+        filled = fill_gaps(
+            keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
+            min_keypoints=min_keypoints,
+        )  # fmt: skip
+        keypoints[:, used], scores[:, used] = filled.keypoints, filled.scores
+        kp = torch.as_tensor(keypoints, dtype=torch.float32)
+        sc = torch.as_tensor(scores, dtype=torch.float32)
+        if detections.layout != "h36m":
+            kp, sc = to_h36m(kp, sc, detections.layout)
+        joints = _lift(net, kp, sc, detections.width, detections.height, flip, length_frames)
+        joints[filled.status == FrameStatus.MISSING] = np.nan
+        return LiftResult(
+            joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
+            detections.width, detections.height, detections.fps, _model_name(model),
+            bool(net.config.causal),
+        )  # fmt: skip
 
 
 def lift_keypoints(
@@ -316,11 +366,12 @@ def lift_keypoints(
     if np.isnan(det.keypoints).any():
         raise ValueError("keypoints: NaN found; give finite keypoints (score 0 if unseen)")
     net = resolve_model(model, device, causal)
-    kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
-    sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
-    if layout != "h36m":
-        kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
-    joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames)
+    with _cpu_lifting(next(net.parameters()).device):
+        kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
+        sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
+        if layout != "h36m":
+            kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
+        joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames)
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
     return LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
@@ -431,7 +482,7 @@ def run_video(
     model: str | Path | nn.Module = DEFAULT_MODEL,
     out_dir: str | Path | None = None,
     causal: bool | None = None,
-    max_people: int | None = None,
+    max_people: int | None = 1,
     figure_frames: int = 100,
     progress: bool = True,
     device: torch.device | str = "cpu",
@@ -453,12 +504,14 @@ def run_video(
     Args:
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints: as in
-            :func:`lift_detections`; the model is loaded and checked before any frame is read.
-        max_people: people the detector looks for in every frame (2 finds a second person,
-            at twice the detection time). None (default): one MediaPipe graph, and a second
-            look with a second graph only at the frames where the first one followed
-            someone other than the main person (:func:`someone_else_frames`; the video is
-            then read a second time, up to the last such frame).
+            :func:`lift_detections`; the model is loaded, checked and run on one still frame
+            before any frame is read.
+        max_people: people the detector looks for in every frame: 1 (default) runs one
+            MediaPipe graph; 2 finds a second person, at twice the detection time. None:
+            one graph, and a second look with a second graph only at the frames where the
+            first one followed someone other than the main person
+            (:func:`someone_else_frames`; the video is then read a second time, up to the
+            last such frame).
         figure_frames: frames shown in the HTML figure.
         progress: show a progress bar while detecting.
         model_name: label saved with the result (default: ``model`` when it is a name).
@@ -477,6 +530,7 @@ def run_video(
     video = Path(video)
     info = video_info(video)
     net = resolve_model(model, device, causal)
+    _rehearse(net, flip, length_frames)
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
@@ -495,7 +549,9 @@ def run_video(
         timings["second_look"] = time.perf_counter() - clock
     clock = time.perf_counter()
     paths = {"detections": out / f"{video.stem}_2d.npz"}
-    detections.save(paths["detections"])
+    detections.save(paths["detections"])  # kept even if the lifting fails
+    saved_2d = time.perf_counter() - clock
+    clock = time.perf_counter()
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
         min_keypoints=min_keypoints,
@@ -505,6 +561,7 @@ def run_video(
     timings["lift"] = time.perf_counter() - clock
     paths.update(_write_outputs(result, out / f"{video.stem}_3d.npz", formats, frames.kept,
                                 figure_frames, video.name, timings))  # fmt: skip
+    timings["save"] += saved_2d  # the 2D file is an output too, not part of the lifting
     return VideoRun(result, detections, paths, timings)
 
 

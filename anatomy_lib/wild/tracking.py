@@ -136,6 +136,7 @@ def link_tracklets(
     t_count, p_count = kp.shape[:2]
     centre, size = _centre_and_size(kp, sc, min_score)
     present = ~np.isnan(centre).any(-1)
+    seen = [[p for p, ok in enumerate(row) if ok] for row in present.tolist()]  # per frame
     ids = np.full((t_count, p_count), -1, dtype=np.int64)
     # per live tracklet: [id, last frame, centre, size]
     live: list[list] = []
@@ -145,10 +146,10 @@ def link_tracklets(
         pairs = []
         for i, (_, last, c, s) in enumerate(live):
             gate = max_jump + jump_per_frame * (t - last - 1)
-            for p in np.flatnonzero(present[t]):
+            for p in seen[t]:
                 d = float(np.linalg.norm(centre[t, p] - c)) / s
                 if d < gate:
-                    pairs.append((d, i, int(p)))
+                    pairs.append((d, i, p))
         used_tracks, used_people = set(), set()
         for _, i, p in sorted(pairs):
             if i in used_tracks or p in used_people:
@@ -157,8 +158,8 @@ def link_tracklets(
             used_people.add(p)
             ids[t, p] = live[i][0]
             live[i][1:] = [t, centre[t, p], size[t, p]]
-        for p in np.flatnonzero(present[t]):
-            if int(p) not in used_people:
+        for p in seen[t]:
+            if p not in used_people:
                 ids[t, p] = next_id
                 live.append([next_id, t, centre[t, p], size[t, p]])
                 next_id += 1
