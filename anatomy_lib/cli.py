@@ -546,6 +546,12 @@ def _infer_video(args, device, protocol) -> int:
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
     _print_outputs(run.paths, run.result)
+    lost = run.missing_with_someone_else
+    if lost and max_people == 1:
+        print(
+            f"  {lost} missing frames had someone else in view: `--max-people auto` looks "
+            "again at those frames with a second detector graph (more detection time)"
+        )
     return 0
 
 

@@ -193,3 +193,17 @@ def test_run_video_keeps_the_2d_file_when_nobody_can_be_lifted(tmp_path, monkeyp
         pipeline.run_video(tmp_path / "v.mp4", _model(), out_dir=tmp_path / "out")
     saved = Detections.load(tmp_path / "out" / "v_2d.npz")
     assert saved.keypoints.shape == (4, 1, 33, 2) and np.isnan(saved.keypoints).all()
+
+
+def test_video_run_counts_missing_frames_where_someone_else_was_followed():
+    from anatomy_lib.wild.pipeline import VideoRun
+
+    det, _, _ = _clip(80)
+    det.keypoints[30:60] += 600.0  # the detector follows someone far away for 30 frames
+    result = lift_detections(det, _model())
+    assert (result.status[30:60] == FrameStatus.MISSING).all()
+    assert VideoRun(result, det, {}).missing_with_someone_else == 30
+    det.keypoints[30:60] = np.nan  # nobody in view: not the detector's choice
+    det.scores[30:60] = 0
+    blank = lift_detections(det, _model())
+    assert VideoRun(blank, det, {}).missing_with_someone_else == 0

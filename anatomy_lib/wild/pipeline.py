@@ -437,6 +437,16 @@ class VideoRun:
     paths: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def missing_with_someone_else(self) -> int:
+        """Missing frames in which the detector saw somebody, but not the main person (one
+        graph following someone else: ``max_people=None`` looks again at those frames)."""
+        track = self.result.track
+        if track is None:
+            return 0
+        other = (self.detections.num_found > 0) & (track.person < 0)
+        return int((other & (self.result.status == FrameStatus.MISSING)).sum())
+
 
 class _Timed:
     """Wraps a frame iterator: time spent decoding, and small copies of chosen frames."""
