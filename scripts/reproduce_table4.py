@@ -49,26 +49,11 @@ from real_data import JOINTS_15, lift, score_cameras  # noqa: E402
 
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, predict_sequence  # noqa: E402
+from anatomy_lib.results.ablation import PAPER_TABLE4_P1_MM as PAPER_MPJPE  # noqa: E402
 from anatomy_lib.training.checkpointing import atomic_write_bytes  # noqa: E402
 from anatomy_lib.training.config import TABLE4_EXTRAS, TABLE4_ROWS, ExperimentConfig  # noqa: E402
 from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 from anatomy_lib.training.trainer import Trainer  # noqa: E402
-
-#: Protocol 1 (mm) on Human3.6M as published in Table 4 and Sec. 4.4 (81-frame models).
-PAPER_MPJPE = {
-    "baseline": 47.7,
-    "af": 48.4,
-    "af+ml": 46.6,
-    "af+ml+boneatt": 46.5,
-    "af+ml+boneatt+aug": 46.3,
-    "af+ml+boneatt+aug+jsl": 45.8,
-    "af+ml+boneatt+aug+jsl+lsc": 45.1,
-    "af+ml+boneatt+aug+jsl+lsc+scoreatt": 44.6,
-    "baseline+jsl": 47.5,
-    "af-conse+ml+boneatt+aug+jsl": 46.7,
-    "af+ml+boneatt+aug+jsl+baseline-d": 45.8,
-    "af+ml+boneatt+aug+jsl+lsc+fusion": 44.8,
-}
 
 #: The joint shift loss study: name -> (Table 4 variant, overrides). Each pair with and
 #: without JSL differs only in the joint shift weight.

@@ -20,6 +20,7 @@ from typing import Literal
 from scipy.stats import t as student_t
 
 __all__ = [
+    "PAPER_TABLE4_P1_MM",
     "RowSummary",
     "StepEstimate",
     "Verdict",
@@ -31,6 +32,23 @@ __all__ = [
 ]
 
 Verdict = Literal["reproduces", "reverses", "unresolved"]
+
+#: Protocol 1 (mm) on Human3.6M as published in the paper's Table 4 and Sec. 4.4 (81-frame
+#: models, CPN detections), per row of ``TABLE4_ROWS`` and ``TABLE4_EXTRAS``.
+PAPER_TABLE4_P1_MM = {
+    "baseline": 47.7,
+    "af": 48.4,
+    "af+ml": 46.6,
+    "af+ml+boneatt": 46.5,
+    "af+ml+boneatt+aug": 46.3,
+    "af+ml+boneatt+aug+jsl": 45.8,
+    "af+ml+boneatt+aug+jsl+lsc": 45.1,
+    "af+ml+boneatt+aug+jsl+lsc+scoreatt": 44.6,
+    "baseline+jsl": 47.5,
+    "af-conse+ml+boneatt+aug+jsl": 46.7,
+    "af+ml+boneatt+aug+jsl+baseline-d": 45.8,
+    "af+ml+boneatt+aug+jsl+lsc+fusion": 44.8,
+}
 
 
 @dataclass(frozen=True)
