@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _provenance import git  # noqa: E402
 from real_data import JOINTS_15, lift, score_cameras  # noqa: E402
 
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
@@ -70,15 +70,6 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     **{v: (v, ()) for v in (*TABLE4_ROWS, *TABLE4_EXTRAS)},
     **JSL_STUDY,
 }
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 def run_key(variant: str, seed: int) -> str:
@@ -184,8 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             "variant": variant,
             "seed": seed,
             "experiment": exp.to_dict(),
-            "git_commit": _git("rev-parse", "HEAD").strip(),
-            "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no").strip()),
+            "git_commit": git("rev-parse", "HEAD").strip(),
+            "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no").strip()),
             "train_wall_time_s": round(train_time, 1),
             "wall_time_s": round(time.perf_counter() - start, 1),
             "steps": trainer.global_step,

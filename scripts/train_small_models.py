@@ -34,7 +34,6 @@ import argparse
 import json
 import platform
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _provenance import git  # noqa: E402
 
 from anatomy_lib.data import load_default_dataset  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
@@ -53,15 +54,6 @@ from anatomy_lib.training.config import TABLE4_EXTRAS, TABLE4_ROWS, ExperimentCo
 from anatomy_lib.training.trainer import Trainer  # noqa: E402
 
 VARIANTS = (*TABLE4_ROWS, *TABLE4_EXTRAS)
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     }  # every configuration is checked before any training starts
     dataset = load_default_dataset()
     test = dataset.split("test")
-    commit = _git("rev-parse", "HEAD").strip()
+    commit = git("rev-parse", "HEAD").strip()
     report = {
         "title": "Table 4 ablation, small-scale reproduction on the embedded dataset",
         "warning": (
@@ -120,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "evaluation": "Protocols 1-3 and MPJVE in mm per action of the test split; Avg = mean "
         "over actions; test-time flip on; bone lengths from all frames of each video",
         "git_commit": commit,
-        "git_dirty": bool(_git("status", "--porcelain").strip()),
+        "git_dirty": bool(git("status", "--porcelain").strip()),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": f"{platform.machine()} {platform.processor()}".strip(),
