@@ -31,6 +31,7 @@ from ._validation import (
     check_screen_keypoints,
 )
 from .bones import mirror_joints, swap_left_right
+from .data.augment import normalized_intrinsics
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
 from .models.anatomy import AnatomyModel
@@ -42,6 +43,7 @@ from .models.inference import (
     warn_if_short,
 )
 from .models.temporal import TemporalConvNet
+from .ray_frame import from_ray_frame, pixel_rays
 from .skeleton import MPI_INF_3DHP_EVAL_JOINTS, Skeleton
 
 __all__ = [
@@ -158,11 +160,18 @@ def _lift(
     return result.joints
 
 
+def output_frame(model: nn.Module) -> str:
+    """``"camera"`` or ``"ray"``: the frame of ``model``'s 3D output
+    (``ModelConfig.output_frame``; ``"camera"`` for models without that setting)."""
+    return getattr(getattr(model, "config", None), "output_frame", "camera")
+
+
 def predict_sequence(
     model: AnatomyModel | TemporalConvNet,
     keypoints_2d: torch.Tensor,
     scores: torch.Tensor | None = None,
     config: EvaluationConfig = EvaluationConfig(),
+    intrinsics: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Lift a whole video, with test-time flip augmentation when ``config.flip``.
 
@@ -171,6 +180,11 @@ def predict_sequence(
         keypoints_2d: ``(T, J, 2)`` normalised screen coordinates.
         scores: ``(T, J)`` visibility scores (required by models that read them).
         config: protocol settings.
+        intrinsics: ``(9,)`` normalised intrinsics of the camera
+            (:func:`~anatomy_lib.data.augment.normalized_intrinsics`, or
+            :func:`~anatomy_lib.ray_frame.assumed_intrinsics` without calibration); needed
+            by models whose output is in the ray frame (:mod:`anatomy_lib.ray_frame`),
+            ignored by the others.
 
     Returns:
         ``(T, J, 3)`` root-relative camera-space joints (metres), on the model's device.
@@ -178,6 +192,29 @@ def predict_sequence(
     check_screen_keypoints(keypoints_2d)  # pixels given where normalised are expected
     if scores is not None:
         check_scores(scores)  # NaN or outside [0, 1] would change the output silently
+    if output_frame(model) != "ray":
+        return _predict_in_model_frame(model, keypoints_2d, scores, config)
+    if intrinsics is None or tuple(intrinsics.shape) != (9,):
+        got = None if intrinsics is None else tuple(intrinsics.shape)
+        raise ValueError(
+            "this model predicts poses in the ray frame and needs the camera's normalised "
+            "intrinsics, shape (9,) (anatomy_lib.data.augment.normalized_intrinsics(camera), "
+            f"or anatomy_lib.ray_frame.assumed_intrinsics(width, height)); got {got}"
+        )
+    joints = _predict_in_model_frame(model, keypoints_2d, scores, config)
+    root = _skeleton(model).root
+    rays = pixel_rays(keypoints_2d[:, root].to(joints), intrinsics.to(joints))
+    return from_ray_frame(joints, rays)
+
+
+def _predict_in_model_frame(
+    model: AnatomyModel | TemporalConvNet,
+    keypoints_2d: torch.Tensor,
+    scores: torch.Tensor | None,
+    config: EvaluationConfig,
+) -> torch.Tensor:
+    """:func:`predict_sequence` in the frame of the model's output (flip averaged there:
+    mirroring commutes with the ray frame)."""
     sk = _skeleton(model)
     if not config.flip:
         return _lift(model, keypoints_2d, scores, config)
@@ -249,7 +286,9 @@ def _predict_all(model, seqs: list, config: EvaluationConfig, progress: bool, de
     for seq in tqdm(seqs, desc=desc, disable=not progress, leave=False):
         if seq.skeleton != sk:
             raise ValueError(f"{seq}: skeleton {seq.skeleton.name!r}, the model's is {sk.name!r}")
-        out.append(predict_sequence(model, seq.keypoints_2d, seq.scores, config).detach())
+        intrinsics = None if seq.camera is None else normalized_intrinsics(seq.camera)
+        pred = predict_sequence(model, seq.keypoints_2d, seq.scores, config, intrinsics)
+        out.append(pred.detach())
     return out
 
 

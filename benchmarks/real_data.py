@@ -60,10 +60,12 @@ sys.path.insert(0, str(ROOT))
 from anatomy_lib.camera import Camera, normalize_screen, project  # noqa: E402
 from anatomy_lib.cli import DEFAULT_MODEL  # noqa: E402
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
+from anatomy_lib.data.augment import normalized_intrinsics  # noqa: E402
 from anatomy_lib.data.keypoint_formats import KEYPOINT_FORMATS, to_h36m  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, predict_sequence  # noqa: E402
 from anatomy_lib.metrics import mpjpe as library_mpjpe  # noqa: E402
 from anatomy_lib.metrics import p_mpjpe as library_p_mpjpe  # noqa: E402
+from anatomy_lib.ray_frame import assumed_intrinsics  # noqa: E402
 from anatomy_lib.skeleton import H36M_17  # noqa: E402
 from anatomy_lib.wild import Detections, lift_detections, resolve_model  # noqa: E402
 
@@ -174,13 +176,24 @@ def unproject_at_depth(pixels: np.ndarray, depth: np.ndarray, camera: Camera) ->
 # --------------------------------------------------------------------------- rows on the trial
 
 
-def lift(model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int):
+def lift(
+    model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int, camera=None
+):
     """``(T, 17, 3)`` numpy root-relative camera-space joints: the library's whole-video
-    inference with test-time flip (as ``anatomy3d evaluate`` and ``infer`` run it)."""
+    inference with test-time flip (as ``anatomy3d evaluate`` and ``infer`` run it); the
+    intrinsics of ``camera`` (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an
+    assumed field of view (used by models that predict in the ray frame)."""
     param = next(model.parameters())
     norm = normalize_screen(keypoints_px.double(), width, height)
+    if camera is not None:
+        intrinsics = normalized_intrinsics(camera, dtype=torch.float64)
+    else:
+        intrinsics = assumed_intrinsics(width, height, dtype=torch.float64)
     pred = predict_sequence(
-        model, norm.to(param.device, param.dtype), scores.to(param.device, param.dtype)
+        model,
+        norm.to(param.device, param.dtype),
+        scores.to(param.device, param.dtype),
+        intrinsics=intrinsics,
     )
     return pred.detach().cpu().double().numpy()
 
@@ -192,7 +205,7 @@ def trial_rows(model, trial) -> tuple[dict, dict, dict]:
     cross = {}
     for seq in trial:
         cam = seq.camera
-        pred = lift(model, seq.keypoints_pixels, seq.scores, cam.width, cam.height)
+        pred = lift(model, seq.keypoints_pixels, seq.scores, cam.width, cam.height, cam)
         preds[cam.id] = pred
         target = torch.tensor(targets[cam.id])
         p = torch.tensor(pred)
@@ -211,7 +224,7 @@ def trial_rows(model, trial) -> tuple[dict, dict, dict]:
     for seq in trial:
         cam = seq.camera
         px = project(seq.joints_3d.double(), cam)
-        perfect[cam.id] = lift(model, px, torch.ones(px.shape[:-1]), cam.width, cam.height)
+        perfect[cam.id] = lift(model, px, torch.ones(px.shape[:-1]), cam.width, cam.height, cam)
     rows["perfect_2d"] = score_cameras(perfect, targets)
 
     constant = {cam: np.broadcast_to(mean_pose(t), t.shape).copy() for cam, t in targets.items()}

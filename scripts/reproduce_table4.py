@@ -50,6 +50,7 @@ from _provenance import git  # noqa: E402
 from real_data import JOINTS_15, lift, score_cameras  # noqa: E402
 
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
+from anatomy_lib.data.augment import normalized_intrinsics  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, predict_sequence  # noqa: E402
 from anatomy_lib.results.ablation import PAPER_TABLE4_P1_MM as PAPER_MPJPE  # noqa: E402
 from anatomy_lib.training.checkpointing import atomic_write_bytes  # noqa: E402
@@ -109,13 +110,16 @@ def evaluate_run(model, splits: dict, protocol: EvaluationConfig, label: str) ->
     errors = []
     for seq in splits["validation"]:
         parents = list(seq.skeleton.parents)
-        pred = predict_sequence(model, seq.keypoints_2d, seq.scores, protocol)
+        intrinsics = normalized_intrinsics(seq.camera)
+        pred = predict_sequence(model, seq.keypoints_2d, seq.scores, protocol, intrinsics)
         target = seq.joints_3d - seq.joints_3d[:, :1]
         errors.append(bone_errors(pred.double(), target.double(), parents))
     out["bones"] = {k: round(float(np.mean([e[k] for e in errors])), 2) for k in errors[0]}
     targets = {s.camera.id: s.joints_3d.double().numpy() for s in splits["pose2sim"]}
     preds = {
-        s.camera.id: lift(model, s.keypoints_pixels, s.scores, s.camera.width, s.camera.height)
+        s.camera.id: lift(
+            model, s.keypoints_pixels, s.scores, s.camera.width, s.camera.height, s.camera
+        )
         for s in splits["pose2sim"]
     }
     scored = score_cameras(preds, targets)

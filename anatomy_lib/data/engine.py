@@ -36,6 +36,7 @@ from typing import NamedTuple
 import torch
 
 from ..bones import joints_to_bones, mirror_joints, retarget_bone_lengths
+from ..camera import Camera
 from ..skeleton import H36M_17, Skeleton
 from ._random import uniform
 from .amp_motion import load_amp_motion
@@ -46,6 +47,7 @@ from .pose_recombination import (
     limbs_clear_of_body,
     recombine_limbs,
 )
+from .rotations import matrix_to_quaternion
 from .sequences import PoseDataset, PoseSequence
 from .simulate import body_volume
 from .virtual_cameras import VirtualCameraConfig, VirtualCameras, sample_virtual_cameras
@@ -175,6 +177,24 @@ def _reflect(position: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
     last = (length - 1).clamp_min(1).to(position.dtype)
     p = torch.remainder(position, 2 * last)
     return torch.where(p > last, 2 * last - p, p)
+
+
+def _camera_of(cameras: VirtualCameras, i: int, name: str) -> Camera:
+    """Video ``i``'s virtual camera as a :class:`~anatomy_lib.camera.Camera` (intrinsics
+    and pose: ``world_to_camera(joints_world, camera)`` gives the video's ``joints_3d``)."""
+    fx, fy, cx, cy, k1, k2, k3, p1, p2 = cameras.intrinsics[i].tolist()
+    rotation = cameras.rotation[i].double().numpy()
+    return Camera(
+        id=name,
+        width=int(cameras.width[i]),
+        height=int(cameras.height[i]),
+        focal_length=(fx, fy),
+        center=(cx, cy),
+        radial=(k1, k2, k3),
+        tangential=(p1, p2),
+        orientation=tuple(matrix_to_quaternion(rotation).tolist()),
+        translation=tuple(cameras.centre[i].tolist()),
+    )
 
 
 class TrainingDataEngine:
@@ -358,6 +378,7 @@ class TrainingDataEngine:
                     joints_3d=v.joints_cam[i],
                     skeleton=self.skeleton,
                     fps=50.0,
+                    camera=_camera_of(v.cameras, i, f"{name}-{split}-{i}"),
                     image_size=(w, h),
                     joints_world=v.joints_world[i],
                     visibility=v.visibility[i],

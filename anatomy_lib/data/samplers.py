@@ -12,7 +12,9 @@ gathered rows. For each target frame ``t`` of a video of ``T`` frames:
 * **length frames**: ``l`` frames drawn uniformly *with replacement* from the whole video
   (causal: from frames ``0..t``), with their 2D, scores and 3D, for the bone-length
   network. With replacement, a video shorter than ``l`` works too (frames repeat).
-* **targets**: root-relative camera-space 3D of ``t`` and its bone lengths.
+* **targets**: root-relative camera-space 3D of ``t`` and its bone lengths; with
+  ``target_frame="ray"`` every frame's 3D (target and length frames) is turned into the
+  ray frame of its own root (:mod:`anatomy_lib.ray_frame`).
 
 Randomness comes only from a caller's seeded ``torch.Generator``.
 """
@@ -27,6 +29,7 @@ import torch
 
 from ..bones import joints_to_bones
 from ..length_frames import uniform_length_frames
+from ..ray_frame import to_ray_frame
 from ..skeleton import Skeleton
 from .augment import normalized_intrinsics
 from .sequences import PoseDataset, PoseSequence
@@ -48,11 +51,14 @@ class SamplerConfig:
         receptive_field: frames per 2D window (odd unless causal).
         num_length_frames: ``l``, frames sampled for the bone-length network (paper: 50).
         causal: past-only windows and length frames.
+        target_frame: ``"camera"`` (root-relative camera-space 3D) or ``"ray"`` (the same
+            in the ray frame of each frame's root, :func:`~anatomy_lib.ray_frame.to_ray_frame`).
     """
 
     receptive_field: int = 243
     num_length_frames: int = 50
     causal: bool = False
+    target_frame: str = "camera"
 
     def __post_init__(self) -> None:
         if self.receptive_field < 1 or self.num_length_frames < 1:
@@ -62,6 +68,8 @@ class SamplerConfig:
                 "a centred (non-causal) window needs an odd receptive_field, "
                 f"got {self.receptive_field}"
             )
+        if self.target_frame not in ("camera", "ray"):
+            raise ValueError(f"target_frame: expected 'camera' or 'ray', got {self.target_frame!r}")
 
     @property
     def pad(self) -> tuple[int, int]:
@@ -109,7 +117,8 @@ class PackedSequences(NamedTuple):
 
     # (N + S * (pad_before + pad_after), J, 3): x, y (normalised screen), score; edge-padded
     window_inputs: torch.Tensor
-    # (N, J, 6): x, y, score, then root-relative camera-space 3D x, y, z (metres); unpadded
+    # (N, J, 6): x, y, score, then root-relative 3D x, y, z (metres; camera space or the ray
+    # frame, SamplerConfig.target_frame); unpadded
     frames: torch.Tensor
     offsets: torch.Tensor  # (S,) first row of each sequence in the unpadded tensors
     padded_offsets: torch.Tensor  # (S,) first (padding) row in the padded tensors
@@ -128,7 +137,10 @@ def _pack(
         inputs = torch.cat([s.keypoints_2d.to(dtype), s.scores.to(dtype).unsqueeze(-1)], -1)
         first, last = inputs[:1].expand(before, -1, -1), inputs[-1:].expand(after, -1, -1)
         windows.append(torch.cat([first, inputs, last]))
-        frames.append(torch.cat([inputs, s.joints_3d_relative.to(dtype)], -1))
+        target = s.joints_3d_relative
+        if config.target_frame == "ray":
+            target = to_ray_frame(target, s.joints_3d[:, s.skeleton.root])
+        frames.append(torch.cat([inputs, target.to(dtype)], -1))
         intr.append(
             normalized_intrinsics(s.camera, dtype=dtype)
             if s.camera is not None

@@ -26,6 +26,7 @@ _CHOICES = {
     "visibility": ("attention", "fusion", "none"),
     "joint_head": ("fc", "exact"),
     "input_normalization": INPUT_NORMALIZATIONS,
+    "output_frame": ("camera", "ray"),
 }
 
 
@@ -115,6 +116,10 @@ class ModelConfig:
         input_normalization: ``"screen"`` (paper: normalised screen coordinates) or
             ``"person"`` (each frame centred on the root and scaled by the person's size,
             :func:`~anatomy_lib.models.inputs.normalize_keypoints`).
+        output_frame: ``"camera"`` (paper: root-relative camera-space joints) or ``"ray"``
+            (the same turned to face the ray through the root, :mod:`anatomy_lib.ray_frame`;
+            :func:`~anatomy_lib.evaluation.predict_sequence` turns them back with the
+            camera's intrinsics).
     """
 
     skeleton: str | Skeleton = "h36m"
@@ -134,10 +139,11 @@ class ModelConfig:
     bn_momentum: float = 0.1
     sampled_frames: int = 50
     input_normalization: str = "screen"
+    output_frame: str = "camera"
 
     def __post_init__(self) -> None:
         _check_common(self)
-        for key in ("length_attention", "attention_features", "joint_head"):
+        for key in ("length_attention", "attention_features", "joint_head", "output_frame"):
             check_choice_field(self, key, _CHOICES[key])
         check_int_field(self, "num_direction_stages")
         if not self.attention_temperature > 0:

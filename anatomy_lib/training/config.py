@@ -244,6 +244,14 @@ class ExperimentConfig:
                     "ExperimentConfig: the baseline has no bone length network, so "
                     "data.bone_length_augmentation must be false"
                 )
+        if self.model.output_frame == "ray" and (
+            self.architecture == "baseline" or self.data.bone_length_augmentation
+        ):
+            raise ValueError(
+                "ExperimentConfig: model.output_frame='ray' needs the anatomy architecture "
+                "and data.bone_length_augmentation=false (the extra batch's poses are "
+                "re-projected in camera space)"
+            )
         if self.data.dataset == "3dhp" and self.model.skeleton_tree.name != "mpi_inf_3dhp":
             raise ValueError(
                 "ExperimentConfig: data.dataset='3dhp' needs model.skeleton='mpi_inf_3dhp', "

@@ -350,7 +350,10 @@ class Trainer:
         exp = self.experiment
         self.dataset = dataset
         sampler_cfg = SamplerConfig(
-            exp.model.receptive_field, exp.model.sampled_frames, exp.model.causal
+            exp.model.receptive_field,
+            exp.model.sampled_frames,
+            exp.model.causal,
+            getattr(exp.model, "output_frame", "camera"),
         )
         self.sampler = WindowBatchSampler(dataset.split("train"), sampler_cfg, device=self.device)
         if exp.data.bone_length_augmentation and bool(

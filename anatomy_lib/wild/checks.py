@@ -48,6 +48,7 @@ def pose2sim_camera_errors(
         One :class:`CameraErrors` per camera.
     """
     from ..data import load_pose2sim_trial
+    from ..data.augment import normalized_intrinsics
     from ..evaluation import EvaluationConfig, predict_sequence
     from ..metrics import mpjpe, p_mpjpe
 
@@ -58,7 +59,8 @@ def pose2sim_camera_errors(
         kp, sc = seq.keypoints_2d, seq.scores
         if joint_order is not None:
             kp, sc = kp[:, joint_order], sc[:, joint_order]
-        pred = predict_sequence(model, kp, sc, protocol).detach().cpu().double()
+        intrinsics = normalized_intrinsics(seq.camera)
+        pred = predict_sequence(model, kp, sc, protocol, intrinsics).detach().cpu().double()
         target = seq.joints_3d_relative.double()
         out.append(
             CameraErrors(

@@ -40,6 +40,7 @@ from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
 from ..models.inference import ShortVideoWarning
 from ..models.inference_plan import portable_kernel
+from ..ray_frame import assumed_intrinsics
 from ..skeleton import H36M_17
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
@@ -222,13 +223,16 @@ def _lift(
 ) -> np.ndarray:  # fmt: skip
     """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints:
     :func:`anatomy_lib.evaluation.predict_sequence` (with test-time flip, the video and its
-    mirror image go through the network in one pass)."""
+    mirror image go through the network in one pass). A model that predicts in the ray frame
+    is turned back with the rays of an uncalibrated camera
+    (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`)."""
     from ..evaluation import EvaluationConfig, predict_sequence
 
     param = next(net.parameters())
     norm = normalize_screen(kp, width, height).to(param.device, param.dtype)
     protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
-    joints = predict_sequence(net, norm, sc.to(param.device, param.dtype), protocol)
+    intrinsics = assumed_intrinsics(width, height, dtype=param.dtype)
+    joints = predict_sequence(net, norm, sc.to(param.device, param.dtype), protocol, intrinsics)
     return joints.detach().cpu().double().numpy()
 
 
