@@ -169,11 +169,23 @@ def test_run_video_tries_the_model_before_reading_any_frame(tmp_path, monkeypatc
     tiny = AnatomyModel(ModelConfig.preset("tiny", channels=8).replace(skeleton=TINY_TREE))
     with pytest.raises(ValueError, match="17"):
         pipeline.run_video(tmp_path / "v.mp4", tiny.eval(), out_dir=tmp_path / "out")
-    passes = []
-    monkeypatch.setattr(pipeline, "_lift", lambda *a: passes.append(a[1].shape) or np.zeros(1))
+    passes, tracked = [], []
+    follow = pipeline.follow_main_person
+
+    def lift(*a):
+        passes.append(a[1].shape)
+        return np.zeros((a[1].shape[0], 17, 3))
+
+    monkeypatch.setattr(pipeline, "_lift", lift)
+    monkeypatch.setattr(
+        pipeline, "follow_main_person", lambda d, **o: tracked.append(d.layout) or follow(d, **o)
+    )
     with pytest.raises(AssertionError, match="a frame was read"):
         pipeline.run_video(tmp_path / "v.mp4", _model(), out_dir=tmp_path / "out2")
-    assert passes == [(1, 17, 2)]  # the rehearsal ran first, on one frame
+    # The rehearsal ran first, on a two-frame still, through the path the video's
+    # detections take: tracking in the detector's layout, then the network.
+    assert passes == [(2, 17, 2)]
+    assert tracked == ["mediapipe33"]
 
 
 def test_run_video_keeps_the_2d_file_when_nobody_can_be_lifted(tmp_path, monkeypatch):
