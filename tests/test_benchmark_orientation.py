@@ -1,0 +1,78 @@
+"""``benchmarks/orientation_errors.py`` measures what it says: the global turn of each
+prediction and how it follows the angle of the root ray."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from conftest import random_poses
+
+from anatomy_lib.camera import Camera, project_normalized
+from anatomy_lib.data.sequences import PoseSequence
+from anatomy_lib.ray_frame import to_ray_frame
+from anatomy_lib.skeleton import H36M_17
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    path = ROOT / "benchmarks" / "orientation_errors.py"
+    spec = importlib.util.spec_from_file_location("orientation_errors", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rotation_vectors_of_known_turns(bench):
+    angle = math.radians(20)
+    c, s = math.cos(angle), math.sin(angle)
+    about_y = torch.tensor([[c, 0, s], [0, 1, 0], [-s, 0, c]], dtype=torch.float64)
+    about_x = torch.tensor([[1, 0, 0], [0, c, -s], [0, s, c]], dtype=torch.float64)
+    # procrustes_align's rotations act on row vectors: pred @ R.
+    got = bench._rotation_about_axes(torch.stack([about_y.T, about_x.T]))
+    want = torch.tensor([[0.0, 20.0, 0.0], [20.0, 0.0, 0.0]], dtype=torch.float64)
+    torch.testing.assert_close(got, want)
+
+
+def _dataset(frames: int = 60) -> list[PoseSequence]:
+    camera = Camera("c", 1000, 1000, (800.0, 800.0), (500.0, 500.0))
+    g = torch.Generator().manual_seed(0)
+    poses = random_poses(batch=(frames,), seed=4)
+    poses = poses - poses[:, :1]
+    roots = torch.stack(
+        [
+            2.0 * torch.rand(frames, generator=g, dtype=torch.float64) - 1.0,
+            1.0 * torch.rand(frames, generator=g, dtype=torch.float64) - 0.5,
+            torch.full((frames,), 4.0, dtype=torch.float64),
+        ],
+        -1,
+    )
+    joints = poses + roots[:, None]
+    seq = PoseSequence("S", "a", project_normalized(joints, camera), torch.ones(frames, 17),
+                       joints, H36M_17, 50.0, camera=camera)  # fmt: skip
+    return [seq]
+
+
+def test_a_model_blind_to_the_ray_has_slopes_near_one_and_the_truth_zero(bench, monkeypatch):
+    data = _dataset()
+    seq = data[0]
+    truth = seq.joints_3d_relative
+    blind = to_ray_frame(truth, seq.joints_3d[:, 0])  # the ray-frame pose, never turned back
+    for prediction, slope, rotation in ((truth, 0.0, 0.0), (blind, 1.0, None)):
+        result = SimpleNamespace(predictions=[prediction])
+        monkeypatch.setattr(bench, "evaluate_dataset", lambda *a, r=result, **k: r)
+        report = bench.orientation_errors(None, data)
+        assert abs(abs(report["slope_yaw"]) - slope) < 0.05
+        assert abs(abs(report["slope_pitch"]) - slope) < 0.05
+        if rotation == 0.0:
+            assert report["p1"] == 0.0 and report["rotation_deg"] == 0.0
+        else:  # turned by the whole ray angle, which no rotation-free error hides
+            assert report["rotation_deg"] > 5.0
+            assert report["p1_after_rotation"] == pytest.approx(0.0, abs=0.1)
+            assert report["p1"] > 10 * report["p1_after_rotation"]
