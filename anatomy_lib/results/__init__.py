@@ -23,6 +23,13 @@ validation history).
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
 MediaPipe's own 3D, per camera) and on the embedded test split.
+
+``orientation_errors.json`` (``benchmarks/orientation_errors.py``): how much of the error
+is the body's global turn, and how that turn follows the root ray's angle, for the previous
+default model (camera frame, 16 epochs: ``git show
+1a9b902:anatomy_lib/checkpoints/anatomy_medium.pt``), the same recipe trained in the ray
+frame (``model.output_frame=ray``, 16 epochs) and the shipped ``anatomy_medium``, on the
+engine's validation split, the embedded test split and the Pose2Sim trial. Chapter 3 shows it.
 """
 
 from __future__ import annotations
