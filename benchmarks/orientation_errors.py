@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     data = {name: load() for name, load in DATASETS.items()}
     report = {
-        "command": "python benchmarks/orientation_errors.py " + " ".join(sys.argv[1:]),
+        "command": shlex.join(["python", "benchmarks/orientation_errors.py", *sys.argv[1:]]),
         "commit": commit(),
         "python": platform.python_version(),
         "torch": torch.__version__,
