@@ -87,7 +87,9 @@ class LiftResult:
     """Per-frame predictions for a whole video of ``T`` frames.
 
     Attributes:
-        joints: ``(T, J, 3)`` root-relative joints (metres).
+        joints: ``(T, J, 3)`` root-relative joints (metres) in the model's output frame:
+            camera space, or the ray frame of a model with ``output_frame="ray"``
+            (:func:`anatomy_lib.evaluation.predict_sequence` turns those into camera space).
         lengths: ``(T, B)`` pooled bone lengths used for each frame (metres).
         directions: ``(T, B, 3)`` unit bone directions (top sub-network).
         frame_lengths: ``(T, B)`` bone lengths of each frame's own length-network joints.
