@@ -46,11 +46,15 @@ def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames
     import anatomy_lib.evaluation as evaluation
     from anatomy_lib.checkpoints import load_pretrained
     from anatomy_lib.models.inference_plan import inference_kernel
+    from anatomy_lib.ray_frame import assumed_intrinsics
 
     det, kp, sc = _clip(80)
     model = load_pretrained("anatomy_medium")
     config = EvaluationConfig(flip=flip, length_frames=length_frames)
-    expected = predict_sequence(model, kp.float(), sc.float(), config).double().numpy()
+    # The shipped model predicts in the ray frame: the pipeline turns it back with an
+    # uncalibrated camera's rays (the assumed field of view) for the 1000 x 1000 frame.
+    camera = assumed_intrinsics(1000, 1000)
+    expected = predict_sequence(model, kp.float(), sc.float(), config, camera).double().numpy()
     threads, passes = torch.get_num_threads(), []
     one, several = evaluation.lift_video, evaluation.lift_videos
 
