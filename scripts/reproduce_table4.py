@@ -50,8 +50,7 @@ from _provenance import git  # noqa: E402
 from real_data import JOINTS_15, lift, score_cameras  # noqa: E402
 
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
-from anatomy_lib.data.augment import normalized_intrinsics  # noqa: E402
-from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, predict_sequence  # noqa: E402
+from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
 from anatomy_lib.results.ablation import PAPER_TABLE4_P1_MM as PAPER_MPJPE  # noqa: E402
 from anatomy_lib.training.checkpointing import atomic_write_bytes  # noqa: E402
 from anatomy_lib.training.config import TABLE4_EXTRAS, TABLE4_ROWS, ExperimentConfig  # noqa: E402
@@ -103,17 +102,16 @@ def bone_errors(pred: torch.Tensor, target: torch.Tensor, parents: list[int]) ->
 def evaluate_run(model, splits: dict, protocol: EvaluationConfig, label: str) -> dict:
     """Protocols 1 and 2 on the validation and embedded test splits, P-MPJPE on Pose2Sim,
     and the bone errors on the validation split."""
-    out = {}
+    out, predictions = {}, {}
     for name in ("validation", "embedded_test"):
-        result = evaluate_dataset(model, splits[name], protocol, label=label, progress=False)
+        result = evaluate_dataset(model, splits[name], protocol, label=label, progress=False,
+                                  keep_predictions=True)  # fmt: skip
         out[name] = {k: round(float(v), 2) for k, v in result.averages.items()}
-    errors = []
-    for seq in splits["validation"]:
+        predictions[name] = result.predictions
+    errors = []  # bone errors of the validation predictions above (every sequence has 3D)
+    for seq, pred in zip(splits["validation"], predictions["validation"], strict=True):
         parents = list(seq.skeleton.parents)
-        intrinsics = normalized_intrinsics(seq.camera)
-        pred = predict_sequence(model, seq.keypoints_2d, seq.scores, protocol, intrinsics)
-        target = seq.joints_3d - seq.joints_3d[:, :1]
-        errors.append(bone_errors(pred.double(), target.double(), parents))
+        errors.append(bone_errors(pred.double(), seq.joints_3d_relative.double(), parents))
     out["bones"] = {k: round(float(np.mean([e[k] for e in errors])), 2) for k in errors[0]}
     targets = {s.camera.id: s.joints_3d.double().numpy() for s in splits["pose2sim"]}
     preds = {

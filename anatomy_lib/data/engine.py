@@ -179,22 +179,18 @@ def _reflect(position: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
     return torch.where(p > last, 2 * last - p, p)
 
 
-def _camera_of(cameras: VirtualCameras, i: int, name: str) -> Camera:
-    """Video ``i``'s virtual camera as a :class:`~anatomy_lib.camera.Camera` (intrinsics
-    and pose: ``world_to_camera(joints_world, camera)`` gives the video's ``joints_3d``)."""
-    fx, fy, cx, cy, k1, k2, k3, p1, p2 = cameras.intrinsics[i].tolist()
-    rotation = cameras.rotation[i].double().numpy()
-    return Camera(
-        id=name,
-        width=int(cameras.width[i]),
-        height=int(cameras.height[i]),
-        focal_length=(fx, fy),
-        center=(cx, cy),
-        radial=(k1, k2, k3),
-        tangential=(p1, p2),
-        orientation=tuple(matrix_to_quaternion(rotation).tolist()),
-        translation=tuple(cameras.centre[i].tolist()),
-    )
+def _cameras_of(cameras: VirtualCameras, names: list[str]) -> list[Camera]:
+    """Each video's virtual camera as a :class:`~anatomy_lib.camera.Camera` (intrinsics and
+    pose: ``world_to_camera(joints_world, camera)`` gives the video's ``joints_3d``)."""
+    quaternions = matrix_to_quaternion(cameras.rotation.double().numpy()).tolist()
+    intrinsics, centres = cameras.intrinsics.tolist(), cameras.centre.tolist()
+    sizes = zip(cameras.width.tolist(), cameras.height.tolist(), strict=True)
+    return [
+        Camera(name, w, h, (fx, fy), (cx, cy), (k1, k2, k3), (p1, p2), tuple(q), tuple(c))
+        for name, (w, h), (fx, fy, cx, cy, k1, k2, k3, p1, p2), q, c in zip(
+            names, sizes, intrinsics, quaternions, centres, strict=True
+        )
+    ]
 
 
 class TrainingDataEngine:
@@ -365,6 +361,7 @@ class TrainingDataEngine:
         """``n`` synthetic videos as a :class:`PoseDataset` (every video its own subject
         ``"{split}-{i}"``; the whole dataset is the ``split`` split: train or test)."""
         v = self.videos(n, generator, split)
+        cameras = _cameras_of(v.cameras, [f"{name}-{split}-{i}" for i in range(n)])
         seqs = []
         for i in range(n):
             w, h = int(v.cameras.width[i]), int(v.cameras.height[i])
@@ -378,7 +375,7 @@ class TrainingDataEngine:
                     joints_3d=v.joints_cam[i],
                     skeleton=self.skeleton,
                     fps=50.0,
-                    camera=_camera_of(v.cameras, i, f"{name}-{split}-{i}"),
+                    camera=cameras[i],
                     image_size=(w, h),
                     joints_world=v.joints_world[i],
                     visibility=v.visibility[i],

@@ -353,7 +353,7 @@ class Trainer:
             exp.model.receptive_field,
             exp.model.sampled_frames,
             exp.model.causal,
-            getattr(exp.model, "output_frame", "camera"),
+            exp.model.output_frame,
         )
         self.sampler = WindowBatchSampler(dataset.split("train"), sampler_cfg, device=self.device)
         if exp.data.bone_length_augmentation and bool(
