@@ -170,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--min-keypoints", type=float, default=0.5, metavar="F",
                    help="videos and OpenPose folders: fraction of keypoints a frame must "
                    "show to count as detected (default 0.5)")  # fmt: skip
+    i.add_argument("--keep-left-right", action="store_true",
+                   help="videos and OpenPose folders: lift the detector's left and right "
+                   "labels as they come (default: swap back the frames where the detector "
+                   "exchanged them, anatomy_lib.wild.left_right)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i)
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -487,6 +491,12 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
         f"lifted {len(result.status)} frames: {counts['detected']} detected, "
         f"{counts['interpolated']} interpolated, {counts['missing']} missing (3D NaN)"
     )
+    if result.swapped is not None and result.swapped.any():
+        arms, legs = result.swapped.sum(0)
+        print(
+            f"  left and right swapped back where the detector had exchanged them: arms in "
+            f"{arms} frames, legs in {legs} (--keep-left-right keeps the detector's labels)"
+        )
     for name, path in paths.items():
         print(f"  {name:10s} {path}")
     if "bvh" in paths:
@@ -541,7 +551,7 @@ def _infer_video(args, device, protocol) -> int:
             progress=not args.no_progress, flip=protocol.flip,
             length_frames=protocol.length_frames, model_name=args.model, formats=formats,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
-            figure_frames=args.figure_frames,
+            figure_frames=args.figure_frames, fix_left_right=not args.keep_left_right,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -574,6 +584,7 @@ def _infer_openpose(args, device, protocol) -> int:
         result = lift_detections(
             detections, net, flip=protocol.flip, length_frames=protocol.length_frames,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
+            fix_left_right=not args.keep_left_right,
         )  # fmt: skip
     except (ValueError, KeyError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None

@@ -12,6 +12,7 @@ import torch
 from anatomy_lib import cli
 from anatomy_lib.data import load_pose2sim_trial
 from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
+from anatomy_lib.skeleton import H36M_17
 from anatomy_lib.training import trainer as trainer_module
 from anatomy_lib.wild import FrameStatus
 
@@ -195,15 +196,20 @@ def test_video_without_mediapipe_names_the_extra(video, tmp_path, monkeypatch, c
     assert "pip install 'anatomy3d[wild]'" in capsys.readouterr().err
 
 
-def _openpose_trial_folder(folder, frames=40, empty=(10, 11, 12)):
+def _openpose_trial_folder(folder, frames=40, empty=(10, 11, 12), swapped=()):
     """The Pose2Sim trial's first camera as BODY_25B OpenPose JSON files, with a fainter
-    decoy person 400 px to the right and no one in the ``empty`` frames."""
+    decoy person 400 px to the right, no one in the ``empty`` frames and the person's left
+    and right labels exchanged in the ``swapped`` frames."""
     import json
 
     from anatomy_lib.data.keypoint_formats import KEYPOINT_FORMATS
 
     seq = load_pose2sim_trial()[0]
-    kp, sc = seq.keypoints_pixels[:frames].numpy(), seq.scores[:frames].numpy()
+    clean = seq.keypoints_pixels[:frames].numpy(), seq.scores[:frames].numpy()
+    kp, sc = clean
+    labels = np.tile(np.arange(17), (frames, 1))  # the H36M joint written for each joint
+    labels[list(swapped)] = H36M_17.mirror_permutation
+    kp, sc = np.take_along_axis(kp, labels[..., None], 1), np.take_along_axis(sc, labels, 1)
     body = np.zeros((frames, 25, 3))
     own = {}  # H36M joint -> its own BODY_25B keypoint (joints not averaged from several)
     for j, sources in enumerate(KEYPOINT_FORMATS["body25b"].h36m_sources):
@@ -217,7 +223,7 @@ def _openpose_trial_folder(folder, frames=40, empty=(10, 11, 12)):
         people = [] if t in empty else [body[t], decoy[t]]
         data = {"people": [{"pose_keypoints_2d": p.reshape(-1).tolist()} for p in people]}
         (folder / f"trial_{t:012d}_keypoints.json").write_text(json.dumps(data))
-    return seq, kp, sc, own
+    return seq, *clean, own
 
 
 def test_openpose_folder_gives_npz_csv_and_html(tmp_path, capsys):
@@ -249,6 +255,32 @@ def test_openpose_folder_gives_npz_csv_and_html(tmp_path, capsys):
     rows = list(csv.reader(files[1].open()))
     assert len(rows) == 41 and rows[11][2] == "interpolated"
     assert "plotly" in files[2].read_text()[:5000].lower()
+
+
+def test_openpose_folder_left_and_right_swapped_back_unless_kept(tmp_path, capsys):
+    folder = tmp_path / "trial_json"
+    seq, kp, sc, own = _openpose_trial_folder(folder, empty=(), swapped=range(15, 27))
+    argv = ["infer", str(folder), "--layout", "body25b", "--width", "1088", "--height", "1920",
+            "--fps", "60", "--no-figure"]  # fmt: skip
+    fed, printed = {}, {}
+    for flags in ((), ("--keep-left-right",)):
+        out = tmp_path / f"out{len(flags)}"
+        assert cli.main([*argv, *flags, "--out-dir", str(out)]) == 0
+        printed[flags] = capsys.readouterr().out
+        with np.load(out / "trial_json_3d.npz") as f:
+            fed[flags] = f["keypoints_2d"]
+    assert (
+        "swapped back where the detector had exchanged them: arms in 12 frames, legs in 12"
+        in (printed[()])
+    )
+    assert "swapped back" not in printed[("--keep-left-right",)]
+    joints = sorted(own)
+    mirrored = np.array(H36M_17.mirror_permutation)
+    for t in range(15, 27):
+        np.testing.assert_allclose(fed[()][t, joints], kp[t, joints], atol=1e-3)
+        np.testing.assert_allclose(
+            fed[("--keep-left-right",)][t, joints], kp[t, mirrored][joints], atol=1e-3
+        )
 
 
 def test_infer_rejects_a_causal_request_for_a_non_causal_model(tmp_path, capsys):

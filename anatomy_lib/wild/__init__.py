@@ -5,6 +5,8 @@
   and the offline MediaPipe pose detector (``pip install 'anatomy3d[wild]'``).
 * :mod:`.tracking`: follow the main person (re-joined when they return), fill the frames
   where they were lost.
+* :mod:`.left_right`: swap back the left and right labels where the detector exchanged
+  them (the labelling that moves least from frame to frame).
 * :mod:`.pipeline`: detections, keypoints or a video -> 3D (:class:`LiftResult`).
 * :mod:`.exports`: one npz / CSV schema for every input, BVH and TRC.
 * :mod:`.figure`: the frames cropped to the person beside the 3D, animated, as a plain

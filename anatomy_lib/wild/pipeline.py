@@ -4,15 +4,18 @@ Steps of :func:`lift_detections`:
 
 1. follow the main person, re-joining them when they come back
    (:func:`~.tracking.follow_main_person`);
-2. fill gaps: frames with too few keypoints and short runs of them are interpolated,
+2. swap back the left and right labels where the detector exchanged them for a while
+   (:func:`~.left_right.find_left_right_swaps`: the labelling that moves least from frame
+   to frame);
+3. fill gaps: frames with too few keypoints and short runs of them are interpolated,
    long runs held and marked ``missing``; a keypoint unseen in a detected frame gets score
    0 and is filled from its neighbours (:func:`~.tracking.fill_gaps`), so the model never
    sees NaN (keypoints that no Human3.6M joint is made of, such as eyes or feet, are
    ignored: they may never be seen);
-3. convert the detector's layout to Human3.6M-17 (scores = visibility,
+4. convert the detector's layout to Human3.6M-17 (scores = visibility,
    :func:`anatomy_lib.data.keypoint_formats.to_h36m`) and normalise the screen
    coordinates (:func:`anatomy_lib.camera.normalize_screen`);
-4. lift the whole video with a model (:func:`anatomy_lib.evaluation.predict_sequence`,
+5. lift the whole video with a model (:func:`anatomy_lib.evaluation.predict_sequence`,
    test-time flip by default). A causal model (``ModelConfig.causal``) gives the 3D of
    frame ``t`` from frames ``0..t`` only: the streaming mode for live use.
 
@@ -44,6 +47,7 @@ from ..ray_frame import assumed_intrinsics
 from ..skeleton import H36M_17
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
+from .left_right import find_left_right_swaps, swap_back
 from .tracking import FrameStatus, Track, fill_gaps, follow_main_person, frame_counts
 
 __all__ = [
@@ -74,6 +78,9 @@ class LiftResult:
         width, height, fps: the video's.
         model: name or description of the model.
         causal: whether frame ``t`` used frames ``0..t`` only.
+        swapped: ``(T, 2)`` bool, the frames whose arms (column 0) and legs (column 1) had
+            their left and right labels swapped back (:mod:`.left_right`); None when the
+            detector's labels were used as they came.
     """
 
     joints_3d: np.ndarray
@@ -86,6 +93,7 @@ class LiftResult:
     fps: float
     model: str
     causal: bool
+    swapped: np.ndarray | None = None
 
     @property
     def valid(self) -> np.ndarray:
@@ -305,6 +313,7 @@ def lift_detections(
     length_frames: int | str = "all",
     device: torch.device | str = "cpu",
     min_keypoints: float = 0.5,
+    fix_left_right: bool = True,
     **track_options,
 ) -> LiftResult:
     """Lift one person of a video's 2D detections to 3D (see the module docstring).
@@ -320,6 +329,8 @@ def lift_detections(
         device: where the model runs.
         min_keypoints: fraction of the used keypoints a frame must show to count as
             detected (:func:`~.tracking.fill_gaps`).
+        fix_left_right: swap back the frames where the detector exchanged the left and
+            right limbs (:mod:`.left_right`), before gaps are filled.
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
@@ -336,6 +347,13 @@ def lift_detections(
         if detections.layout != "h36m":  # keypoints no joint is made of (eyes, feet) may be unseen
             used = _used_keypoints(detections.layout)
             keypoints[:, ~used], scores[:, ~used] = 0.0, 0.0
+        swapped = None
+        if fix_left_right:
+            swapped = find_left_right_swaps(
+                keypoints, scores, detections.layout, causal=bool(net.config.causal),
+                max_gap=max_gap,
+            )  # fmt: skip
+            keypoints, scores = swap_back(keypoints, scores, swapped, detections.layout)
         filled = fill_gaps(
             keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
             min_keypoints=min_keypoints,
@@ -350,7 +368,7 @@ def lift_detections(
         return LiftResult(
             joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
             detections.width, detections.height, detections.fps, _model_name(model),
-            bool(net.config.causal),
+            bool(net.config.causal), swapped,
         )  # fmt: skip
 
 
@@ -518,6 +536,7 @@ def run_video(
     formats: str | Sequence[str] = ("npz", "csv", "html"),
     max_gap: int | None = None,
     min_keypoints: float = 0.5,
+    fix_left_right: bool = True,
 ) -> VideoRun:
     """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
     decoded once (the figure's frames are kept, reduced, while detecting).
@@ -529,9 +548,9 @@ def run_video(
 
     Args:
         video: a video file or a folder of images.
-        model, causal, device, flip, length_frames, max_gap, min_keypoints: as in
-            :func:`lift_detections`; the model is loaded, checked and run on one still frame
-            before any frame is read.
+        model, causal, device, flip, length_frames, max_gap, min_keypoints,
+            fix_left_right: as in :func:`lift_detections`; the model is loaded, checked
+            and run on one still frame before any frame is read.
         max_people: people the detector looks for in every frame: 1 (default) runs one
             MediaPipe graph; 2 finds a second person, at twice the detection time. None:
             one graph, and a second look with a second graph only at the frames where the
@@ -580,7 +599,7 @@ def run_video(
     clock = time.perf_counter()
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
-        min_keypoints=min_keypoints,
+        min_keypoints=min_keypoints, fix_left_right=fix_left_right,
     )  # fmt: skip
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
