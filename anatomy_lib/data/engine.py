@@ -163,6 +163,7 @@ class SyntheticVideos(NamedTuple):
     cameras: VirtualCameras
     clip: tuple[str, ...]  # source clip of each video
     detector: tuple[str, ...]  # detector family of each video
+    swapped: torch.Tensor  # (N, T) bool, frames whose left and right limbs the detector swapped
 
 
 def _pack_clips(clips: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -330,6 +331,7 @@ class TrainingDataEngine:
         pixels = torch.empty(*joints.shape[:-1], 2, dtype=joints.dtype)
         scores = torch.empty(joints.shape[:-1], dtype=joints.dtype)
         visibility = torch.empty_like(scores)
+        swapped = torch.zeros(joints.shape[:2], dtype=torch.bool)
         for k, det in enumerate(self.config.detectors):
             idx = torch.nonzero(family == k).squeeze(1)
             if len(idx) == 0:  # no video drew this family (split would give one empty part)
@@ -350,9 +352,10 @@ class TrainingDataEngine:
                     out.scores,
                     out.visibility,
                 )
+                swapped[part] = out.swapped
         detector = tuple(self.config.detectors[int(k)].name for k in family)
         return SyntheticVideos(
-            joints, joints_cam, pixels, scores, visibility, cameras, tuple(names), detector
+            joints, joints_cam, pixels, scores, visibility, cameras, tuple(names), detector, swapped
         )
 
     def dataset(
