@@ -124,6 +124,18 @@ def test_frame_offset_recovers_a_known_shift_and_crop(bench):
     assert found[k] < 1e-6
 
 
+def test_who_the_detector_followed_tells_swapped_labels_from_another_person(bench):
+    truth = load_pose2sim_trial()[0].keypoints_pixels[:4].double().numpy()
+    mirror = list(bench.H36M_17.mirror_permutation)
+    pixels = truth + 3.0
+    pixels[1] = truth[1][mirror]  # the performer, left and right exchanged
+    pixels[2] = truth[2] + np.array([300.0, 0.0])  # someone 300 px away
+    pixels[3] = (truth[3] + np.array([300.0, 0.0]))[mirror]  # also someone else
+    on_person, swapped = bench.person_and_labels(pixels, truth)
+    np.testing.assert_array_equal(on_person, [True, True, False, False])
+    np.testing.assert_array_equal(swapped, [False, True, False, False])
+
+
 def test_mean_pose_recovers_a_shape_seen_under_similarities(bench):
     _, target = _poses(8, t=1)
     g = np.random.default_rng(9)
