@@ -35,7 +35,6 @@ the keypoints each Human3.6M left / right joint is made of (:func:`mirror_pairs`
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 
@@ -84,13 +83,11 @@ def mirror_pairs(layout: str) -> tuple[np.ndarray, ...]:
 
 
 def _body_sizes(keypoints: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """``(T,)`` larger side of the bounding box of each frame's seen keypoints (NaN if
-    fewer than two)."""
-    pts = np.where(seen[..., None], keypoints, np.nan)
-    with warnings.catch_warnings():  # frames with nothing seen give NaN on purpose
-        warnings.simplefilter("ignore", RuntimeWarning)
-        extent = np.nanmax(pts, axis=-2) - np.nanmin(pts, axis=-2)
-    size = extent.max(-1)
+    """``(T,)`` larger side of the bounding box of each frame's seen ``(T, K, 2)`` keypoints
+    (NaN if fewer than two are seen)."""
+    low = np.where(seen[..., None], keypoints, np.inf).min(-2)
+    high = np.where(seen[..., None], keypoints, -np.inf).max(-2)
+    size = (high - low).max(-1)
     size[seen.sum(-1) < 2] = np.nan
     return size
 
@@ -132,11 +129,12 @@ def find_left_right_swaps(
     sc = np.where(finite, np.nan_to_num(sc), 0.0)
     kp = np.where(finite[..., None], kp, 0.0)
     num_frames = len(kp)
-    size = _body_sizes(kp, sc > 0)
+    limbs = np.unique(np.concatenate([p.reshape(-1) for p in mirror_pairs(layout)]))
+    if limbs.max() >= kp.shape[1]:
+        raise ValueError(f"keypoints: {kp.shape[1]} keypoints, too few for layout {layout}")
+    size = _body_sizes(kp[:, limbs], sc[:, limbs] > 0)  # of the arms and legs
     out = np.zeros((num_frames, len(GROUPS)), dtype=bool)
     for g, pairs in enumerate(mirror_pairs(layout)):
-        if pairs.max(initial=-1) >= kp.shape[1]:
-            raise ValueError(f"keypoints: {kp.shape[1]} keypoints, too few for layout {layout}")
         same_idx, cross_idx = pairs.reshape(-1), pairs[:, ::-1].reshape(-1)
         weight = np.repeat(np.minimum(sc[:, pairs[:, 0]], sc[:, pairs[:, 1]]), 2, axis=1)
         frames = np.flatnonzero(weight.sum(1) >= min_weight)
