@@ -107,15 +107,16 @@ def frame_counts(status: np.ndarray) -> dict[str, int]:
 
 def _centre_and_size(kp: np.ndarray, sc: np.ndarray, min_score: float):
     """Centre ``(..., 2)`` and body size ``(...)`` of ``(..., K, 2)`` poses (NaN if unseen)."""
-    ok = (sc >= min_score) & ~np.isnan(kp).any(-1)
-    few = ok.sum(-1) < 2
-    ok = np.where(few[..., None], ~np.isnan(kp).any(-1), ok)
-    pts = np.where(ok[..., None], kp, np.nan)
-    with warnings.catch_warnings():  # all-NaN slices (empty slots) give NaN on purpose
-        warnings.simplefilter("ignore", RuntimeWarning)
-        centre = np.nanmean(pts, axis=-2)
-        extent = np.nanmax(pts, axis=-2) - np.nanmin(pts, axis=-2)
-    return centre, np.maximum(extent.max(-1), 1.0)
+    finite = ~np.isnan(kp).any(-1)
+    ok = (sc >= min_score) & finite
+    ok = np.where((ok.sum(-1) < 2)[..., None], finite, ok)
+    count = ok.sum(-1)
+    inside = ok[..., None]
+    with np.errstate(invalid="ignore"):  # nobody seen: 0 / 0 gives NaN on purpose
+        centre = np.where(inside, kp, 0.0).sum(-2) / count[..., None]
+    extent = np.where(inside, kp, -np.inf).max(-2) - np.where(inside, kp, np.inf).min(-2)
+    size = np.where(count > 0, np.maximum(extent.max(-1), 1.0), np.nan)
+    return centre, size
 
 
 def link_tracklets(
