@@ -177,3 +177,26 @@ def test_rejoin_refuses_far_or_differently_sized_returns():
     assert rejoin_tracklets(ids, shrunk, 0, max_size_ratio=3.0) == [0, 1]
     with pytest.raises(ValueError, match="max_size_ratio"):
         rejoin_tracklets(ids, det, 0, max_size_ratio=0.5)
+
+
+def test_centres_and_sizes_match_a_pose_by_pose_computation():
+    from anatomy_lib.wild.tracking import _centre_and_size
+
+    g = np.random.default_rng(3)
+    kp = g.uniform(0, 1000, (40, 3, 33, 2))
+    sc = g.uniform(0, 1, (40, 3, 33))
+    kp[g.uniform(size=(40, 3, 33)) < 0.3] = np.nan
+    kp[5, 1] = np.nan  # an empty slot
+    kp[7, 2, :31] = np.nan  # two keypoints left
+    sc[8, 0] = 0.1  # nothing confident: every seen keypoint counts
+    centre, size = _centre_and_size(kp, sc, 0.3)
+    for t, p in np.ndindex(40, 3):
+        seen = ~np.isnan(kp[t, p]).any(-1)
+        use = seen & (sc[t, p] >= 0.3)
+        use = seen if use.sum() < 2 else use
+        if not use.any():
+            assert np.isnan(centre[t, p]).all() and np.isnan(size[t, p])
+            continue
+        pts = kp[t, p][use]
+        np.testing.assert_allclose(centre[t, p], pts.mean(0), rtol=1e-12)
+        assert size[t, p] == pytest.approx(max((pts.max(0) - pts.min(0)).max(), 1.0))
