@@ -12,20 +12,24 @@ jump, not its limbs. For each limb group (arms: shoulders, elbows, wrists; legs:
 knees, ankles) and each frame ``t`` in which the group is seen, with ``p`` the previous
 such frame:
 
-    same(t)  = sum_j w_j |x_t[j] - x_p[j]| / sum_j w_j
-    cross(t) = sum_j w_j |x_t[m(j)] - x_p[j]| / sum_j w_j
+    same(t)  = sum_j w_j |x_t[j] - x_p[j]| / (size * sum_j w_j)
+    cross(t) = sum_j w_j |x_t[m(j)] - x_p[j]| / (size * sum_j w_j)
 
-where ``m`` exchanges left and right and ``w_j`` is the smallest score of the pair in
-either frame. The labels **toggle** at ``t`` when ``cross(t) < ratio * same(t)`` and
-``same(t) - cross(t) > margin * size``, ``size`` being the person's body size (the larger
-side of the bounding box). Toggles accumulate into a parity per frame. A stretch of seen
-frames ends at a gap longer than ``max_gap``; within a stretch the labelling that agrees
-with the detector in more frames is kept (causal: the detector's labels at the stretch's
-first frame, so frame ``t`` depends on frames ``<= t`` only).
+where ``m`` exchanges left and right, ``w_j`` is the smallest score of the pair in either
+frame and ``size`` the person's body size (the larger side of the arms' and legs' bounding
+box). Each seen frame is labelled *kept* or *swapped*: consecutive frames with the same
+label cost ``same(t)``, with different labels ``cross(t)``, and every swapped frame costs
+``swap_cost`` more. The labelling of least total cost is the Viterbi path over the video
+(causal: each frame's cheapest label given the frames before it, so frame ``t`` depends on
+frames ``<= t`` only). Nothing links two frames more than ``max_gap`` apart: after such a
+gap the labels are judged afresh.
 
-A person who turns round moves their limbs continuously, so ``same`` stays small and
-nothing toggles; in a side view, where left and right overlap, ``same`` and ``cross`` are
-alike and nothing toggles either.
+A person who turns round moves their limbs continuously, so the detector's labels are the
+cheapest and nothing is swapped. Where left and right overlap (a side view) ``same`` and
+``cross`` are alike and ``swap_cost`` keeps the detector's labels. Only the relative
+labelling is seen: a detector that gets a stretch mostly wrong makes its few right frames
+look swapped. ``swap_cost = 0.005`` is the smallest value that swapped no frame wrongly on
+the engine's validation videos (``benchmarks/left_right_swaps.py``).
 
 Functions take the detector's own layout (any of
 :data:`anatomy_lib.data.keypoint_formats.KEYPOINT_FORMATS`, or ``"h36m"``): the pairs are
