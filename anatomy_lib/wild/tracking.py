@@ -34,6 +34,7 @@ Linking is online (frame by frame); choosing the main person looks at the whole 
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -128,27 +129,40 @@ def link_tracklets(
 ) -> np.ndarray:
     """Tracklet id ``(T, P)`` of every detection (-1 where there is none); see the module
     docstring. Distances are in body sizes."""
+    centre, size = _centre_and_size(detections.keypoints, detections.scores, min_score)
+    return _link(centre, size, max_jump, jump_per_frame, max_lost)
+
+
+def _link(
+    centre: np.ndarray,
+    size: np.ndarray,
+    max_jump: float = 0.5,
+    jump_per_frame: float = 0.1,
+    max_lost: int = 30,
+) -> np.ndarray:
+    """:func:`link_tracklets` from the detections' ``(T, P, 2)`` centres and ``(T, P)``
+    body sizes."""
     if max_jump <= 0 or jump_per_frame < 0 or max_lost < 1:
         raise ValueError(
             f"expected max_jump > 0, jump_per_frame >= 0, max_lost >= 1, got {max_jump}, "
             f"{jump_per_frame}, {max_lost}"
         )
-    kp, sc = detections.keypoints, detections.scores
-    t_count, p_count = kp.shape[:2]
-    centre, size = _centre_and_size(kp, sc, min_score)
+    t_count, p_count = size.shape
     present = ~np.isnan(centre).any(-1)
     seen = [[p for p, ok in enumerate(row) if ok] for row in present.tolist()]  # per frame
+    # Plain Python floats in the frame loop: a few hundred tiny distances, no array calls.
+    centres, sizes = centre.tolist(), size.tolist()
     ids = np.full((t_count, p_count), -1, dtype=np.int64)
-    # per live tracklet: [id, last frame, centre, size]
+    # per live tracklet: [id, last frame, (x, y) centre, size]
     live: list[list] = []
     next_id = 0
     for t in range(t_count):
         live = [tr for tr in live if t - tr[1] <= max_lost]
         pairs = []
-        for i, (_, last, c, s) in enumerate(live):
+        for i, (_, last, (x, y), s) in enumerate(live):
             gate = max_jump + jump_per_frame * (t - last - 1)
             for p in seen[t]:
-                d = float(np.linalg.norm(centre[t, p] - c)) / s
+                d = math.hypot(centres[t][p][0] - x, centres[t][p][1] - y) / s
                 if d < gate:
                     pairs.append((d, i, p))
         used_tracks, used_people = set(), set()
@@ -158,11 +172,11 @@ def link_tracklets(
             used_tracks.add(i)
             used_people.add(p)
             ids[t, p] = live[i][0]
-            live[i][1:] = [t, centre[t, p], size[t, p]]
+            live[i][1:] = [t, centres[t][p], sizes[t][p]]
         for p in seen[t]:
             if p not in used_people:
                 ids[t, p] = next_id
-                live.append([next_id, t, centre[t, p], size[t, p]])
+                live.append([next_id, t, centres[t][p], sizes[t][p]])
                 next_id += 1
     return ids
 
@@ -205,12 +219,25 @@ def rejoin_tracklets(
     Returns:
         Ids joined to ``main``, in time order (``main`` included).
     """
+    centre, size = _centre_and_size(detections.keypoints, detections.scores, min_score)
+    return _rejoin(ids, centre, size, main, rejoin_distance, rejoin_per_frame, max_size_ratio)
+
+
+def _rejoin(
+    ids: np.ndarray,
+    centre: np.ndarray,
+    size: np.ndarray,
+    main: int,
+    rejoin_distance: float,
+    rejoin_per_frame: float,
+    max_size_ratio: float,
+) -> list[int]:
+    """:func:`rejoin_tracklets` from the detections' centres and body sizes."""
     if rejoin_distance < 0 or rejoin_per_frame < 0 or max_size_ratio < 1:
         raise ValueError(
             "expected rejoin_distance >= 0, rejoin_per_frame >= 0, max_size_ratio >= 1, got "
             f"{rejoin_distance}, {rejoin_per_frame}, {max_size_ratio}"
         )
-    centre, size = _centre_and_size(detections.keypoints, detections.scores, min_score)
     ends = _tracklet_ends(ids, centre, size)
     chain = [main]
 
@@ -268,7 +295,9 @@ def follow_main_person(
     Raises:
         ValueError: nobody is detected in any frame.
     """
-    ids = link_tracklets(detections, **link_options)
+    min_score = link_options.pop("min_score", 0.3)
+    centre, size = _centre_and_size(detections.keypoints, detections.scores, min_score)
+    ids = _link(centre, size, **link_options)
     if (ids < 0).all():
         raise ValueError(f"{detections.source or 'detections'}: no person detected in any frame")
     sc = detections.scores.mean(-1)  # (T, P)
@@ -276,10 +305,7 @@ def follow_main_person(
     main = int(np.argmax(totals))
     joined = [main]
     if rejoin:
-        joined = rejoin_tracklets(
-            ids, detections, main, rejoin_distance, rejoin_per_frame, max_size_ratio,
-            link_options.get("min_score", 0.3),
-        )  # fmt: skip
+        joined = _rejoin(ids, centre, size, main, rejoin_distance, rejoin_per_frame, max_size_ratio)
     t_count, _, k_count, _ = detections.keypoints.shape
     kp = np.full((t_count, k_count, 2), np.nan)
     scores = np.zeros((t_count, k_count))
