@@ -28,8 +28,16 @@ MediaPipe's own 3D, per camera) and on the embedded test split.
 is the body's global turn, and how that turn follows the root ray's angle, for the previous
 default model (camera frame, 16 epochs: ``git show
 1a9b902:anatomy_lib/checkpoints/anatomy_medium.pt``), the same recipe trained in the ray
-frame (``model.output_frame=ray``, 16 epochs) and the shipped ``anatomy_medium``, on the
-engine's validation split, the embedded test split and the Pose2Sim trial. Chapter 3 shows it.
+frame (``model.output_frame=ray``) for 40 epochs (the default until session 6: ``git show
+2e438bd:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped ``anatomy_medium``
+(100 epochs), on the engine's validation split, the embedded test split and the Pose2Sim
+trial. Chapter 3 shows it.
+
+``left_right_swaps.json`` (``benchmarks/left_right_swaps.py``): swapping left and right
+back (:mod:`anatomy_lib.wild.left_right`) on the engine's validation videos, whose
+simulated swaps are known: frames found / wrongly swapped / missed for each ``swap_cost``
+tried (the choice of the default), and the default models' P1 / P2 with the detections as
+they are and swapped back.
 """
 
 from __future__ import annotations
