@@ -3,24 +3,16 @@ the library's default finds the simulated detectors' swaps there."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import load_benchmark
 
 from anatomy_lib.training.engine_data import validation_videos
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def bench():
-    path = ROOT / "benchmarks" / "left_right_swaps.py"
-    spec = importlib.util.spec_from_file_location("left_right_swaps", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("left_right_swaps")
 
 
 def test_the_default_finds_the_simulated_swaps_of_the_validation_videos(bench):

@@ -3,30 +3,22 @@ prediction and how it follows the angle of the root ray."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import random_poses
+from conftest import load_benchmark, random_poses
 
 from anatomy_lib.camera import Camera, project_normalized
 from anatomy_lib.data.sequences import PoseSequence
 from anatomy_lib.ray_frame import to_ray_frame
 from anatomy_lib.skeleton import H36M_17
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def bench():
-    path = ROOT / "benchmarks" / "orientation_errors.py"
-    spec = importlib.util.spec_from_file_location("orientation_errors", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("orientation_errors")
 
 
 def test_rotation_vectors_of_known_turns(bench):

@@ -3,26 +3,19 @@ with the library's metrics, invert the camera model, and find a known frame offs
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from conftest import load_benchmark
 
 from anatomy_lib.camera import project
 from anatomy_lib.data import load_pose2sim_trial
 from anatomy_lib.metrics import mpjpe, p_mpjpe, procrustes_align
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("real_data", ROOT / "benchmarks" / "real_data.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("real_data")
 
 
 def _poses(seed: int, t: int = 40) -> tuple[np.ndarray, np.ndarray]:
