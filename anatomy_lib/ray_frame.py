@@ -39,7 +39,7 @@ import torch
 from .camera import normalize_screen
 
 __all__ = [
-    "ASSUMED_HORIZONTAL_FOV_DEG",
+    "ASSUMED_LONG_SIDE_FOV_DEG",
     "assumed_intrinsics",
     "from_ray_frame",
     "pixel_rays",
@@ -47,10 +47,11 @@ __all__ = [
     "to_ray_frame",
 ]
 
-#: Horizontal field of view assumed for a video without calibration: the middle of the
-#: engine's camera range (45-80 deg, :class:`~anatomy_lib.data.virtual_cameras.VirtualCameraConfig`;
-#: phones about 65-75, webcams 55-78).
-ASSUMED_HORIZONTAL_FOV_DEG = 62.0
+#: Field of view across the image's long side assumed for a video without calibration: the
+#: middle of the engine's camera range (45-80 deg,
+#: :class:`~anatomy_lib.data.virtual_cameras.VirtualCameraConfig`; phones about 65-75,
+#: webcams 55-78), whether the video is landscape or portrait.
+ASSUMED_LONG_SIDE_FOV_DEG = 62.0
 
 
 def ray_rotation(ray: torch.Tensor) -> torch.Tensor:
@@ -96,18 +97,19 @@ def pixel_rays(points: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
 def assumed_intrinsics(
     width: float,
     height: float,
-    horizontal_fov_deg: float = ASSUMED_HORIZONTAL_FOV_DEG,
+    long_side_fov_deg: float = ASSUMED_LONG_SIDE_FOV_DEG,
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
     """``(9,)`` normalised intrinsics of an uncalibrated ``width x height`` camera: the
-    principal point at the image centre, square pixels, the given horizontal field of view,
-    no distortion."""
-    if not (width > 0 and height > 0 and 0 < horizontal_fov_deg < 180):
+    principal point at the image centre, square pixels, the given field of view across the
+    image's long side (``max(width, height)``), no distortion."""
+    if not (width > 0 and height > 0 and 0 < long_side_fov_deg < 180):
         raise ValueError(
-            f"expected width, height > 0 and 0 < horizontal_fov_deg < 180, got {width}, "
-            f"{height}, {horizontal_fov_deg}"
+            f"expected width, height > 0 and 0 < long_side_fov_deg < 180, got {width}, "
+            f"{height}, {long_side_fov_deg}"
         )
-    focal = 1.0 / math.tan(math.radians(horizontal_fov_deg) / 2)  # (w / 2) / tan / (w / 2)
+    # focal in pixels (L / 2) / tan(fov / 2), normalised by the half-width w / 2
+    focal = (max(width, height) / width) / math.tan(math.radians(long_side_fov_deg) / 2)
     centre = normalize_screen(torch.tensor([width / 2, height / 2], dtype=dtype), width, height)
     focals = torch.tensor([focal, focal], dtype=dtype)
     return torch.cat([focals, centre, torch.zeros(5, dtype=dtype)])

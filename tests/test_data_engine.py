@@ -59,7 +59,7 @@ def test_look_at_rotation_is_a_rotation_with_a_level_x_axis(dtype):
 def test_cameras_frame_the_person_as_configured():
     joints = _standing(64)
     config = VirtualCameraConfig(
-        horizontal_fov_deg=(40.0, 50.0),  # far enough that the distance is never clamped
+        long_side_fov_deg=(40.0, 50.0),  # far enough that the distance is never clamped
         person_height_fraction=(0.5, 0.5),
         centre_offset=0.0,
         roll_deg_std=0.0,
@@ -79,6 +79,23 @@ def test_cameras_frame_the_person_as_configured():
     assert ((centre - 0.5).abs() < 0.08).all()
     sizes = set(zip(cams.width.tolist(), cams.height.tolist(), strict=True))
     assert sizes <= set(config.image_sizes) and len(sizes) > 2
+
+
+def test_field_of_view_spans_the_long_side_in_either_orientation():
+    # A phone turned upright keeps its lens: the drawn range is the angle across the long
+    # side, so portrait and landscape frames share one distribution of that angle.
+    joints = _standing(400)
+    config = VirtualCameraConfig(long_side_fov_deg=(50.0, 70.0))
+    cams = sample_virtual_cameras(joints, torch.Generator().manual_seed(2), config)
+    long_side = torch.maximum(cams.width, cams.height).double()
+    fov = torch.rad2deg(2 * torch.atan(long_side / 2 / cams.intrinsics[:, 0].double()))
+    assert fov.min() >= 50.0 - 1e-6 and fov.max() <= 70.0 + 1e-6
+    portrait = cams.height > cams.width
+    landscape = cams.width > cams.height
+    assert portrait.sum() > 50 and landscape.sum() > 50
+    # Both orientations fill the range (not one of them squeezed into part of it).
+    for part in (portrait, landscape):
+        assert fov[part].min() < 53.0 and fov[part].max() > 67.0
 
 
 def test_cameras_are_reproducible_and_vary_with_the_seed():
@@ -226,8 +243,8 @@ def test_engine_config_refuses_bad_values():
         EngineConfig(frames=1)
     with pytest.raises(ValueError, match="bodies"):
         EngineConfig(bodies="giants")
-    with pytest.raises(ValueError, match="horizontal_fov_deg"):
-        VirtualCameraConfig(horizontal_fov_deg=(90.0, 200.0))
+    with pytest.raises(ValueError, match="long_side_fov_deg"):
+        VirtualCameraConfig(long_side_fov_deg=(90.0, 200.0))
     with pytest.raises(ValueError, match="split"):
         TrainingDataEngine(EngineConfig(frames=4)).sample_motion(2, torch.Generator(), "test")
 

@@ -9,7 +9,7 @@ import torch
 from conftest import random_poses, standing_pose, tolerance
 
 from anatomy_lib.bones import joints_to_bones, mirror_joints, swap_left_right
-from anatomy_lib.camera import Camera, project_normalized
+from anatomy_lib.camera import Camera, normalize_screen, project_normalized
 from anatomy_lib.data.augment import mirror_intrinsics, normalized_intrinsics
 from anatomy_lib.data.samplers import SamplerConfig, WindowBatchSampler
 from anatomy_lib.data.sequences import PoseSequence
@@ -86,16 +86,20 @@ def test_pixel_rays_go_through_the_projected_points():
     torch.testing.assert_close(rays * points[:, 2:], points)
 
 
-def test_assumed_intrinsics_put_the_field_of_view_at_the_image_edges():
-    k = assumed_intrinsics(1920, 1080, horizontal_fov_deg=60.0, dtype=torch.float64)
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1080, 1920), (1000, 1000)])
+def test_assumed_intrinsics_put_the_field_of_view_at_the_long_side_edges(width, height):
+    k = assumed_intrinsics(width, height, long_side_fov_deg=60.0, dtype=torch.float64)
     half = math.tan(math.radians(30.0))
-    edges = torch.tensor([[-1.0, 0.0], [1.0, 0.0]], dtype=torch.float64)  # x = 0 and x = w
-    centre_y = k[3]
-    rays = pixel_rays(edges + torch.stack([torch.zeros(()), centre_y]), k)
-    torch.testing.assert_close(rays[:, 0], torch.tensor([-half, half], dtype=torch.float64))
-    torch.testing.assert_close(rays[:, 1], torch.zeros(2, dtype=torch.float64))
-    with pytest.raises(ValueError, match="horizontal_fov_deg"):
-        assumed_intrinsics(1920, 1080, horizontal_fov_deg=180.0)
+    # The image's edge pixels, in pixels, normalised: x = 0 / w (landscape), y = 0 / h
+    # (portrait), both for a square image.
+    axis = 0 if width >= height else 1
+    edges_px = torch.tensor([[width / 2, height / 2]] * 2, dtype=torch.float64)
+    edges_px[0, axis], edges_px[1, axis] = 0.0, (width, height)[axis]
+    rays = pixel_rays(normalize_screen(edges_px, width, height), k)
+    torch.testing.assert_close(rays[:, axis], torch.tensor([-half, half], dtype=torch.float64))
+    torch.testing.assert_close(rays[:, 1 - axis], torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="long_side_fov_deg"):
+        assumed_intrinsics(width, height, long_side_fov_deg=180.0)
 
 
 def test_bad_rays_raise():

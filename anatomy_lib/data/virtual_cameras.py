@@ -6,7 +6,8 @@ sideways, a webcam on a desk, a tripod at chest height. The training-data engine
 from :class:`VirtualCameraConfig`:
 
 * **intrinsics**: an image size from a list of common landscape and portrait formats, a
-  horizontal field of view ``fov`` (``fx = fy = (w / 2) / tan(fov / 2)``), the principal
+  field of view ``fov`` across the image's long side (``fx = fy = (L / 2) / tan(fov / 2)``
+  with ``L = max(w, h)``: a phone held upright has the same lens as held sideways), the principal
   point near the image centre, and, for some cameras, radial lens distortion ``k1, k2``
   (the library's lens model, :func:`~anatomy_lib.camera.project_with_intrinsics`);
 * **framing**: the person's standing height covers a fraction ``phi`` of the image height,
@@ -45,7 +46,10 @@ class VirtualCameraConfig:
     Attributes:
         image_sizes: ``(width, height)`` pixels, drawn with equal probability: 1080p and
             720p landscape and portrait (phones), 4:3 webcams, a square frame.
-        horizontal_fov_deg: horizontal field of view (phones ~65-75 deg, webcams ~55-78).
+        long_side_fov_deg: field of view across the image's long side, whatever the
+            orientation (phones ~65-75 deg, webcams ~55-78; the Pose2Sim trial's portrait
+            cameras ~60). Before 2026-12-02 the range applied to the width, which gave
+            portrait frames 73-112 deg on their long side.
         principal_jitter: principal point offset from the centre, fraction of the width.
         person_height_fraction: ``phi``, the person's standing height over the image height.
         min_distance_m, max_distance_m: clamp of the distance that ``phi`` implies.
@@ -68,7 +72,7 @@ class VirtualCameraConfig:
         (640, 480),
         (1000, 1000),
     )
-    horizontal_fov_deg: tuple[float, float] = (45.0, 80.0)
+    long_side_fov_deg: tuple[float, float] = (45.0, 80.0)
     principal_jitter: float = 0.01
     person_height_fraction: tuple[float, float] = (0.3, 0.85)
     min_distance_m: float = 1.5
@@ -86,9 +90,9 @@ class VirtualCameraConfig:
             raise ValueError(
                 f"image_sizes: expected positive (width, height), got {self.image_sizes}"
             )
-        lo, hi = self.horizontal_fov_deg
+        lo, hi = self.long_side_fov_deg
         if not 0 < lo <= hi < 180:
-            raise ValueError(f"horizontal_fov_deg: expected 0 < lo <= hi < 180, got {(lo, hi)}")
+            raise ValueError(f"long_side_fov_deg: expected 0 < lo <= hi < 180, got {(lo, hi)}")
         lo, hi = self.person_height_fraction
         if not 0 < lo <= hi:
             raise ValueError(f"person_height_fraction: expected 0 < lo <= hi, got {(lo, hi)}")
@@ -104,7 +108,7 @@ class VirtualCameraConfig:
         """Cameras like Human3.6M's: 1000 x 1002 images, ~53 deg, 4-6 m, chest height."""
         return cls(
             image_sizes=((1000, 1002),),
-            horizontal_fov_deg=(47.0, 50.0),
+            long_side_fov_deg=(47.0, 50.0),
             person_height_fraction=(0.3, 0.45),
             elevation_deg=(0.0, 10.0),
             roll_deg_std=0.5,
@@ -195,8 +199,8 @@ def sample_virtual_cameras(
     pick = torch.randint(len(cfg.image_sizes), (n,), generator=g)
     width, height = sizes[pick, 0], sizes[pick, 1]
     w, h = width.to(dtype), height.to(dtype)
-    fov = torch.deg2rad(uniform(cfg.horizontal_fov_deg, n, g, dtype))
-    focal = (w / 2) / torch.tan(fov / 2)
+    fov = torch.deg2rad(uniform(cfg.long_side_fov_deg, n, g, dtype))
+    focal = (torch.maximum(w, h) / 2) / torch.tan(fov / 2)
     jitter = (torch.rand(n, 2, generator=g, dtype=torch.float64).to(dtype) * 2 - 1) * (
         cfg.principal_jitter * w.unsqueeze(-1)
     )
