@@ -134,6 +134,15 @@ def test_keypoint_formats(name):
     fmt = KEYPOINT_FORMATS[name]
     w = fmt.weights(dtype=torch.float64)
     torch.testing.assert_close(w.sum(-1), torch.ones(17, dtype=torch.float64))
+    # Each joint's row holds exactly its sources' weights; every call hands out a new tensor.
+    for j, sources in enumerate(fmt.h36m_sources):
+        expected = torch.zeros(fmt.num_keypoints, dtype=torch.float64)
+        for k, weight in sources:
+            expected[k] += weight
+        assert torch.equal(w[j], expected)
+    w.fill_(7.0)
+    torch.testing.assert_close(fmt.weights(dtype=torch.float64).sum(-1), torch.ones(17).double())
+    assert fmt.weights(dtype=torch.float16).dtype == torch.float16
     # A constant pose maps to the same constant; a translation commutes with the conversion.
     kp = torch.randn(3, fmt.num_keypoints, 2, dtype=torch.float64)
     sc = torch.rand(3, fmt.num_keypoints, dtype=torch.float64)

@@ -28,6 +28,7 @@ from anatomy_lib.models.inference_plan import (
     PORTABLE_ENV,
     forget_plan,
     inference_kernel,
+    plan_for,
     portable_kernel,
 )
 
@@ -194,6 +195,29 @@ def _edit_in_place(model):
         model.direction.stages[1].stack.blocks[0].pointwise.bn.running_var.mul_(3.0)
         model.direction.stages[0].expand.conv.weight.add_(0.1)
         model.length.input.weight.mul_(1.5)
+
+
+def test_plan_cache_keeps_one_plan_until_a_tensor_is_replaced_or_moved():
+    """``plan_for`` hands back the same plan for an unchanged eval-mode model, and a new one
+    after a parameter or buffer is replaced, the model changes dtype, or ``forget_plan``."""
+    model = make(VARIANTS["K2"])
+    plan = plan_for(model, torch.float32)
+    assert plan_for(model, torch.float32) is plan
+    assert plan_for(model, torch.float64) is not plan  # another compute dtype: rebuilt
+    plan = plan_for(model, torch.float32)
+    conv = model.direction.stages[0].expand.conv
+    conv.weight = torch.nn.Parameter(conv.weight.detach() * 2)
+    replaced = plan_for(model, torch.float32)
+    assert replaced is not plan and plan_for(model, torch.float32) is replaced
+    bn = model.length.input_bn
+    bn.running_mean = bn.running_mean + 1.0  # a buffer replaced
+    assert plan_for(model, torch.float32) is not replaced
+    plan = plan_for(model, torch.float32)
+    model.double()  # every tensor moved to new storage
+    assert plan_for(model, torch.float32) is not plan
+    plan = plan_for(model, torch.float32)
+    forget_plan(model)
+    assert plan_for(model, torch.float32) is not plan
 
 
 def test_plan_folds_batchnorm_and_is_rebuilt_when_weights_change():

@@ -20,6 +20,7 @@ marks a joint that sits lower than Human3.6M's head joint (no head-top keypoint)
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -59,12 +60,18 @@ class KeypointFormat:
     h36m_sources: tuple[tuple[tuple[int, float], ...], ...]
 
     def weights(self, device=None, dtype=torch.float32) -> torch.Tensor:
-        """``(17, K)`` matrix: H36M joint = weights @ keypoints."""
-        w = torch.zeros(len(self.h36m_sources), self.num_keypoints, device=device, dtype=dtype)
-        for j, sources in enumerate(self.h36m_sources):
-            for k, weight in sources:
-                w[j, k] += weight
-        return w
+        """``(17, K)`` matrix: H36M joint = weights @ keypoints (a new tensor each call)."""
+        return _weight_table(self).to(device=device, dtype=dtype, copy=True)
+
+
+@functools.cache
+def _weight_table(fmt: KeypointFormat) -> torch.Tensor:
+    """``(17, K)`` float64 weights of ``fmt`` (built once per layout; never handed out)."""
+    table = np.zeros((len(fmt.h36m_sources), fmt.num_keypoints))
+    for j, sources in enumerate(fmt.h36m_sources):
+        for k, weight in sources:
+            table[j, k] += weight
+    return torch.from_numpy(table)
 
 
 def _mean(*idx: int) -> tuple[tuple[int, float], ...]:

@@ -325,16 +325,30 @@ def _length_layers(model: AnatomyModel, dtype: torch.dtype) -> tuple[FoldedLayer
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _tensor_key(model: nn.Module) -> tuple:
-    """Changes when a parameter or buffer is replaced, moved or changes dtype."""
+    """Changes when a parameter or buffer is replaced, moved or changes dtype.
+
+    The model's modules are listed once (a whole-video lifting asks for the key every time;
+    walking the module tree cost about as much as the rest of the key)."""
+    modules = _MODULES.get(model)
+    if modules is None:
+        modules = _MODULES[model] = tuple(model.modules())
     return tuple(
-        (t.data_ptr(), t.dtype, t.device, t.shape) for t in (*model.parameters(), *model.buffers())
+        (t.data_ptr(), t.dtype, t.device, t.shape)
+        for m in modules
+        for t in (*m._parameters.values(), *m._buffers.values())
+        if t is not None
     )
 
 
 def forget_plan(model: nn.Module) -> None:
-    """Drop ``model``'s cached plan (call it after editing weights in place in eval mode)."""
+    """Drop ``model``'s cached plan (call it after editing weights in place in eval mode, or
+    after adding modules to it)."""
     _PLANS.pop(model, None)
+    _MODULES.pop(model, None)
 
 
 def plan_for(model: AnatomyModel, dtype: torch.dtype) -> InferencePlan:
