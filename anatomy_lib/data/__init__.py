@@ -21,7 +21,13 @@
 """
 
 from .amp_motion import load_amp_motion
-from .bodies import BodyTable, load_body_table, sample_bone_lengths
+from .bodies import (
+    BodyTable,
+    MarkerJointRanges,
+    load_body_table,
+    sample_bone_lengths,
+    vary_marker_joints,
+)
 from .embedded import load_default_dataset, load_pose2sim_trial
 from .joint_limits import broken_limits, joint_angles, within_limits
 from .pose_recombination import RecombinationConfig, RecombinationResult, recombine_limbs
@@ -37,6 +43,8 @@ __all__ = [
     "joint_angles",
     "load_amp_motion",
     "load_body_table",
+    "MarkerJointRanges",
+    "vary_marker_joints",
     "load_default_dataset",
     "load_pose2sim_trial",
     "recombine_limbs",

@@ -9,7 +9,8 @@ draw, on the fly and seeded:
    (:func:`motion_clips`), time-warped (played ``0.75-1.35x`` as fast), mirrored half of
    the time, and extended by playing it back and forth when the clip is short;
 2. **body**: new bone lengths (:mod:`anatomy_lib.data.bodies`: measured adults of the
-   ANSUR II survey when available, else the clip's own body rescaled), set with the
+   ANSUR II survey when available, else the clip's own body rescaled), optionally with
+   their own definition of the spine, neck/nose and head joints, set with the
    directions kept (:func:`~anatomy_lib.bones.retarget_bone_lengths`);
 3. **new poses**: optionally, limbs recombined across videos
    (:mod:`anatomy_lib.data.pose_recombination`), rejected when they break joint limits;
@@ -40,6 +41,7 @@ from ..camera import Camera
 from ..skeleton import H36M_17, Skeleton
 from ._random import uniform
 from .amp_motion import load_amp_motion
+from .bodies import MarkerJointRanges, sample_bone_lengths, vary_marker_joints
 from .detector_errors import DetectorErrorConfig, simulate_detector
 from .pose_recombination import (
     RecombinationConfig,
@@ -119,6 +121,9 @@ class EngineConfig:
         bone_jitter: relative std of an extra per-bone change of length.
         recombination_probability: fraction of videos whose limbs are recombined
             (:mod:`anatomy_lib.data.pose_recombination`; 0 disables).
+        marker_joints: when set, every body also gets its own definition of the spine,
+            neck/nose and head joints (:func:`~anatomy_lib.data.bodies.vary_marker_joints`);
+            ``None`` keeps the body's (default).
         cameras: the virtual cameras.
         detectors: detector families; each video draws one uniformly.
         chunk: videos simulated at once (bounds memory).
@@ -131,6 +136,7 @@ class EngineConfig:
     body_scale: tuple[float, float] = (0.85, 1.15)
     bone_jitter: float = 0.03
     recombination_probability: float = 0.5
+    marker_joints: MarkerJointRanges | None = None
     cameras: VirtualCameraConfig = field(default_factory=VirtualCameraConfig)
     detectors: tuple[DetectorErrorConfig, ...] = (
         DetectorErrorConfig.openpose_like(),
@@ -260,13 +266,13 @@ class TrainingDataEngine:
         cfg, g = self.config, generator
         n = motion.shape[0]
         if cfg.bodies == "ansur":
-            from .bodies import sample_bone_lengths
-
             lengths = sample_bone_lengths(n, g, split=split, skeleton=self.skeleton)
         else:
             own = joints_to_bones(motion, self.skeleton).lengths.median(dim=1).values
             lo, hi = cfg.body_scale
             lengths = own * (lo + (hi - lo) * torch.rand(n, 1, generator=g))
+        if cfg.marker_joints is not None:
+            lengths = vary_marker_joints(lengths, g, cfg.marker_joints, self.skeleton)
         jitter = 1 + cfg.bone_jitter * torch.randn(lengths.shape, generator=g)
         return (lengths * jitter.clamp(0.8, 1.2)).to(motion.dtype)
 

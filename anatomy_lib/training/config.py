@@ -55,6 +55,7 @@ __all__ = [
 
 Dataset = Literal["embedded", "engine", "h36m", "3dhp"]
 EngineBodies = Literal["ansur", "rescaled", "clip"]
+JointDefinitions = Literal["fixed", "varied"]
 LengthFrames = Literal["random", "consecutive"]
 Architecture = Literal["anatomy", "baseline"]
 AmpDtype = Literal["auto", "bfloat16", "float16"]
@@ -86,6 +87,10 @@ class DataConfig:
             clip's own body, scaled and jittered per bone) or ``"clip"`` (the clip's own
             proportions, only scaled as a whole).
         engine_recombination: ``"engine"`` only: fraction of videos with recombined limbs.
+        engine_joint_definitions: ``"engine"`` only: ``"fixed"`` (the bodies' own spine,
+            neck/nose and head joints) or ``"varied"`` (a definition of those joints drawn
+            per body, :class:`~anatomy_lib.data.bodies.MarkerJointRanges`). Validation
+            always uses ``"fixed"``.
     """
 
     dataset: Dataset = "embedded"
@@ -101,11 +106,13 @@ class DataConfig:
     engine_validation_videos: int = 64
     engine_bodies: EngineBodies = "ansur"
     engine_recombination: float = 0.5
+    engine_joint_definitions: JointDefinitions = "fixed"
 
     def __post_init__(self) -> None:
         check_choice_field(self, "dataset", get_args(Dataset))
         check_choice_field(self, "length_frames", get_args(LengthFrames))
         check_choice_field(self, "engine_bodies", get_args(EngineBodies))
+        check_choice_field(self, "engine_joint_definitions", get_args(JointDefinitions))
         check_int_field(self, "engine_videos")
         check_int_field(self, "engine_validation_videos")
         if not 0.0 <= self.engine_recombination <= 1.0:

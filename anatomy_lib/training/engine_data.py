@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import torch
 
+from ..data.bodies import MarkerJointRanges
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.sequences import PoseDataset
@@ -26,14 +27,26 @@ VALIDATION_SEED = 20261201
 
 
 @lru_cache(maxsize=4)
-def engine_for(bodies: str, recombination: float) -> TrainingDataEngine:
+def engine_for(
+    bodies: str, recombination: float, joint_definitions: str = "fixed"
+) -> TrainingDataEngine:
     """The engine of a data configuration (cached: the motion clips load once)."""
+    if joint_definitions not in ("fixed", "varied"):
+        raise ValueError(
+            f"joint_definitions: expected 'fixed' or 'varied', got {joint_definitions!r}"
+        )
+    marker_joints = MarkerJointRanges() if joint_definitions == "varied" else None
     if bodies == "clip":  # the clip's own proportions, only scaled as a whole
         config = EngineConfig(
-            bodies="rescaled", bone_jitter=0.0, recombination_probability=recombination
+            bodies="rescaled",
+            bone_jitter=0.0,
+            recombination_probability=recombination,
+            marker_joints=marker_joints,
         )
     else:
-        config = EngineConfig(bodies=bodies, recombination_probability=recombination)
+        config = EngineConfig(
+            bodies=bodies, recombination_probability=recombination, marker_joints=marker_joints
+        )
     return TrainingDataEngine(config, pose_filter=within_limits)
 
 
@@ -47,7 +60,9 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
     """
     from .trainer import derive_seed  # the trainer's seed derivation (imported late: cycle)
 
-    engine = engine_for(data.engine_bodies, data.engine_recombination)
+    engine = engine_for(
+        data.engine_bodies, data.engine_recombination, data.engine_joint_definitions
+    )
     generator = torch.Generator().manual_seed(derive_seed(seed, "engine", epoch))
     pool = engine.dataset(data.engine_videos, generator, "train")
     val = validation_videos(data.engine_validation_videos)
@@ -61,9 +76,13 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
 
 
 @lru_cache(maxsize=2)
-def validation_videos(videos: int = 64) -> PoseDataset:
+def validation_videos(videos: int = 64, joint_definitions: str = "fixed") -> PoseDataset:
     """The engine's validation videos (test split): held-out real clips on held-out ANSUR
     bodies, without recombined limbs, seen by random cameras and detectors; the same for
-    every experiment, whatever its engine settings, so runs can be compared."""
-    engine = engine_for("ansur", 0.0)
+    every experiment, whatever its engine settings, so runs can be compared.
+
+    ``joint_definitions="varied"`` gives the same videos' bodies a spine, neck/nose and head
+    drawn per body (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`): a second report,
+    not the trainer's validation."""
+    engine = engine_for("ansur", 0.0, joint_definitions)
     return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
