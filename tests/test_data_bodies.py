@@ -15,9 +15,11 @@ from anatomy_lib.data import load_default_dataset
 from anatomy_lib.data.bodies import (
     BODY_TABLE_FILE,
     BONE_FORMULAS,
+    MarkerJointRanges,
     bone_lengths_from_measurements,
     load_body_table,
     sample_bone_lengths,
+    vary_marker_joints,
 )
 from anatomy_lib.skeleton import H36M_17, MPI_INF_3DHP_17
 
@@ -159,6 +161,68 @@ def test_bad_input_is_reported():
     with pytest.raises(ValueError, match="n: expected an int"):
         sample_bone_lengths(-1, g)
     assert sample_bone_lengths(0, g).shape == (0, 16)
+
+
+# ------------------------------------------------------- marker-defined joints
+
+
+def test_marker_joints_keep_the_trunk_and_every_other_bone(device, dtype):
+    g = torch.Generator(device).manual_seed(3)
+    lengths = sample_bone_lengths(600, g, device=device, dtype=dtype).reshape(20, 30, 16)
+    ranges = MarkerJointRanges()
+    varied = vary_marker_joints(lengths, g, ranges)
+    assert varied.shape == lengths.shape and varied.dtype == dtype
+    assert varied.device.type == torch.device(device).type
+    lower, upper = B["pelvis->spine"], B["spine->thorax"]
+    neck, head = B["thorax->neck_nose"], B["neck_nose->head"]
+    others = [b for b in range(16) if b not in (lower, upper, neck, head)]
+    assert torch.equal(varied[..., others], lengths[..., others])
+    tol = 1e-6 if dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(
+        varied[..., lower] + varied[..., upper], lengths[..., lower] + lengths[..., upper]
+    )
+    spine = varied[..., lower] / (varied[..., lower] + varied[..., upper])
+    scale = (varied[..., neck] + varied[..., head]) / (lengths[..., neck] + lengths[..., head])
+    share = varied[..., neck] / (varied[..., neck] + varied[..., head])
+    for values, (lo, hi) in (
+        (spine, ranges.spine_fraction),
+        (scale, ranges.head_and_neck_scale),
+        (share, ranges.neck_fraction),
+    ):
+        assert values.min() >= lo - tol and values.max() <= hi + tol
+        # One draw per body, spread over most of the range (600 uniform draws).
+        assert values.max() - values.min() > 0.9 * (hi - lo)
+    # The three draws are independent of each other.
+    assert abs(torch.corrcoef(torch.stack([spine.flatten(), share.flatten()]))[0, 1]) < 0.15
+
+
+def test_marker_joints_are_seeded_and_do_not_change_their_input():
+    lengths = sample_bone_lengths(8, torch.Generator().manual_seed(0), dtype=torch.float64)
+    before = lengths.clone()
+    a = vary_marker_joints(lengths, torch.Generator().manual_seed(1))
+    b = vary_marker_joints(lengths, torch.Generator().manual_seed(1))
+    c = vary_marker_joints(lengths, torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert torch.equal(lengths, before)
+    # A range of one value gives exactly that definition.
+    fixed = MarkerJointRanges((0.5, 0.5), (1.0, 1.0), (0.5, 0.5))
+    out = vary_marker_joints(lengths, torch.Generator().manual_seed(1), fixed)
+    torch.testing.assert_close(out[:, B["pelvis->spine"]], out[:, B["spine->thorax"]])
+    torch.testing.assert_close(out[:, B["thorax->neck_nose"]], out[:, B["neck_nose->head"]])
+
+
+def test_marker_joint_bad_input_is_reported():
+    g = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match="spine_fraction: expected 0 < lo <= hi < 1"):
+        MarkerJointRanges(spine_fraction=(0.6, 0.4))
+    with pytest.raises(ValueError, match="neck_fraction"):
+        MarkerJointRanges(neck_fraction=(0.2, 1.0))
+    with pytest.raises(ValueError, match="head_and_neck_scale"):
+        MarkerJointRanges(head_and_neck_scale=(0.0, 1.0))
+    with pytest.raises(ValueError, match=r"expected shape \(\.\.\., 16\), got \(4, 15\)"):
+        vary_marker_joints(torch.ones(4, 15), g)
+    with pytest.raises(ValueError, match="Human3.6M-17"):
+        vary_marker_joints(torch.ones(4, 16), g, skeleton=MPI_INF_3DHP_17)
 
 
 # ------------------------------------------------------- against real mocap
