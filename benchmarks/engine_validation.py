@@ -1,0 +1,113 @@
+"""Models on the engine's validation videos, the bodies' marker joints fixed and varied.
+
+Prints one JSON object with, for each model, on two versions of the engine's validation
+split (held-out clips, held-out ANSUR bodies, random cameras and detectors; test-time flip,
+the trainer's protocol):
+
+* ``fixed``: :func:`~anatomy_lib.training.engine_data.validation_videos`, the trainer's
+  validation: every body keeps the ANSUR table's spine, neck/nose and head;
+* ``varied``: ``validation_videos(joint_definitions="varied")``: the same clips and bodies,
+  each body with its own definition of those three joints
+  (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`); the draws shift the generator, so
+  cameras and detector noise are drawn anew too.
+
+Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
+mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
+shoulders, elbows, wrists) and of the *marker* joints (spine, thorax, neck/nose, head).
+Neither the embedded test split nor the Pose2Sim trial is read.
+
+    python benchmarks/engine_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from real_data import commit  # noqa: E402
+
+from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
+from anatomy_lib.skeleton import H36M_17, Skeleton  # noqa: E402
+from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
+from anatomy_lib.wild import resolve_model  # noqa: E402
+
+#: The joints whose place each dataset defines by its own markers (``MarkerJointRanges``).
+MARKER_JOINTS = ("spine", "thorax", "neck_nose", "head")
+
+
+def joint_groups(skeleton: Skeleton = H36M_17) -> dict[str, list[int]]:
+    """``{"limbs": [...], "marker": [...]}``: joint indices of the two groups (the root,
+    at zero error by construction, in neither)."""
+    marker = [skeleton.joint_index(n) for n in MARKER_JOINTS]
+    limbs = [j for j in range(skeleton.num_joints) if j not in marker and j != skeleton.root]
+    return {"limbs": limbs, "marker": marker}
+
+
+def group_errors(
+    predictions: list[torch.Tensor], targets: list[torch.Tensor], skeleton: Skeleton = H36M_17
+) -> dict[str, float]:
+    """Mean joint error (mm) of each :func:`joint_groups` group over every frame.
+
+    Args:
+        predictions, targets: per video ``(T, J, 3)`` root-relative joints, metres.
+    """
+    error = torch.cat(
+        [(p.double() - t.double()).norm(dim=-1) for p, t in zip(predictions, targets, strict=True)]
+    )  # (frames, J)
+    return {name: round(1000 * float(error[:, idx].mean()), 1)
+            for name, idx in joint_groups(skeleton).items()}  # fmt: skip
+
+
+def split_errors(model, dataset) -> dict:
+    """P1, P2 and the group errors of ``model`` on one validation split."""
+    result = evaluate_dataset(model, dataset, EvaluationConfig(), progress=False,
+                              keep_predictions=True)  # fmt: skip
+    seqs = [s for s in dataset if s.joints_3d is not None]
+    targets = [s.joints_3d_relative for s in seqs]
+    return {
+        "videos": len(seqs),
+        "p1": round(result.averages["p1"], 2),
+        "p2": round(result.averages["p2"], 2),
+        **{f"mpjpe_{k}": v for k, v in group_errors(result.predictions, targets).items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", nargs="+", default=["anatomy_medium"])
+    parser.add_argument("--label", nargs="+", help="a label per model (default: its name)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    labels = args.label or args.model
+    if len(labels) != len(args.model):
+        parser.error(f"--label: expected {len(args.model)} labels, got {len(labels)}")
+    torch.set_num_threads(args.threads)
+    splits = {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
+    report = {
+        "command": shlex.join(["python", "benchmarks/engine_validation.py", *sys.argv[1:]]),
+        "commit": commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "models": {},
+    }
+    for spec, label in zip(args.model, labels, strict=True):
+        model = resolve_model(spec)
+        report["models"][spec] = {
+            "label": label,
+            **{name: split_errors(model, data) for name, data in splits.items()},
+        }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
