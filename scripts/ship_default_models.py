@@ -47,6 +47,11 @@ DATA = (
     "Never used: the embedded test split (CMU01, ClimberB) and the Pose2Sim trial."
 )
 
+VARIED_JOINTS = (
+    " Every training body also drew its own definition of the spine, neck/nose and head "
+    "joints (data.engine_joint_definitions=varied, anatomy_lib.data.bodies.MarkerJointRanges)."
+)
+
 
 def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
     """Write ``name``'s model file from ``run``'s final checkpoint; return its record."""
@@ -72,7 +77,8 @@ def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
         or f"anatomy3d train {experiment.name} optim.epochs={experiment.optim.epochs} "
         f"optim.lr_decay={experiment.optim.lr_decay} --out {run.name}",
         "experiment": experiment.to_dict(),
-        "data": DATA,
+        "data": DATA
+        + (VARIED_JOINTS if experiment.data.engine_joint_definitions == "varied" else ""),
         "seed": experiment.seed,
         "commit": commit,
         "epochs_done": state["epoch"],
