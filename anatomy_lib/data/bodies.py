@@ -294,20 +294,17 @@ class MarkerJointRanges:
     The limbs end at bony landmarks that every dataset agrees on; the spine, neck/nose and
     head joints do not (module docstring). Their definitions in the sources this library
     reads, as measured in ``files/DATA.md`` (median lengths of the motion capture) and set by
-    its converters:
+    its converters, as *spine fraction* / *neck + head scale* / *neck fraction* (defined
+    under Attributes):
 
-    ============================  =============  ==================  ==============
-    source                        spine fraction  neck + head scale  neck fraction
-    ============================  =============  ==================  ==============
-    this table (Human3.6M-like)   0.475          1.00                0.51
-    DeepMimic (training)          0.51           1.09                0.50
-    Mixamo climbers (ClimberA)    0.56           1.17                0.56
-    keypoint conversions, trial   0.50 (midpoint) -                  -
-    CMU ASF ``upperback`` end     0.74           1.29                0.67
-    ============================  =============  ==================  ==============
+    * this table (Human3.6M-like proportions): 0.475 / 1.00 / 0.51;
+    * DeepMimic (training): 0.51 / 1.09 / 0.50;
+    * the Mixamo climbers (ClimberA, training): 0.56 / 1.17 / 0.56;
+    * the keypoint conversions and the Pose2Sim trial: spine at the midpoint, 0.50;
+    * the end of CMU's ASF ``upperback`` segment (CMU01): 0.74 / 1.29 / 0.67.
 
-    (The CMU row is the embedded *test* subject's converter; its definition, not any model
-    error on it, set the upper ends.) A lifter trained on one definition puts the joints
+    (CMU01 is an embedded *test* subject; its converter's definition, not any model error
+    on it, set the upper ends.) A lifter trained on one definition puts the joints
     where that definition would, whatever the 2D shows; drawing the definition per body
     teaches it to place them where the 2D keypoints say.
 
