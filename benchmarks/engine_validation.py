@@ -21,10 +21,7 @@ Neither the embedded test split nor the Pose2Sim trial is read.
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import shlex
+import functools
 import sys
 from pathlib import Path
 
@@ -34,12 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from real_data import commit  # noqa: E402
+from _model_report import model_report  # noqa: E402
 
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
 from anatomy_lib.skeleton import H36M_17, Skeleton  # noqa: E402
 from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
-from anatomy_lib.wild import resolve_model  # noqa: E402
 
 #: The joints whose place each dataset defines by its own markers (``MarkerJointRanges``).
 MARKER_JOINTS = ("spine", "thorax", "neck_nose", "head")
@@ -83,30 +79,15 @@ def split_errors(model, dataset) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", nargs="+", default=["anatomy_medium"])
-    parser.add_argument("--label", nargs="+", help="a label per model (default: its name)")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args(argv)
-    labels = args.label or args.model
-    if len(labels) != len(args.model):
-        parser.error(f"--label: expected {len(args.model)} labels, got {len(labels)}")
-    torch.set_num_threads(args.threads)
-    splits = {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
-    report = {
-        "command": shlex.join(["python", "benchmarks/engine_validation.py", *sys.argv[1:]]),
-        "commit": commit(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "models": {},
-    }
-    for spec, label in zip(args.model, labels, strict=True):
-        model = resolve_model(spec)
-        report["models"][spec] = {
-            "label": label,
-            **{name: split_errors(model, data) for name, data in splits.items()},
-        }
-    print(json.dumps(report, indent=1))
+    splits = functools.cache(
+        lambda: {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
+    )
+    model_report(
+        "benchmarks/engine_validation.py",
+        __doc__.split("\n\n")[0],
+        lambda model: {name: split_errors(model, data) for name, data in splits().items()},
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -25,10 +25,7 @@ frame, :mod:`anatomy_lib.ray_frame`).
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import shlex
+import functools
 import sys
 from pathlib import Path
 
@@ -38,13 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from real_data import commit  # noqa: E402
+from _model_report import model_report  # noqa: E402
 
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, output_frame  # noqa: E402
 from anatomy_lib.metrics import procrustes_align  # noqa: E402
 from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
-from anatomy_lib.wild import resolve_model  # noqa: E402
 
 DATASETS = {
     "engine_validation": lambda: validation_videos(),
@@ -104,31 +100,16 @@ def orientation_errors(model, dataset) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", nargs="+", default=["anatomy_medium"])
-    parser.add_argument("--label", nargs="+", help="a label per model (default: its name)")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args(argv)
-    labels = args.label or args.model
-    if len(labels) != len(args.model):
-        parser.error(f"--label: expected {len(args.model)} labels, got {len(labels)}")
-    torch.set_num_threads(args.threads)
-    data = {name: load() for name, load in DATASETS.items()}
-    report = {
-        "command": shlex.join(["python", "benchmarks/orientation_errors.py", *sys.argv[1:]]),
-        "commit": commit(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "models": {},
-    }
-    for spec, label in zip(args.model, labels, strict=True):
-        model = resolve_model(spec)
-        report["models"][spec] = {
-            "label": label,
+    data = functools.cache(lambda: {name: load() for name, load in DATASETS.items()})
+    model_report(
+        "benchmarks/orientation_errors.py",
+        __doc__.split("\n\n")[0],
+        lambda model: {
             "output_frame": output_frame(model),
-            **{name: orientation_errors(model, d) for name, d in data.items()},
-        }
-    print(json.dumps(report, indent=1))
+            **{name: orientation_errors(model, d) for name, d in data().items()},
+        },
+        argv,
+    )
 
 
 if __name__ == "__main__":

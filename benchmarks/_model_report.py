@@ -1,0 +1,53 @@
+"""The command line of the accuracy benchmarks that score one or more models on fixed data.
+
+``--model NAME_OR_PATH ...`` (any name :func:`anatomy_lib.wild.resolve_model` takes),
+``--label`` one per model, ``--threads``; prints one JSON object with the command, commit,
+versions and, per model, its label and what ``score(model)`` returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+from collections.abc import Callable
+
+import torch
+from real_data import commit
+
+from anatomy_lib.wild import resolve_model
+
+
+def model_report(
+    script: str, description: str, score: Callable[[torch.nn.Module], dict], argv=None
+) -> dict:
+    """Parse the arguments, score every model and print (and return) the report.
+
+    Args:
+        script: the benchmark's path from the repository root (for the recorded command).
+        description: the ``--help`` text.
+        score: ``model -> {field: value}`` for one model (loads its data on first use).
+        argv: the arguments (default: the command line's).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--model", nargs="+", default=["anatomy_medium"])
+    parser.add_argument("--label", nargs="+", help="a label per model (default: its name)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    labels = args.label or args.model
+    if len(labels) != len(args.model):
+        parser.error(f"--label: expected {len(args.model)} labels, got {len(labels)}")
+    torch.set_num_threads(args.threads)
+    report = {
+        "command": shlex.join(["python", script, *(sys.argv[1:] if argv is None else argv)]),
+        "commit": commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "models": {},
+    }
+    for spec, label in zip(args.model, labels, strict=True):
+        report["models"][spec] = {"label": label, **score(resolve_model(spec))}
+    print(json.dumps(report, indent=1))
+    return report
