@@ -18,6 +18,7 @@ from anatomy_lib.data.bodies import (
     MarkerJointRanges,
     bone_lengths_from_measurements,
     load_body_table,
+    marker_joint_definitions,
     sample_bone_lengths,
     vary_marker_joints,
 )
@@ -194,6 +195,11 @@ def test_marker_joints_keep_the_trunk_and_every_other_bone(device, dtype):
         assert values.max() - values.min() > 0.9 * (hi - lo)
     # The three draws are independent of each other.
     assert abs(torch.corrcoef(torch.stack([spine.flatten(), share.flatten()]))[0, 1]) < 0.15
+    # The library's reader of the definitions agrees with the computation above.
+    read = marker_joint_definitions(varied)
+    torch.testing.assert_close(read.spine_fraction, spine)
+    torch.testing.assert_close(read.neck_fraction, share)
+    torch.testing.assert_close(read.head_and_neck, varied[..., neck] + varied[..., head])
 
 
 def test_marker_joints_are_seeded_and_do_not_change_their_input():
@@ -223,6 +229,8 @@ def test_marker_joint_bad_input_is_reported():
         vary_marker_joints(torch.ones(4, 15), g)
     with pytest.raises(ValueError, match="Human3.6M-17"):
         vary_marker_joints(torch.ones(4, 16), g, skeleton=MPI_INF_3DHP_17)
+    with pytest.raises(ValueError, match="Human3.6M-17"):
+        marker_joint_definitions(torch.ones(4, 16), skeleton=MPI_INF_3DHP_17)
 
 
 # ------------------------------------------------------- against real mocap

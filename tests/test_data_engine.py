@@ -285,14 +285,14 @@ def test_clip_bodies_keep_each_clips_proportions_and_ansur_bodies_change_them():
 
 
 def test_varied_joint_definitions_reach_the_training_bodies_but_not_validation():
+    from anatomy_lib.data.bodies import marker_joint_definitions
     from anatomy_lib.training.engine_data import engine_dataset, engine_for
 
     def spine_fractions(dataset) -> torch.Tensor:
         lengths = torch.stack(
             [joints_to_bones(s.joints_3d, H36M_17).lengths.median(0).values for s in dataset]
         )
-        lower, upper = (H36M_17.bone_names.index(b) for b in ("pelvis->spine", "spine->thorax"))
-        return lengths[:, lower] / (lengths[:, lower] + lengths[:, upper])
+        return marker_joint_definitions(lengths).spine_fraction
 
     g = lambda: torch.Generator().manual_seed(11)  # noqa: E731
     fixed = spine_fractions(engine_for("ansur", 0.0, "fixed").dataset(48, g(), "train"))

@@ -23,8 +23,10 @@
 from .amp_motion import load_amp_motion
 from .bodies import (
     BodyTable,
+    MarkerJointDefinitions,
     MarkerJointRanges,
     load_body_table,
+    marker_joint_definitions,
     sample_bone_lengths,
     vary_marker_joints,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "load_amp_motion",
     "load_body_table",
     "MarkerJointRanges",
+    "MarkerJointDefinitions",
+    "marker_joint_definitions",
     "vary_marker_joints",
     "load_default_dataset",
     "load_pose2sim_trial",

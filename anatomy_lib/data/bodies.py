@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -38,6 +39,8 @@ __all__ = [
     "load_body_table",
     "sample_bone_lengths",
     "MarkerJointRanges",
+    "MarkerJointDefinitions",
+    "marker_joint_definitions",
     "vary_marker_joints",
 ]
 
@@ -329,6 +332,46 @@ class MarkerJointRanges:
             raise ValueError(f"head_and_neck_scale: expected 0 < lo <= hi, got {(lo, hi)}")
 
 
+class MarkerJointDefinitions(NamedTuple):
+    """Where a body's marker-defined joints sit (:func:`marker_joint_definitions`); each
+    ``(...)``, one value per body."""
+
+    spine_fraction: torch.Tensor  # pelvis->spine / (pelvis->spine + spine->thorax)
+    head_and_neck: torch.Tensor  # thorax->neck_nose + neck_nose->head, metres
+    neck_fraction: torch.Tensor  # thorax->neck_nose / head_and_neck
+
+
+def _marker_bones(skeleton: Skeleton) -> tuple[int, int, int, int]:
+    """Indices of pelvis->spine, spine->thorax, thorax->neck_nose, neck_nose->head."""
+    if skeleton != H36M_17:
+        raise ValueError(f"marker joints are defined for Human3.6M-17, got {skeleton!r}")
+    names = ("pelvis->spine", "spine->thorax", "thorax->neck_nose", "neck_nose->head")
+    lower, upper, neck, head = (skeleton.bone_names.index(n) for n in names)
+    return lower, upper, neck, head
+
+
+def marker_joint_definitions(
+    lengths: torch.Tensor, skeleton: Skeleton = H36M_17
+) -> MarkerJointDefinitions:
+    """The definitions of the spine, neck/nose and head joints that bone lengths imply.
+
+    Args:
+        lengths: ``(..., 16)`` bone lengths in ``skeleton.bone_names`` order.
+        skeleton: must be :data:`H36M_17`.
+
+    Returns:
+        :class:`MarkerJointDefinitions`, each ``(...)``: the quantities that
+        :class:`MarkerJointRanges` draws (the head-and-neck length in metres).
+    """
+    lower, upper, neck, head = _marker_bones(skeleton)
+    head_and_neck = lengths[..., neck] + lengths[..., head]
+    return MarkerJointDefinitions(
+        lengths[..., lower] / (lengths[..., lower] + lengths[..., upper]),
+        head_and_neck,
+        lengths[..., neck] / head_and_neck,
+    )
+
+
 def _uniform_like(
     bounds: tuple[float, float], like: torch.Tensor, generator: torch.Generator
 ) -> torch.Tensor:
@@ -359,15 +402,11 @@ def vary_marker_joints(
     Returns:
         ``(..., 16)`` new lengths, same dtype and device.
     """
-    if skeleton != H36M_17:
-        raise ValueError(f"marker joints are defined for Human3.6M-17, got {skeleton!r}")
+    lower, upper, neck, head = _marker_bones(skeleton)
     if lengths.shape[-1:] != (skeleton.num_bones,):
         raise ValueError(
             f"lengths: expected shape (..., {skeleton.num_bones}), got {tuple(lengths.shape)}"
         )
-    bone = skeleton.bone_names.index
-    lower, upper = bone("pelvis->spine"), bone("spine->thorax")
-    neck, head = bone("thorax->neck_nose"), bone("neck_nose->head")
     per_body = lengths[..., 0]
     trunk = lengths[..., lower] + lengths[..., upper]
     spine = _uniform_like(ranges.spine_fraction, per_body, generator)

@@ -12,6 +12,7 @@ same videos.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import get_args
 
 import torch
 
@@ -19,6 +20,7 @@ from ..data.bodies import MarkerJointRanges
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.sequences import PoseDataset
+from .config import JointDefinitions
 
 __all__ = ["VALIDATION_SEED", "engine_for", "engine_dataset", "validation_videos"]
 
@@ -31,22 +33,19 @@ def engine_for(
     bodies: str, recombination: float, joint_definitions: str = "fixed"
 ) -> TrainingDataEngine:
     """The engine of a data configuration (cached: the motion clips load once)."""
-    if joint_definitions not in ("fixed", "varied"):
+    if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
-            f"joint_definitions: expected 'fixed' or 'varied', got {joint_definitions!r}"
+            f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
+            f"got {joint_definitions!r}"
         )
-    marker_joints = MarkerJointRanges() if joint_definitions == "varied" else None
+    shared = {
+        "recombination_probability": recombination,
+        "marker_joints": MarkerJointRanges() if joint_definitions == "varied" else None,
+    }
     if bodies == "clip":  # the clip's own proportions, only scaled as a whole
-        config = EngineConfig(
-            bodies="rescaled",
-            bone_jitter=0.0,
-            recombination_probability=recombination,
-            marker_joints=marker_joints,
-        )
+        config = EngineConfig(bodies="rescaled", bone_jitter=0.0, **shared)
     else:
-        config = EngineConfig(
-            bodies=bodies, recombination_probability=recombination, marker_joints=marker_joints
-        )
+        config = EngineConfig(bodies=bodies, **shared)
     return TrainingDataEngine(config, pose_filter=within_limits)
 
 
