@@ -310,3 +310,26 @@ def test_varied_joint_definitions_reach_the_training_bodies_but_not_validation()
     assert not torch.equal(joints(plain, "train"), joints(other, "train"))
     with pytest.raises(ValueError, match="engine_joint_definitions"):
         DataConfig(dataset="engine", engine_joint_definitions="random")
+
+
+def test_mutation_settings_reach_the_training_engine_but_not_validation():
+    from anatomy_lib.data.pose_recombination import RecombinationConfig
+    from anatomy_lib.training.engine_data import engine_dataset, engine_for
+
+    data = DataConfig(
+        dataset="engine", engine_videos=4, engine_validation_videos=2, engine_recombination=1.0
+    )
+    still = dataclasses.replace(data, engine_mutation_deg=0.0)
+    halving = dataclasses.replace(data, engine_mutation_deg=12.0, engine_mutation_retry_scale=0.5)
+    joints = lambda d, split: torch.cat([s.joints_3d for s in d.split(split)])  # noqa: E731
+    runs = [engine_dataset(d, 0, 0) for d in (data, still, halving)]
+    for other in runs[1:]:
+        assert torch.equal(joints(runs[0], "test"), joints(other, "test"))
+        assert not torch.equal(joints(runs[0], "train"), joints(other, "train"))
+    wanted = RecombinationConfig(mutation_std_deg=12.0, retry_mutation_scale=0.5)
+    assert engine_for("ansur", 1.0, "fixed", wanted).config.recombination == wanted
+    assert engine_for("ansur", 1.0).config.recombination == RecombinationConfig()
+    with pytest.raises(ValueError, match="engine_mutation_deg: expected >= 0 degrees"):
+        DataConfig(dataset="engine", engine_mutation_deg=-1.0)
+    with pytest.raises(ValueError, match=r"engine_mutation_retry_scale: expected a factor"):
+        DataConfig(dataset="engine", engine_mutation_retry_scale=0.0)

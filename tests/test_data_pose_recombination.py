@@ -198,6 +198,27 @@ def test_rejected_windows_keep_their_motion():
     assert not res.accepted.any() and torch.equal(res.joints, x)
 
 
+def test_retries_shrink_the_mutation_by_retry_mutation_scale():
+    # one window repeated, no crossover: a candidate differs from the input by its mutation
+    x = _windows(n=1, t=20).expand(8, -1, -1, -1).clone()
+
+    def close_to_input(j: torch.Tensor) -> torch.Tensor:  # every joint within 5 cm
+        return (j - x[0]).norm(dim=-1).amax(-1) < 0.05
+
+    def run(scale: float):
+        cfg = RecombinationConfig(
+            crossover_probability=0.0, mutation_std_deg=60.0, retries=1, retry_mutation_scale=scale
+        )
+        return recombine_limbs(x, cfg, torch.Generator().manual_seed(0), is_valid=close_to_input)
+
+    same = run(1.0)  # 60 degrees twice: every window moves a joint by more than 5 cm
+    assert not same.accepted.any() and torch.equal(same.joints, x)
+    shrunk = run(0.01)  # then 0.6 degrees: every window passes, and is mutated
+    assert shrunk.accepted.all()
+    moved = (shrunk.joints - x).norm(dim=-1).amax(dim=(1, 2))
+    assert (moved > 1e-4).all() and (moved < 0.05).all()
+
+
 def test_reproducible_with_the_same_generator():
     x = _windows(n=16)
     a = recombine_limbs(x, generator=torch.Generator().manual_seed(4))
@@ -226,6 +247,11 @@ def test_bad_input():
         RecombinationConfig(crossover_probability=(0.5, 0.5))
     with pytest.raises(ValueError, match="smoothness_frames"):
         RecombinationConfig(smoothness_frames=0)
+    for scale in (0.0, 1.5):
+        with pytest.raises(
+            ValueError, match=r"retry_mutation_scale: expected a factor in \(0, 1\]"
+        ):
+            RecombinationConfig(retry_mutation_scale=scale)
     x = _windows(n=4, t=5)
     with pytest.raises(ValueError, match=r"donors: expected shape \(4, 5\)"):
         recombine_limbs(x, donors=torch.zeros(4, 3, dtype=torch.long))

@@ -121,6 +121,7 @@ class EngineConfig:
         bone_jitter: relative std of an extra per-bone change of length.
         recombination_probability: fraction of videos whose limbs are recombined
             (:mod:`anatomy_lib.data.pose_recombination`; 0 disables).
+        recombination: how they are recombined (crossover, mutation, retries).
         marker_joints: when set, every body also gets its own definition of the spine,
             neck/nose and head joints (:func:`~anatomy_lib.data.bodies.vary_marker_joints`);
             ``None`` keeps the body's (default).
@@ -136,6 +137,7 @@ class EngineConfig:
     body_scale: tuple[float, float] = (0.85, 1.15)
     bone_jitter: float = 0.03
     recombination_probability: float = 0.5
+    recombination: RecombinationConfig = field(default_factory=RecombinationConfig)
     marker_joints: MarkerJointRanges | None = None
     cameras: VirtualCameraConfig = field(default_factory=VirtualCameraConfig)
     detectors: tuple[DetectorErrorConfig, ...] = (
@@ -303,7 +305,11 @@ class TrainingDataEngine:
         if self.pose_filter is not None:
             valid = all_valid(limbs_clear_of_body, self.pose_filter)
         result = recombine_limbs(
-            motion[chosen], RecombinationConfig(), generator, is_valid=valid, skeleton=self.skeleton
+            motion[chosen],
+            self.config.recombination,
+            generator,
+            is_valid=valid,
+            skeleton=self.skeleton,
         )
         out = motion.clone()
         out[chosen] = result.joints

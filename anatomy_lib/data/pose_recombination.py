@@ -18,8 +18,8 @@ whole motion windows, so the result stays a motion:
 * Every bone keeps the receiver's length (frame by frame) and the root keeps the
   receiver's trajectory, so a body's proportions and path are unchanged.
 * **Rejection**: a window with any invalid frame (``is_valid``; by default
-  :func:`limbs_clear_of_body`) is drawn again up to ``retries`` times, then keeps its
-  original motion.
+  :func:`limbs_clear_of_body`) is drawn again up to ``retries`` times, each retry with
+  the mutation scaled by ``retry_mutation_scale``, then keeps its original motion.
 
 All functions are batched torch, device and dtype agnostic, seeded by a ``torch.Generator``.
 """
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import torch
@@ -80,12 +80,17 @@ class RecombinationConfig:
             mutation over time (default 10 frames = 0.2 s at 50 Hz).
         retries: how many times a rejected window is drawn again before it keeps its
             original motion (default 2).
+        retry_mutation_scale: factor on ``mutation_std_deg`` at each retry, in (0, 1]
+            (default 1: every attempt the same size). Below 1 a large mutation is tried
+            first and smaller ones after a rejection: a whole window must pass the checks,
+            and large mutations rarely do (``benchmarks/recombination_acceptance.py``).
     """
 
     crossover_probability: float | tuple[float, ...] = 0.5
     mutation_std_deg: float = 5.0
     smoothness_frames: float = 10.0
     retries: int = 2
+    retry_mutation_scale: float = 1.0
 
     def __post_init__(self) -> None:
         probs = self.probabilities
@@ -100,6 +105,11 @@ class RecombinationConfig:
             raise ValueError(f"smoothness_frames: expected > 0, got {self.smoothness_frames}")
         if not isinstance(self.retries, int) or self.retries < 0:
             raise ValueError(f"retries: expected an integer >= 0, got {self.retries!r}")
+        if not 0.0 < self.retry_mutation_scale <= 1.0:
+            raise ValueError(
+                "retry_mutation_scale: expected a factor in (0, 1], "
+                f"got {self.retry_mutation_scale}"
+            )
 
     @property
     def probabilities(self) -> tuple[float, ...]:
@@ -458,7 +468,9 @@ def recombine_limbs(
         if pending.numel() == 0:
             break
         given, who = (donors, None) if attempt == 0 else (None, pending)
-        cand, drawn = _recombine_once(windows, who, skeleton, layout, config, generator, given)
+        scale = config.retry_mutation_scale**attempt
+        this_try = replace(config, mutation_std_deg=config.mutation_std_deg * scale)
+        cand, drawn = _recombine_once(windows, who, skeleton, layout, this_try, generator, given)
         ok = torch.ones(pending.numel(), dtype=torch.bool, device=dev)
         if is_valid is not None:
             valid = is_valid(cand)

@@ -91,6 +91,11 @@ class DataConfig:
             neck/nose and head joints) or ``"varied"`` (a definition of those joints drawn
             per body, :class:`~anatomy_lib.data.bodies.MarkerJointRanges`). Validation
             always uses ``"fixed"``.
+        engine_mutation_deg: ``"engine"`` only: size of the smooth mutation of recombined
+            limbs (:class:`~anatomy_lib.data.pose_recombination.RecombinationConfig`
+            ``mutation_std_deg``, degrees).
+        engine_mutation_retry_scale: ``"engine"`` only: factor on that size at each retry
+            after a rejection (``retry_mutation_scale``; 1 keeps it).
     """
 
     dataset: Dataset = "embedded"
@@ -107,6 +112,8 @@ class DataConfig:
     engine_bodies: EngineBodies = "ansur"
     engine_recombination: float = 0.5
     engine_joint_definitions: JointDefinitions = "fixed"
+    engine_mutation_deg: float = 5.0
+    engine_mutation_retry_scale: float = 1.0
 
     def __post_init__(self) -> None:
         check_choice_field(self, "dataset", get_args(Dataset))
@@ -119,6 +126,16 @@ class DataConfig:
             raise ValueError(
                 "DataConfig.engine_recombination: expected a fraction in [0, 1], "
                 f"got {self.engine_recombination}"
+            )
+        if not self.engine_mutation_deg >= 0.0:
+            raise ValueError(
+                f"DataConfig.engine_mutation_deg: expected >= 0 degrees, "
+                f"got {self.engine_mutation_deg}"
+            )
+        if not 0.0 < self.engine_mutation_retry_scale <= 1.0:
+            raise ValueError(
+                "DataConfig.engine_mutation_retry_scale: expected a factor in (0, 1], "
+                f"got {self.engine_mutation_retry_scale}"
             )
         if not 0.0 <= self.augmentation_degree < 2.0:
             raise ValueError(

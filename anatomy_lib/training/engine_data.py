@@ -19,6 +19,7 @@ import torch
 from ..data.bodies import MarkerJointRanges
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
+from ..data.pose_recombination import RecombinationConfig
 from ..data.sequences import PoseDataset
 from .config import JointDefinitions
 
@@ -30,9 +31,13 @@ VALIDATION_SEED = 20261201
 
 @lru_cache(maxsize=4)
 def engine_for(
-    bodies: str, recombination: float, joint_definitions: str = "fixed"
+    bodies: str,
+    recombination: float,
+    joint_definitions: str = "fixed",
+    recombination_config: RecombinationConfig | None = None,
 ) -> TrainingDataEngine:
-    """The engine of a data configuration (cached: the motion clips load once)."""
+    """The engine of a data configuration (cached: the motion clips load once);
+    ``recombination_config`` defaults to :class:`RecombinationConfig`'s defaults."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
@@ -40,6 +45,7 @@ def engine_for(
         )
     shared = {
         "recombination_probability": recombination,
+        "recombination": recombination_config or RecombinationConfig(),
         "marker_joints": MarkerJointRanges() if joint_definitions == "varied" else None,
     }
     if bodies == "clip":  # the clip's own proportions, only scaled as a whole
@@ -60,7 +66,13 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
     from .trainer import derive_seed  # the trainer's seed derivation (imported late: cycle)
 
     engine = engine_for(
-        data.engine_bodies, data.engine_recombination, data.engine_joint_definitions
+        data.engine_bodies,
+        data.engine_recombination,
+        data.engine_joint_definitions,
+        RecombinationConfig(
+            mutation_std_deg=data.engine_mutation_deg,
+            retry_mutation_scale=data.engine_mutation_retry_scale,
+        ),
     )
     generator = torch.Generator().manual_seed(derive_seed(seed, "engine", epoch))
     pool = engine.dataset(data.engine_videos, generator, "train")
