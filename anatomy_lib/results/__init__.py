@@ -27,11 +27,13 @@ MediaPipe's own 3D, per camera) and on the embedded test split.
 ``orientation_errors.json`` (``benchmarks/orientation_errors.py``): how much of the error
 is the body's global turn, and how that turn follows the root ray's angle, for the previous
 default model (camera frame, 16 epochs: ``git show
-1a9b902:anatomy_lib/checkpoints/anatomy_medium.pt``), the same recipe trained in the ray
-frame (``model.output_frame=ray``) for 40 epochs (the default until session 6: ``git show
-2e438bd:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped ``anatomy_medium``
-(100 epochs), on the engine's validation split, the embedded test split and the Pose2Sim
-trial. Chapter 3 shows it.
+1a9b902:anatomy_lib/checkpoints/anatomy_medium.pt``), the ray-frame models of sessions 7
+(100 epochs, one definition of the spine, neck/nose and head: ``git show
+0fdcfea:anatomy_lib/checkpoints/anatomy_medium.pt``) and 8 (100 epochs, definitions drawn
+per body: ``git show a0a8053:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped
+``anatomy_medium`` (200 epochs), on the engine's validation split, the embedded test split
+and the Pose2Sim trial.
+Chapter 3 shows it.
 
 ``left_right_swaps.json`` (``benchmarks/left_right_swaps.py``): swapping left and right
 back (:mod:`anatomy_lib.wild.left_right`) on the engine's validation videos, whose
