@@ -61,25 +61,12 @@ def training_windows(windows: int, seed: int) -> torch.Tensor:
 def accepted_by_attempt(
     windows: torch.Tensor, config: RecombinationConfig, seed: int
 ) -> list[float]:
-    """Fraction of ``windows`` first accepted at each attempt (``config.retries + 1``
-    values; their sum is the fraction accepted at all)."""
+    """Fraction of ``windows`` accepted at each attempt of :func:`recombine_limbs`
+    (``config.retries + 1`` values; their sum is the fraction accepted at all)."""
     valid = all_valid(limbs_clear_of_body, within_limits)
-    pending = torch.ones(windows.shape[0], dtype=torch.bool)
-    fractions = []
-    g = torch.Generator().manual_seed(seed)
-    for attempt in range(config.retries + 1):
-        scale = config.retry_mutation_scale**attempt
-        once = RecombinationConfig(
-            crossover_probability=config.crossover_probability,
-            mutation_std_deg=config.mutation_std_deg * scale,
-            smoothness_frames=config.smoothness_frames,
-            retries=0,
-        )
-        result = recombine_limbs(windows, once, g, is_valid=valid)
-        new = result.accepted & pending
-        fractions.append(float(new.sum()) / windows.shape[0])
-        pending &= ~result.accepted
-    return fractions
+    result = recombine_limbs(windows, config, torch.Generator().manual_seed(seed), is_valid=valid)
+    counts = torch.bincount(result.attempt[result.accepted], minlength=config.retries + 1)
+    return (counts / windows.shape[0]).tolist()
 
 
 def main() -> None:

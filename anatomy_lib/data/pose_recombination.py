@@ -123,14 +123,20 @@ class RecombinationResult(NamedTuple):
 
     Attributes:
         joints: ``(N, T, J, 3)`` recombined windows (the input where rejected).
-        accepted: ``(N,)`` bool, True where the window was recombined and passed the checks.
+        attempt: ``(N,)`` long, the attempt (0 = the first, then the retries) whose draw
+            passed the checks; ``-1`` where every attempt was rejected.
         donors: ``(N, 5)`` long, per :data:`LIMB_GROUPS` the window the group's motion came
             from; ``-1`` where the group kept its own motion or the window was rejected.
     """
 
     joints: torch.Tensor
-    accepted: torch.Tensor
+    attempt: torch.Tensor
     donors: torch.Tensor
+
+    @property
+    def accepted(self) -> torch.Tensor:
+        """``(N,)`` bool, True where the window was recombined and passed the checks."""
+        return self.attempt >= 0
 
     @property
     def acceptance_rate(self) -> float:
@@ -441,7 +447,7 @@ def recombine_limbs(
             (mutation and rejection still apply; retries draw at random).
 
     Returns:
-        :class:`RecombinationResult` (joints, accepted mask, donors per group).
+        :class:`RecombinationResult` (joints, accepting attempt, donors per group).
     """
     check_points(windows, skeleton.num_joints, coords=3, name="windows")
     if windows.dim() != 4:
@@ -461,7 +467,7 @@ def recombine_limbs(
             raise ValueError(f"donors: expected window indices in [-1, {n - 1}]")
         donors = donors.to(device=dev, dtype=torch.long)
     out = windows.clone()
-    accepted = torch.zeros(n, dtype=torch.bool, device=dev)
+    accepted_at = torch.full((n,), -1, dtype=torch.long, device=dev)
     chosen = torch.full((n, len(LIMB_GROUPS)), -1, dtype=torch.long, device=dev)
     pending = torch.arange(n, device=dev)
     for attempt in range(config.retries + 1):
@@ -482,7 +488,7 @@ def recombine_limbs(
             ok = valid.all(-1)
         take = pending[ok]
         out[take] = cand[ok]
-        accepted[take] = True
+        accepted_at[take] = attempt
         chosen[take] = drawn[ok]
         pending = pending[~ok]
-    return RecombinationResult(out, accepted, chosen)
+    return RecombinationResult(out, accepted_at, chosen)
