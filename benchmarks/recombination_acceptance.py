@@ -12,7 +12,13 @@ training bodies), the fraction of windows accepted for each mutation size
 * ``one_attempt``: no retry;
 * ``three_attempts``: the default two retries at the same size;
 * ``three_attempts_halving``: two retries, each at half the previous size
-  (``retry_mutation_scale=0.5``), with the fraction accepted at each attempt.
+  (``retry_mutation_scale=0.5``), with the fraction accepted at each attempt;
+* ``three_attempts_group``: two retries, rejecting only the limb groups that fail
+  (``rejection="group"``);
+* ``groups_changed``: limb groups (of 5) whose motion differs from the window's own
+  (crossover, mutation or both), per window, mean over all windows, with whole-window
+  rejection (``window``) and per-group rejection (``group``), both with two retries: the
+  variety that reaches training.
 
     python benchmarks/recombination_acceptance.py [--windows 64] [--seed 0]
 
@@ -27,6 +33,7 @@ import platform
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -40,6 +47,7 @@ from real_data import commit  # noqa: E402
 from anatomy_lib.data.joint_limits import within_limits  # noqa: E402
 from anatomy_lib.data.pose_recombination import (  # noqa: E402
     RecombinationConfig,
+    RecombinationResult,
     all_valid,
     limbs_clear_of_body,
     recombine_limbs,
@@ -58,15 +66,27 @@ def training_windows(windows: int, seed: int) -> torch.Tensor:
     return engine.retarget(motion, engine.sample_bodies(motion, g, "train"))
 
 
+def recombine_checked(
+    windows: torch.Tensor, config: RecombinationConfig, seed: int
+) -> RecombinationResult:
+    """:func:`recombine_limbs` with the engine's checks (out of the body, within limits)."""
+    valid = all_valid(limbs_clear_of_body, within_limits)
+    return recombine_limbs(windows, config, torch.Generator().manual_seed(seed), is_valid=valid)
+
+
 def accepted_by_attempt(
     windows: torch.Tensor, config: RecombinationConfig, seed: int
 ) -> list[float]:
     """Fraction of ``windows`` accepted at each attempt of :func:`recombine_limbs`
     (``config.retries + 1`` values; their sum is the fraction accepted at all)."""
-    valid = all_valid(limbs_clear_of_body, within_limits)
-    result = recombine_limbs(windows, config, torch.Generator().manual_seed(seed), is_valid=valid)
+    result = recombine_checked(windows, config, seed)
     counts = torch.bincount(result.attempt[result.accepted], minlength=config.retries + 1)
     return (counts / windows.shape[0]).tolist()
+
+
+def groups_changed(windows: torch.Tensor, config: RecombinationConfig, seed: int) -> float:
+    """Mean number of limb groups per window whose motion was changed and kept."""
+    return float(recombine_checked(windows, config, seed).changed.sum(-1).float().mean())
 
 
 def main() -> None:
@@ -79,15 +99,20 @@ def main() -> None:
     windows = training_windows(args.windows, args.seed)
     rows = {}
     for deg in MUTATION_DEG:
-        same = accepted_by_attempt(windows, RecombinationConfig(mutation_std_deg=deg), 1)
-        halving = accepted_by_attempt(
-            windows, RecombinationConfig(mutation_std_deg=deg, retry_mutation_scale=0.5), 1
-        )
+        whole = RecombinationConfig(mutation_std_deg=deg)
+        grouped = replace(whole, rejection="group")
+        same = accepted_by_attempt(windows, whole, 1)
+        halving = accepted_by_attempt(windows, replace(whole, retry_mutation_scale=0.5), 1)
         rows[f"{deg:g}"] = {
             "one_attempt": round(same[0], 3),
             "three_attempts": round(sum(same), 3),
             "three_attempts_halving": round(sum(halving), 3),
             "halving_by_attempt": [round(f, 3) for f in halving],
+            "three_attempts_group": round(sum(accepted_by_attempt(windows, grouped, 1)), 3),
+            "groups_changed": {
+                "window": round(groups_changed(windows, whole, 1), 2),
+                "group": round(groups_changed(windows, grouped, 1), 2),
+            },
         }
     report = {
         "benchmark": "recombination_acceptance",

@@ -50,3 +50,18 @@ def test_a_large_mutation_is_rarely_accepted_unless_retries_shrink_it(bench, win
     shrunk = bench.accepted_by_attempt(windows, halving, seed=0)
     assert same[0] == shrunk[0]  # the same first attempt
     assert sum(same) <= 0.25 and sum(shrunk) >= 0.5 and 0.0 <= sum(shrunk) <= 1.0
+
+
+def test_groups_changed_counts_the_kept_groups(bench, windows):
+    # every group crossed over, nothing mutated: an accepted window changed all 5 groups
+    crossed = RecombinationConfig(crossover_probability=1.0, mutation_std_deg=0.0)
+    accepted = sum(bench.accepted_by_attempt(windows, crossed, seed=0))
+    assert bench.groups_changed(windows, crossed, seed=0) == pytest.approx(5 * accepted)
+    still = RecombinationConfig(crossover_probability=0.0, mutation_std_deg=0.0)
+    assert bench.groups_changed(windows, still, seed=0) == 0.0
+    # a large mutation: per-group rejection keeps more of it than whole-window rejection
+    big = RecombinationConfig(mutation_std_deg=20.0)
+    grouped = RecombinationConfig(mutation_std_deg=20.0, rejection="group")
+    assert bench.groups_changed(windows, grouped, seed=0) > bench.groups_changed(
+        windows, big, seed=0
+    )

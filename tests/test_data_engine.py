@@ -321,11 +321,13 @@ def test_mutation_settings_reach_the_training_engine_but_not_validation():
     )
     still = dataclasses.replace(data, engine_mutation_deg=0.0)
     halving = dataclasses.replace(data, engine_mutation_deg=12.0, engine_mutation_retry_scale=0.5)
+    grouped = dataclasses.replace(halving, engine_rejection="group")
     joints = lambda d, split: torch.cat([s.joints_3d for s in d.split(split)])  # noqa: E731
-    runs = [engine_dataset(d, 0, 0) for d in (data, still, halving)]
+    runs = [engine_dataset(d, 0, 0) for d in (data, still, halving, grouped)]
     for other in runs[1:]:
         assert torch.equal(joints(runs[0], "test"), joints(other, "test"))
         assert not torch.equal(joints(runs[0], "train"), joints(other, "train"))
+    assert not torch.equal(joints(runs[2], "train"), joints(runs[3], "train"))  # the rejection
     wanted = RecombinationConfig(mutation_std_deg=12.0, retry_mutation_scale=0.5)
     assert engine_for("ansur", 1.0, "fixed", wanted).config.recombination == wanted
     assert engine_for("ansur", 1.0).config.recombination == RecombinationConfig()
@@ -333,3 +335,5 @@ def test_mutation_settings_reach_the_training_engine_but_not_validation():
         DataConfig(dataset="engine", engine_mutation_deg=-1.0)
     with pytest.raises(ValueError, match=r"engine_mutation_retry_scale: expected a factor"):
         DataConfig(dataset="engine", engine_mutation_retry_scale=0.0)
+    with pytest.raises(ValueError, match="engine_rejection"):
+        DataConfig(dataset="engine", engine_rejection="frame")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from conftest import standing_pose
 
 from anatomy_lib.bones import joints_to_bones
 from anatomy_lib.data.amp_motion import load_amp_motion
+from anatomy_lib.data.joint_limits import within_limits
 from anatomy_lib.data.pose_recombination import (
     LIMB_GROUPS,
     RecombinationConfig,
@@ -219,6 +221,48 @@ def test_retries_shrink_the_mutation_by_retry_mutation_scale():
     assert (moved > 1e-4).all() and (moved < 0.05).all()
 
 
+def test_group_rejection_reverts_only_the_failing_group():
+    x = _windows(n=12, t=16)
+    legs = [J("left_knee"), J("left_ankle")]
+
+    def left_leg_unchanged(j: torch.Tensor) -> torch.Tensor:  # the input's own left leg
+        return (j[..., legs, :] - x[..., legs, :]).norm(dim=-1).amax(-1) < 1e-6
+
+    cfg = RecombinationConfig(crossover_probability=1.0, mutation_std_deg=0.0, retries=0)
+    whole = recombine_limbs(x, cfg, torch.Generator().manual_seed(0), left_leg_unchanged)
+    assert not whole.accepted.any() and torch.equal(whole.joints, x)
+    grouped = recombine_limbs(
+        x, replace(cfg, rejection="group"), torch.Generator().manual_seed(0), left_leg_unchanged
+    )
+    leg = LIMB_GROUPS.index("left_leg")
+    others = [g for g in range(len(LIMB_GROUPS)) if g != leg]
+    assert grouped.accepted.all() and (grouped.attempt == 0).all()
+    assert (grouped.donors[:, leg] == -1).all() and (grouped.donors[:, others] >= 0).all()
+    assert grouped.changed[:, others].all() and not grouped.changed[:, leg].any()
+    assert left_leg_unchanged(grouped.joints).all()
+    # the output is exactly the recombination with the donors it reports
+    again = recombine_limbs(x, cfg, None, is_valid=None, donors=grouped.donors)
+    torch.testing.assert_close(again.joints, grouped.joints, rtol=0, atol=1e-12)
+
+
+def test_group_rejection_keeps_more_change_and_every_kept_frame_valid():
+    x = _windows(n=48, t=40, dtype=torch.float32)
+    valid = all_valid(limbs_clear_of_body, within_limits)
+    big = RecombinationConfig(mutation_std_deg=15.0)
+    whole = recombine_limbs(x, big, torch.Generator().manual_seed(1), is_valid=valid)
+    grouped = recombine_limbs(
+        x, replace(big, rejection="group"), torch.Generator().manual_seed(1), is_valid=valid
+    )
+    assert valid(grouped.joints[grouped.accepted]).all()
+    assert grouped.changed.sum() > whole.changed.sum()
+    assert grouped.acceptance_rate >= whole.acceptance_rate
+    # rejected windows, in either mode, are the input and report no change
+    for res in (whole, grouped):
+        assert torch.equal(res.joints[~res.accepted], x[~res.accepted])
+        assert not res.changed[~res.accepted].any()
+        assert (res.changed[res.accepted].any(-1)).all()
+
+
 def test_reproducible_with_the_same_generator():
     x = _windows(n=16)
     a = recombine_limbs(x, generator=torch.Generator().manual_seed(4))
@@ -247,6 +291,8 @@ def test_bad_input():
         RecombinationConfig(crossover_probability=(0.5, 0.5))
     with pytest.raises(ValueError, match="smoothness_frames"):
         RecombinationConfig(smoothness_frames=0)
+    with pytest.raises(ValueError, match=r"rejection: expected one of \('window', 'group'\)"):
+        RecombinationConfig(rejection="frame")
     for scale in (0.0, 1.5):
         with pytest.raises(
             ValueError, match=r"retry_mutation_scale: expected a factor in \(0, 1\]"

@@ -19,7 +19,9 @@ whole motion windows, so the result stays a motion:
   receiver's trajectory, so a body's proportions and path are unchanged.
 * **Rejection**: a window with any invalid frame (``is_valid``; by default
   :func:`limbs_clear_of_body`) is drawn again up to ``retries`` times, each retry with
-  the mutation scaled by ``retry_mutation_scale``, then keeps its original motion.
+  the mutation scaled by ``retry_mutation_scale``, then keeps its original motion. With
+  ``rejection="group"`` a failed draw first keeps the limb groups whose change passes the
+  checks on its own (and together), reverting only the others.
 
 All functions are batched torch, device and dtype agnostic, seeded by a ``torch.Generator``.
 """
@@ -29,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import torch
 
@@ -63,6 +65,7 @@ _THORAX_FRAME_GROUPS = ("left_arm", "right_arm")
 _NAMED = ("left_hip", "right_hip", "spine", "thorax", "left_shoulder", "right_shoulder")
 
 Predicate = Callable[[torch.Tensor], torch.Tensor]
+Rejection = Literal["window", "group"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,12 @@ class RecombinationConfig:
             (default 1: every attempt the same size). Below 1 a large mutation is tried
             first and smaller ones after a rejection: a whole window must pass the checks,
             and large mutations rarely do (``benchmarks/recombination_acceptance.py``).
+        rejection: what a failed check rejects. ``"window"`` (default): the whole draw,
+            which is tried again or, after the last retry, left as the input.
+            ``"group"``: first each limb group's change on its own (the others kept as
+            they were); the groups that pass alone are then checked together and kept if
+            they pass, so one limb driven out of its range no longer discards the others.
+            Costs up to six more candidates for each window that fails.
     """
 
     crossover_probability: float | tuple[float, ...] = 0.5
@@ -91,6 +100,7 @@ class RecombinationConfig:
     smoothness_frames: float = 10.0
     retries: int = 2
     retry_mutation_scale: float = 1.0
+    rejection: Rejection = "window"
 
     def __post_init__(self) -> None:
         probs = self.probabilities
@@ -110,6 +120,10 @@ class RecombinationConfig:
                 "retry_mutation_scale: expected a factor in (0, 1], "
                 f"got {self.retry_mutation_scale}"
             )
+        if self.rejection not in get_args(Rejection):
+            raise ValueError(
+                f"rejection: expected one of {get_args(Rejection)}, got {self.rejection!r}"
+            )
 
     @property
     def probabilities(self) -> tuple[float, ...]:
@@ -127,11 +141,15 @@ class RecombinationResult(NamedTuple):
             passed the checks; ``-1`` where every attempt was rejected.
         donors: ``(N, 5)`` long, per :data:`LIMB_GROUPS` the window the group's motion came
             from; ``-1`` where the group kept its own motion or the window was rejected.
+        changed: ``(N, 5)`` bool, per :data:`LIMB_GROUPS` True where the output's group
+            motion is not the input's own (taken from a donor, mutated, or both); all False
+            where the window was rejected.
     """
 
     joints: torch.Tensor
     attempt: torch.Tensor
     donors: torch.Tensor
+    changed: torch.Tensor
 
     @property
     def accepted(self) -> torch.Tensor:
@@ -344,27 +362,56 @@ def _layout(skeleton: Skeleton) -> _Layout:
     )
 
 
-def _recombine_once(
-    x: torch.Tensor,
-    receivers: torch.Tensor | None,
-    skeleton: Skeleton,
+class _Draw(NamedTuple):
+    """The random part of one attempt: a donor per receiver and group (``(M, 5)``, ``-1`` =
+    own motion) and the mutation's rotation vectors (``(M, T, G, 3)`` radians, one per
+    group bone in :attr:`_Layout.group_bones` order; None without mutation)."""
+
+    donors: torch.Tensor
+    rotvec: torch.Tensor | None
+
+
+def _draw(
+    n_all: int,
+    receivers: torch.Tensor,
+    num_frames: int,
     layout: _Layout,
     config: RecombinationConfig,
     generator: torch.Generator | None,
+    dtype: torch.dtype,
     donors: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Recombine windows ``receivers`` (all if None) of ``x`` (N, T, J, 3); donors drawn from
-    all of ``x`` unless given (``(M, 5)``, ``-1`` = own motion)."""
-    n_all, t = x.shape[:2]
-    dev, dt = x.device, x.dtype
-    everyone = receivers is None
-    if everyone:
-        receivers = torch.arange(n_all, device=dev)
+) -> _Draw:
+    """Donors (unless given) and mutation of windows ``receivers`` of a batch of ``n_all``."""
+    dev = receivers.device
     m = receivers.numel()
+    if donors is None:  # never the receiver itself when N > 1
+        shape = (m, len(LIMB_GROUPS))
+        probs = torch.tensor(config.probabilities, device=dev)
+        swap = torch.rand(shape, generator=generator, device=dev) < probs
+        offset = torch.randint(1, max(n_all, 2), shape, generator=generator, device=dev)
+        donors = torch.where(swap & (n_all > 1), (receivers[:, None] + offset) % n_all, -1)
+    rotvec = None
+    if config.mutation_std_deg > 0:
+        bones = sum(len(b) for b in layout.group_bones)
+        noise = smooth_noise(
+            (m, bones, 3), num_frames, config.smoothness_frames, generator, dev, dtype
+        )
+        rotvec = noise.permute(0, 3, 1, 2) * math.radians(config.mutation_std_deg)
+    return _Draw(donors, rotvec)
 
-    def take(v: torch.Tensor) -> torch.Tensor:  # the receivers' rows
-        return v if everyone else v.index_select(0, receivers)
 
+def _build(
+    x: torch.Tensor,
+    receivers: torch.Tensor,
+    skeleton: Skeleton,
+    layout: _Layout,
+    draw: _Draw,
+    active: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The candidate motion of windows ``receivers`` of ``x`` (N, T, J, 3) under ``draw``;
+    only the groups where ``active`` (``(M, 5)`` bool; all if None) take their donor's
+    motion and their mutation, the others keep the receiver's own."""
+    dev = x.device
     children = torch.tensor(skeleton.bone_children, device=dev)
     parents = torch.tensor(skeleton.bone_parents, device=dev)
     vec = x.index_select(-2, children) - x.index_select(-2, parents)  # (N, T, B, 3)
@@ -378,36 +425,33 @@ def _recombine_once(
         vec[..., b["left_shoulder"], :] - vec[..., b["right_shoulder"], :],
         vec[..., b["thorax"], :],
     )
-
-    # crossover: donor per receiver and group (never the receiver itself when N > 1)
-    if donors is None:
-        shape = (m, len(LIMB_GROUPS))
-        probs = torch.tensor(config.probabilities, device=dev)
-        swap = torch.rand(shape, generator=generator, device=dev) < probs
-        offset = torch.randint(1, max(n_all, 2), shape, generator=generator, device=dev)
-        donors = torch.where(swap & (n_all > 1), (receivers[:, None] + offset) % n_all, -1)
+    donors = draw.donors if active is None else torch.where(active, draw.donors, -1)
     source = torch.where(donors >= 0, donors, receivers[:, None])
     # each group's bone directions in its source window's local frame, concatenated
-    parts, bone_ids = [], []
+    parts, bone_ids, bone_group = [], [], []
     for g, name in enumerate(LIMB_GROUPS):
         idx = torch.tensor(layout.group_bones[g], device=dev)
         frame = thorax if name in _THORAX_FRAME_GROUPS else pelvis
         src = source[:, g]
         parts.append(_to_local(frame.index_select(0, src), unit.index_select(0, src)[..., idx, :]))
         bone_ids.extend(layout.group_bones[g])
+        bone_group.extend([g] * len(layout.group_bones[g]))
     local = torch.cat(parts, -2)  # (M, T, G, 3)
 
     # mutation: smooth per-bone rotation of the group bones' local directions
-    if config.mutation_std_deg > 0:
-        noise = smooth_noise((m, len(bone_ids), 3), t, config.smoothness_frames, generator, dev, dt)
-        local = _rotate(local, noise.permute(0, 3, 1, 2) * math.radians(config.mutation_std_deg))
+    if draw.rotvec is not None:
+        rotvec = draw.rotvec
+        if active is not None:
+            on = active[:, torch.tensor(bone_group, device=dev)]  # (M, G)
+            rotvec = rotvec * on[:, None, :, None].to(rotvec.dtype)
+        local = _rotate(local, rotvec)
 
     # back to the receiver's world: pelvis-frame bones first, then the new thorax frame
     in_thorax = torch.tensor(
         [layout.bone_group[k] in _THORAX_FRAME_GROUPS for k in bone_ids], device=dev
     )
-    length_r = take(length)
-    world = _to_world(take(pelvis), local)
+    length_r = length.index_select(0, receivers)
+    world = _to_world(pelvis.index_select(0, receivers), local)
     pos = {k: i for i, k in enumerate(bone_ids)}
     new_vec = world * length_r[..., bone_ids].unsqueeze(-1)
     new_thorax = _frame(
@@ -415,12 +459,12 @@ def _recombine_once(
         new_vec[..., pos[b["thorax"]], :],
     )
     world = torch.where(in_thorax[:, None], _to_world(new_thorax, local), world)
-    new_unit = take(unit).clone()
+    new_unit = unit.index_select(0, receivers).clone()
     new_unit.index_copy_(-2, torch.tensor(bone_ids, device=dev), world)
-    root = take(x)[..., skeleton.root, :]
+    root = x.index_select(0, receivers)[..., skeleton.root, :]
     out = bone_vectors_to_joints(new_unit * length_r.unsqueeze(-1), skeleton) + root.unsqueeze(-2)
     out[..., skeleton.root, :] = root  # exactly, whatever the rounding
-    return out, donors
+    return out
 
 
 def recombine_limbs(
@@ -469,26 +513,50 @@ def recombine_limbs(
     out = windows.clone()
     accepted_at = torch.full((n,), -1, dtype=torch.long, device=dev)
     chosen = torch.full((n, len(LIMB_GROUPS)), -1, dtype=torch.long, device=dev)
+    changed = torch.zeros(n, len(LIMB_GROUPS), dtype=torch.bool, device=dev)
+
+    def passes(cand: torch.Tensor) -> torch.Tensor:  # (M,) bool: every frame valid
+        if is_valid is None:
+            return torch.ones(cand.shape[0], dtype=torch.bool, device=dev)
+        valid = is_valid(cand)
+        if valid.shape != cand.shape[:2]:
+            raise ValueError(
+                f"is_valid: expected a bool tensor of shape {tuple(cand.shape[:2])} "
+                f"(one per frame), got {tuple(valid.shape)}"
+            )
+        return valid.all(-1)
+
     pending = torch.arange(n, device=dev)
     for attempt in range(config.retries + 1):
         if pending.numel() == 0:
             break
-        given, who = (donors, None) if attempt == 0 else (None, pending)
         scale = config.retry_mutation_scale**attempt
         this_try = replace(config, mutation_std_deg=config.mutation_std_deg * scale)
-        cand, drawn = _recombine_once(windows, who, skeleton, layout, this_try, generator, given)
-        ok = torch.ones(pending.numel(), dtype=torch.bool, device=dev)
-        if is_valid is not None:
-            valid = is_valid(cand)
-            if valid.shape != cand.shape[:2]:
-                raise ValueError(
-                    f"is_valid: expected a bool tensor of shape {tuple(cand.shape[:2])} "
-                    f"(one per frame), got {tuple(valid.shape)}"
-                )
-            ok = valid.all(-1)
+        given = donors if attempt == 0 else None
+        t, dt = windows.shape[1], windows.dtype
+        draw = _draw(n, pending, t, layout, this_try, generator, dt, given)
+        active = (draw.donors >= 0) | (draw.rotvec is not None)  # groups this draw changes
+        cand = _build(windows, pending, skeleton, layout, draw)
+        ok = passes(cand)
+        if config.rejection == "group" and not bool(ok.all()):
+            # keep the groups whose change passes on its own, then check them together
+            bad = (~ok).nonzero().squeeze(-1)
+            sub = _Draw(draw.donors[bad], None if draw.rotvec is None else draw.rotvec[bad])
+            keep = torch.zeros(bad.numel(), len(LIMB_GROUPS), dtype=torch.bool, device=dev)
+            for g in range(len(LIMB_GROUPS)):
+                alone = torch.zeros_like(keep)
+                alone[:, g] = True
+                keep[:, g] = passes(_build(windows, pending[bad], skeleton, layout, sub, alone))
+            keep &= active[bad]
+            merged = _build(windows, pending[bad], skeleton, layout, sub, keep)
+            rescued = passes(merged) & keep.any(-1)
+            cand[bad[rescued]] = merged[rescued]
+            active[bad] = keep
+            ok[bad[rescued]] = True
         take = pending[ok]
         out[take] = cand[ok]
         accepted_at[take] = attempt
-        chosen[take] = drawn[ok]
+        chosen[take] = torch.where(active[ok], draw.donors[ok], -1)
+        changed[take] = active[ok]
         pending = pending[~ok]
-    return RecombinationResult(out, accepted_at, chosen)
+    return RecombinationResult(out, accepted_at, chosen, changed)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_args, get_origin
 
 from .._validation import check_choice_field, check_int_field, check_positive_float_field
+from ..data.pose_recombination import Rejection
 from ..losses import LossWeights
 from ..models.config import ModelConfig
 
@@ -96,6 +97,9 @@ class DataConfig:
             ``mutation_std_deg``, degrees).
         engine_mutation_retry_scale: ``"engine"`` only: factor on that size at each retry
             after a rejection (``retry_mutation_scale``; 1 keeps it).
+        engine_rejection: ``"engine"`` only: what a failed check of a recombined window
+            rejects: ``"window"`` (the whole draw) or ``"group"`` (only the limb groups that
+            fail; ``RecombinationConfig.rejection``).
     """
 
     dataset: Dataset = "embedded"
@@ -114,12 +118,14 @@ class DataConfig:
     engine_joint_definitions: JointDefinitions = "fixed"
     engine_mutation_deg: float = 5.0
     engine_mutation_retry_scale: float = 1.0
+    engine_rejection: Rejection = "window"
 
     def __post_init__(self) -> None:
         check_choice_field(self, "dataset", get_args(Dataset))
         check_choice_field(self, "length_frames", get_args(LengthFrames))
         check_choice_field(self, "engine_bodies", get_args(EngineBodies))
         check_choice_field(self, "engine_joint_definitions", get_args(JointDefinitions))
+        check_choice_field(self, "engine_rejection", get_args(Rejection))
         check_int_field(self, "engine_videos")
         check_int_field(self, "engine_validation_videos")
         if not 0.0 <= self.engine_recombination <= 1.0:

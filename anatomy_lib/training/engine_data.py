@@ -72,6 +72,7 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
         RecombinationConfig(
             mutation_std_deg=data.engine_mutation_deg,
             retry_mutation_scale=data.engine_mutation_retry_scale,
+            rejection=data.engine_rejection,
         ),
     )
     generator = torch.Generator().manual_seed(derive_seed(seed, "engine", epoch))
