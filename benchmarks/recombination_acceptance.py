@@ -74,19 +74,16 @@ def recombine_checked(
     return recombine_limbs(windows, config, torch.Generator().manual_seed(seed), is_valid=valid)
 
 
-def accepted_by_attempt(
-    windows: torch.Tensor, config: RecombinationConfig, seed: int
-) -> list[float]:
-    """Fraction of ``windows`` accepted at each attempt of :func:`recombine_limbs`
-    (``config.retries + 1`` values; their sum is the fraction accepted at all)."""
-    result = recombine_checked(windows, config, seed)
-    counts = torch.bincount(result.attempt[result.accepted], minlength=config.retries + 1)
-    return (counts / windows.shape[0]).tolist()
+def accepted_by_attempt(result: RecombinationResult, attempts: int) -> list[float]:
+    """Fraction of the windows accepted at each of ``attempts`` attempts (the config's
+    ``retries + 1``; their sum is the fraction accepted at all)."""
+    counts = torch.bincount(result.attempt[result.accepted], minlength=attempts)
+    return (counts / result.attempt.numel()).tolist()
 
 
-def groups_changed(windows: torch.Tensor, config: RecombinationConfig, seed: int) -> float:
+def groups_changed(result: RecombinationResult) -> float:
     """Mean number of limb groups per window whose motion was changed and kept."""
-    return float(recombine_checked(windows, config, seed).changed.sum(-1).float().mean())
+    return float(result.changed.sum(-1).float().mean())
 
 
 def main() -> None:
@@ -100,18 +97,22 @@ def main() -> None:
     rows = {}
     for deg in MUTATION_DEG:
         whole = RecombinationConfig(mutation_std_deg=deg)
-        grouped = replace(whole, rejection="group")
-        same = accepted_by_attempt(windows, whole, 1)
-        halving = accepted_by_attempt(windows, replace(whole, retry_mutation_scale=0.5), 1)
+        attempts = whole.retries + 1
+        same = recombine_checked(windows, whole, 1)
+        grouped = recombine_checked(windows, replace(whole, rejection="group"), 1)
+        halving = accepted_by_attempt(
+            recombine_checked(windows, replace(whole, retry_mutation_scale=0.5), 1), attempts
+        )
+        same_by_attempt = accepted_by_attempt(same, attempts)
         rows[f"{deg:g}"] = {
-            "one_attempt": round(same[0], 3),
-            "three_attempts": round(sum(same), 3),
+            "one_attempt": round(same_by_attempt[0], 3),
+            "three_attempts": round(sum(same_by_attempt), 3),
             "three_attempts_halving": round(sum(halving), 3),
             "halving_by_attempt": [round(f, 3) for f in halving],
-            "three_attempts_group": round(sum(accepted_by_attempt(windows, grouped, 1)), 3),
+            "three_attempts_group": round(grouped.acceptance_rate, 3),
             "groups_changed": {
-                "window": round(groups_changed(windows, whole, 1), 2),
-                "group": round(groups_changed(windows, grouped, 1), 2),
+                "window": round(groups_changed(same), 2),
+                "group": round(groups_changed(grouped), 2),
             },
         }
     report = {

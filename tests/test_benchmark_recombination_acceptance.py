@@ -39,15 +39,15 @@ def test_unchanged_windows_are_counted_once_at_the_first_attempt(bench, windows)
     # exactly the windows that pass the checks as they are, and retries add nothing
     valid = (limbs_clear_of_body(windows) & within_limits(windows)).all(-1)
     config = RecombinationConfig(crossover_probability=0.0, mutation_std_deg=0.0, retries=2)
-    fractions = bench.accepted_by_attempt(windows, config, seed=0)
+    fractions = bench.accepted_by_attempt(bench.recombine_checked(windows, config, seed=0), 3)
     assert fractions == [float(valid.float().mean()), 0.0, 0.0]
 
 
 def test_a_large_mutation_is_rarely_accepted_unless_retries_shrink_it(bench, windows):
     big = RecombinationConfig(mutation_std_deg=40.0)
     halving = RecombinationConfig(mutation_std_deg=40.0, retry_mutation_scale=0.02)
-    same = bench.accepted_by_attempt(windows, big, seed=0)
-    shrunk = bench.accepted_by_attempt(windows, halving, seed=0)
+    same = bench.accepted_by_attempt(bench.recombine_checked(windows, big, seed=0), 3)
+    shrunk = bench.accepted_by_attempt(bench.recombine_checked(windows, halving, seed=0), 3)
     assert same[0] == shrunk[0]  # the same first attempt
     assert sum(same) <= 0.25 and sum(shrunk) >= 0.5 and 0.0 <= sum(shrunk) <= 1.0
 
@@ -55,13 +55,14 @@ def test_a_large_mutation_is_rarely_accepted_unless_retries_shrink_it(bench, win
 def test_groups_changed_counts_the_kept_groups(bench, windows):
     # every group crossed over, nothing mutated: an accepted window changed all 5 groups
     crossed = RecombinationConfig(crossover_probability=1.0, mutation_std_deg=0.0)
-    accepted = sum(bench.accepted_by_attempt(windows, crossed, seed=0))
-    assert bench.groups_changed(windows, crossed, seed=0) == pytest.approx(5 * accepted)
+    result = bench.recombine_checked(windows, crossed, seed=0)
+    accepted = sum(bench.accepted_by_attempt(result, 3))
+    assert bench.groups_changed(result) == pytest.approx(5 * accepted)
     still = RecombinationConfig(crossover_probability=0.0, mutation_std_deg=0.0)
-    assert bench.groups_changed(windows, still, seed=0) == 0.0
+    assert bench.groups_changed(bench.recombine_checked(windows, still, seed=0)) == 0.0
     # a large mutation: per-group rejection keeps more of it than whole-window rejection
     big = RecombinationConfig(mutation_std_deg=20.0)
     grouped = RecombinationConfig(mutation_std_deg=20.0, rejection="group")
-    assert bench.groups_changed(windows, grouped, seed=0) > bench.groups_changed(
-        windows, big, seed=0
+    assert bench.groups_changed(bench.recombine_checked(windows, grouped, seed=0)) > (
+        bench.groups_changed(bench.recombine_checked(windows, big, seed=0))
     )

@@ -226,7 +226,11 @@ def test_group_rejection_reverts_only_the_failing_group():
     legs = [J("left_knee"), J("left_ankle")]
 
     def left_leg_unchanged(j: torch.Tensor) -> torch.Tensor:  # the input's own left leg
-        return (j[..., legs, :] - x[..., legs, :]).norm(dim=-1).amax(-1) < 1e-6
+        # each candidate's receiver: the input window with its root path (kept exactly)
+        root = H36M_17.root
+        gap = (j[:, None, :, root] - x[None, :, :, root]).norm(dim=-1).amax(-1)  # (M, N)
+        own = x[gap.argmin(1)]
+        return (j[..., legs, :] - own[..., legs, :]).norm(dim=-1).amax(-1) < 1e-6
 
     cfg = RecombinationConfig(crossover_probability=1.0, mutation_std_deg=0.0, retries=0)
     whole = recombine_limbs(x, cfg, torch.Generator().manual_seed(0), left_leg_unchanged)

@@ -400,23 +400,23 @@ def _draw(
     return _Draw(donors, rotvec)
 
 
-def _build(
-    x: torch.Tensor,
-    receivers: torch.Tensor,
-    skeleton: Skeleton,
-    layout: _Layout,
-    draw: _Draw,
-    active: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """The candidate motion of windows ``receivers`` of ``x`` (N, T, J, 3) under ``draw``;
-    only the groups where ``active`` (``(M, 5)`` bool; all if None) take their donor's
-    motion and their mutation, the others keep the receiver's own."""
-    dev = x.device
-    children = torch.tensor(skeleton.bone_children, device=dev)
-    parents = torch.tensor(skeleton.bone_parents, device=dev)
+class _Bones(NamedTuple):
+    """Windows ``(N, T, J, 3)`` taken apart once: bone lengths ``(N, T, B)``, unit bone
+    directions ``(N, T, B, 3)``, the pelvis and thorax frames ``(N, T, 3, 3)`` and the root
+    path ``(N, T, 3)``."""
+
+    length: torch.Tensor
+    unit: torch.Tensor
+    pelvis: torch.Tensor
+    thorax: torch.Tensor
+    root: torch.Tensor
+
+
+def _bones(x: torch.Tensor, skeleton: Skeleton, layout: _Layout) -> _Bones:
+    children = torch.tensor(skeleton.bone_children, device=x.device)
+    parents = torch.tensor(skeleton.bone_parents, device=x.device)
     vec = x.index_select(-2, children) - x.index_select(-2, parents)  # (N, T, B, 3)
     length = _norm(vec)
-    unit = vec / length.unsqueeze(-1).clamp_min(1e-12)
     b = layout.bone
     pelvis = _frame(
         vec[..., b["left_hip"], :] - vec[..., b["right_hip"], :], vec[..., b["spine"], :]
@@ -425,6 +425,23 @@ def _build(
         vec[..., b["left_shoulder"], :] - vec[..., b["right_shoulder"], :],
         vec[..., b["thorax"], :],
     )
+    unit = vec / length.unsqueeze(-1).clamp_min(1e-12)
+    return _Bones(length, unit, pelvis, thorax, x[..., skeleton.root, :])
+
+
+def _build(
+    bones: _Bones,
+    receivers: torch.Tensor,
+    skeleton: Skeleton,
+    layout: _Layout,
+    draw: _Draw,
+    active: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The candidate motion ``(M, T, J, 3)`` of windows ``receivers`` under ``draw``; only
+    the groups where ``active`` (``(M, 5)`` bool; all if None) take their donor's motion
+    and their mutation, the others keep the receiver's own."""
+    dev = receivers.device
+    unit, pelvis, thorax, b = bones.unit, bones.pelvis, bones.thorax, layout.bone
     donors = draw.donors if active is None else torch.where(active, draw.donors, -1)
     source = torch.where(donors >= 0, donors, receivers[:, None])
     # each group's bone directions in its source window's local frame, concatenated
@@ -450,7 +467,7 @@ def _build(
     in_thorax = torch.tensor(
         [layout.bone_group[k] in _THORAX_FRAME_GROUPS for k in bone_ids], device=dev
     )
-    length_r = length.index_select(0, receivers)
+    length_r = bones.length.index_select(0, receivers)
     world = _to_world(pelvis.index_select(0, receivers), local)
     pos = {k: i for i, k in enumerate(bone_ids)}
     new_vec = world * length_r[..., bone_ids].unsqueeze(-1)
@@ -461,7 +478,7 @@ def _build(
     world = torch.where(in_thorax[:, None], _to_world(new_thorax, local), world)
     new_unit = unit.index_select(0, receivers).clone()
     new_unit.index_copy_(-2, torch.tensor(bone_ids, device=dev), world)
-    root = x.index_select(0, receivers)[..., skeleton.root, :]
+    root = bones.root.index_select(0, receivers)
     out = bone_vectors_to_joints(new_unit * length_r.unsqueeze(-1), skeleton) + root.unsqueeze(-2)
     out[..., skeleton.root, :] = root  # exactly, whatever the rounding
     return out
@@ -526,6 +543,8 @@ def recombine_limbs(
             )
         return valid.all(-1)
 
+    parts = _bones(windows, skeleton, layout)
+    num_groups = len(LIMB_GROUPS)
     pending = torch.arange(n, device=dev)
     for attempt in range(config.retries + 1):
         if pending.numel() == 0:
@@ -533,22 +552,30 @@ def recombine_limbs(
         scale = config.retry_mutation_scale**attempt
         this_try = replace(config, mutation_std_deg=config.mutation_std_deg * scale)
         given = donors if attempt == 0 else None
-        t, dt = windows.shape[1], windows.dtype
-        draw = _draw(n, pending, t, layout, this_try, generator, dt, given)
+        draw = _draw(
+            n, pending, windows.shape[1], layout, this_try, generator, windows.dtype, given
+        )
         active = (draw.donors >= 0) | (draw.rotvec is not None)  # groups this draw changes
-        cand = _build(windows, pending, skeleton, layout, draw)
+        cand = _build(parts, pending, skeleton, layout, draw)
         ok = passes(cand)
         if config.rejection == "group" and not bool(ok.all()):
-            # keep the groups whose change passes on its own, then check them together
+            # each failed window's groups one at a time (one batch, group-major), then the
+            # groups that passed alone together
             bad = (~ok).nonzero().squeeze(-1)
-            sub = _Draw(draw.donors[bad], None if draw.rotvec is None else draw.rotvec[bad])
-            keep = torch.zeros(bad.numel(), len(LIMB_GROUPS), dtype=torch.bool, device=dev)
-            for g in range(len(LIMB_GROUPS)):
-                alone = torch.zeros_like(keep)
-                alone[:, g] = True
-                keep[:, g] = passes(_build(windows, pending[bad], skeleton, layout, sub, alone))
-            keep &= active[bad]
-            merged = _build(windows, pending[bad], skeleton, layout, sub, keep)
+            m = bad.numel()
+            rotvec = None if draw.rotvec is None else draw.rotvec[bad]
+            alone = _Draw(
+                draw.donors[bad].repeat(num_groups, 1),
+                None if rotvec is None else rotvec.repeat(num_groups, 1, 1, 1),
+            )
+            one_group = torch.eye(num_groups, dtype=torch.bool, device=dev).repeat_interleave(m, 0)
+            solo = _build(
+                parts, pending[bad].repeat(num_groups), skeleton, layout, alone, one_group
+            )
+            keep = passes(solo).reshape(num_groups, m).T & active[bad]
+            merged = _build(
+                parts, pending[bad], skeleton, layout, _Draw(draw.donors[bad], rotvec), keep
+            )
             rescued = passes(merged) & keep.any(-1)
             cand[bad[rescued]] = merged[rescued]
             active[bad] = keep
