@@ -7,6 +7,7 @@
 * :mod:`.checkpointing`: atomic training checkpoints with the full random state.
 * :mod:`.history`: loss / validation history, CSV / JSON, :func:`plot_history`.
 * :mod:`.distributed`: torchrun process groups.
+* :mod:`.seeds`: :func:`~.seeds.derive_seed`, one seed per purpose, epoch and step.
 
 Evaluation lives in :mod:`anatomy_lib.evaluation`.
 """

@@ -22,6 +22,7 @@ from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
 from ..data.sequences import PoseDataset
 from .config import JointDefinitions
+from .seeds import seeded_generator
 
 __all__ = ["VALIDATION_SEED", "engine_for", "engine_dataset", "validation_videos"]
 
@@ -63,8 +64,6 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
         seed: the experiment's seed.
         epoch: which epoch's pool.
     """
-    from .trainer import derive_seed  # the trainer's seed derivation (imported late: cycle)
-
     engine = engine_for(
         data.engine_bodies,
         data.engine_recombination,
@@ -75,7 +74,7 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
             rejection=data.engine_rejection,
         ),
     )
-    generator = torch.Generator().manual_seed(derive_seed(seed, "engine", epoch))
+    generator = seeded_generator(seed, "engine", epoch)
     pool = engine.dataset(data.engine_videos, generator, "train")
     val = validation_videos(data.engine_validation_videos)
     return PoseDataset(

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -57,12 +56,12 @@ from .config import ExperimentConfig
 from .distributed import DistributedContext, init_distributed
 from .history import History
 from .objective import Objective, anatomy_objective, baseline_objective
+from .seeds import derive_seed, seeded_generator
 
 __all__ = [
     "TrainBatch",
     "Trainer",
     "build_model",
-    "derive_seed",
     "load_experiment_dataset",
     "resolve_amp_dtype",
     "resolve_device",
@@ -70,17 +69,6 @@ __all__ = [
 ]
 
 CHECKPOINT_NAME = "checkpoint.pt"
-
-
-def derive_seed(*parts: int | str) -> int:
-    """A 63-bit seed from ``parts`` (ints and short strings), stable across runs and machines."""
-    words = [p if isinstance(p, int) else int.from_bytes(p.encode()[:8], "little") for p in parts]
-    return int(np.random.SeedSequence(words).generate_state(2, dtype=np.uint32).astype(np.uint64)
-               @ np.array([1, 2**32], dtype=np.uint64)) & (2**63 - 1)  # fmt: skip
-
-
-def _generator(*parts: int | str) -> torch.Generator:
-    return torch.Generator().manual_seed(derive_seed(*parts))
 
 
 def resolve_amp_dtype(amp_dtype: str, device: torch.device) -> torch.dtype:
@@ -384,7 +372,8 @@ class Trainer:
         exp, s = self.experiment, self.sampler
         bs = exp.optim.batch_size
         if self._order[0] != epoch:
-            perm = torch.randperm(len(self.targets), generator=_generator(exp.seed, "order", epoch))
+            order_generator = seeded_generator(exp.seed, "order", epoch)
+            perm = torch.randperm(len(self.targets), generator=order_generator)
             self._order = (epoch, self.targets[perm])
         order = self._order[1]
         flat = order[step * bs : (step + 1) * bs]
@@ -392,10 +381,10 @@ class Trainer:
             extra = torch.randint(
                 len(self.targets),
                 (bs - len(flat),),
-                generator=_generator(exp.seed, "fill", epoch, step),
+                generator=seeded_generator(exp.seed, "fill", epoch, step),
             )
             flat = torch.cat([flat, self.targets[extra]])
-        g = _generator(exp.seed, "batch", epoch, step)
+        g = seeded_generator(exp.seed, "batch", epoch, step)
         seq, t = s.locate(flat)
         windows = s.gather(seq, t, self._length_frames(seq, t, g))
         if exp.data.train_flip:
@@ -431,7 +420,7 @@ class Trainer:
         """Loss of this process's share of ``batch`` (dropout and Eq. 5 seeded by step and rank)."""
         rank = self.dist.rank if rank is None else rank
         seed = derive_seed(self.experiment.seed, "dropout", epoch, step, rank)
-        pick = _generator(self.experiment.seed, "pick", epoch, step, rank)
+        pick = seeded_generator(self.experiment.seed, "pick", epoch, step, rank)
         with (
             step_random_state(self.device, seed),
             torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.use_amp),
