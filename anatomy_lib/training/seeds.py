@@ -17,8 +17,8 @@ __all__ = ["derive_seed", "seeded_generator"]
 def derive_seed(*parts: int | str) -> int:
     """A 63-bit seed from ``parts`` (ints and short strings), stable across runs and machines.
 
-    Strings count by their first 8 UTF-8 bytes (``"dropout"`` and ``"dropout2"`` differ,
-    two names equal in their first 8 bytes do not).
+    Strings count by their first 8 UTF-8 bytes: ``"dropout"`` and ``"dropout2"`` give
+    different seeds, names that share their first 8 bytes the same one.
     """
     words = [p if isinstance(p, int) else int.from_bytes(p.encode()[:8], "little") for p in parts]
     return int(np.random.SeedSequence(words).generate_state(2, dtype=np.uint32).astype(np.uint64)
