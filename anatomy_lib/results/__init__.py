@@ -20,6 +20,11 @@ loss weights and with the exact Eq. 1 heads.
 ``anatomy_medium_causal`` were made (command, configuration, data, seed, commit, wall time,
 validation history).
 
+``engine_validation.json`` (``benchmarks/engine_validation.py``): the medium models shipped
+now and before on the engine's validation videos with the bodies' spine, neck/nose and head
+joints as the ANSUR table places them and drawn per body (P1, P2, limb and marker joints);
+the split every medium model was chosen on. Chapter 3 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
 MediaPipe's own 3D, per camera) and on the embedded test split.
@@ -30,9 +35,10 @@ default model (camera frame, 16 epochs: ``git show
 1a9b902:anatomy_lib/checkpoints/anatomy_medium.pt``), the ray-frame models of sessions 7
 (100 epochs, one definition of the spine, neck/nose and head: ``git show
 0fdcfea:anatomy_lib/checkpoints/anatomy_medium.pt``) and 8 (100 epochs, definitions drawn
-per body: ``git show a0a8053:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped
-``anatomy_medium`` (200 epochs), on the engine's validation split, the embedded test split
-and the Pose2Sim trial.
+per body: ``git show a0a8053:anatomy_lib/checkpoints/anatomy_medium.pt``) and 9 (200 epochs,
+256 channels: ``git show d0a61c7:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped
+``anatomy_medium`` (200 epochs, 320 channels), on the engine's validation split, the
+embedded test split and the Pose2Sim trial.
 Chapter 3 shows it.
 
 ``left_right_swaps.json`` (``benchmarks/left_right_swaps.py``): swapping left and right
