@@ -32,8 +32,8 @@ tracking imports lazily) are paid by the rehearsal at model loading, in ``start`
 Test-time flip stays on by default for video: on the engine's validation split
 (``anatomy_lib.training.engine_data.validation_videos()``, 64 videos, 8,192 frames; the
 split on which the default was chosen; the trainer's protocol, mean over the actions)
-``anatomy_medium`` scores P1 68.27 / P2 48.01 mm with the flip (the ``val_p1`` recorded
-for it in ``anatomy_lib/results/default_models.json``) and 70.27 / 49.24 mm without it
+``anatomy_medium`` scores P1 67.24 / P2 47.37 mm with the flip (the ``val_p1`` recorded
+for it in ``anatomy_lib/results/default_models.json``) and 68.00 / 47.82 mm without it
 (``--no-flip``); ``--flip-accuracy`` prints these. The video and its mirror image go
 through the network in one pass (:func:`anatomy_lib.models.inference.lift_videos`).
 
