@@ -355,7 +355,10 @@ def _cmd_train(args) -> int:
         val = trainer.history.of("val")
         print(json.dumps({"run": str(trainer.out_dir), "steps": trainer.global_step,
                           "wall_time_s": round(trainer.wall_time, 1),
-                          "validation": val[-1] if val else None}))  # fmt: skip
+                          "validation": val[-1] if val else None,
+                          **({"init_weights": {"source": trainer.experiment.init_weights,
+                                               "sha256": trainer.init_weights_sha256}}
+                             if trainer.init_weights_sha256 else {})}))  # fmt: skip
     shutdown_distributed()
     return 0
 

@@ -64,6 +64,8 @@ def no_work(monkeypatch):
         (["train"], "give a preset name"),
         (["train", "small", "--checkpoint-every", "0"], "checkpoint-every"),
         (["train", "--resume", "/nonexistent/run"], "no checkpoint.pt"),
+        (["train", "tiny", "init_weights=/nonexistent/m.pt"], "neither a shipped model"),
+        (["train", "tiny", "init_weights=anatomy_medium"], "differs from the experiment"),
         (["evaluate", "m.pt", "--dataset", "h36m"], "needs --root"),
         (["evaluate", "m.pt", "--length-frames", "some"], "length_frames"),
         (["infer", "m.pt", "/nonexistent/kp.npz"], "no such file"),
@@ -390,3 +392,23 @@ def test_video_goes_through_infer_video(flags, graphs, second_look, tmp_path, mo
         assert f["joints_3d"].shape == (6, 17, 3)
         assert cli.DEFAULT_MODEL in str(f["meta_json"])
     assert "data:image/jpeg;base64," in (out / "clip_3d.html").read_text()  # frames embedded
+
+
+def test_train_from_init_weights_records_them(tmp_path, capsys):
+    import json
+
+    from anatomy_lib.models.checkpoints import load_model, weights_fingerprint
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    preset = ["tiny", "optim.eval_every=0", "optim.epochs=1"]
+    options = ["--device", "cpu", "--no-progress", "--out"]
+    assert cli.main(["train", *preset, *options, str(first)]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", *preset, f"init_weights={first}", *options, str(second)]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["init_weights"] == {
+        "source": str(first),
+        "sha256": weights_fingerprint(load_model(first / "model.pt")),
+    }
+    saved = json.loads((second / "experiment.json").read_text())
+    assert saved["init_weights"] == str(first)

@@ -14,6 +14,7 @@ from anatomy_lib.models.checkpoints import (
     load_videopose3d_checkpoint,
     released_pairs,
     save_model,
+    weights_fingerprint,
 )
 from anatomy_lib.skeleton import H36M_17
 
@@ -31,6 +32,21 @@ def test_save_load_round_trip(tmp_path):
     args = inputs(cfg)
     torch.testing.assert_close(back(*args).joints, model(*args).joints, atol=0, rtol=0)
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temp file left
+
+
+def test_weights_fingerprint_follows_the_weights_not_the_file(tmp_path):
+    cfg = ModelConfig.preset("tiny", channels=C, filter_widths=(3, 5))
+    model = AnatomyModel(cfg)
+    randomise_batchnorm(model)
+    save_model(model, tmp_path / "m.pt")
+    digest = weights_fingerprint(model)
+    assert len(digest) == 64 and weights_fingerprint(load_model(tmp_path / "m.pt")) == digest
+    assert weights_fingerprint(AnatomyModel(cfg)) != digest  # other random weights
+    with torch.no_grad():  # the smallest change of one value
+        w = model.direction.stages[0].head.weight
+        w[0, 0] = torch.nextafter(w[0, 0], torch.tensor(float("inf")))
+    assert weights_fingerprint(model) != digest
+    assert weights_fingerprint(load_model(tmp_path / "m.pt").double()) != digest  # dtype counts
 
 
 def test_wrong_architecture_and_foreign_files_raise(tmp_path):

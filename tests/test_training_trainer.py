@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from anatomy_lib.models import TemporalConvNet
+from anatomy_lib.models.checkpoints import save_model, weights_fingerprint
 from anatomy_lib.training.checkpointing import load_training_checkpoint
 from anatomy_lib.training.config import ExperimentConfig
 from anatomy_lib.training.history import History, plot_history
@@ -234,3 +235,56 @@ def test_resume_accepts_a_checkpoint_written_before_amp_dtype(tmp_path):
     t2 = Trainer(_experiment(), progress=False)
     t2.load_state_dict(state)
     assert t2.global_step == 1
+
+
+def test_init_weights_starts_from_the_given_model_and_then_trains(tmp_path):
+    source = Trainer(_experiment(), progress=False)
+    source.fit(max_steps=2)
+    save_model(source.model, tmp_path / "source.pt")
+    exp = _experiment("full@tiny", "seed=1", f"init_weights={tmp_path / 'source.pt'}")
+    tuned = Trainer(exp, tmp_path / "tuned", progress=False)
+    _same_state(tuned.model.state_dict(), source.model.state_dict())
+    assert tuned.init_weights_sha256 == weights_fingerprint(source.model)
+    fresh = Trainer(exp.replace(init_weights=None), progress=False)  # seed 1's random weights
+    assert weights_fingerprint(fresh.model) != tuned.init_weights_sha256
+    tuned.fit(max_steps=1)
+    assert weights_fingerprint(tuned.model) != tuned.init_weights_sha256  # it trains on
+    # a resumed run keeps its own weights and record, even once the source file is gone
+    (tmp_path / "source.pt").unlink()
+    resumed = Trainer.resume(tmp_path / "tuned", progress=False)
+    _same_state(resumed.model.state_dict(), tuned.model.state_dict())
+    assert resumed.init_weights_sha256 == weights_fingerprint(source.model)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("model.channels=24",), "['channels']"),
+        (("model.causal=true",), "['causal']"),
+    ],
+)
+def test_init_weights_must_be_the_same_network(tmp_path, extra, message):
+    source = Trainer(_experiment(), progress=False)
+    save_model(source.model, tmp_path / "source.pt")
+    exp = _experiment("full@tiny", *extra, f"init_weights={tmp_path / 'source.pt'}")
+    with pytest.raises(ValueError, match="differs from the experiment") as err:
+        Trainer(exp, progress=False)
+    assert message in str(err.value)
+
+
+def test_init_weights_of_another_architecture_is_refused(tmp_path):
+    source = Trainer(_experiment(), progress=False)
+    save_model(source.model, tmp_path / "source.pt")
+    exp = _experiment("baseline@tiny", f"init_weights={tmp_path / 'source.pt'}")
+    with pytest.raises(ValueError, match="AnatomyModel differs from the experiment's "
+                       "TemporalConvNet in its architecture"):  # fmt: skip
+        Trainer(exp, progress=False)
+
+
+def test_init_weights_setting_round_trips():
+    exp = ExperimentConfig.preset("tiny").override(["init_weights=anatomy_small"])
+    assert exp.init_weights == "anatomy_small"
+    assert ExperimentConfig.from_dict(exp.to_dict()) == exp
+    assert exp.override(["init_weights=null"]).init_weights is None
+    with pytest.raises(ValueError, match="init_weights"):
+        exp.replace(init_weights="  ")

@@ -31,6 +31,7 @@ VideoPose3D (:func:`load_videopose3d_checkpoint`): ``model_pos`` with ``expand_c
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -49,6 +50,7 @@ from .temporal import TemporalConvNet
 __all__ = [
     "save_model",
     "load_model",
+    "weights_fingerprint",
     "load_released_checkpoint",
     "load_videopose3d_checkpoint",
     "RELEASED_BONES",
@@ -128,6 +130,18 @@ def load_model(
     model = cls(config_cls.from_dict(payload["config"]))
     _load_strict(model, payload["state_dict"], str(path))
     return model.eval()
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """sha256 (hex) of a model's state: every tensor's name, dtype, shape and bytes, in
+    name order. The same weights give the same digest whatever file or device they came
+    from; any changed value changes it."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _load_strict(model: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:

@@ -239,6 +239,11 @@ class ExperimentConfig:
         data: :class:`DataConfig`.
         optim: :class:`OptimConfig`.
         seed: seeds weights, sampling, augmentation and dropout; same seed, same run.
+        init_weights: start from trained weights instead of seeded random ones
+            (fine-tuning): a shipped model's name (``"anatomy_medium"``), a model file, a
+            training checkpoint or a run folder, as :func:`anatomy_lib.wild.resolve_model`
+            names models. Its network must be the one ``model`` describes (the same
+            :class:`~anatomy_lib.models.config.ModelConfig`). None (default): random weights.
     """
 
     name: str = "custom"
@@ -250,9 +255,17 @@ class ExperimentConfig:
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     seed: int = 0
+    init_weights: str | None = None
 
     def __post_init__(self) -> None:
         check_choice_field(self, "architecture", get_args(Architecture))
+        if self.init_weights is not None and (
+            not isinstance(self.init_weights, str) or not self.init_weights.strip()
+        ):
+            raise ValueError(
+                "ExperimentConfig.init_weights: expected a shipped model name or a path, "
+                f"or None; got {self.init_weights!r}"
+            )
         for key, cls in (("model", ModelConfig), ("losses", LossWeights), ("data", DataConfig),
                          ("optim", OptimConfig)):  # fmt: skip
             if not isinstance(getattr(self, key), cls):
@@ -354,6 +367,7 @@ class ExperimentConfig:
             "data": dataclasses.asdict(self.data),
             "optim": dataclasses.asdict(self.optim),
             "seed": self.seed,
+            "init_weights": self.init_weights,
         }
 
     @classmethod

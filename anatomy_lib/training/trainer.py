@@ -42,6 +42,7 @@ from ..data.sequences import PoseDataset
 from ..evaluation import EvaluationConfig, evaluate_dataset
 from ..length_frames import consecutive_length_frames
 from ..models.anatomy import AnatomyModel
+from ..models.checkpoints import weights_fingerprint
 from ..models.dropout import dropout_generator
 from ..models.temporal import TemporalConvNet
 from .checkpointing import (
@@ -113,6 +114,31 @@ def build_model(experiment: ExperimentConfig) -> AnatomyModel | TemporalConvNet:
     if experiment.architecture == "baseline":
         return TemporalConvNet(experiment.model.baseline())
     return AnatomyModel(experiment.model)
+
+
+def _init_weights(experiment: ExperimentConfig) -> nn.Module:
+    """The model named by ``experiment.init_weights``, checked to be the experiment's
+    network (same architecture and model configuration)."""
+    from ..wild.pipeline import resolve_model  # the one way a model is named
+
+    spec = experiment.init_weights
+    source = resolve_model(spec)
+    if experiment.architecture == "baseline":
+        cls, config = TemporalConvNet, experiment.model.baseline()
+    else:
+        cls, config = AnatomyModel, experiment.model
+    mine = config.to_dict()
+    theirs = source.config.to_dict() if type(source) is cls else {}
+    if theirs != mine:
+        differ = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+        what = f"in {differ}" if theirs else "in its architecture"
+        raise ValueError(
+            f"init_weights {spec!r}: its {type(source).__name__} differs from the experiment's "
+            f"{cls.__name__} {what}"
+            + (f" (init_weights: {[theirs.get(k) for k in differ]}, experiment: "
+               f"{[mine.get(k) for k in differ]}); set model.* to match it" if theirs else "")
+        )  # fmt: skip
+    return source
 
 
 def load_experiment_dataset(experiment: ExperimentConfig) -> PoseDataset:
@@ -243,6 +269,8 @@ class Trainer:
         distributed: the process group context (None: from torchrun's environment).
         evaluate_fn: ``evaluate_fn(trainer) -> {"val_p1": mm, ...}``, run every
             ``optim.eval_every`` epochs on rank 0 (None: Protocol 1 and 2 on the test split).
+        load_init_weights: start from ``experiment.init_weights`` when it is set (False
+            when resuming: the checkpoint holds the weights).
 
     Raises:
         ValueError: inconsistent settings, found before any training work.
@@ -258,6 +286,7 @@ class Trainer:
         progress: bool = True,
         distributed: DistributedContext | None = None,
         evaluate_fn: Callable[[Trainer], dict[str, float]] | None = None,
+        load_init_weights: bool = True,
     ) -> None:
         if not isinstance(experiment, ExperimentConfig):
             raise TypeError(
@@ -273,8 +302,19 @@ class Trainer:
         self.checkpoint_every = checkpoint_every
         self.progress = progress and self.dist.is_main
         self.evaluate_fn = evaluate_fn
+        init = (
+            _init_weights(experiment)
+            if load_init_weights and experiment.init_weights is not None
+            else None
+        )  # checked before any data work
         self._setup_data(dataset)
         self._setup_model()
+        #: sha256 of the starting weights (:func:`weights_fingerprint`) when the run
+        #: started from ``experiment.init_weights``, else None.
+        self.init_weights_sha256: str | None = None
+        if init is not None:
+            self.model.load_state_dict(init.state_dict())
+            self.init_weights_sha256 = weights_fingerprint(self.model)
         self.epoch = 0
         self.step_in_epoch = 0
         self.global_step = 0
@@ -553,6 +593,7 @@ class Trainer:
             rng=capture_rng_state(),
             history=self.history.state_dict(),
             wall_time=self.wall_time,
+            init_weights_sha256=self.init_weights_sha256,
         )
 
     def load_state_dict(self, state: dict) -> None:
@@ -567,6 +608,7 @@ class Trainer:
         self.global_step = state["global_step"]
         self.history = History.from_state_dict(state["history"])
         self.wall_time = float(state.get("wall_time", 0.0))
+        self.init_weights_sha256 = state.get("init_weights_sha256")
         restore_rng_state(state["rng"])
 
     def save_checkpoint(self) -> Path | None:
@@ -596,7 +638,8 @@ class Trainer:
         file = path / CHECKPOINT_NAME if path.is_dir() else path
         state = load_training_checkpoint(file)
         experiment = ExperimentConfig.from_dict(state["experiment"])
-        trainer = cls(experiment, out_dir=file.parent, device=device, dataset=dataset, **kwargs)
+        trainer = cls(experiment, out_dir=file.parent, device=device, dataset=dataset,
+                      load_init_weights=False, **kwargs)  # fmt: skip
         trainer.load_state_dict(state)
         return trainer
 
