@@ -40,9 +40,9 @@ RESULTS = ROOT / "anatomy_lib" / "results" / "default_models.json"
 
 DATA = (
     "training-data engine (anatomy_lib.data.engine): training-source clips of the embedded "
-    "dataset (ClimberA climbs 0-2, 14 DeepMimic clips) and the 3 AMP clips, time-warped and "
-    "mirrored; ANSUR II training bodies; limbs recombined in half of the videos under joint "
-    "limits; random virtual cameras; OpenPose-/MediaPipe-like detector errors. Validation: "
+    "dataset (ClimberA climbs 0-2, 12 DeepMimic clips) and the 3 AMP clips, time-warped and "
+    "mirrored; ANSUR II training bodies; limbs recombined in {recombined} of the videos under "
+    "joint limits; random virtual cameras; OpenPose-/MediaPipe-like detector errors. Validation: "
     "held-out clips (anatomy_lib.data.engine.VALIDATION_CLIPS) on held-out ANSUR bodies. "
     "Never used: the embedded test split (CMU01, ClimberB) and the Pose2Sim trial."
 )
@@ -53,8 +53,15 @@ VARIED_JOINTS = (
 )
 
 
-def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
-    """Write ``name``'s model file from ``run``'s final checkpoint; return its record."""
+def _fraction(p: float) -> str:
+    return {0.5: "half", 1.0: "all"}.get(p, f"{p:.0%}")
+
+
+def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) -> dict:
+    """Write ``name``'s model file from ``run``'s final checkpoint; return its record.
+
+    ``shipped``: the records already in ``default_models.json``; a run that started from a
+    shipped model (``init_weights``) keeps that model's record inside its own."""
     state = load_torch_file(run / "checkpoint.pt")
     experiment = ExperimentConfig.from_dict(state["experiment"])
     if state["epoch"] < experiment.optim.epochs:
@@ -62,6 +69,11 @@ def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
             f"note: {run} stopped after epoch {state['epoch']} of {experiment.optim.epochs}",
             file=sys.stderr,
         )
+    init = None
+    if experiment.init_weights is not None:
+        init = {"source": experiment.init_weights, "sha256": state.get("init_weights_sha256")}
+        if experiment.init_weights in shipped:
+            init["record"] = shipped[experiment.init_weights]
     model = build_model(experiment)
     model.load_state_dict(state["model"])
     model.eval()
@@ -77,7 +89,7 @@ def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
         or f"anatomy3d train {experiment.name} optim.epochs={experiment.optim.epochs} "
         f"optim.lr_decay={experiment.optim.lr_decay} --out {run.name}",
         "experiment": experiment.to_dict(),
-        "data": DATA
+        "data": DATA.format(recombined=_fraction(experiment.data.engine_recombination))
         + (VARIED_JOINTS if experiment.data.engine_joint_definitions == "varied" else ""),
         "seed": experiment.seed,
         "commit": commit,
@@ -85,6 +97,7 @@ def ship(name: str, run: Path, commit: str, command: str | None) -> dict:
         "steps": state["global_step"],
         "wall_time_s": round(float(state["wall_time"]), 1),
         "validation": validation,
+        **({"init_weights": init} if init else {}),
     }
 
 
@@ -100,7 +113,7 @@ def main() -> None:
         name, folder = item.split("=", 1)
         if name not in PRETRAINED:
             parser.error(f"unknown model name {name!r}; expected one of {sorted(PRETRAINED)}")
-        records[name] = ship(name, Path(folder), args.commit, commands.get(name))
+        records[name] = ship(name, Path(folder), args.commit, commands.get(name), records)
         print(f"{name}: {records[name]['file']} ({records[name]['bytes'] / 1e6:.1f} MB)")
     records["_machine"] = {"python": platform.python_version(), "torch": torch.__version__}
     RESULTS.write_text(json.dumps(records, indent=1) + "\n")
