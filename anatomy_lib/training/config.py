@@ -241,8 +241,9 @@ class ExperimentConfig:
         seed: seeds weights, sampling, augmentation and dropout; same seed, same run.
         init_weights: start from trained weights instead of seeded random ones
             (fine-tuning): a shipped model's name (``"anatomy_medium"``), a model file, a
-            training checkpoint or a run folder, as :func:`anatomy_lib.wild.resolve_model`
-            names models. Its network must be the one ``model`` describes (the same
+            training checkpoint or a run folder
+            (:func:`~anatomy_lib.training.model_files.load_model_file`). Its network must be
+            the one ``model`` describes (the same
             :class:`~anatomy_lib.models.config.ModelConfig`). None (default): random weights.
     """
 

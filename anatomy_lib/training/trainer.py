@@ -56,6 +56,7 @@ from .checkpointing import (
 from .config import ExperimentConfig
 from .distributed import DistributedContext, init_distributed
 from .history import History
+from .model_files import build_model, load_model_file
 from .objective import Objective, anatomy_objective, baseline_objective
 from .seeds import derive_seed, seeded_generator
 
@@ -109,20 +110,11 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
-def build_model(experiment: ExperimentConfig) -> AnatomyModel | TemporalConvNet:
-    """The untrained network of an experiment (weights drawn from the global torch RNG)."""
-    if experiment.architecture == "baseline":
-        return TemporalConvNet(experiment.model.baseline())
-    return AnatomyModel(experiment.model)
-
-
 def _init_weights(experiment: ExperimentConfig) -> nn.Module:
     """The model named by ``experiment.init_weights``, checked to be the experiment's
     network (same architecture and model configuration)."""
-    from ..wild.pipeline import resolve_model  # the one way a model is named
-
     spec = experiment.init_weights
-    source = resolve_model(spec)
+    source = load_model_file(spec)
     if experiment.architecture == "baseline":
         cls, config = TemporalConvNet, experiment.model.baseline()
     else:

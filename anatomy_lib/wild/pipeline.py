@@ -181,7 +181,12 @@ def resolve_model(
             (:class:`~anatomy_lib.safe_io.UnsafeFileError`), or the model is not as causal
             as asked.
     """
-    net = model if isinstance(model, nn.Module) else _load_model(model, device, trusted)
+    if isinstance(model, nn.Module):
+        net = model
+    else:
+        from ..training.model_files import load_model_file
+
+        net = load_model_file(model, device, trusted)
     is_causal = bool(getattr(getattr(net, "config", None), "causal", False))
     if causal is not None and causal != is_causal:
         hint = (
@@ -193,36 +198,6 @@ def resolve_model(
             f"give a {'causal' if causal else 'non-causal'} model{hint}"
         )
     return net
-
-
-def _load_model(spec: str | Path, device: torch.device | str, trusted: bool) -> nn.Module:
-    from ..checkpoints import PRETRAINED, load_pretrained
-    from ..models.checkpoints import load_model
-    from ..safe_io import load_torch_file
-    from ..training.checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
-    from ..training.config import ExperimentConfig
-    from ..training.run_folder import run_model_file
-    from ..training.trainer import build_model
-
-    if str(spec) in PRETRAINED:
-        return load_pretrained(str(spec)).to(device)
-    path = Path(spec)
-    if path.is_dir():
-        path = run_model_file(path) or path  # model.pt only if written after checkpoint.pt
-        if path.is_dir():
-            raise FileNotFoundError(f"{spec}: folder holds no model.pt or checkpoint.pt")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"model {str(spec)!r}: neither a shipped model {sorted(PRETRAINED)} nor a file "
-            "or training run folder"
-        )
-    head = load_torch_file(path, "cpu", trusted=trusted)  # never runs code unless trusted
-    if isinstance(head, dict) and head.get("format") == CHECKPOINT_FORMAT:
-        state = load_training_checkpoint(path, trusted=trusted)
-        net = build_model(ExperimentConfig.from_dict(state["experiment"]))
-        net.load_state_dict(state["model"])
-        return net.eval().to(device)
-    return load_model(path, map_location=device)
 
 
 def _lift(

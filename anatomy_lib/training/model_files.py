@@ -1,0 +1,66 @@
+"""Models by name: an experiment's untrained network, and a trained one from whatever
+names it (a shipped model, a model file, a training checkpoint or a run folder).
+
+:func:`anatomy_lib.wild.resolve_model` (the video pipeline, the CLI) and the trainer's
+``init_weights`` both load through :func:`load_model_file`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..checkpoints import PRETRAINED, load_pretrained
+from ..models.anatomy import AnatomyModel
+from ..models.checkpoints import load_model
+from ..models.temporal import TemporalConvNet
+from ..safe_io import load_torch_file
+from .checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
+from .config import ExperimentConfig
+from .run_folder import run_model_file
+
+__all__ = ["build_model", "load_model_file"]
+
+
+def build_model(experiment: ExperimentConfig) -> AnatomyModel | TemporalConvNet:
+    """The untrained network of an experiment (weights drawn from the global torch RNG)."""
+    if experiment.architecture == "baseline":
+        return TemporalConvNet(experiment.model.baseline())
+    return AnatomyModel(experiment.model)
+
+
+def load_model_file(
+    spec: str | Path, device: torch.device | str = "cpu", trusted: bool = False
+) -> nn.Module:
+    """A trained model in eval mode on ``device``: ``spec`` is a shipped name
+    (:data:`anatomy_lib.checkpoints.PRETRAINED`), a file written by
+    :func:`anatomy_lib.models.checkpoints.save_model`, a training checkpoint, or a training
+    run folder (its ``model.pt``, else its ``checkpoint.pt``). Files are read without
+    running code from them unless ``trusted``.
+
+    Raises:
+        FileNotFoundError: nothing usable at ``spec``.
+        ValueError: an unreadable file or one refused as unsafe
+            (:class:`~anatomy_lib.safe_io.UnsafeFileError`).
+    """
+    if str(spec) in PRETRAINED:
+        return load_pretrained(str(spec)).to(device)
+    path = Path(spec)
+    if path.is_dir():
+        path = run_model_file(path) or path  # model.pt only if written after checkpoint.pt
+        if path.is_dir():
+            raise FileNotFoundError(f"{spec}: folder holds no model.pt or checkpoint.pt")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"model {str(spec)!r}: neither a shipped model {sorted(PRETRAINED)} nor a file "
+            "or training run folder"
+        )
+    head = load_torch_file(path, "cpu", trusted=trusted)  # never runs code unless trusted
+    if isinstance(head, dict) and head.get("format") == CHECKPOINT_FORMAT:
+        state = load_training_checkpoint(path, trusted=trusted)
+        net = build_model(ExperimentConfig.from_dict(state["experiment"]))
+        net.load_state_dict(state["model"])
+        return net.eval().to(device)
+    return load_model(path, map_location=device)
