@@ -679,9 +679,14 @@ def main(argv: list[str] | None = None) -> int:
     previous = warnings.formatwarning
     warnings.formatwarning = _format_warning  # library warnings as one line, no source line
     try:
-        return _COMMANDS[args.command](args)
+        status = _COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
     except CommandError as exc:
         parser.exit(2, f"anatomy3d: error: {exc}\n")
+    except BrokenPipeError:  # the reader stopped early (`anatomy3d presets | head -3`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # quiet exit flush
+        return 1
     finally:
         warnings.formatwarning = previous
 

@@ -412,3 +412,22 @@ def test_train_from_init_weights_records_them(tmp_path, capsys):
     }
     saved = json.loads((second / "experiment.json").read_text())
     assert saved["init_weights"] == str(first)
+
+
+def test_a_closed_output_pipe_ends_quietly():
+    """`anatomy3d presets | head -1`: the reader may close the pipe before the output ends."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to the pipe now fails (EPIPE)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "anatomy_lib.cli", "presets"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
