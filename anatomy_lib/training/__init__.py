@@ -5,8 +5,9 @@
 * :mod:`.trainer`: :class:`Trainer` (Adam/AMSGrad, schedules, flip and bone-length
   augmentation, AMP, DDP, bit-for-bit resume).
 * :mod:`.checkpointing`: atomic training checkpoints with the full random state.
-* :mod:`.model_files`: :func:`build_model`, and :func:`~.model_files.load_model_file` (a
-  trained model from a shipped name, a model file, a training checkpoint or a run folder).
+* :mod:`.model_files`: :func:`build_model`, :func:`~.model_files.load_model_file` (a
+  trained model from a shipped name, a model file, a training checkpoint or a run folder)
+  and :func:`~.model_files.load_init_weights` (that model checked for ``init_weights``).
 * :mod:`.history`: loss / validation history, CSV / JSON, :func:`plot_history`.
 * :mod:`.distributed`: torchrun process groups.
 * :mod:`.seeds`: :func:`~.seeds.derive_seed`, one seed per purpose, epoch and step.

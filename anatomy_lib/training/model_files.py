@@ -8,6 +8,7 @@ names it (a shipped model, a model file, a training checkpoint or a run folder).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -21,14 +22,46 @@ from .checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
 from .config import ExperimentConfig
 from .run_folder import run_model_file
 
-__all__ = ["build_model", "load_model_file"]
+__all__ = ["build_model", "load_init_weights", "load_model_file"]
+
+
+def _network(experiment: ExperimentConfig) -> tuple[type[nn.Module], Any]:
+    """The class of an experiment's network and the configuration it is built from."""
+    if experiment.architecture == "baseline":
+        return TemporalConvNet, experiment.model.baseline()
+    return AnatomyModel, experiment.model
 
 
 def build_model(experiment: ExperimentConfig) -> AnatomyModel | TemporalConvNet:
     """The untrained network of an experiment (weights drawn from the global torch RNG)."""
-    if experiment.architecture == "baseline":
-        return TemporalConvNet(experiment.model.baseline())
-    return AnatomyModel(experiment.model)
+    cls, config = _network(experiment)
+    return cls(config)
+
+
+def load_init_weights(experiment: ExperimentConfig) -> nn.Module:
+    """The trained model named by ``experiment.init_weights`` (:func:`load_model_file`),
+    checked to be the experiment's network: the same class and configuration.
+
+    Raises:
+        ValueError: another network; the message names the differing fields and both values.
+    """
+    spec = experiment.init_weights
+    source = load_model_file(spec)
+    cls, config = _network(experiment)
+    if type(source) is not cls:
+        raise ValueError(
+            f"init_weights {spec!r}: its {type(source).__name__} differs from the "
+            f"experiment's {cls.__name__} in its architecture"
+        )
+    mine, theirs = config.to_dict(), source.config.to_dict()
+    differ = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+    if differ:
+        raise ValueError(
+            f"init_weights {spec!r}: its {cls.__name__} differs from the experiment's in "
+            f"{differ} (init_weights: {[theirs.get(k) for k in differ]}, experiment: "
+            f"{[mine.get(k) for k in differ]}); set model.* to match it"
+        )
+    return source
 
 
 def load_model_file(

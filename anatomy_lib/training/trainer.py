@@ -41,10 +41,9 @@ from ..data.samplers import AnatomyBatch, SamplerConfig, WindowBatchSampler
 from ..data.sequences import PoseDataset
 from ..evaluation import EvaluationConfig, evaluate_dataset
 from ..length_frames import consecutive_length_frames
-from ..models.anatomy import AnatomyModel
 from ..models.checkpoints import weights_fingerprint
 from ..models.dropout import dropout_generator
-from ..models.temporal import TemporalConvNet
+from . import model_files
 from .checkpointing import (
     atomic_torch_save,
     atomic_write_bytes,
@@ -56,7 +55,7 @@ from .checkpointing import (
 from .config import ExperimentConfig
 from .distributed import DistributedContext, init_distributed
 from .history import History
-from .model_files import build_model, load_model_file
+from .model_files import build_model
 from .objective import Objective, anatomy_objective, baseline_objective
 from .seeds import derive_seed, seeded_generator
 
@@ -108,29 +107,6 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device {device!r}: MPS is not available on this machine")
     return dev
-
-
-def _init_weights(experiment: ExperimentConfig) -> nn.Module:
-    """The model named by ``experiment.init_weights``, checked to be the experiment's
-    network (same architecture and model configuration)."""
-    spec = experiment.init_weights
-    source = load_model_file(spec)
-    if experiment.architecture == "baseline":
-        cls, config = TemporalConvNet, experiment.model.baseline()
-    else:
-        cls, config = AnatomyModel, experiment.model
-    mine = config.to_dict()
-    theirs = source.config.to_dict() if type(source) is cls else {}
-    if theirs != mine:
-        differ = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
-        what = f"in {differ}" if theirs else "in its architecture"
-        raise ValueError(
-            f"init_weights {spec!r}: its {type(source).__name__} differs from the experiment's "
-            f"{cls.__name__} {what}"
-            + (f" (init_weights: {[theirs.get(k) for k in differ]}, experiment: "
-               f"{[mine.get(k) for k in differ]}); set model.* to match it" if theirs else "")
-        )  # fmt: skip
-    return source
 
 
 def load_experiment_dataset(experiment: ExperimentConfig) -> PoseDataset:
@@ -295,7 +271,7 @@ class Trainer:
         self.progress = progress and self.dist.is_main
         self.evaluate_fn = evaluate_fn
         init = (
-            _init_weights(experiment)
+            model_files.load_init_weights(experiment)
             if load_init_weights and experiment.init_weights is not None
             else None
         )  # checked before any data work
