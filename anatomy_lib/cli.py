@@ -348,7 +348,7 @@ def _cmd_train(args) -> int:
                                   checkpoint_every=args.checkpoint_every)  # fmt: skip
             trainer.fit()
             if trainer.dist.is_main and trainer.out_dir is not None:
-                save_model(trainer.model, trainer.out_dir / "model.pt")
+                save_model(trainer.output_model, trainer.out_dir / "model.pt")
     except (ValueError, KeyError, FileNotFoundError, FloatingPointError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
     if trainer.dist.is_main and trainer.out_dir is not None:

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         trainer.fit()
         train_time = time.perf_counter() - start
         results = evaluate_run(
-            trainer.model, splits, EvaluationConfig.from_experiment(exp), variant
+            trainer.output_model, splits, EvaluationConfig.from_experiment(exp), variant
         )
         report["runs"][key] = {
             "variant": variant,

@@ -136,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         trainer.fit()
         train_time = time.perf_counter() - start
         protocol = EvaluationConfig.from_experiment(exp)
-        result = evaluate_dataset(trainer.model, test, protocol, label=variant, progress=False)
-        save_model(trainer.model, args.runs_dir / variant / "model.pt")
+        model = trainer.output_model
+        result = evaluate_dataset(model, test, protocol, label=variant, progress=False)
+        save_model(model, args.runs_dir / variant / "model.pt")
         report["runs"][variant] = {
             "experiment": exp.to_dict(),
             "seed": exp.seed,

@@ -414,6 +414,22 @@ def test_train_from_init_weights_records_them(tmp_path, capsys):
     assert saved["init_weights"] == str(first)
 
 
+def test_train_with_a_weight_average_saves_the_average(tmp_path, capsys):
+    from anatomy_lib.models.checkpoints import load_model
+    from anatomy_lib.training.checkpointing import load_training_checkpoint
+
+    out = tmp_path / "run"
+    args = ["train", "tiny", "optim.eval_every=0", "optim.epochs=1", "optim.ema_decay=0.5",
+            "--device", "cpu", "--no-progress", "--out", str(out)]  # fmt: skip
+    assert cli.main(args) == 0
+    state = load_training_checkpoint(out / "checkpoint.pt")
+    saved = load_model(out / "model.pt").state_dict()
+    for key, value in state["model"].items():
+        assert torch.equal(saved[key], value), key
+    differs = [k for k, v in state["trained_model"].items() if not torch.equal(saved[k], v)]
+    assert differs  # model.pt is the average, not the last trained weights
+
+
 def test_a_closed_output_pipe_ends_quietly():
     """`anatomy3d presets | head -1`: the reader may close the pipe before the output ends."""
     import os

@@ -140,11 +140,23 @@ def test_overrides_apply_and_validate():
         ("model.filter_widths=3", r"expected a list like \[3, 3, 3\], got '3'"),
         ("optim.amp_dtype=float8", "amp_dtype: expected one of"),
         ("seed=true", "expected an integer"),
+        ("optim.ema_decay=1", r"ema_decay: expected None or a number in \(0, 1\), got 1.0"),
+        ("optim.ema_decay=0", r"ema_decay: expected None or a number in \(0, 1\)"),
+        ("optim.ema_decay=often", "expected a number, got 'often'"),
     ],
 )
 def test_bad_overrides_raise(assignment, match):
     with pytest.raises(ValueError, match=match):
         ExperimentConfig.preset("small").override([assignment])
+
+
+def test_ema_decay_round_trips_and_is_off_by_default():
+    exp = ExperimentConfig.preset("small")
+    assert exp.optim.ema_decay is None
+    averaged = exp.override(["optim.ema_decay=0.999"])
+    assert averaged.optim.ema_decay == 0.999
+    assert ExperimentConfig.from_dict(averaged.to_dict()) == averaged
+    assert averaged.override(["optim.ema_decay=null"]) == exp
 
 
 def test_bad_presets_and_configs_raise():

@@ -7,9 +7,11 @@ import torch
 
 from anatomy_lib.models import TemporalConvNet
 from anatomy_lib.models.checkpoints import save_model, weights_fingerprint
+from anatomy_lib.training import trainer as trainer_module
 from anatomy_lib.training.checkpointing import load_training_checkpoint
 from anatomy_lib.training.config import ExperimentConfig
 from anatomy_lib.training.history import History, plot_history
+from anatomy_lib.training.model_files import load_model_file
 from anatomy_lib.training.trainer import Trainer
 
 
@@ -33,9 +35,10 @@ def _same_optimizer(a: dict, b: dict) -> None:
             assert torch.equal(torch.as_tensor(v), torch.as_tensor(b["state"][k][name])), (k, name)
 
 
+@pytest.mark.parametrize("ema", [(), ("optim.ema_decay=0.9",)])
 @pytest.mark.parametrize("stop_after", [2, 4])  # mid-epoch, and after an epoch boundary
-def test_resume_is_bit_for_bit(tmp_path, stop_after):
-    exp = _experiment()
+def test_resume_is_bit_for_bit(tmp_path, stop_after, ema):
+    exp = _experiment("full@tiny", *ema)
     straight = Trainer(exp, tmp_path / "straight", progress=False)
     straight.fit()
     stopped = Trainer(exp, tmp_path / "stopped", progress=False)
@@ -47,6 +50,7 @@ def test_resume_is_bit_for_bit(tmp_path, stop_after):
     resumed.fit()
     assert resumed.global_step == straight.global_step == 6
     _same_state(straight.model.state_dict(), resumed.model.state_dict())
+    _same_state(straight.output_model.state_dict(), resumed.output_model.state_dict())
     _same_optimizer(straight.optimizer.state_dict(), resumed.optimizer.state_dict())
     assert straight.history.records == resumed.history.records
 
@@ -288,3 +292,54 @@ def test_init_weights_setting_round_trips():
     assert exp.override(["init_weights=null"]).init_weights is None
     with pytest.raises(ValueError, match="init_weights"):
         exp.replace(init_weights="  ")
+
+
+def test_weight_average_is_the_run_model(tmp_path, monkeypatch):
+    """With optim.ema_decay the average follows every step, validation scores it, and the
+    checkpoint's model (what every loader reads) is the average, not the trained weights."""
+    decay = 0.5
+    trainer = Trainer(_experiment("full@tiny", f"optim.ema_decay={decay}"), tmp_path,
+                      progress=False)  # fmt: skip
+    expected = None
+    for _ in range(3):
+        trainer.fit(max_steps=1)
+        now = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+        expected = now if expected is None else {
+            k: decay * expected[k] + (1 - decay) * v if v.is_floating_point() else v
+            for k, v in now.items()
+        }  # fmt: skip
+    averaged = trainer.output_model.state_dict()
+    assert trainer.output_model is trainer.weight_average.module
+    for k, v in expected.items():
+        torch.testing.assert_close(averaged[k], v, msg=k)
+    head = "direction.stages.0.head.weight"
+    assert not torch.equal(averaged[head], trainer.model.state_dict()[head])
+    state = load_training_checkpoint(tmp_path / "checkpoint.pt")
+    _same_state(state["model"], averaged)
+    _same_state(state["trained_model"], trainer.model.state_dict())
+    assert state["weight_average_updates"] == 3
+    _same_state(load_model_file(str(tmp_path / "checkpoint.pt")).state_dict(), averaged)
+    scored = []
+    monkeypatch.setattr(trainer_module, "evaluate_dataset",
+                        lambda model, *a, **k: scored.append(model) or _NoScores())  # fmt: skip
+    trainer._validate()
+    assert scored == [trainer.output_model]
+
+
+def test_without_weight_average_the_trained_model_is_the_run_model():
+    trainer = Trainer(_experiment(), progress=False)
+    assert trainer.weight_average is None and trainer.output_model is trainer.model
+    assert "trained_model" not in trainer.state_dict()
+
+
+def test_checkpoint_of_a_weight_average_run_needs_the_trained_weights(tmp_path):
+    exp = _experiment("full@tiny", "optim.ema_decay=0.9")
+    Trainer(exp, tmp_path, progress=False).fit(max_steps=1)
+    state = load_training_checkpoint(tmp_path / "checkpoint.pt")
+    del state["trained_model"]
+    with pytest.raises(ValueError, match="holds no trained_model"):
+        Trainer(exp, progress=False).load_state_dict(state)
+
+
+class _NoScores:
+    averages: dict = {}

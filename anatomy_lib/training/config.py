@@ -170,6 +170,11 @@ class OptimConfig:
         amp_dtype: the low precision of ``amp``: ``"bfloat16"``, ``"float16"`` (with loss
             scaling) or ``"auto"`` (bfloat16 where the GPU supports it, else float16).
         eval_every: evaluate on the test split every this many epochs (0: never).
+        ema_decay: keep an exponential moving average of the weights and BatchNorm
+            statistics, ``average = ema_decay * average + (1 - ema_decay) * weights`` after
+            every step (the first step copies them), and make it the run's model: it is
+            what validation scores and what ``checkpoint.pt`` / ``model.pt`` hold as the
+            model (``None``: the trained weights themselves).
     """
 
     epochs: int = 60
@@ -184,6 +189,7 @@ class OptimConfig:
     amp: bool = False
     amp_dtype: AmpDtype = "auto"
     eval_every: int = 1
+    ema_decay: float | None = None
 
     def __post_init__(self) -> None:
         check_int_field(self, "epochs")
@@ -204,6 +210,13 @@ class OptimConfig:
                 )
         check_int_field(self, "eval_every", minimum=0)
         check_choice_field(self, "amp_dtype", get_args(AmpDtype))
+        decay = self.ema_decay
+        if decay is not None and (
+            isinstance(decay, bool) or not isinstance(decay, int | float) or not 0 < decay < 1
+        ):
+            raise ValueError(
+                f"OptimConfig.ema_decay: expected None or a number in (0, 1), got {decay!r}"
+            )
 
     @property
     def aug_batch_size(self) -> int:

@@ -20,6 +20,11 @@ Schedule (Sec. 4.2 and the released code): Adam (AMSGrad), learning rate multipl
 ``optim.lr_decay`` after each epoch, BatchNorm momentum decayed geometrically from
 ``optim.bn_momentum_start`` to ``optim.bn_momentum_end``.
 
+Weight average (``optim.ema_decay``): a :class:`~.weight_average.WeightAverage` of the
+weights follows every step and is the run's model (:attr:`Trainer.output_model`): validation
+scores it, and the checkpoint's ``"model"`` holds it (the trained weights go under
+``"trained_model"``), so everything that loads a run loads the average.
+
 Files written in ``out_dir`` (by rank 0, atomically, at every checkpoint): ``checkpoint.pt``
 (the latest state), ``experiment.json``, ``history.csv`` and ``history.json``.
 """
@@ -58,6 +63,7 @@ from .history import History
 from .model_files import build_model
 from .objective import Objective, anatomy_objective, baseline_objective
 from .seeds import derive_seed, seeded_generator
+from .weight_average import WeightAverage
 
 __all__ = [
     "TrainBatch",
@@ -283,6 +289,9 @@ class Trainer:
         if init is not None:
             self.model.load_state_dict(init.state_dict())
             self.init_weights_sha256 = weights_fingerprint(self.model)
+        decay = experiment.optim.ema_decay
+        #: the moving average of the weights (``optim.ema_decay``), else None.
+        self.weight_average = None if decay is None else WeightAverage(self.model, decay)
         self.epoch = 0
         self.step_in_epoch = 0
         self.global_step = 0
@@ -449,7 +458,15 @@ class Trainer:
         self.scaler.scale(total).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.weight_average is not None:
+            self.weight_average.update(self.model)
         return Objective(total, terms, {}).as_floats()
+
+    @property
+    def output_model(self) -> nn.Module:
+        """The model this run produces: the weight average with ``optim.ema_decay``, else
+        the trained model."""
+        return self.model if self.weight_average is None else self.weight_average.module
 
     def _start_epoch(self, epoch: int) -> None:
         self._engine_pool(epoch)
@@ -538,7 +555,7 @@ class Trainer:
                 values = self.evaluate_fn(self)
             else:
                 result = evaluate_dataset(
-                    self.model,
+                    self.output_model,
                     self.dataset.split("test"),
                     EvaluationConfig.from_experiment(self.experiment),
                     progress=self.progress,
@@ -549,10 +566,15 @@ class Trainer:
 
     # ------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
-        """Everything :meth:`load_state_dict` needs to continue the run exactly."""
+        """Everything :meth:`load_state_dict` needs to continue the run exactly; its
+        ``"model"`` is :attr:`output_model`'s weights."""
+        average = self.weight_average
+        extra = {} if average is None else {
+            "trained_model": self.model.state_dict(), "weight_average_updates": average.updates
+        }  # fmt: skip
         return new_checkpoint(
             experiment=self.experiment.to_dict(),
-            model=self.model.state_dict(),
+            model=self.output_model.state_dict(),
             optimizer=self.optimizer.state_dict(),
             scaler=self.scaler.state_dict(),
             epoch=self.epoch,
@@ -562,13 +584,21 @@ class Trainer:
             history=self.history.state_dict(),
             wall_time=self.wall_time,
             init_weights_sha256=self.init_weights_sha256,
+            **extra,
         )
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a :meth:`state_dict` (of the same experiment)."""
         if ExperimentConfig.from_dict(state["experiment"]) != self.experiment:
             raise ValueError("checkpoint: it was written by a different experiment configuration")
-        self.model.load_state_dict(state["model"])
+        if self.weight_average is None:
+            self.model.load_state_dict(state["model"])
+        elif "trained_model" not in state:
+            raise ValueError("checkpoint: optim.ema_decay is set but it holds no trained_model")
+        else:
+            self.model.load_state_dict(state["trained_model"])
+            self.weight_average.module.load_state_dict(state["model"])
+            self.weight_average.updates = int(state["weight_average_updates"])
         self.optimizer.load_state_dict(state["optimizer"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
