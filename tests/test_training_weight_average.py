@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
 
+from anatomy_lib.models import AnatomyModel, ModelConfig
+from anatomy_lib.models.inference import lift_video
 from anatomy_lib.training.weight_average import WeightAverage
 
 
@@ -64,3 +68,24 @@ def test_update_from_another_network_is_refused():
     average = WeightAverage(nn.Linear(2, 2), 0.9)
     with pytest.raises(ValueError, match="differ from the average's"):
         average.update(nn.Linear(2, 3, bias=False))
+
+
+def test_the_averaged_model_lifts_with_its_current_weights():
+    """The average changes in place while in eval mode: a lifting plan cached before an
+    update must not be used after it (the lift equals that of a fresh copy)."""
+    torch.manual_seed(0)
+    net = AnatomyModel(ModelConfig.preset("tiny", channels=8))
+    average = WeightAverage(net, 0.5)
+    average.update(net)
+    g = torch.Generator().manual_seed(1)
+    joints = net.config.skeleton_tree.num_joints
+    keypoints, scores = torch.randn(40, joints, 2, generator=g), torch.rand(40, joints, generator=g)
+    before = lift_video(average.module, keypoints, scores).joints  # builds and caches a plan
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn(p.shape, generator=g))
+    average.update(net)
+    after = lift_video(average.module, keypoints, scores).joints
+    fresh = lift_video(copy.deepcopy(average.module), keypoints, scores).joints
+    torch.testing.assert_close(after, fresh)
+    assert not torch.allclose(after, before)
