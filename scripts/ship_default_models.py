@@ -97,6 +97,10 @@ def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) 
         "steps": state["global_step"],
         "wall_time_s": round(float(state["wall_time"]), 1),
         "validation": validation,
+        "weights": "the trained weights"
+        if experiment.optim.ema_decay is None
+        else f"their moving average (optim.ema_decay={experiment.optim.ema_decay}, "
+        "anatomy_lib.training.weight_average), which the validation history scores",
         **({"init_weights": init} if init else {}),
     }
 
