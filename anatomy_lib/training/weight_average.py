@@ -6,10 +6,11 @@ moves towards the trained model's ``w``:
     a <- decay * a + (1 - decay) * w
 
 (the first update copies ``w``; integer buffers such as BatchNorm's step count are copied).
-The averaged model stays in eval mode and changes in place, so each update drops its cached
-lifting plan (:func:`~anatomy_lib.models.inference_plan.forget_plan`).
 Averaging over the last ``~1 / (1 - decay)`` steps removes much of the noise that the
 optimiser's steps on fresh random batches leave in the weights.
+
+The averaged model stays in eval mode and changes in place, so each update drops its cached
+lifting plan (:func:`~anatomy_lib.models.inference_plan.forget_plan`).
 """
 
 from __future__ import annotations
