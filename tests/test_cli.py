@@ -414,7 +414,7 @@ def test_train_from_init_weights_records_them(tmp_path, capsys):
     assert saved["init_weights"] == str(first)
 
 
-def test_train_with_a_weight_average_saves_the_average(tmp_path, capsys):
+def test_train_with_a_weight_average_saves_the_average(tmp_path):
     from anatomy_lib.models.checkpoints import load_model
     from anatomy_lib.training.checkpointing import load_training_checkpoint
 
