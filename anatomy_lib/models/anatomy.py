@@ -70,7 +70,6 @@ class AnatomyModel(nn.Module):
         self.direction = BoneDirectionNet(config)
         self.length = BoneLengthNet(config)
         self.heads = AnatomyHeads(config)
-        self.register_load_state_dict_post_hook(_forget_plan_hook)
 
     @property
     def receptive_field(self) -> int:
@@ -154,8 +153,3 @@ class AnatomyModel(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.BatchNorm1d):
                 m.momentum = momentum
-
-
-def _forget_plan_hook(module: nn.Module, incompatible_keys) -> None:
-    """``load_state_dict`` post-hook: the cached inference plan holds the old weights."""
-    forget_plan(module)

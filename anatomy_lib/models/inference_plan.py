@@ -31,8 +31,10 @@ Cache. :func:`plan_for` keeps one plan per model, for models in eval mode only (
 in training mode gets a fresh plan per call, since an optimiser may change it between
 calls). The cached plan is dropped when the model's mode changes (``train()`` /
 ``eval()``), when ``load_state_dict`` loads into it, and when any parameter or buffer is
-replaced, moved or changes dtype (public ``data_ptr`` / ``device`` / ``dtype``). Editing
-weights in place while in eval mode is not seen: call :func:`forget_plan` after that.
+replaced, moved or changes dtype (``data_ptr`` / ``device`` / ``dtype``), and when one is
+edited in place (its version counter, which every in-place operation advances), so a model
+whose weights change in evaluation mode, such as the trainer's weight average, is lifted with
+its current weights. :func:`forget_plan` drops a plan by hand (after adding modules).
 """
 
 from __future__ import annotations
@@ -329,7 +331,8 @@ _MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _tensor_key(model: nn.Module) -> tuple:
-    """Changes when a parameter or buffer is replaced, moved or changes dtype.
+    """Changes when a parameter or buffer is replaced, moved, changes dtype or is edited in
+    place (its version counter; inference-mode tensors have none and cannot be edited).
 
     The model's modules are listed once (a whole-video lifting asks for the key every time;
     walking the module tree cost about as much as the rest of the key)."""
@@ -337,7 +340,7 @@ def _tensor_key(model: nn.Module) -> tuple:
     if modules is None:
         modules = _MODULES[model] = tuple(model.modules())
     return tuple(
-        (t.data_ptr(), t.dtype, t.device, t.shape)
+        (t.data_ptr(), t.dtype, t.device, t.shape, None if t.is_inference() else t._version)
         for m in modules
         for t in (*m._parameters.values(), *m._buffers.values())
         if t is not None
@@ -345,8 +348,8 @@ def _tensor_key(model: nn.Module) -> tuple:
 
 
 def forget_plan(model: nn.Module) -> None:
-    """Drop ``model``'s cached plan (call it after editing weights in place in eval mode, or
-    after adding modules to it)."""
+    """Drop ``model``'s cached plan (after adding modules to it; edits of its tensors are
+    noticed without it)."""
     _PLANS.pop(model, None)
     _MODULES.pop(model, None)
 

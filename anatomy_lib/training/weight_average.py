@@ -8,9 +8,6 @@ moves towards the trained model's ``w``:
 (the first update copies ``w``; integer buffers such as BatchNorm's step count are copied).
 Averaging over the last ``~1 / (1 - decay)`` steps removes much of the noise that the
 optimiser's steps on fresh random batches leave in the weights.
-
-The averaged model stays in eval mode and changes in place, so each update drops its cached
-lifting plan (:func:`~anatomy_lib.models.inference_plan.forget_plan`).
 """
 
 from __future__ import annotations
@@ -19,8 +16,6 @@ import copy
 
 import torch
 from torch import nn
-
-from ..models.inference_plan import forget_plan
 
 __all__ = ["WeightAverage"]
 
@@ -58,7 +53,6 @@ class WeightAverage:
             else:
                 a.copy_(w)
         self.updates += 1
-        forget_plan(self.module)  # edited in place in eval mode: its lifting plan is stale
 
 
 def _tensors(model: nn.Module) -> dict[str, torch.Tensor]:
