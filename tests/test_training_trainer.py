@@ -343,3 +343,30 @@ def test_checkpoint_of_a_weight_average_run_needs_the_trained_weights(tmp_path):
 
 class _NoScores:
     averages: dict = {}
+
+
+@pytest.mark.parametrize("stop_after", [None, 3])  # straight through, and killed then resumed
+def test_prefetched_engine_pools_train_exactly_as_pools_drawn_in_turn(tmp_path, stop_after):
+    exp = _experiment(
+        "full@tiny",
+        "data.dataset=engine",
+        "data.engine_videos=2",
+        "data.engine_validation_videos=2",
+        "optim.epochs=3",
+        "optim.steps_per_epoch=2",
+    )
+    in_turn = Trainer(exp, progress=False, prefetch_pools=False)
+    in_turn.fit()
+    ahead = Trainer(exp, tmp_path / "ahead", progress=False, prefetch_pools=True)
+    assert ahead.prefetch_pools and not in_turn.prefetch_pools
+    if stop_after is not None:
+        ahead.fit(max_steps=stop_after)
+        ahead = Trainer.resume(tmp_path / "ahead", progress=False, prefetch_pools=True)
+    ahead.fit()
+    assert ahead._pool_epoch == in_turn._pool_epoch == 2 and ahead._pending_pool is None
+    assert ahead.global_step == in_turn.global_step == 6
+    _same_state(in_turn.model.state_dict(), ahead.model.state_dict())
+    # the pools differ from epoch to epoch, so the check above saw three different pools
+    last = in_turn.make_batch(2, 0).windows.keypoints_2d
+    first = Trainer(exp, progress=False).make_batch(0, 0).windows.keypoints_2d
+    assert not torch.equal(last, first)

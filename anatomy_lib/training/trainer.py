@@ -25,6 +25,11 @@ weights follows every step and is the run's model (:attr:`Trainer.output_model`)
 scores it, and the checkpoint's ``"model"`` holds it (the trained weights go under
 ``"trained_model"``), so everything that loads a run loads the average.
 
+Engine pools (``data.dataset="engine"``): the pool of epoch ``e + 1`` can be drawn in a
+background thread while epoch ``e`` trains (``prefetch_pools``; on by default on CUDA, where
+the GPU would otherwise wait for the CPU). It is the same pool either way: each pool comes
+from its own generator seeded by ``(experiment.seed, e)``.
+
 Files written in ``out_dir`` (by rank 0, atomically, at every checkpoint): ``checkpoint.pt``
 (the latest state), ``experiment.json``, ``history.csv`` and ``history.json``.
 """
@@ -34,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,6 +251,8 @@ class Trainer:
             ``optim.eval_every`` epochs on rank 0 (None: Protocol 1 and 2 on the test split).
         load_init_weights: start from ``experiment.init_weights`` when it is set (False
             when resuming: the checkpoint holds the weights).
+        prefetch_pools: with ``data.dataset="engine"``, draw the next epoch's pool in a
+            background thread while this epoch trains (None: on CUDA only).
 
     Raises:
         ValueError: inconsistent settings, found before any training work.
@@ -261,6 +269,7 @@ class Trainer:
         distributed: DistributedContext | None = None,
         evaluate_fn: Callable[[Trainer], dict[str, float]] | None = None,
         load_init_weights: bool = True,
+        prefetch_pools: bool | None = None,
     ) -> None:
         if not isinstance(experiment, ExperimentConfig):
             raise TypeError(
@@ -282,6 +291,10 @@ class Trainer:
             else None
         )  # checked before any data work
         self._setup_data(dataset)
+        self.prefetch_pools = (
+            self.device.type == "cuda" if prefetch_pools is None else bool(prefetch_pools)
+        )
+        self._pending_pool: tuple[int, Future] | None = None
         self._setup_model()
         #: sha256 of the starting weights (:func:`weights_fingerprint`) when the run
         #: started from ``experiment.init_weights``, else None.
@@ -376,13 +389,27 @@ class Trainer:
             self.steps_per_epoch = min(self.steps_per_epoch, exp.optim.steps_per_epoch)
 
     def _engine_pool(self, epoch: int) -> None:
-        """With ``data.dataset="engine"``: new synthetic videos for ``epoch``."""
-        if self.experiment.data.dataset != "engine" or epoch == self._pool_epoch:
+        """With ``data.dataset="engine"``: new synthetic videos for ``epoch`` (and, with
+        ``prefetch_pools``, the next epoch's started in the background)."""
+        if self.experiment.data.dataset != "engine":
             return
         from .engine_data import engine_dataset
 
-        self._build_sampler(engine_dataset(self.experiment.data, self.experiment.seed, epoch))
-        self._pool_epoch = epoch
+        exp = self.experiment
+        if epoch != self._pool_epoch:
+            pending, self._pending_pool = self._pending_pool, None
+            if pending is not None and pending[0] == epoch:
+                pool = pending[1].result()
+            else:
+                pool = engine_dataset(exp.data, exp.seed, epoch)
+            self._build_sampler(pool)
+            self._pool_epoch = epoch
+        following = epoch + 1
+        if self.prefetch_pools and following < exp.optim.epochs and self._pending_pool is None:
+            if not hasattr(self, "_pool_thread"):
+                self._pool_thread = ThreadPoolExecutor(1, thread_name_prefix="engine-pool")
+            future = self._pool_thread.submit(engine_dataset, exp.data, exp.seed, following)
+            self._pending_pool = (following, future)
 
     def make_batch(self, epoch: int, step: int) -> TrainBatch:
         """The global batch of step ``step`` of ``epoch`` (identical on every process)."""
@@ -591,6 +618,11 @@ class Trainer:
         """Restore a :meth:`state_dict` (of the same experiment)."""
         if ExperimentConfig.from_dict(state["experiment"]) != self.experiment:
             raise ValueError("checkpoint: it was written by a different experiment configuration")
+        if state["optimizer"] is None:
+            raise ValueError(
+                "checkpoint: a transfer copy without optimiser state (written by "
+                "scripts/train_on_budget.py --transfer); it cannot be resumed"
+            )
         if self.weight_average is None:
             self.model.load_state_dict(state["model"])
         elif "trained_model" not in state:
