@@ -80,6 +80,8 @@ def test_batch_matches_reference_for_dtype_and_device(dtype, device):
         assert x.dtype == dtype
     assert b.sequence_index.dtype == b.frame_index.dtype == torch.long
     exact = {"rtol": 0, "atol": 0}
+    ulps = 0 if device.type == "cpu" else 4
+    computed = {"rtol": ulps * torch.finfo(dtype).eps, "atol": 0}
     for i in range(48):
         seq = SEQS[int(b.sequence_index[i])]
         t, lf = int(b.frame_index[i]), b.length_frame_index[i].cpu()
@@ -96,8 +98,10 @@ def test_batch_matches_reference_for_dtype_and_device(dtype, device):
         torch.testing.assert_close(
             b.intrinsics[i].cpu(), normalized_intrinsics(seq.camera, dtype=dtype), **exact
         )
+        # gathered values are copies (exact); bone lengths are computed on the device,
+        # whose square root may differ from the CPU's in the last bit
         torch.testing.assert_close(
-            b.bone_lengths[i].cpu(), joints_to_bones(rel[t], H36M_17).lengths, **exact
+            b.bone_lengths[i].cpu(), joints_to_bones(rel[t], H36M_17).lengths, **computed
         )
 
 
