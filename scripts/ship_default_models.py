@@ -14,6 +14,11 @@ in ``anatomy_lib/results/default_models.json``::
 
     python scripts/ship_default_models.py --run anatomy_medium=runs/medium \\
         --run anatomy_medium_causal=runs/medium_causal --commit <commit the runs trained at>
+
+``--average NAME=SRC,SRC,...`` ships instead the uniform average of the weights of run
+folders and shipped models that all continued from the same shipped weights (a model
+soup, :func:`anatomy_lib.training.weight_average.average_models`); the record keeps every
+source's record and the sha256 of each shipped model it averaged.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from anatomy_lib.checkpoints import PRETRAINED  # noqa: E402
-from anatomy_lib.models.checkpoints import save_model  # noqa: E402
+from anatomy_lib.checkpoints import PRETRAINED, load_pretrained  # noqa: E402
+from anatomy_lib.models.checkpoints import save_model, weights_fingerprint  # noqa: E402
 from anatomy_lib.safe_io import load_torch_file  # noqa: E402
 from anatomy_lib.training.config import ExperimentConfig  # noqa: E402
 from anatomy_lib.training.trainer import build_model  # noqa: E402
+from anatomy_lib.training.weight_average import average_models  # noqa: E402
 
 CHECKPOINTS = ROOT / "anatomy_lib" / "checkpoints"
 RESULTS = ROOT / "anatomy_lib" / "results" / "default_models.json"
@@ -57,8 +63,8 @@ def _fraction(p: float) -> str:
     return {0.5: "half", 1.0: "all"}.get(p, f"{p:.0%}")
 
 
-def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) -> dict:
-    """Write ``name``'s model file from ``run``'s final checkpoint; return its record.
+def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tuple:
+    """``(model, record)`` of ``run``'s final checkpoint (its output weights, eval mode).
 
     ``shipped``: the records already in ``default_models.json``; a run that started from a
     shipped model (``init_weights``) keeps that model's record inside its own."""
@@ -77,14 +83,9 @@ def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) 
     model = build_model(experiment)
     model.load_state_dict(state["model"])
     model.eval()
-    out = CHECKPOINTS / PRETRAINED[name]
-    save_model(model, out)
     history = json.loads((run / "history.json").read_text())["records"]
     validation = [r for r in history if r.get("kind") == "val"]
-    return {
-        "file": out.name,
-        "bytes": out.stat().st_size,
-        "parameters": sum(p.numel() for p in model.parameters()),
+    return model, {
         "command": command
         or f"anatomy3d train {experiment.name} optim.epochs={experiment.optim.epochs} "
         f"optim.lr_decay={experiment.optim.lr_decay} --out {run.name}",
@@ -105,19 +106,75 @@ def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) 
     }
 
 
+def write_model(name: str, model: torch.nn.Module, record: dict) -> dict:
+    """Save ``model`` as the shipped file of ``name``; return ``record`` with the file's
+    name, size and parameter count first."""
+    out = CHECKPOINTS / PRETRAINED[name]
+    save_model(model, out)
+    return {
+        "file": out.name,
+        "bytes": out.stat().st_size,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        **record,
+    }
+
+
+def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) -> dict:
+    """Write ``name``'s model file from ``run``'s final checkpoint; return its record."""
+    return write_model(name, *run_record(run, commit, command, shipped))
+
+
+def ship_average(name: str, sources: list[str], commit: str, commands: dict, shipped: dict) -> dict:
+    """Write ``name``'s model file as the uniform average of ``sources`` (run folders, or
+    shipped names as they are in this checkout); return its record with each source's."""
+    models, records = [], []
+    for source in sources:
+        if source in PRETRAINED:
+            model = load_pretrained(source)
+            record = {"source": f"{source} as shipped before", "sha256": weights_fingerprint(model)}
+            if source in shipped:
+                record["record"] = shipped[source]
+        else:
+            model, record = run_record(Path(source), commit, commands.get(source), shipped)
+            record = {"source": source, **record}
+        models.append(model)
+        records.append(record)
+    average = average_models(models)
+    return write_model(name, average, {
+        "weights": f"the uniform average of the weights of {len(models)} models continued from "
+        "the same shipped weights (anatomy_lib.training.weight_average.average_models)",
+        "command": "python scripts/ship_default_models.py --average "
+        f"{name}={','.join(sources)} --commit {commit}",
+        "commit": commit,
+        "sources": records,
+    })  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", action="append", required=True, metavar="NAME=DIR")
+    parser.add_argument("--run", action="append", default=[], metavar="NAME=DIR")
+    parser.add_argument(
+        "--average",
+        action="append",
+        default=[],
+        metavar="NAME=SRC,SRC",
+        help="ship the uniform average of run folders and shipped models (same start)",
+    )
     parser.add_argument("--commit", required=True, help="commit the runs were trained at")
     parser.add_argument("--command", action="append", default=[], metavar="NAME=COMMAND")
     args = parser.parse_args()
     commands = dict(c.split("=", 1) for c in args.command)
     records = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for item in args.run:
-        name, folder = item.split("=", 1)
+    if not args.run and not args.average:
+        parser.error("give --run NAME=DIR or --average NAME=SRC,SRC")
+    for item in args.run + args.average:
+        name, value = item.split("=", 1)
         if name not in PRETRAINED:
             parser.error(f"unknown model name {name!r}; expected one of {sorted(PRETRAINED)}")
-        records[name] = ship(name, Path(folder), args.commit, commands.get(name), records)
+        if item in args.run:
+            records[name] = ship(name, Path(value), args.commit, commands.get(name), records)
+        else:
+            records[name] = ship_average(name, value.split(","), args.commit, commands, records)
         print(f"{name}: {records[name]['file']} ({records[name]['bytes'] / 1e6:.1f} MB)")
     records["_machine"] = {"python": platform.python_version(), "torch": torch.__version__}
     RESULTS.write_text(json.dumps(records, indent=1) + "\n")

@@ -85,10 +85,10 @@ TINY_TREE = Skeleton(
 )
 
 
-def load_benchmark(name: str) -> ModuleType:
-    """``benchmarks/<name>.py`` imported as a module (the benchmarks are scripts, not a
-    package)."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+def load_benchmark(name: str, folder: str = "benchmarks") -> ModuleType:
+    """``<folder>/<name>.py`` imported as a module (the benchmarks and scripts are
+    scripts, not packages)."""
+    path = Path(__file__).resolve().parents[1] / folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

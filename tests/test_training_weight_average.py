@@ -10,7 +10,7 @@ from torch import nn
 
 from anatomy_lib.models import AnatomyModel, ModelConfig
 from anatomy_lib.models.inference import lift_video
-from anatomy_lib.training.weight_average import WeightAverage
+from anatomy_lib.training.weight_average import WeightAverage, average_models
 
 
 def _net(dtype: torch.dtype, device: torch.device) -> nn.Module:
@@ -89,3 +89,39 @@ def test_the_averaged_model_lifts_with_its_current_weights():
     fresh = lift_video(copy.deepcopy(average.module), keypoints, scores).joints
     torch.testing.assert_close(after, fresh)
     assert not torch.allclose(after, before)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_average_of_models_is_the_mean_of_each_weight(dtype, device):
+    nets = []
+    for seed in range(3):
+        net = _net(dtype, device)
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p))
+        net.train()(torch.randn(8, 3, dtype=dtype, device=device))  # BatchNorm statistics
+        nets.append(net)
+    nets[1][1].num_batches_tracked += 5  # integer buffers: the first model's
+    mean = average_models(nets)
+    assert not mean.training
+    states = [n.state_dict() for n in nets]
+    for key, value in mean.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, sum(s[key] for s in states) / 3, msg=key)
+        else:
+            assert torch.equal(value, states[0][key])
+    for key, value in average_models([nets[2]]).state_dict().items():  # one model: itself
+        assert torch.equal(value, states[2][key])
+    assert nets[0][0].weight.data_ptr() != mean[0].weight.data_ptr()  # a copy
+
+
+def test_average_of_models_refuses_different_networks():
+    with pytest.raises(ValueError, match="at least one model"):
+        average_models([])
+    small = _net(torch.float32, torch.device("cpu"))
+    wider = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5))
+    other = nn.Sequential(nn.Linear(3, 4))
+    for bad in (wider, other):
+        with pytest.raises(ValueError, match="model 1's parameters and buffers differ"):
+            average_models([small, bad])

@@ -1,0 +1,97 @@
+"""scripts/train_on_budget.py (a run sized to a time budget, its transfer copy) and
+scripts/ship_default_models.py --average (a shipped model soup)."""
+
+from __future__ import annotations
+
+import json
+import math
+from argparse import Namespace
+
+import pytest
+import torch
+from conftest import load_benchmark
+
+from anatomy_lib.models.checkpoints import load_model
+from anatomy_lib.training.checkpointing import load_training_checkpoint
+from anatomy_lib.training.config import ExperimentConfig
+from anatomy_lib.training.trainer import Trainer
+
+budget = load_benchmark("train_on_budget", "scripts")
+TINY = ["optim.eval_every=0", "optim.ema_decay=0.9"]
+
+
+@pytest.mark.parametrize("epoch_s, validation_s", [(0.5, 0.0), (2.0, 3.0), (9.0, 40.0)])
+@pytest.mark.parametrize("seconds", [0.0, 7.0, 100.0, 3600.0])
+def test_planned_epochs_fit_the_time_left_and_are_the_most_that_do(epoch_s, validation_s, seconds):
+    epochs, every = budget.planned_epochs(seconds, epoch_s, validation_s)
+    assert epochs >= 1 and every >= 1
+    cost = lambda n: (n - 1) * budget.EPOCH_MARGIN * epoch_s + (n - 1) // every * validation_s  # noqa: E731
+    assert cost(epochs) <= seconds + 1e-9
+    assert cost(epochs + 1) > seconds - budget.EPOCH_MARGIN * epoch_s  # one more may not fit
+    assert epochs // every < 2 * budget.VALIDATIONS  # about VALIDATIONS, never many more
+    with pytest.raises(ValueError, match="positive time"):
+        budget.planned_epochs(seconds, 0.0, validation_s)
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 45, 200])
+@pytest.mark.parametrize("fraction", [0.03, 0.3, 1.0])
+def test_decay_brings_the_last_epoch_to_the_final_fraction(epochs, fraction):
+    decay = budget.decay_for(epochs, fraction)
+    last = decay ** (epochs - 1)
+    assert math.isclose(last, fraction if epochs > 1 else 1.0, rel_tol=1e-9)
+    with pytest.raises(ValueError, match=r"in \(0, 1\]"):
+        budget.decay_for(epochs, 0.0)
+
+
+def test_budgeted_run_follows_its_final_schedule_and_its_transfer_copy_unpacks(tmp_path):
+    args = Namespace(
+        preset="full@tiny", overrides=[*TINY, "optim.learning_rate=0.002"], out=tmp_path / "run",
+        device="cpu", budget_s=budget.time.monotonic() - budget.START + 6.0, reserve_s=1.0,
+        final_lr_fraction=0.05, transfer=tmp_path / "back" / "run.pt",
+    )  # fmt: skip
+    budget.train(args)
+    state = load_training_checkpoint(args.out / "checkpoint.pt")
+    optim = ExperimentConfig.from_dict(state["experiment"]).optim
+    saved = ExperimentConfig.from_dict(json.loads((args.out / "experiment.json").read_text()))
+    assert saved.optim == optim and optim.epochs > 1 and 1 <= optim.eval_every
+    assert math.isclose(optim.lr_decay ** (optim.epochs - 1), 0.05, rel_tol=1e-9)
+    train = [r for r in state["history"]["records"] if r["kind"] == "train"]
+    for r in train:  # every step ran at the final schedule's rate, epoch 0 included
+        assert math.isclose(r["lr"], 0.002 * optim.lr_decay ** r["epoch"], rel_tol=1e-9)
+    assert state["epoch"] <= optim.epochs and train[-1]["epoch"] == state["epoch"] - 1
+
+    copy = load_training_checkpoint(args.transfer)
+    assert copy["optimizer"] is None and "trained_model" not in copy
+    for key, value in state["model"].items():  # the run's output: the weight average
+        assert torch.equal(copy["model"][key], value)
+    with pytest.raises(ValueError, match="transfer copy without optimiser state"):
+        Trainer.resume(args.transfer, progress=False)
+    budget.unpack(args.transfer, tmp_path / "unpacked")
+    unpacked = load_model(tmp_path / "unpacked" / "model.pt")
+    for key, value in load_model(args.out / "model.pt").state_dict().items():
+        assert torch.equal(unpacked.state_dict()[key], value)
+    assert (tmp_path / "unpacked" / "history.json").read_text() == (
+        args.out / "history.json"
+    ).read_text()
+    with pytest.raises(SystemExit, match="not a transfer copy"):
+        budget.unpack(args.out / "checkpoint.pt", tmp_path / "again")
+
+
+def test_shipped_average_is_the_mean_of_its_sources_and_records_each(tmp_path, monkeypatch):
+    ship = load_benchmark("ship_default_models", "scripts")
+    monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
+    runs = []
+    for seed in (1, 2):
+        exp = ExperimentConfig.preset("full@tiny").override([*TINY, f"seed={seed}"])
+        Trainer(exp, tmp_path / f"run{seed}", progress=False).fit()
+        runs.append(str(tmp_path / f"run{seed}"))
+    record = ship.ship_average("anatomy_small", runs, "abc1234", {}, {})
+    averaged = load_model(tmp_path / record["file"]).state_dict()
+    sources = [load_training_checkpoint(f"{r}/checkpoint.pt")["model"] for r in runs]
+    for key, value in averaged.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, (sources[0][key] + sources[1][key]) / 2)
+    assert [s["source"] for s in record["sources"]] == runs
+    assert [s["seed"] for s in record["sources"]] == [1, 2]
+    assert record["bytes"] == (tmp_path / record["file"]).stat().st_size
+    assert "--average anatomy_small=" in record["command"]
