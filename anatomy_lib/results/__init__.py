@@ -25,6 +25,12 @@ now and before on the engine's validation videos with the bodies' spine, neck/no
 joints as the ANSUR table places them and drawn per body (P1, P2, limb and marker joints);
 the split every medium model was chosen on. Chapter 3 shows it.
 
+``gpu_runs_session15.json``: the runs made on a lent GPU in session 15
+(``scripts/train_on_budget.py``, four side by side on one H200): a sweep from scratch and
+continuations of the shipped models, with their commands, commits, plans, steps, wall times
+and scores on the engine's validation split, and the weight averages tried (the causal one
+was shipped). No test data were measured for the runs not shipped.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
 MediaPipe's own 3D, per camera) and on the embedded test split.
