@@ -117,7 +117,7 @@ def train(args) -> None:
     trainer.run_epoch()
     epoch_s = time.monotonic() - started
     started = time.monotonic()
-    trainer._validate()
+    trainer.validate()
     validation_s = time.monotonic() - started
     reserve = 2 * validation_s + args.reserve_s
     left = args.budget_s - (time.monotonic() - START) - reserve
@@ -130,6 +130,7 @@ def train(args) -> None:
     )
     trainer.experiment = dataclasses.replace(experiment, optim=optim)
     atomic_write_bytes(args.out / "experiment.json", trainer.experiment.to_json().encode())
+    trainer.save_checkpoint()  # the run folder holds the final configuration from here on
     print(json.dumps({"first_epoch_s": round(epoch_s, 2), "validation_s": round(validation_s, 2),
                       "epochs": epochs, "lr_decay": optim.lr_decay, "eval_every": every}),
           flush=True)  # fmt: skip
@@ -142,7 +143,7 @@ def train(args) -> None:
             stopped_early = True
             break
     if stopped_early:
-        trainer._validate()  # the output model's score, whatever the schedule did
+        trainer.validate()  # the output model's score, whatever the schedule did
         trainer.save_checkpoint()
     save_model(trainer.output_model, args.out / "model.pt")
     if args.transfer is not None:

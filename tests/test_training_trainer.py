@@ -322,7 +322,7 @@ def test_weight_average_is_the_run_model(tmp_path, monkeypatch):
     scored = []
     monkeypatch.setattr(trainer_module, "evaluate_dataset",
                         lambda model, *a, **k: scored.append(model) or _NoScores())  # fmt: skip
-    trainer._validate()
+    trainer.validate()
     assert scored == [trainer.output_model]
 
 

@@ -561,7 +561,7 @@ class Trainer:
         self.step_in_epoch = 0
         o = exp.optim
         if o.eval_every and (self.epoch % o.eval_every == 0 or self.epoch == o.epochs):
-            self._validate()
+            self.validate()
         self.wall_time = time.perf_counter() - start
         self.save_checkpoint()
         return max_steps
@@ -576,7 +576,10 @@ class Trainer:
         bar.set_postfix(loss=f"{values['loss']:.4f}")
         bar.update()
 
-    def _validate(self) -> None:
+    def validate(self) -> None:
+        """Score :attr:`output_model` (``evaluate_fn``, else Protocols 1 and 2 on the test
+        split) and log it as a ``"val"`` record of the last finished epoch (rank 0; every
+        process must call it, since it ends at a barrier)."""
         if self.dist.is_main:
             if self.evaluate_fn is not None:
                 values = self.evaluate_fn(self)
