@@ -8,6 +8,10 @@ rotation (the rotation of :func:`anatomy_lib.metrics.procrustes_align`); the JSO
 * ``p1_after_rotation``: Protocol 1 after that rotation alone (root-relative, no scale): what
   a perfect global orientation would leave;
 * ``rotation_deg``: the mean angle of that rotation;
+* ``mean_rotation_deg``, ``rotation_sd_deg``: the mean and standard deviation over frames of
+  its rotation vector's components about the camera's x (pitch), y (yaw) and z (roll) axes,
+  in degrees: a mean away from 0 is a turn the model makes on every frame, a large SD a turn
+  that changes from frame to frame;
 * ``slope_yaw``, ``slope_pitch``: least-squares slopes of the rotation about the camera's y
   (x) axis against the horizontal (vertical) angle between the optical axis and the true
   root ray, over frames. A model that turns the body with the ray has slopes near 0; one
@@ -42,6 +46,9 @@ from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, output_fr
 from anatomy_lib.metrics import procrustes_align  # noqa: E402
 from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 
+#: The camera axes of the rotation vectors' components.
+AXES = ("pitch_x", "yaw_y", "roll_z")
+
 DATASETS = {
     "engine_validation": lambda: validation_videos(),
     "embedded_test": lambda: load_default_dataset().split("test"),
@@ -59,6 +66,11 @@ def _rotation_about_axes(rotation: torch.Tensor) -> torch.Tensor:
     )
     axis = axis / axis.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     return torch.rad2deg(angle).unsqueeze(-1) * axis
+
+
+def _per_axis(values: torch.Tensor) -> dict[str, float]:
+    """``(3,)`` degrees -> ``{axis name: value}`` rounded to 0.1 degree."""
+    return {axis: round(float(v), 1) for axis, v in zip(AXES, values, strict=True)}
 
 
 def _slope(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -90,6 +102,8 @@ def orientation_errors(model, dataset) -> dict:
         "p2": mm(aligned.aligned),
         "p1_after_rotation": mm(turned),
         "rotation_deg": round(float(axes.norm(dim=-1).mean()), 1),
+        "mean_rotation_deg": _per_axis(axes.mean(0)),
+        "rotation_sd_deg": _per_axis(axes.std(0)),
         "slope_yaw": round(_slope(horizontal, axes[:, 1]), 2),
         "slope_pitch": round(_slope(vertical, axes[:, 0]), 2),
         "ray_angle_sd_deg": {

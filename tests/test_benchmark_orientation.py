@@ -68,3 +68,21 @@ def test_a_model_blind_to_the_ray_has_slopes_near_one_and_the_truth_zero(bench, 
             assert report["rotation_deg"] > 5.0
             assert report["p1_after_rotation"] == pytest.approx(0.0, abs=0.1)
             assert report["p1"] > 10 * report["p1_after_rotation"]
+
+
+def test_a_turn_made_on_every_frame_is_the_mean_rotation_with_no_spread(bench, monkeypatch):
+    data = _dataset()
+    truth = data[0].joints_3d_relative
+    angle = math.radians(8)
+    c, s = math.cos(angle), math.sin(angle)
+    about_x = torch.tensor([[1, 0, 0], [0, c, -s], [0, s, c]], dtype=torch.float64)
+    tilted = truth @ about_x.T  # every frame's body turned 8 degrees about the camera's x axis
+    result = SimpleNamespace(predictions=[tilted])
+    monkeypatch.setattr(bench, "evaluate_dataset", lambda *a, **k: result)
+    report = bench.orientation_errors(None, data)
+    mean, spread = report["mean_rotation_deg"], report["rotation_sd_deg"]
+    assert abs(abs(mean["pitch_x"]) - 8.0) <= 0.1 and report["rotation_deg"] == pytest.approx(
+        8.0, abs=0.1
+    )
+    assert abs(mean["yaw_y"]) <= 0.1 and abs(mean["roll_z"]) <= 0.1
+    assert max(spread.values()) <= 0.1
