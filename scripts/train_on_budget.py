@@ -7,8 +7,8 @@ epoch's learning rate is ``--final-lr-fraction`` of the first. Epoch 0 runs as t
 configuration would have run it (its learning rate is ``optim.learning_rate`` and its
 BatchNorm momentum ``optim.bn_momentum_start`` whatever the number of epochs), and the run
 folder records the final configuration. Validation runs about ten times over the run.
-If the machine slows down so much that an epoch would end past the budget, the run stops
-at that epoch's start, says so in its summary, and keeps what it has::
+If the machine slows down so much that the next epoch would end past the budget, the run
+stops before it, validates, says so in its summary, and keeps what it has::
 
     python scripts/train_on_budget.py full@medium model.channels=320 optim.batch_size=1024 \\
         --budget-s 450 --final-lr-fraction 0.03 --device cuda --out runs/gpu_a \\
@@ -173,12 +173,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.unpack is not None:
-        unpack(args.unpack, args.out)
-    elif args.preset is None or args.budget_s is None:
-        parser.error("give a preset and --budget-s (or --unpack FILE)")
-    else:
+    try:
+        if args.unpack is not None:
+            unpack(args.unpack, args.out)
+            return
+        if args.preset is None or args.budget_s is None:
+            parser.error("give a preset and --budget-s (or --unpack FILE)")
+        if not args.budget_s > 0:
+            parser.error(f"--budget-s: expected a positive number of seconds, got {args.budget_s}")
+        decay_for(2, args.final_lr_fraction)  # checked before any training work
         train(args)
+    except (KeyError, ValueError, FileNotFoundError) as exc:  # RunFolderError is a ValueError
+        parser.error(str(exc.args[0] if exc.args else exc))
 
 
 if __name__ == "__main__":
