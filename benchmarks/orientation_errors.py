@@ -12,6 +12,10 @@ rotation (the rotation of :func:`anatomy_lib.metrics.procrustes_align`); the JSO
   its rotation vector's components about the camera's x (pitch), y (yaw) and z (roll) axes,
   in degrees: a mean away from 0 is a turn the model makes on every frame, a large SD a turn
   that changes from frame to frame;
+* ``mean_rotation_deg_per_video`` (the datasets of :data:`PER_VIDEO`, a few videos each):
+  that mean for each video (``subject/action/camera``): a turn of the same sign about the
+  vertical axis in every camera is the body's, one that changes with the camera is the
+  camera's;
 * ``slope_yaw``, ``slope_pitch``: least-squares slopes of the rotation about the camera's y
   (x) axis against the horizontal (vertical) angle between the optical axis and the true
   root ray, over frames. A model that turns the body with the ray has slopes near 0; one
@@ -49,6 +53,9 @@ from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 #: The camera axes of the rotation vectors' components.
 AXES = ("pitch_x", "yaw_y", "roll_z")
 
+#: Datasets of a few videos each, whose turn is also reported per video.
+PER_VIDEO = ("embedded_test", "pose2sim_trial")
+
 DATASETS = {
     "engine_validation": lambda: validation_videos(),
     "embedded_test": lambda: load_default_dataset().split("test"),
@@ -78,8 +85,9 @@ def _slope(x: torch.Tensor, y: torch.Tensor) -> float:
     return float((x * (y - y.mean())).sum() / x.square().sum())
 
 
-def orientation_errors(model, dataset) -> dict:
-    """The quantities of the module docstring for one model on one dataset."""
+def orientation_errors(model, dataset, per_video: bool = False) -> dict:
+    """The quantities of the module docstring for one model on one dataset
+    (``mean_rotation_deg_per_video`` with ``per_video``)."""
     result = evaluate_dataset(model, dataset, EvaluationConfig(), progress=False,
                               keep_predictions=True)  # fmt: skip
     seqs = [s for s in dataset if s.joints_3d is not None]
@@ -96,6 +104,12 @@ def orientation_errors(model, dataset) -> dict:
     def mm(a: torch.Tensor) -> float:
         return round(1000 * float((a - target).norm(dim=-1).mean()), 1)
 
+    videos = {}
+    if per_video:
+        chunks = axes.split([s.num_frames for s in seqs])
+        for seq, chunk in zip(seqs, chunks, strict=True):
+            camera = seq.camera.id if seq.camera is not None else "?"
+            videos[f"{seq.subject}/{seq.action}/{camera}"] = _per_axis(chunk.mean(0))
     return {
         "frames": int(pred.shape[0]),
         "p1": mm(pred),
@@ -104,6 +118,7 @@ def orientation_errors(model, dataset) -> dict:
         "rotation_deg": round(float(axes.norm(dim=-1).mean()), 1),
         "mean_rotation_deg": _per_axis(axes.mean(0)),
         "rotation_sd_deg": _per_axis(axes.std(0)),
+        **({"mean_rotation_deg_per_video": videos} if per_video else {}),
         "slope_yaw": round(_slope(horizontal, axes[:, 1]), 2),
         "slope_pitch": round(_slope(vertical, axes[:, 0]), 2),
         "ray_angle_sd_deg": {
@@ -120,7 +135,10 @@ def main(argv: list[str] | None = None) -> None:
         __doc__.split("\n\n")[0],
         lambda model: {
             "output_frame": output_frame(model),
-            **{name: orientation_errors(model, d) for name, d in data().items()},
+            **{
+                name: orientation_errors(model, d, per_video=name in PER_VIDEO)
+                for name, d in data().items()
+            },
         },
         argv,
     )

@@ -3,6 +3,7 @@ prediction and how it follows the angle of the root ray."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -86,3 +87,20 @@ def test_a_turn_made_on_every_frame_is_the_mean_rotation_with_no_spread(bench, m
     )
     assert abs(mean["yaw_y"]) <= 0.1 and abs(mean["roll_z"]) <= 0.1
     assert max(spread.values()) <= 0.1
+
+
+def test_per_video_turns_tell_a_turn_of_one_video_from_one_of_all(bench, monkeypatch):
+    first = _dataset(30)[0]
+    second = dataclasses.replace(first, subject="T")
+    angle = math.radians(6)
+    c, s = math.cos(angle), math.sin(angle)
+    about_y = torch.tensor([[c, 0, s], [0, 1, 0], [-s, 0, c]], dtype=torch.float64)
+    truth = first.joints_3d_relative
+    result = SimpleNamespace(predictions=[truth @ about_y.T, truth])  # only the first turned
+    monkeypatch.setattr(bench, "evaluate_dataset", lambda *a, **k: result)
+    report = bench.orientation_errors(None, [first, second], per_video=True)
+    videos = report["mean_rotation_deg_per_video"]
+    assert list(videos) == ["S/a/c", "T/a/c"]
+    assert abs(abs(videos["S/a/c"]["yaw_y"]) - 6.0) <= 0.1 and abs(videos["T/a/c"]["yaw_y"]) <= 0.1
+    assert abs(abs(report["mean_rotation_deg"]["yaw_y"]) - 3.0) <= 0.1  # the mean over both
+    assert "mean_rotation_deg_per_video" not in bench.orientation_errors(None, [first, second])
