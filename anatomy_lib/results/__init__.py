@@ -44,7 +44,8 @@ default model (camera frame, 16 epochs: ``git show
 per body: ``git show a0a8053:anatomy_lib/checkpoints/anatomy_medium.pt``) and 9 (200 epochs,
 256 channels: ``git show d0a61c7:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped
 ``anatomy_medium`` (200 epochs, 320 channels), on the engine's validation split, the
-embedded test split and the Pose2Sim trial.
+embedded test split and the Pose2Sim trial, with the mean turn per camera axis (per video on
+the last two).
 Chapter 3 shows it.
 
 ``left_right_swaps.json`` (``benchmarks/left_right_swaps.py``): swapping left and right
