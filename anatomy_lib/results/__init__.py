@@ -40,12 +40,13 @@ is the body's global turn, and how that turn follows the root ray's angle, for t
 default model (camera frame, 16 epochs: ``git show
 1a9b902:anatomy_lib/checkpoints/anatomy_medium.pt``), the ray-frame models of sessions 7
 (100 epochs, one definition of the spine, neck/nose and head: ``git show
-0fdcfea:anatomy_lib/checkpoints/anatomy_medium.pt``) and 8 (100 epochs, definitions drawn
-per body: ``git show a0a8053:anatomy_lib/checkpoints/anatomy_medium.pt``) and 9 (200 epochs,
-256 channels: ``git show d0a61c7:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped
-``anatomy_medium`` (200 epochs, 320 channels), on the engine's validation split, the
-embedded test split and the Pose2Sim trial, with the mean turn per camera axis (per video on
-the last two).
+0fdcfea:anatomy_lib/checkpoints/anatomy_medium.pt``), 8 (100 epochs, definitions drawn per
+body: ``git show a0a8053:anatomy_lib/checkpoints/anatomy_medium.pt``), 9 (200 epochs, 256
+channels: ``git show d0a61c7:anatomy_lib/checkpoints/anatomy_medium.pt``) and 12 (320
+channels: ``git show fd8e9d5:anatomy_lib/checkpoints/anatomy_medium.pt``) and the shipped
+``anatomy_medium`` (that model continued with its weights averaged), on the engine's
+validation split, the embedded test split and the Pose2Sim trial, with the mean turn per
+camera axis (per video on the last two).
 Chapter 3 shows it.
 
 ``left_right_swaps.json`` (``benchmarks/left_right_swaps.py``): swapping left and right
