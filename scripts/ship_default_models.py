@@ -127,10 +127,11 @@ def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) 
 def ship_average(name: str, sources: list[str], commit: str, commands: dict, shipped: dict) -> dict:
     """Write ``name``'s model file as the uniform average of ``sources`` (run folders, or
     shipped names as they are in this checkout); return its record with each source's."""
-    models, records = [], []
-    for source in sources:
+    models, records, fingerprints = [], [], {}
+    for i, source in enumerate(sources):
         if source in PRETRAINED:
             model = load_pretrained(source)
+            fingerprints[weights_fingerprint(model)] = i
             record = {"source": f"{source} as shipped before", "sha256": weights_fingerprint(model)}
             if source in shipped:
                 record["record"] = shipped[source]
@@ -139,6 +140,10 @@ def ship_average(name: str, sources: list[str], commit: str, commands: dict, shi
             record = {"source": source, **record}
         models.append(model)
         records.append(record)
+    for record in records:  # a run continued from a shipped source: its record once
+        init = record.get("init_weights")
+        if init and init.get("sha256") in fingerprints and "record" in init:
+            init["record"] = f"that of sources[{fingerprints[init['sha256']]}]"
     average = average_models(models)
     return write_model(name, average, {
         "weights": f"the uniform average of the weights of {len(models)} models continued from "
@@ -167,11 +172,12 @@ def main() -> None:
     records = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.run and not args.average:
         parser.error("give --run NAME=DIR or --average NAME=SRC,SRC")
-    for item in args.run + args.average:
+    jobs = [("run", item) for item in args.run] + [("average", item) for item in args.average]
+    for kind, item in jobs:
         name, value = item.split("=", 1)
         if name not in PRETRAINED:
             parser.error(f"unknown model name {name!r}; expected one of {sorted(PRETRAINED)}")
-        if item in args.run:
+        if kind == "run":
             records[name] = ship(name, Path(value), args.commit, commands.get(name), records)
         else:
             records[name] = ship_average(name, value.split(","), args.commit, commands, records)

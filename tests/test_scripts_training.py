@@ -3,6 +3,7 @@ scripts/ship_default_models.py --average (a shipped model soup)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from argparse import Namespace
@@ -96,3 +97,27 @@ def test_shipped_average_is_the_mean_of_its_sources_and_records_each(tmp_path, m
     assert [s["seed"] for s in record["sources"]] == [1, 2]
     assert record["bytes"] == (tmp_path / record["file"]).stat().st_size
     assert "--average anatomy_small=" in record["command"]
+
+
+def test_shipped_average_keeps_a_shipped_sources_record_once(tmp_path, monkeypatch):
+    ship = load_benchmark("ship_default_models", "scripts")
+    monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
+    exp = ExperimentConfig.preset("full@tiny").override(TINY)
+    trainer = Trainer(exp, progress=False)
+    trainer.fit()
+    start = trainer.output_model  # stands in for the shipped model
+    monkeypatch.setattr(ship, "load_pretrained", lambda name: copy.deepcopy(start))
+    previous = {"seed": 0, "validation": [{"val_p1": 1.0}]}
+    init = {
+        "source": "anatomy_small",
+        "record": previous,
+        "sha256": ship.weights_fingerprint(start),
+    }
+    continued = {"seed": 7, "init_weights": init}
+    monkeypatch.setattr(ship, "run_record", lambda *a: (copy.deepcopy(start), continued))
+    record = ship.ship_average("anatomy_small", ["anatomy_small", "runs/continued"], "abc", {},
+                               {"anatomy_small": previous})  # fmt: skip
+    shipped_source, run_source = record["sources"]
+    assert shipped_source["record"] == previous
+    assert shipped_source["sha256"] == run_source["init_weights"]["sha256"]
+    assert run_source["init_weights"]["record"] == "that of sources[0]"

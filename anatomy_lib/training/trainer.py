@@ -295,6 +295,7 @@ class Trainer:
             self.device.type == "cuda" if prefetch_pools is None else bool(prefetch_pools)
         )
         self._pending_pool: tuple[int, Future] | None = None
+        self._pool_thread: ThreadPoolExecutor | None = None  # started at the first prefetch
         self._setup_model()
         #: sha256 of the starting weights (:func:`weights_fingerprint`) when the run
         #: started from ``experiment.init_weights``, else None.
@@ -406,7 +407,7 @@ class Trainer:
             self._pool_epoch = epoch
         following = epoch + 1
         if self.prefetch_pools and following < exp.optim.epochs and self._pending_pool is None:
-            if not hasattr(self, "_pool_thread"):
+            if self._pool_thread is None:
                 self._pool_thread = ThreadPoolExecutor(1, thread_name_prefix="engine-pool")
             future = self._pool_thread.submit(engine_dataset, exp.data, exp.seed, following)
             self._pending_pool = (following, future)
