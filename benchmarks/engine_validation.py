@@ -1,6 +1,6 @@
 """Models on the engine's validation videos, the bodies' marker joints fixed and varied.
 
-Prints one JSON object with, for each model, on two versions of the engine's validation
+Prints one JSON object with, for each model, on three versions of the engine's validation
 split (held-out clips, held-out ANSUR bodies, random cameras and detectors; test-time flip,
 the trainer's protocol):
 
@@ -9,7 +9,10 @@ the trainer's protocol):
 * ``varied``: ``validation_videos(joint_definitions="varied")``: the same clips and bodies,
   each body with its own definition of those three joints
   (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`); the draws shift the generator, so
-  cameras and detector noise are drawn anew too.
+  cameras and detector noise are drawn anew too;
+* ``varied_thorax``: ``validation_videos(joint_definitions="varied_thorax")``: as ``varied``,
+  and each body's thorax (with the spine) lowered by its own drawn fraction of the trunk
+  (``MarkerJointRanges.including_thorax()``): the same motion and bodies, new cameras.
 
 Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
@@ -80,7 +83,9 @@ def split_errors(model, dataset) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     splits = functools.cache(
-        lambda: {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
+        lambda: {
+            d: validation_videos(joint_definitions=d) for d in ("fixed", "varied", "varied_thorax")
+        }
     )
     model_report(
         "benchmarks/engine_validation.py",

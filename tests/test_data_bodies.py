@@ -18,9 +18,12 @@ from anatomy_lib.data.bodies import (
     MarkerJointRanges,
     bone_lengths_from_measurements,
     load_body_table,
+    lower_thorax,
     marker_joint_definitions,
     sample_bone_lengths,
+    shoulders_above_thorax,
     vary_marker_joints,
+    vary_thorax,
 )
 from anatomy_lib.skeleton import H36M_17, MPI_INF_3DHP_17
 
@@ -231,6 +234,102 @@ def test_marker_joint_bad_input_is_reported():
         vary_marker_joints(torch.ones(4, 16), g, skeleton=MPI_INF_3DHP_17)
     with pytest.raises(ValueError, match="Human3.6M-17"):
         marker_joint_definitions(torch.ones(4, 16), skeleton=MPI_INF_3DHP_17)
+
+
+def _random_poses(generator, *shape, dtype=torch.float64, device="cpu"):
+    """Poses of real proportions in random directions (not anatomical; for geometry)."""
+    return torch.randn(*shape, 17, 3, generator=generator, dtype=dtype).to(device)
+
+
+def test_lower_thorax_moves_only_the_trunk_joints_toward_the_pelvis(device, dtype):
+    g = torch.Generator().manual_seed(4)
+    joints = _random_poses(g, 5, 7, dtype=dtype, device=device)
+    drop = torch.rand(5, 1, generator=g, dtype=dtype).to(device) * 0.4
+    out = lower_thorax(joints, drop)
+    assert out.shape == joints.shape and out.dtype == dtype and out.device == joints.device
+    idx = H36M_17.joint_index
+    spine, thorax, pelvis = idx("spine"), idx("thorax"), H36M_17.root
+    others = [j for j in range(17) if j not in (spine, thorax)]
+    assert torch.equal(out[..., others, :], joints[..., others, :])
+    for j in (spine, thorax):  # on the same ray from the pelvis, (1 - drop) as far
+        torch.testing.assert_close(
+            out[..., j, :] - out[..., pelvis, :],
+            (1 - drop[..., None]) * (joints[..., j, :] - joints[..., pelvis, :]),
+        )
+    # A zero drop changes nothing; a number broadcasts like a tensor of it.
+    assert torch.equal(lower_thorax(joints, 0.0), joints)
+    torch.testing.assert_close(
+        lower_thorax(joints, 0.2),
+        lower_thorax(joints, torch.full((5, 7), 0.2, dtype=dtype, device=device)),
+    )
+
+
+def test_lowering_the_thorax_raises_the_shoulders_above_it():
+    """The measure of the thorax's definition moves as the docstring says: a drop d takes
+    a pose with shoulders at height s above the thorax to (s + d) / (1 - d)."""
+    g = torch.Generator().manual_seed(5)
+    joints = _random_poses(g, 200)
+    before = shoulders_above_thorax(joints)
+    for d in (0.1, 0.24):
+        torch.testing.assert_close(
+            shoulders_above_thorax(lower_thorax(joints, d)), (before + d) / (1 - d)
+        )
+    # Invariant to where the pose is and how large it is.
+    torch.testing.assert_close(shoulders_above_thorax(2.5 * joints + 1.0), before)
+
+
+def test_shoulders_above_thorax_separates_the_sources_definitions():
+    """The per-source medians quoted in MarkerJointRanges' docstring (embedded data)."""
+    per_subject: dict[str, list[torch.Tensor]] = {}
+    for s in load_default_dataset().sequences:
+        per_subject.setdefault(s.subject, []).append(shoulders_above_thorax(s.joints_world))
+    median = {k: float(torch.cat(v).median()) for k, v in per_subject.items()}
+    assert median["CMU01"] == pytest.approx(0.17, abs=0.005)
+    assert median["DeepMimic"] == pytest.approx(0.04, abs=0.01)
+    assert median["ClimberA"] == pytest.approx(-0.09, abs=0.005)
+    # The drop that the preset reaches covers CMU01 from the engine's table bodies.
+    engine = -0.11
+    hi = MarkerJointRanges.including_thorax().thorax_drop[1]
+    assert (engine + hi) / (1 - hi) > median["CMU01"]
+
+
+def test_vary_thorax_draws_one_drop_per_video_and_nothing_when_off():
+    g = torch.Generator().manual_seed(6)
+    joints = _random_poses(g, 300, 4)
+    ranges = MarkerJointRanges.including_thorax()
+    state = torch.Generator().manual_seed(7).get_state()
+    gen = torch.Generator().manual_seed(7)
+    out = vary_thorax(joints, gen, ranges)
+    assert not torch.equal(gen.get_state(), state)  # drew
+    pelvis, thorax = H36M_17.root, H36M_17.joint_index("thorax")
+    ratio = (out[..., thorax, :] - out[..., pelvis, :]).norm(dim=-1) / (
+        joints[..., thorax, :] - joints[..., pelvis, :]
+    ).norm(dim=-1)
+    drop = 1 - ratio  # (videos, frames)
+    torch.testing.assert_close(drop, drop[:, :1].expand_as(drop))  # one per video
+    lo, hi = ranges.thorax_drop
+    assert float(drop.min()) >= lo - 1e-9 and float(drop.max()) <= hi + 1e-9
+    assert float(drop.max() - drop.min()) > 0.9 * (hi - lo)
+    # Seeded; the default ranges draw nothing and return the input itself.
+    assert torch.equal(out, vary_thorax(joints, torch.Generator().manual_seed(7), ranges))
+    gen = torch.Generator().manual_seed(7)
+    assert vary_thorax(joints, gen, MarkerJointRanges()) is joints
+    assert torch.equal(gen.get_state(), state)
+    with pytest.raises(ValueError, match=r"expected shape \(N, T, J, 3\)"):
+        vary_thorax(joints[0], gen, ranges)
+    with pytest.raises(ValueError, match="thorax_drop: expected 0 <= lo <= hi < 0.5"):
+        MarkerJointRanges(thorax_drop=(0.1, 0.6))
+    with pytest.raises(ValueError, match="Human3.6M-17"):
+        lower_thorax(joints, 0.1, skeleton=MPI_INF_3DHP_17)
+    with pytest.raises(ValueError, match=r"expected shape \(\.\.\., 17, 3\)"):
+        lower_thorax(joints[..., :16, :], 0.1)
+
+
+def test_lower_thorax_gradcheck():
+    g = torch.Generator().manual_seed(8)
+    joints = _random_poses(g, 2).requires_grad_()
+    drop = torch.tensor([0.1, 0.3], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lower_thorax, (joints, drop))
 
 
 # ------------------------------------------------------- against real mocap

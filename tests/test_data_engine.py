@@ -312,6 +312,32 @@ def test_varied_joint_definitions_reach_the_training_bodies_but_not_validation()
         DataConfig(dataset="engine", engine_joint_definitions="random")
 
 
+def test_varied_thorax_lowers_only_the_trunk_joints_of_the_same_videos():
+    from anatomy_lib.data.bodies import MarkerJointRanges, shoulders_above_thorax
+    from anatomy_lib.training.engine_data import engine_for, validation_videos
+
+    g = lambda: torch.Generator().manual_seed(12)  # noqa: E731
+    varied = engine_for("ansur", 0.5, "varied").videos(24, g(), "train")
+    thorax = engine_for("ansur", 0.5, "varied_thorax").videos(24, g(), "train")
+    assert engine_for("ansur", 0.5, "varied_thorax").config.marker_joints == (
+        MarkerJointRanges.including_thorax()
+    )
+    # Motion, bodies and recombined limbs are drawn before the thorax: the same videos,
+    # with the spine and thorax moved down their trunk and nothing else moved.
+    trunk = [H36M_17.joint_index("spine"), H36M_17.joint_index("thorax")]
+    others = [j for j in range(17) if j not in trunk]
+    assert torch.equal(varied.joints_world[..., others, :], thorax.joints_world[..., others, :])
+    rise = lambda v: shoulders_above_thorax(v.joints_world).median(dim=1).values  # noqa: E731
+    lo, hi = rise(varied), rise(thorax)
+    assert bool((hi >= lo - 1e-6).all()) and float((hi - lo).max()) > 0.15
+    # The validation report of that name is a further split; the trainer's stays fixed.
+    plain = validation_videos(2, "varied")
+    other = validation_videos(2, "varied_thorax")
+    world = lambda d: torch.stack([s.joints_world for s in d])  # noqa: E731
+    assert torch.equal(world(plain)[..., others, :], world(other)[..., others, :])
+    assert not torch.equal(world(plain), world(other))
+
+
 def test_mutation_settings_reach_the_training_engine_but_not_validation():
     from anatomy_lib.data.pose_recombination import RecombinationConfig
     from anatomy_lib.training.engine_data import engine_dataset, engine_for

@@ -26,9 +26,12 @@ from .bodies import (
     MarkerJointDefinitions,
     MarkerJointRanges,
     load_body_table,
+    lower_thorax,
     marker_joint_definitions,
     sample_bone_lengths,
+    shoulders_above_thorax,
     vary_marker_joints,
+    vary_thorax,
 )
 from .embedded import load_default_dataset, load_pose2sim_trial
 from .joint_limits import broken_limits, joint_angles, within_limits
@@ -48,7 +51,10 @@ __all__ = [
     "MarkerJointRanges",
     "MarkerJointDefinitions",
     "marker_joint_definitions",
+    "lower_thorax",
     "vary_marker_joints",
+    "vary_thorax",
+    "shoulders_above_thorax",
     "load_default_dataset",
     "load_pose2sim_trial",
     "recombine_limbs",

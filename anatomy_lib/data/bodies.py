@@ -42,6 +42,9 @@ __all__ = [
     "MarkerJointDefinitions",
     "marker_joint_definitions",
     "vary_marker_joints",
+    "lower_thorax",
+    "vary_thorax",
+    "shoulders_above_thorax",
 ]
 
 BODY_TABLE_FILE = "ansur_bone_lengths.npz"
@@ -311,16 +314,35 @@ class MarkerJointRanges:
     where that definition would, whatever the 2D shows; drawing the definition per body
     teaches it to place them where the 2D keypoints say.
 
+    The thorax too is a marker joint. Measured as the height of the shoulders' midpoint
+    above the thorax, along the pelvis-thorax line, over the trunk's length
+    (:func:`shoulders_above_thorax`, median per source): the engine's bodies -0.11,
+    ClimberA -0.09, the keypoint conversions and the Pose2Sim trial -0.08, DeepMimic and
+    the AMP clips +0.04; the end of CMU's ASF ``thorax`` segment (the base of the neck,
+    between the clavicles) +0.17 (CMU01). A *thorax drop* ``d`` moves the thorax and the
+    spine joint toward the pelvis by the fraction ``d`` of their distance from it
+    (:func:`lower_thorax`); ``d = 0.24`` takes the engine's -0.11 to +0.17. It is applied to
+    joint positions (the shoulders, neck/nose and head stay where they are), so it is
+    drawn by :func:`vary_thorax`, not :func:`vary_marker_joints`; off by default,
+    :meth:`including_thorax` turns it on.
+
     Attributes:
         spine_fraction: ``pelvis->spine / (pelvis->spine + spine->thorax)``, uniform; the sum
             (the trunk) is kept.
         head_and_neck_scale: factor on ``thorax->neck_nose + neck_nose->head``, uniform.
         neck_fraction: ``thorax->neck_nose`` over that sum, uniform.
+        thorax_drop: the thorax drop ``d``, uniform; ``(0, 0)`` (the default) draws nothing.
     """
 
     spine_fraction: tuple[float, float] = (0.42, 0.78)
     head_and_neck_scale: tuple[float, float] = (0.9, 1.35)
     neck_fraction: tuple[float, float] = (0.45, 0.70)
+    thorax_drop: tuple[float, float] = (0.0, 0.0)
+
+    @classmethod
+    def including_thorax(cls) -> MarkerJointRanges:
+        """The default ranges plus a thorax drop from none to CMU's ASF thorax (0-0.25)."""
+        return cls(thorax_drop=(0.0, 0.25))
 
     def __post_init__(self) -> None:
         for name in ("spine_fraction", "neck_fraction"):
@@ -330,6 +352,9 @@ class MarkerJointRanges:
         lo, hi = self.head_and_neck_scale
         if not 0.0 < lo <= hi:
             raise ValueError(f"head_and_neck_scale: expected 0 < lo <= hi, got {(lo, hi)}")
+        lo, hi = self.thorax_drop
+        if not 0.0 <= lo <= hi < 0.5:
+            raise ValueError(f"thorax_drop: expected 0 <= lo <= hi < 0.5, got {(lo, hi)}")
 
 
 class MarkerJointDefinitions(NamedTuple):
@@ -420,3 +445,82 @@ def vary_marker_joints(
     out[..., neck] = head_and_neck * neck_share
     out[..., head] = head_and_neck * (1 - neck_share)
     return out
+
+
+def lower_thorax(
+    joints: torch.Tensor, drop: torch.Tensor | float, skeleton: Skeleton = H36M_17
+) -> torch.Tensor:
+    """Move the thorax and spine joints toward the pelvis: ``j + drop * (pelvis - j)``.
+
+    Every other joint stays where it is, so the trunk shortens by the factor ``1 - drop``,
+    the spine keeps its fraction of it, and the thorax's bones to the shoulders and the
+    neck/nose lengthen (:class:`MarkerJointRanges`, thorax drop).
+
+    Args:
+        joints: ``(..., J, 3)`` positions (any frame; root-relative or not).
+        drop: ``(...)`` (broadcast against ``joints.shape[:-2]``) or a number in ``[0, 1)``.
+        skeleton: must be :data:`H36M_17`.
+
+    Returns:
+        ``(..., J, 3)`` new positions, same dtype and device.
+    """
+    if skeleton != H36M_17:
+        raise ValueError(f"marker joints are defined for Human3.6M-17, got {skeleton!r}")
+    if joints.shape[-2:] != (skeleton.num_joints, 3):
+        raise ValueError(
+            f"joints: expected shape (..., {skeleton.num_joints}, 3), got {tuple(joints.shape)}"
+        )
+    drop = torch.as_tensor(drop, dtype=joints.dtype, device=joints.device)[..., None]
+    pelvis = joints[..., skeleton.root, :]
+    out = joints.clone()
+    for name in ("spine", "thorax"):
+        j = skeleton.joint_index(name)
+        out[..., j, :] = joints[..., j, :] + drop * (pelvis - joints[..., j, :])
+    return out
+
+
+def vary_thorax(
+    joints: torch.Tensor,
+    generator: torch.Generator,
+    ranges: MarkerJointRanges,
+    skeleton: Skeleton = H36M_17,
+) -> torch.Tensor:
+    """:func:`lower_thorax` with one drop per video drawn from ``ranges.thorax_drop``.
+
+    Args:
+        joints: ``(N, T, J, 3)`` videos (on the generator's device).
+        generator: the random generator; nothing is drawn when the range is ``(0, 0)``.
+        ranges: the thorax drop's range (e.g. :meth:`MarkerJointRanges.including_thorax`).
+        skeleton: must be :data:`H36M_17`.
+
+    Returns:
+        ``(N, T, J, 3)``, the input itself when the range is ``(0, 0)``.
+    """
+    if ranges.thorax_drop == (0.0, 0.0):
+        return joints
+    if joints.dim() != 4:
+        raise ValueError(f"joints: expected shape (N, T, J, 3), got {tuple(joints.shape)}")
+    drop = _uniform_like(ranges.thorax_drop, joints[:, 0, 0, 0], generator)
+    return lower_thorax(joints, drop[:, None], skeleton)
+
+
+def shoulders_above_thorax(joints: torch.Tensor, skeleton: Skeleton = H36M_17) -> torch.Tensor:
+    """Where a pose's thorax sits below its shoulders (:class:`MarkerJointRanges`).
+
+    Args:
+        joints: ``(..., J, 3)`` positions.
+        skeleton: must be :data:`H36M_17`.
+
+    Returns:
+        ``(...)``: the shoulders' midpoint minus the thorax, projected on the unit vector
+        from the pelvis to the thorax, over the pelvis-thorax distance.
+    """
+    if skeleton != H36M_17:
+        raise ValueError(f"marker joints are defined for Human3.6M-17, got {skeleton!r}")
+    index = skeleton.joint_index
+    pelvis, thorax = joints[..., skeleton.root, :], joints[..., index("thorax"), :]
+    shoulders = (
+        joints[..., index("left_shoulder"), :] + joints[..., index("right_shoulder"), :]
+    ) / 2
+    trunk = thorax - pelvis
+    return ((shoulders - thorax) * trunk).sum(-1) / trunk.square().sum(-1)

@@ -14,6 +14,7 @@ draw, on the fly and seeded:
    directions kept (:func:`~anatomy_lib.bones.retarget_bone_lengths`);
 3. **new poses**: optionally, limbs recombined across videos
    (:mod:`anatomy_lib.data.pose_recombination`), rejected when they break joint limits;
+   then, optionally, the thorax moved down the trunk (:func:`~anatomy_lib.data.bodies.vary_thorax`);
 4. **camera**: a random virtual camera that frames the person
    (:mod:`anatomy_lib.data.virtual_cameras`);
 5. **detector**: 2D detections with the errors of an OpenPose-like or MediaPipe-like
@@ -41,7 +42,7 @@ from ..camera import Camera
 from ..skeleton import H36M_17, Skeleton
 from ._random import uniform
 from .amp_motion import load_amp_motion
-from .bodies import MarkerJointRanges, sample_bone_lengths, vary_marker_joints
+from .bodies import MarkerJointRanges, sample_bone_lengths, vary_marker_joints, vary_thorax
 from .detector_errors import DetectorErrorConfig, simulate_detector
 from .pose_recombination import (
     RecombinationConfig,
@@ -123,8 +124,9 @@ class EngineConfig:
             (:mod:`anatomy_lib.data.pose_recombination`; 0 disables).
         recombination: how they are recombined (crossover, mutation, retries).
         marker_joints: when set, every body also gets its own definition of the spine,
-            neck/nose and head joints (:func:`~anatomy_lib.data.bodies.vary_marker_joints`);
-            ``None`` keeps the body's (default).
+            neck/nose and head joints (:func:`~anatomy_lib.data.bodies.vary_marker_joints`)
+            and, when its ``thorax_drop`` range is not ``(0, 0)``, of the thorax
+            (:func:`~anatomy_lib.data.bodies.vary_thorax`); ``None`` keeps the body's (default).
         cameras: the virtual cameras.
         detectors: detector families; each video draws one uniformly.
         chunk: videos simulated at once (bounds memory).
@@ -335,6 +337,8 @@ class TrainingDataEngine:
         motion, names = self.sample_motion(n, g, split)
         lengths = self.sample_bodies(motion, g, split)
         joints = self.recombine(self.retarget(motion, lengths), g)
+        if self.config.marker_joints is not None:  # draws only with a thorax drop range
+            joints = vary_thorax(joints, g, self.config.marker_joints, self.skeleton)
         cameras = sample_virtual_cameras(
             joints, g, self.config.cameras, standing_height=self.standing_height(lengths)
         )

@@ -56,7 +56,7 @@ __all__ = [
 
 Dataset = Literal["embedded", "engine", "h36m", "3dhp"]
 EngineBodies = Literal["ansur", "rescaled", "clip"]
-JointDefinitions = Literal["fixed", "varied"]
+JointDefinitions = Literal["fixed", "varied", "varied_thorax"]
 LengthFrames = Literal["random", "consecutive"]
 Architecture = Literal["anatomy", "baseline"]
 AmpDtype = Literal["auto", "bfloat16", "float16"]
@@ -90,8 +90,9 @@ class DataConfig:
         engine_recombination: ``"engine"`` only: fraction of videos with recombined limbs.
         engine_joint_definitions: ``"engine"`` only: ``"fixed"`` (the bodies' own spine,
             neck/nose and head joints) or ``"varied"`` (a definition of those joints drawn
-            per body, :class:`~anatomy_lib.data.bodies.MarkerJointRanges`). Validation
-            always uses ``"fixed"``.
+            per body, :class:`~anatomy_lib.data.bodies.MarkerJointRanges`) or
+            ``"varied_thorax"`` (the thorax's too: ``MarkerJointRanges.including_thorax()``).
+            Validation always uses ``"fixed"``.
         engine_mutation_deg: ``"engine"`` only: size of the smooth mutation of recombined
             limbs (:class:`~anatomy_lib.data.pose_recombination.RecombinationConfig`
             ``mutation_std_deg``, degrees).

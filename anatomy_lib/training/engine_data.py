@@ -47,7 +47,11 @@ def engine_for(
     shared = {
         "recombination_probability": recombination,
         "recombination": recombination_config or RecombinationConfig(),
-        "marker_joints": MarkerJointRanges() if joint_definitions == "varied" else None,
+        "marker_joints": {
+            "fixed": None,
+            "varied": MarkerJointRanges(),
+            "varied_thorax": MarkerJointRanges.including_thorax(),
+        }[joint_definitions],
     }
     if bodies == "clip":  # the clip's own proportions, only scaled as a whole
         config = EngineConfig(bodies="rescaled", bone_jitter=0.0, **shared)
@@ -93,7 +97,7 @@ def validation_videos(videos: int = 64, joint_definitions: str = "fixed") -> Pos
     every experiment, whatever its engine settings, so runs can be compared.
 
     ``joint_definitions="varied"`` gives the same videos' bodies a spine, neck/nose and head
-    drawn per body (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`): a second report,
-    not the trainer's validation."""
+    drawn per body (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`), ``"varied_thorax"``
+    a thorax too: further reports, not the trainer's validation."""
     engine = engine_for("ansur", 0.0, joint_definitions)
     return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
