@@ -140,10 +140,17 @@ def ship_average(name: str, sources: list[str], commit: str, commands: dict, shi
             record = {"source": source, **record}
         models.append(model)
         records.append(record)
-    for record in records:  # a run continued from a shipped source: its record once
+    first_init: dict[str, int] = {}  # the start's record once: a source, else the first run's
+    for i, record in enumerate(records):
         init = record.get("init_weights")
-        if init and init.get("sha256") in fingerprints and "record" in init:
+        if not init or "record" not in init:
+            continue
+        if init.get("sha256") in fingerprints:
             init["record"] = f"that of sources[{fingerprints[init['sha256']]}]"
+        elif init.get("sha256") in first_init:
+            init["record"] = f"that of sources[{first_init[init['sha256']]}].init_weights"
+        else:
+            first_init[init.get("sha256")] = i
     average = average_models(models)
     return write_model(name, average, {
         "weights": f"the uniform average of the weights of {len(models)} models continued from "

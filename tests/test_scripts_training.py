@@ -121,3 +121,24 @@ def test_shipped_average_keeps_a_shipped_sources_record_once(tmp_path, monkeypat
     assert shipped_source["record"] == previous
     assert shipped_source["sha256"] == run_source["init_weights"]["sha256"]
     assert run_source["init_weights"]["record"] == "that of sources[0]"
+
+
+def test_shipped_average_of_runs_from_one_start_keeps_the_starts_record_once(monkeypatch, tmp_path):
+    ship = load_benchmark("ship_default_models", "scripts")
+    monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
+    exp = ExperimentConfig.preset("full@tiny").override(TINY)
+    model = Trainer(exp, progress=False).output_model
+    previous = {"seed": 0, "validation": [{"val_p1": 1.0}]}
+    init = {"source": "anatomy_small", "record": previous, "sha256": "f" * 64}
+
+    def run_record(run, *args):
+        return copy.deepcopy(model), {"seed": int(run.name[-1]), "init_weights": dict(init)}
+
+    monkeypatch.setattr(ship, "run_record", run_record)
+    record = ship.ship_average("anatomy_small", ["runs/c1", "runs/c2", "runs/c3"], "abc", {},
+                               {"anatomy_small": previous})  # fmt: skip
+    inits = [s["init_weights"] for s in record["sources"]]
+    assert [s["seed"] for s in record["sources"]] == [1, 2, 3]
+    assert inits[0]["record"] == previous  # the first run keeps the start's record
+    assert [i["record"] for i in inits[1:]] == ["that of sources[0].init_weights"] * 2
+    assert {i["sha256"] for i in inits} == {"f" * 64}
