@@ -22,14 +22,21 @@ validation history).
 
 ``engine_validation.json`` (``benchmarks/engine_validation.py``): the medium models shipped
 now and before on the engine's validation videos with the bodies' spine, neck/nose and head
-joints as the ANSUR table places them and drawn per body (P1, P2, limb and marker joints);
-the split every medium model was chosen on. Chapter 3 shows it.
+joints as the ANSUR table places them, drawn per body, and drawn per body with the thorax too
+(P1, P2, limb and marker joints); the split every medium model was chosen on. Chapter 3
+shows it.
 
 ``gpu_runs_session15.json``: the runs made on a lent GPU in session 15
 (``scripts/train_on_budget.py``, four side by side on one H200): a sweep from scratch and
 continuations of the shipped models, with their commands, commits, plans, steps, wall times
 and scores on the engine's validation split, and the weight averages tried (the causal one
 was shipped). No test data were measured for the runs not shipped.
+
+``gpu_runs_session16.json``: the runs made on a lent GPU in session 16 (the same script,
+330-s continuations of the shipped models): the thorax drawn per body against a control,
+then three more seeds of the control and the causal twin, with the same fields and each
+run's scores on the three validation splits; the average of the four control runs became
+``anatomy_medium`` and the causal continuation ``anatomy_medium_causal``.
 
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
