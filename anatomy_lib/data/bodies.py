@@ -316,15 +316,16 @@ class MarkerJointRanges:
 
     The thorax too is a marker joint. Measured as the height of the shoulders' midpoint
     above the thorax, along the pelvis-thorax line, over the trunk's length
-    (:func:`shoulders_above_thorax`, median per source): the engine's bodies -0.11,
-    ClimberA -0.09, the keypoint conversions and the Pose2Sim trial -0.08, DeepMimic and
-    the AMP clips +0.04; the end of CMU's ASF ``thorax`` segment (the base of the neck,
-    between the clavicles) +0.17 (CMU01). A *thorax drop* ``d`` moves the thorax and the
-    spine joint toward the pelvis by the fraction ``d`` of their distance from it
-    (:func:`lower_thorax`); ``d = 0.24`` takes the engine's -0.11 to +0.17. It is applied to
-    joint positions (the shoulders, neck/nose and head stay where they are), so it is
-    drawn by :func:`vary_thorax`, not :func:`vary_marker_joints`; off by default,
-    :meth:`including_thorax` turns it on.
+    (:func:`shoulders_above_thorax`, median per source): ClimberA -0.09, the keypoint
+    conversions and the Pose2Sim trial -0.08, DeepMimic and the AMP clips +0.04 (the engine
+    keeps each clip's bone directions, so its bodies span the same range); the end of CMU's
+    ASF ``thorax`` segment (the base of the neck, between the clavicles) +0.17 (CMU01). A
+    *thorax drop* ``d`` moves the thorax and the spine joint toward the pelvis by the
+    fraction ``d`` of their distance from it (:func:`lower_thorax`), turning a value ``r``
+    into ``(r + d) / (1 - d)``; ``d = 0.22`` takes the lowest source (-0.09) to CMU's +0.17.
+    It is applied to joint positions (the shoulders, neck/nose and head stay where they
+    are), so it is drawn by :func:`vary_thorax`, not :func:`vary_marker_joints`; off by
+    default, :meth:`including_thorax` turns it on.
 
     Attributes:
         spine_fraction: ``pelvis->spine / (pelvis->spine + spine->thorax)``, uniform; the sum
@@ -341,7 +342,7 @@ class MarkerJointRanges:
 
     @classmethod
     def including_thorax(cls) -> MarkerJointRanges:
-        """The default ranges plus a thorax drop from none to CMU's ASF thorax (0-0.25)."""
+        """The default ranges plus a thorax drop from none to past CMU's ASF thorax (0-0.25)."""
         return cls(thorax_drop=(0.0, 0.25))
 
     def __post_init__(self) -> None:
