@@ -56,6 +56,10 @@ validation split, the embedded test split and the Pose2Sim trial, with the mean 
 camera axis (per video on the last two).
 Chapter 3 shows it.
 
+``prediction_ensemble.json`` (``benchmarks/prediction_ensemble.py``): the mean of the
+predictions of the default models of sessions 8, 9, 12 and 15 and the shipped one, against
+each alone, on the engine's validation videos: whether models trained apart err apart.
+
 ``left_right_swaps.json`` (``benchmarks/left_right_swaps.py``): swapping left and right
 back (:mod:`anatomy_lib.wild.left_right`) on the engine's validation videos, whose
 simulated swaps are known: frames found / wrongly swapped / missed for each ``swap_cost``
