@@ -57,6 +57,17 @@ VARIED_JOINTS = (
     " Every training body also drew its own definition of the spine, neck/nose and head "
     "joints (data.engine_joint_definitions=varied, anatomy_lib.data.bodies.MarkerJointRanges)."
 )
+VARIED_THORAX = (
+    " Its thorax, too, was lowered by a drawn fraction of the trunk "
+    "(data.engine_joint_definitions=varied_thorax, anatomy_lib.data.bodies.vary_thorax)."
+)
+
+
+def _definitions(joint_definitions: str) -> str:
+    """The data record's sentence on the training bodies' joint definitions."""
+    return {"fixed": "", "varied": VARIED_JOINTS, "varied_thorax": VARIED_JOINTS + VARIED_THORAX}[
+        joint_definitions
+    ]
 
 
 def _fraction(p: float) -> str:
@@ -91,7 +102,7 @@ def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tu
         f"optim.lr_decay={experiment.optim.lr_decay} --out {run.name}",
         "experiment": experiment.to_dict(),
         "data": DATA.format(recombined=_fraction(experiment.data.engine_recombination))
-        + (VARIED_JOINTS if experiment.data.engine_joint_definitions == "varied" else ""),
+        + _definitions(experiment.data.engine_joint_definitions),
         "seed": experiment.seed,
         "commit": commit,
         "epochs_done": state["epoch"],

@@ -142,3 +142,15 @@ def test_shipped_average_of_runs_from_one_start_keeps_the_starts_record_once(mon
     assert inits[0]["record"] == previous  # the first run keeps the start's record
     assert [i["record"] for i in inits[1:]] == ["that of sources[0].init_weights"] * 2
     assert {i["sha256"] for i in inits} == {"f" * 64}
+
+
+def test_shipped_records_describe_every_joint_definition_setting():
+    from typing import get_args
+
+    from anatomy_lib.training.config import JointDefinitions
+
+    ship = load_benchmark("ship_default_models", "scripts")
+    sentences = {d: ship._definitions(d) for d in get_args(JointDefinitions)}
+    assert sentences["fixed"] == ""
+    assert "engine_joint_definitions=varied," in sentences["varied"]
+    assert "thorax" not in sentences["varied"] and "varied_thorax" in sentences["varied_thorax"]
