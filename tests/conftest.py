@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -89,7 +90,13 @@ def load_benchmark(name: str, folder: str = "benchmarks") -> ModuleType:
     """``<folder>/<name>.py`` imported as a module (the benchmarks and scripts are
     scripts, not packages)."""
     path = Path(__file__).resolve().parents[1] / folder / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
+    module_name = f"_{folder}_{name}"  # registered, as dataclasses look their module up
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
     return module
