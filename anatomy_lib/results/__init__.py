@@ -60,6 +60,11 @@ Chapter 3 shows it.
 predictions of the default models of sessions 8, 9, 12 and 15 and the shipped one, against
 each alone, on the engine's validation videos: whether models trained apart err apart.
 
+``definition_probes.json`` (``benchmarks/definition_probes.py``): the default models of
+sessions 15 and 16 on the validation clips and bodies seen by Human3.6M-like cameras, with
+the thorax lowered, and with one embedded subject's bone lengths: P1 / P2 and the body's
+mean turn per camera axis, to tell a definition's or a camera's effect from the motion's.
+
 ``left_right_swaps.json`` (``benchmarks/left_right_swaps.py``): swapping left and right
 back (:mod:`anatomy_lib.wild.left_right`) on the engine's validation videos, whose
 simulated swaps are known: frames found / wrongly swapped / missed for each ``swap_cost``
