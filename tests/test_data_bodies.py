@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import random_poses
 
 from anatomy_lib.bones import joints_to_bones
 from anatomy_lib.data import load_default_dataset
@@ -236,14 +237,9 @@ def test_marker_joint_bad_input_is_reported():
         marker_joint_definitions(torch.ones(4, 16), skeleton=MPI_INF_3DHP_17)
 
 
-def _random_poses(generator, *shape, dtype=torch.float64, device="cpu"):
-    """Poses of real proportions in random directions (not anatomical; for geometry)."""
-    return torch.randn(*shape, 17, 3, generator=generator, dtype=dtype).to(device)
-
-
 def test_lower_thorax_moves_only_the_trunk_joints_toward_the_pelvis(device, dtype):
     g = torch.Generator().manual_seed(4)
-    joints = _random_poses(g, 5, 7, dtype=dtype, device=device)
+    joints = random_poses(batch=(5, 7), seed=4, dtype=dtype).to(device)
     drop = torch.rand(5, 1, generator=g, dtype=dtype).to(device) * 0.4
     out = lower_thorax(joints, drop)
     assert out.shape == joints.shape and out.dtype == dtype and out.device == joints.device
@@ -267,8 +263,7 @@ def test_lower_thorax_moves_only_the_trunk_joints_toward_the_pelvis(device, dtyp
 def test_lowering_the_thorax_raises_the_shoulders_above_it():
     """The measure of the thorax's definition moves as the docstring says: a drop d takes
     a pose with shoulders at height s above the thorax to (s + d) / (1 - d)."""
-    g = torch.Generator().manual_seed(5)
-    joints = _random_poses(g, 200)
+    joints = random_poses(batch=(200,), seed=5)
     before = shoulders_above_thorax(joints)
     for d in (0.1, 0.24):
         torch.testing.assert_close(
@@ -294,8 +289,7 @@ def test_shoulders_above_thorax_separates_the_sources_definitions():
 
 
 def test_vary_thorax_draws_one_drop_per_video_and_nothing_when_off():
-    g = torch.Generator().manual_seed(6)
-    joints = _random_poses(g, 300, 4)
+    joints = random_poses(batch=(300, 4), seed=6)
     ranges = MarkerJointRanges.including_thorax()
     state = torch.Generator().manual_seed(7).get_state()
     gen = torch.Generator().manual_seed(7)
@@ -326,8 +320,7 @@ def test_vary_thorax_draws_one_drop_per_video_and_nothing_when_off():
 
 
 def test_lower_thorax_gradcheck():
-    g = torch.Generator().manual_seed(8)
-    joints = _random_poses(g, 2).requires_grad_()
+    joints = random_poses(batch=(2,), seed=8).requires_grad_()
     drop = torch.tensor([0.1, 0.3], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lower_thorax, (joints, drop))
 
