@@ -100,8 +100,8 @@ class _ProbeEngine(TrainingDataEngine):
             return lengths
         return subject_bone_lengths(self.probe.body).to(lengths).expand_as(lengths).clone()
 
-    def recombine(self, motion, generator):
-        return lower_thorax(super().recombine(motion, generator), self.probe.thorax_drop)
+    def draw_thorax(self, joints, generator):
+        return lower_thorax(joints, self.probe.thorax_drop)
 
 
 def probe_videos(probe: Probe, videos: int = 64) -> PoseDataset:

@@ -471,12 +471,11 @@ def lower_thorax(
         raise ValueError(
             f"joints: expected shape (..., {skeleton.num_joints}, 3), got {tuple(joints.shape)}"
         )
-    drop = torch.as_tensor(drop, dtype=joints.dtype, device=joints.device)[..., None]
-    pelvis = joints[..., skeleton.root, :]
+    drop = torch.as_tensor(drop, dtype=joints.dtype, device=joints.device)[..., None, None]
+    trunk = [skeleton.joint_index("spine"), skeleton.joint_index("thorax")]
+    pelvis = joints[..., skeleton.root : skeleton.root + 1, :]
     out = joints.clone()
-    for name in ("spine", "thorax"):
-        j = skeleton.joint_index(name)
-        out[..., j, :] = joints[..., j, :] + drop * (pelvis - joints[..., j, :])
+    out[..., trunk, :] = joints[..., trunk, :] + drop * (pelvis - joints[..., trunk, :])
     return out
 
 

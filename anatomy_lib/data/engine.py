@@ -317,6 +317,14 @@ class TrainingDataEngine:
         out[chosen] = result.joints
         return out
 
+    def draw_thorax(self, joints: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``(N, T, J, 3)`` with each video's thorax lowered by its own drawn drop when
+        ``config.marker_joints`` has a thorax range (:func:`vary_thorax`, which draws
+        nothing otherwise); ``joints`` itself without ``marker_joints``."""
+        if self.config.marker_joints is None:
+            return joints
+        return vary_thorax(joints, generator, self.config.marker_joints, self.skeleton)
+
     def standing_height(self, lengths: torch.Tensor) -> torch.Tensor:
         """``(N,)`` standing height from bone lengths, metres: the bones from the right ankle
         up to the root and from the root to the head top, plus 8 cm of foot (skeletons
@@ -336,9 +344,7 @@ class TrainingDataEngine:
         g = generator
         motion, names = self.sample_motion(n, g, split)
         lengths = self.sample_bodies(motion, g, split)
-        joints = self.recombine(self.retarget(motion, lengths), g)
-        if self.config.marker_joints is not None:  # draws only with a thorax drop range
-            joints = vary_thorax(joints, g, self.config.marker_joints, self.skeleton)
+        joints = self.draw_thorax(self.recombine(self.retarget(motion, lengths), g), g)
         cameras = sample_virtual_cameras(
             joints, g, self.config.cameras, standing_height=self.standing_height(lengths)
         )
