@@ -1,6 +1,6 @@
-"""Models on the engine's validation videos, the bodies' marker joints fixed and varied.
+"""Models on the engine's validation videos: marker joints varied, noise per joint.
 
-Prints one JSON object with, for each model, on three versions of the engine's validation
+Prints one JSON object with, for each model, on four versions of the engine's validation
 split (held-out clips, held-out ANSUR bodies, random cameras and detectors; test-time flip,
 the trainer's protocol):
 
@@ -12,7 +12,11 @@ the trainer's protocol):
   cameras and detector noise are drawn anew too;
 * ``varied_thorax``: ``validation_videos(joint_definitions="varied_thorax")``: as ``varied``,
   and each body's thorax (with the spine) lowered by its own drawn fraction of the trunk
-  (``MarkerJointRanges.including_thorax()``): the same motion and bodies, new cameras.
+  (``MarkerJointRanges.including_thorax()``): the same motion and bodies, new cameras;
+* ``coco_spread``: ``validation_videos(detector_noise="coco_spread")``: ``fixed``'s videos,
+  cameras and draws, each joint's simulated detector noise scaled by COCO's keypoint spread
+  (:func:`~anatomy_lib.data.detector_errors.joint_noise_scale`: hips noisier, nose and
+  wrists less; the same total).
 
 Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
@@ -84,7 +88,11 @@ def split_errors(model, dataset) -> dict:
 def main(argv: list[str] | None = None) -> None:
     splits = functools.cache(
         lambda: {
-            d: validation_videos(joint_definitions=d) for d in ("fixed", "varied", "varied_thorax")
+            **{
+                d: validation_videos(joint_definitions=d)
+                for d in ("fixed", "varied", "varied_thorax")
+            },
+            "coco_spread": validation_videos(detector_noise="coco_spread"),
         }
     )
     model_report(

@@ -16,6 +16,12 @@
 Errors scale with the person's height in the image, in units of ``person_px / 500``
 (a detector's error grows with the person's size in pixels, not with the image size).
 
+By default every joint is equally noisy. ``joint_noise="coco_spread"`` scales each joint's
+jitter and drift by how widely people place that keypoint (:data:`KEYPOINT_SPREAD`, the
+per-keypoint constants of COCO's keypoint evaluation): a hip is about four times as uncertain
+as the nose. The factors have root-mean-square 1 over the skeleton's joints, so the total
+noise is the same (:func:`joint_noise_scale`).
+
 Two families, :meth:`DetectorErrorConfig.openpose_like` and
 :meth:`DetectorErrorConfig.mediapipe_like`, differ in how noisy, how often swapped and how
 their scores are spread. Every number is an assumption stated in its field's docstring,
@@ -26,7 +32,7 @@ with ranges drawn per video (domain randomisation); none was fitted to a test se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import torch
 
@@ -39,11 +45,67 @@ from .simulate import BodyVolume, in_frame_visibility, occlusion_visibility
 __all__ = [
     "DetectorErrorConfig",
     "DetectorOutput",
+    "JOINT_NOISE",
+    "JointNoise",
+    "KEYPOINT_SPREAD",
+    "joint_noise_scale",
     "simulate_detector",
     "interpolate_missing",
 ]
 
 Range = tuple[float, float]
+
+#: How each joint's jitter and drift are scaled (:func:`joint_noise_scale`).
+JointNoise = Literal["uniform", "coco_spread"]
+JOINT_NOISE: tuple[str, ...] = get_args(JointNoise)
+
+#: Per-keypoint spread of where people place a keypoint, relative to the person's scale:
+#: the constants sigma_i of COCO's keypoint evaluation (object keypoint similarity; Lin et
+#: al. 2014, the COCO keypoint evaluation page and ``cocoapi``'s ``COCOeval``: nose 0.026,
+#: eyes 0.025, ears 0.035, shoulders 0.079, elbows 0.072, wrists 0.062, hips 0.107, knees
+#: 0.087, ankles 0.089), keyed by this library's joint names. Joints without a COCO keypoint
+#: take their nearest: the pelvis the hips, the thorax the shoulders (both midpoints of a
+#: COCO pair), the spine the mean of hip and shoulder, the head the ears.
+KEYPOINT_SPREAD: dict[str, float] = {
+    "pelvis": 0.107,
+    "right_hip": 0.107,
+    "left_hip": 0.107,
+    "right_knee": 0.087,
+    "left_knee": 0.087,
+    "right_ankle": 0.089,
+    "left_ankle": 0.089,
+    "spine": 0.093,
+    "thorax": 0.079,
+    "neck_nose": 0.026,
+    "head": 0.035,
+    "right_shoulder": 0.079,
+    "left_shoulder": 0.079,
+    "right_elbow": 0.072,
+    "left_elbow": 0.072,
+    "right_wrist": 0.062,
+    "left_wrist": 0.062,
+}
+
+
+def joint_noise_scale(skeleton: Skeleton, joint_noise: str = "uniform") -> torch.Tensor:
+    """``(J,)`` factors on each joint's detector noise.
+
+    ``"uniform"``: all ones. ``"coco_spread"``: :data:`KEYPOINT_SPREAD` of each joint,
+    divided by their root-mean-square over the skeleton's joints (so the factors' mean
+    square is 1 and the total noise is that of ``"uniform"``).
+    """
+    if joint_noise not in JOINT_NOISE:
+        raise ValueError(f"joint_noise: expected one of {JOINT_NOISE}, got {joint_noise!r}")
+    if joint_noise == "uniform":
+        return torch.ones(skeleton.num_joints, dtype=torch.float64)
+    unknown = [n for n in skeleton.joint_names if n not in KEYPOINT_SPREAD]
+    if unknown:
+        raise ValueError(
+            f"joint_noise='coco_spread': expected joints named as in KEYPOINT_SPREAD, "
+            f"got joints without a spread: {unknown}"
+        )
+    spread = torch.tensor([KEYPOINT_SPREAD[n] for n in skeleton.joint_names], dtype=torch.float64)
+    return spread / spread.square().mean().sqrt()
 
 
 @dataclass(frozen=True)
@@ -68,6 +130,8 @@ class DetectorErrorConfig:
         missing_below_visibility, missing_occluded: see above.
         score_visible, score_occluded: mean confidence at visibility 1 and 0.
         score_noise: std of the per-frame score noise.
+        joint_noise: ``"uniform"`` (every joint as noisy) or ``"coco_spread"`` (jitter
+            and drift scaled per joint by :func:`joint_noise_scale`).
     """
 
     name: str = "openpose"
@@ -85,6 +149,14 @@ class DetectorErrorConfig:
     score_visible: Range = (0.75, 0.92)
     score_occluded: Range = (0.2, 0.45)
     score_noise: float = 0.07
+    joint_noise: JointNoise = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.joint_noise not in JOINT_NOISE:
+            raise ValueError(
+                f"DetectorErrorConfig.joint_noise: expected one of {JOINT_NOISE}, "
+                f"got {self.joint_noise!r}"
+            )
 
     @classmethod
     def openpose_like(cls) -> DetectorErrorConfig:
@@ -248,6 +320,8 @@ def simulate_detector(
         drift[:, k] = rho * drift[:, k - 1] + innovation[:, k]
     occluded = 1 + (config.occluded_factor - 1) * (1 - vis)
     noise = drift + randn(n, t, j, 2) * jitter * occluded.unsqueeze(-1)
+    if config.joint_noise != "uniform":
+        noise = noise * joint_noise_scale(skeleton, config.joint_noise).to(dtype)[:, None]
     outlier_p = uniform(config.outlier_probability, n, g, dtype).reshape(n, 1, 1)
     outliers = rand(n, t, j) < outlier_p
     noise = noise + randn(n, t, j, 2) * config.outlier_std * outliers.unsqueeze(-1)

@@ -11,12 +11,14 @@ same videos.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from typing import get_args
 
 import torch
 
 from ..data.bodies import MarkerJointRanges
+from ..data.detector_errors import JOINT_NOISE
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
@@ -36,15 +38,23 @@ def engine_for(
     recombination: float,
     joint_definitions: str = "fixed",
     recombination_config: RecombinationConfig | None = None,
+    detector_noise: str = "uniform",
 ) -> TrainingDataEngine:
     """The engine of a data configuration (cached: the motion clips load once);
-    ``recombination_config`` defaults to :class:`RecombinationConfig`'s defaults."""
+    ``recombination_config`` defaults to :class:`RecombinationConfig`'s defaults;
+    ``detector_noise`` sets every detector family's ``joint_noise``."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
             f"got {joint_definitions!r}"
         )
+    if detector_noise not in JOINT_NOISE:
+        raise ValueError(f"detector_noise: expected one of {JOINT_NOISE}, got {detector_noise!r}")
+    detectors = tuple(
+        dataclasses.replace(d, joint_noise=detector_noise) for d in EngineConfig().detectors
+    )
     shared = {
+        "detectors": detectors,
         "recombination_probability": recombination,
         "recombination": recombination_config or RecombinationConfig(),
         "marker_joints": {
@@ -77,6 +87,7 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
             retry_mutation_scale=data.engine_mutation_retry_scale,
             rejection=data.engine_rejection,
         ),
+        data.engine_detector_noise,
     )
     generator = seeded_generator(seed, "engine", epoch)
     pool = engine.dataset(data.engine_videos, generator, "train")
@@ -91,13 +102,17 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
 
 
 @lru_cache(maxsize=2)
-def validation_videos(videos: int = 64, joint_definitions: str = "fixed") -> PoseDataset:
+def validation_videos(
+    videos: int = 64, joint_definitions: str = "fixed", detector_noise: str = "uniform"
+) -> PoseDataset:
     """The engine's validation videos (test split): held-out real clips on held-out ANSUR
     bodies, without recombined limbs, seen by random cameras and detectors; the same for
     every experiment, whatever its engine settings, so runs can be compared.
 
     ``joint_definitions="varied"`` gives the same videos' bodies a spine, neck/nose and head
     drawn per body (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`), ``"varied_thorax"``
-    a thorax too: further reports, not the trainer's validation."""
-    engine = engine_for("ansur", 0.0, joint_definitions)
+    a thorax too; ``detector_noise="coco_spread"`` scales each joint's detector noise by
+    COCO's keypoint spread (it draws no extra numbers: the same videos, cameras and draws,
+    each joint's noise rescaled): further reports, not the trainer's validation."""
+    engine = engine_for("ansur", 0.0, joint_definitions, detector_noise=detector_noise)
     return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
