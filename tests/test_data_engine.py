@@ -181,6 +181,74 @@ def test_noisy_detector_missing_keypoints_have_score_zero_and_are_finite():
     assert torch.equal(a.pixels, b.pixels)
 
 
+def test_coco_spread_factors_follow_the_table_with_unit_mean_square():
+    from anatomy_lib.data.detector_errors import KEYPOINT_SPREAD, joint_noise_scale
+
+    assert torch.equal(joint_noise_scale(H36M_17), torch.ones(17, dtype=torch.float64))
+    scale = joint_noise_scale(H36M_17, "coco_spread")
+    assert float(scale.square().mean()) == pytest.approx(1.0, abs=1e-12)
+    spread = torch.tensor([KEYPOINT_SPREAD[n] for n in H36M_17.joint_names], dtype=torch.float64)
+    torch.testing.assert_close(scale / spread, (scale / spread)[:1].expand(17))  # proportional
+    index = H36M_17.joint_index
+    assert float(scale[index("left_hip")] / scale[index("neck_nose")]) == pytest.approx(
+        0.107 / 0.026
+    )
+    for left, right in zip(H36M_17.joints_left, H36M_17.joints_right, strict=True):
+        assert scale[left] == scale[right]
+    renamed = dataclasses.replace(H36M_17, joint_names=("hips_centre", *H36M_17.joint_names[1:]))
+    with pytest.raises(ValueError, match=r"without a spread: \['hips_centre'\]"):
+        joint_noise_scale(renamed, "coco_spread")
+    assert torch.equal(joint_noise_scale(renamed), torch.ones(17, dtype=torch.float64))
+    with pytest.raises(ValueError, match="joint_noise: expected one of"):
+        joint_noise_scale(H36M_17, "per_joint")
+    with pytest.raises(ValueError, match="DetectorErrorConfig.joint_noise: expected one of"):
+        DetectorErrorConfig(joint_noise="per_joint")
+
+
+def test_coco_spread_rescales_each_joints_noise_of_the_same_draws():
+    from anatomy_lib.data.detector_errors import joint_noise_scale
+
+    # Jitter, drift and occlusion only (outliers, swaps and gaps off): the same seed draws
+    # the same noise, which coco_spread multiplies per joint.
+    quiet = {"outlier_probability": (0.0, 0.0), "swap_probability": 0.0}
+    quiet |= {"missing_probability": (0.0, 0.0), "missing_occluded": 0.0}
+    uniform = DetectorErrorConfig(**quiet)
+    spread = dataclasses.replace(uniform, joint_noise="coco_spread")
+    cam, cams, a = _simulate(uniform, seed=5)
+    _, _, b = _simulate(spread, seed=5)
+    exact = project_with_intrinsics(cam, cams.intrinsics[:, None])
+    scale = joint_noise_scale(H36M_17, "coco_spread").float()[:, None]
+    torch.testing.assert_close(b.pixels - exact, (a.pixels - exact) * scale, atol=2e-3, rtol=1e-4)
+    assert torch.equal(a.scores, b.scores)  # the confidences do not change
+    error = (b.pixels - exact).norm(dim=-1).mean(dim=(0, 1))
+    assert error[H36M_17.joint_index("right_hip")] > 3 * error[H36M_17.joint_index("neck_nose")]
+
+
+def test_detector_noise_reaches_the_training_engine_but_not_validation():
+    from anatomy_lib.training.engine_data import engine_dataset, engine_for, validation_videos
+
+    assert all(d.joint_noise == "uniform" for d in engine_for("ansur", 0.5).config.detectors)
+    families = engine_for("ansur", 0.5, detector_noise="coco_spread").config.detectors
+    assert [d.name for d in families] == ["openpose", "mediapipe"]
+    assert all(d.joint_noise == "coco_spread" for d in families)
+    data = DataConfig(dataset="engine", engine_videos=2, engine_validation_videos=2)
+    spread = dataclasses.replace(data, engine_detector_noise="coco_spread")
+    plain, other = engine_dataset(data, 0, 0), engine_dataset(spread, 0, 0)
+    joints = lambda d, split: torch.cat([s.joints_3d for s in d.split(split)])  # noqa: E731
+    pixels = lambda d, split: torch.cat([s.keypoints_2d for s in d.split(split)])  # noqa: E731
+    assert torch.equal(pixels(plain, "test"), pixels(other, "test"))  # validation is fixed
+    assert torch.equal(joints(plain, "train"), joints(other, "train"))  # the same videos,
+    assert not torch.equal(pixels(plain, "train"), pixels(other, "train"))  # detected anew
+    # The benchmark's coco_spread report: the trainer's validation videos, detected anew.
+    report, trainer = validation_videos(2, detector_noise="coco_spread"), validation_videos(2)
+    assert torch.equal(joints(report, "test"), joints(trainer, "test"))
+    assert not torch.equal(pixels(report, "test"), pixels(trainer, "test"))
+    with pytest.raises(ValueError, match="engine_detector_noise"):
+        DataConfig(dataset="engine", engine_detector_noise="per_joint")
+    with pytest.raises(ValueError, match="detector_noise: expected one of"):
+        engine_for("ansur", 0.5, detector_noise="per_joint")
+
+
 def test_engine_videos_keep_their_bodies_and_stay_in_front_of_the_camera(engine):
     v = engine.videos(12, torch.Generator().manual_seed(0))
     lengths = joints_to_bones(v.joints_world, H36M_17).lengths  # (N, T, B)
