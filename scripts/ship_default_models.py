@@ -70,6 +70,18 @@ def _definitions(joint_definitions: str) -> str:
     ]
 
 
+PER_JOINT_NOISE = (
+    " Each joint's simulated detector jitter and drift were scaled by COCO's per-keypoint "
+    "spread (data.engine_detector_noise=coco_spread, "
+    "anatomy_lib.data.detector_errors.joint_noise_scale)."
+)
+
+
+def _detector_noise(detector_noise: str) -> str:
+    """The data record's sentence on the simulated detectors' noise per joint."""
+    return {"uniform": "", "coco_spread": PER_JOINT_NOISE}[detector_noise]
+
+
 def _fraction(p: float) -> str:
     return {0.5: "half", 1.0: "all"}.get(p, f"{p:.0%}")
 
@@ -102,7 +114,8 @@ def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tu
         f"optim.lr_decay={experiment.optim.lr_decay} --out {run.name}",
         "experiment": experiment.to_dict(),
         "data": DATA.format(recombined=_fraction(experiment.data.engine_recombination))
-        + _definitions(experiment.data.engine_joint_definitions),
+        + _definitions(experiment.data.engine_joint_definitions)
+        + _detector_noise(experiment.data.engine_detector_noise),
         "seed": experiment.seed,
         "commit": commit,
         "epochs_done": state["epoch"],

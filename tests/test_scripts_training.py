@@ -154,3 +154,12 @@ def test_shipped_records_describe_every_joint_definition_setting():
     assert sentences["fixed"] == ""
     assert "engine_joint_definitions=varied," in sentences["varied"]
     assert "thorax" not in sentences["varied"] and "varied_thorax" in sentences["varied_thorax"]
+
+
+def test_shipped_records_describe_every_detector_noise_setting():
+    from anatomy_lib.data.detector_errors import JOINT_NOISE
+
+    ship = load_benchmark("ship_default_models", "scripts")
+    sentences = {mode: ship._detector_noise(mode) for mode in JOINT_NOISE}
+    assert sentences["uniform"] == ""
+    assert "engine_detector_noise=coco_spread" in sentences["coco_spread"]
