@@ -62,12 +62,20 @@ VARIED_THORAX = (
     "(data.engine_joint_definitions=varied_thorax, anatomy_lib.data.bodies.vary_thorax)."
 )
 
+VARIED_THORAX_HALF = (
+    " The thorax of half the bodies, too, was lowered by a drawn fraction of the trunk "
+    "(data.engine_joint_definitions=varied_thorax_half, anatomy_lib.data.bodies.vary_thorax)."
+)
+
 
 def _definitions(joint_definitions: str) -> str:
     """The data record's sentence on the training bodies' joint definitions."""
-    return {"fixed": "", "varied": VARIED_JOINTS, "varied_thorax": VARIED_JOINTS + VARIED_THORAX}[
-        joint_definitions
-    ]
+    return {
+        "fixed": "",
+        "varied": VARIED_JOINTS,
+        "varied_thorax": VARIED_JOINTS + VARIED_THORAX,
+        "varied_thorax_half": VARIED_JOINTS + VARIED_THORAX_HALF,
+    }[joint_definitions]
 
 
 PER_JOINT_NOISE = (

@@ -333,17 +333,21 @@ class MarkerJointRanges:
         head_and_neck_scale: factor on ``thorax->neck_nose + neck_nose->head``, uniform.
         neck_fraction: ``thorax->neck_nose`` over that sum, uniform.
         thorax_drop: the thorax drop ``d``, uniform; ``(0, 0)`` (the default) draws nothing.
+        thorax_probability: the chance that a body's thorax is lowered at all (the others
+            keep ``d = 0``); below 1 it draws one more number per video.
     """
 
     spine_fraction: tuple[float, float] = (0.42, 0.78)
     head_and_neck_scale: tuple[float, float] = (0.9, 1.35)
     neck_fraction: tuple[float, float] = (0.45, 0.70)
     thorax_drop: tuple[float, float] = (0.0, 0.0)
+    thorax_probability: float = 1.0
 
     @classmethod
-    def including_thorax(cls) -> MarkerJointRanges:
-        """The default ranges plus a thorax drop from none to past CMU's ASF thorax (0-0.25)."""
-        return cls(thorax_drop=(0.0, 0.25))
+    def including_thorax(cls, probability: float = 1.0) -> MarkerJointRanges:
+        """The default ranges plus a thorax drop from none to past CMU's ASF thorax (0-0.25),
+        for a fraction ``probability`` of the bodies."""
+        return cls(thorax_drop=(0.0, 0.25), thorax_probability=probability)
 
     def __post_init__(self) -> None:
         for name in ("spine_fraction", "neck_fraction"):
@@ -356,6 +360,10 @@ class MarkerJointRanges:
         lo, hi = self.thorax_drop
         if not 0.0 <= lo <= hi < 0.5:
             raise ValueError(f"thorax_drop: expected 0 <= lo <= hi < 0.5, got {(lo, hi)}")
+        if not 0.0 < self.thorax_probability <= 1.0:
+            raise ValueError(
+                f"thorax_probability: expected a chance in (0, 1], got {self.thorax_probability}"
+            )
 
 
 class MarkerJointDefinitions(NamedTuple):
@@ -485,7 +493,8 @@ def vary_thorax(
     ranges: MarkerJointRanges,
     skeleton: Skeleton = H36M_17,
 ) -> torch.Tensor:
-    """:func:`lower_thorax` with one drop per video drawn from ``ranges.thorax_drop``.
+    """:func:`lower_thorax` with one drop per video drawn from ``ranges.thorax_drop`` (zero
+    for the videos left out by ``ranges.thorax_probability``).
 
     Args:
         joints: ``(N, T, J, 3)`` videos (on the generator's device).
@@ -501,6 +510,9 @@ def vary_thorax(
     if joints.dim() != 4:
         raise ValueError(f"joints: expected shape (N, T, J, 3), got {tuple(joints.shape)}")
     drop = _uniform_like(ranges.thorax_drop, joints[:, 0, 0, 0], generator)
+    if ranges.thorax_probability < 1.0:
+        chosen = _uniform_like((0.0, 1.0), drop, generator) < ranges.thorax_probability
+        drop = torch.where(chosen, drop, torch.zeros_like(drop))
     return lower_thorax(joints, drop[:, None], skeleton)
 
 

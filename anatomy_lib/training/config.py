@@ -57,7 +57,7 @@ __all__ = [
 
 Dataset = Literal["embedded", "engine", "h36m", "3dhp"]
 EngineBodies = Literal["ansur", "rescaled", "clip"]
-JointDefinitions = Literal["fixed", "varied", "varied_thorax"]
+JointDefinitions = Literal["fixed", "varied", "varied_thorax", "varied_thorax_half"]
 LengthFrames = Literal["random", "consecutive"]
 Architecture = Literal["anatomy", "baseline"]
 AmpDtype = Literal["auto", "bfloat16", "float16"]
@@ -92,7 +92,9 @@ class DataConfig:
         engine_joint_definitions: ``"engine"`` only: ``"fixed"`` (the bodies' own spine,
             neck/nose and head joints) or ``"varied"`` (a definition of those joints drawn
             per body, :class:`~anatomy_lib.data.bodies.MarkerJointRanges`) or
-            ``"varied_thorax"`` (the thorax's too: ``MarkerJointRanges.including_thorax()``).
+            ``"varied_thorax"`` (the thorax's too: ``MarkerJointRanges.including_thorax()``)
+            or ``"varied_thorax_half"`` (the thorax's for half the bodies:
+            ``including_thorax(probability=0.5)``).
             Validation always uses ``"fixed"``.
         engine_detector_noise: ``"engine"`` only: ``"uniform"`` (every joint's simulated
             detections as noisy) or ``"coco_spread"`` (scaled per joint by COCO's keypoint

@@ -61,6 +61,7 @@ def engine_for(
             "fixed": None,
             "varied": MarkerJointRanges(),
             "varied_thorax": MarkerJointRanges.including_thorax(),
+            "varied_thorax_half": MarkerJointRanges.including_thorax(probability=0.5),
         }[joint_definitions],
     }
     if bodies == "clip":  # the clip's own proportions, only scaled as a whole
