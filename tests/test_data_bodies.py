@@ -319,6 +319,30 @@ def test_vary_thorax_draws_one_drop_per_video_and_nothing_when_off():
         lower_thorax(joints[..., :16, :], 0.1)
 
 
+def test_thorax_probability_lowers_that_share_of_the_videos_and_keeps_the_rest():
+    joints = random_poses(batch=(400, 3), seed=8)
+    pelvis, thorax = H36M_17.root, H36M_17.joint_index("thorax")
+
+    def drops(ranges: MarkerJointRanges) -> torch.Tensor:
+        out = vary_thorax(joints, torch.Generator().manual_seed(9), ranges)
+        height = lambda x: (x[..., thorax, :] - x[..., pelvis, :]).norm(dim=-1)  # noqa: E731
+        return 1 - height(out)[:, 0] / height(joints)[:, 0]  # (videos,)
+
+    every, half = (
+        drops(MarkerJointRanges.including_thorax()),
+        drops(MarkerJointRanges.including_thorax(probability=0.5)),
+    )
+    lowered = half.abs() > 1e-9
+    assert 0.4 < float(lowered.float().mean()) < 0.6  # about half, binomial(400, 0.5)
+    # The drops are those of probability 1 (drawn first, from the same numbers), kept or not.
+    torch.testing.assert_close(half[lowered], every[lowered])
+    assert torch.equal(half[~lowered], torch.zeros_like(half[~lowered]))
+    assert MarkerJointRanges.including_thorax().thorax_probability == 1.0
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="thorax_probability: expected a chance in"):
+            MarkerJointRanges.including_thorax(probability=bad)
+
+
 def test_lower_thorax_gradcheck():
     joints = random_poses(batch=(2,), seed=8).requires_grad_()
     drop = torch.tensor([0.1, 0.3], dtype=torch.float64, requires_grad=True)

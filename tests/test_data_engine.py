@@ -390,6 +390,9 @@ def test_varied_thorax_lowers_only_the_trunk_joints_of_the_same_videos():
     assert engine_for("ansur", 0.5, "varied_thorax").config.marker_joints == (
         MarkerJointRanges.including_thorax()
     )
+    assert engine_for("ansur", 0.5, "varied_thorax_half").config.marker_joints == (
+        MarkerJointRanges.including_thorax(probability=0.5)
+    )
     # Motion, bodies and recombined limbs are drawn before the thorax: the same videos,
     # with the spine and thorax moved down their trunk and nothing else moved.
     trunk = [H36M_17.joint_index("spine"), H36M_17.joint_index("thorax")]

@@ -154,6 +154,8 @@ def test_shipped_records_describe_every_joint_definition_setting():
     assert sentences["fixed"] == ""
     assert "engine_joint_definitions=varied," in sentences["varied"]
     assert "thorax" not in sentences["varied"] and "varied_thorax" in sentences["varied_thorax"]
+    assert "half the bodies" in sentences["varied_thorax_half"]
+    assert "varied_thorax_half" not in sentences["varied_thorax"]
 
 
 def test_shipped_records_describe_every_detector_noise_setting():
