@@ -22,9 +22,9 @@ validation history).
 
 ``engine_validation.json`` (``benchmarks/engine_validation.py``): the medium models shipped
 now and before on the engine's validation videos with the bodies' spine, neck/nose and head
-joints as the ANSUR table places them, drawn per body, and drawn per body with the thorax too
-(P1, P2, limb and marker joints); the split every medium model was chosen on. Chapter 3
-shows it.
+joints as the ANSUR table places them, drawn per body, and drawn per body with the thorax too,
+and the first with the detector noise shared out per joint by COCO's keypoint spread (P1, P2,
+limb and marker joints); the split every medium model was chosen on. Chapter 3 shows it.
 
 ``gpu_runs_session15.json``: the runs made on a lent GPU in session 15
 (``scripts/train_on_budget.py``, four side by side on one H200): a sweep from scratch and
@@ -37,6 +37,14 @@ was shipped). No test data were measured for the runs not shipped.
 then three more seeds of the control and the causal twin, with the same fields and each
 run's scores on the three validation splits; the average of the four control runs became
 ``anatomy_medium`` and the causal continuation ``anatomy_medium_causal``.
+
+``cpu_runs_session17.json``: the runs made on the 2-core CPU in session 17 (no GPU lent):
+two continuations of ``anatomy_medium`` with the detector noise per joint
+(``data.engine_detector_noise=coco_spread``) and their average, named in advance as the only
+candidate, then one with the thorax drawn for half the bodies
+(``data.engine_joint_definitions=varied_thorax_half``), each with its command, commit, seed,
+steps, wall time and scores on the four validation splits, against the shipped model and
+session 16's run L (the same recipe without either option); none was shipped.
 
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
