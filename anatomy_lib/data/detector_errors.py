@@ -320,8 +320,7 @@ def simulate_detector(
         drift[:, k] = rho * drift[:, k - 1] + innovation[:, k]
     occluded = 1 + (config.occluded_factor - 1) * (1 - vis)
     noise = drift + randn(n, t, j, 2) * jitter * occluded.unsqueeze(-1)
-    if config.joint_noise != "uniform":
-        noise = noise * joint_noise_scale(skeleton, config.joint_noise).to(dtype)[:, None]
+    noise = noise * joint_noise_scale(skeleton, config.joint_noise).to(dtype)[:, None]  # ones
     outlier_p = uniform(config.outlier_probability, n, g, dtype).reshape(n, 1, 1)
     outliers = rand(n, t, j) < outlier_p
     noise = noise + randn(n, t, j, 2) * config.outlier_std * outliers.unsqueeze(-1)
