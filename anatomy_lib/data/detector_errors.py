@@ -22,6 +22,10 @@ per-keypoint constants of COCO's keypoint evaluation): a hip is about four times
 as the nose. The factors have root-mean-square 1 over the skeleton's joints, so the total
 noise is the same (:func:`joint_noise_scale`).
 
+:func:`second_difference_jitter` measures the frame-to-frame noise of any detections, real or
+simulated, in the same unit, so the families' ``jitter`` can be checked against a real
+detector on a video that is not a test set (``benchmarks/detector_jitter.py``).
+
 Two families, :meth:`DetectorErrorConfig.openpose_like` and
 :meth:`DetectorErrorConfig.mediapipe_like`, differ in how noisy, how often swapped and how
 their scores are spread. Every number is an assumption stated in its field's docstring,
@@ -31,6 +35,7 @@ with ranges drawn per video (domain randomisation); none was fitted to a test se
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, get_args
 
@@ -45,12 +50,14 @@ from .simulate import BodyVolume, in_frame_visibility, occlusion_visibility
 __all__ = [
     "DetectorErrorConfig",
     "DetectorOutput",
+    "JitterEstimate",
     "JOINT_NOISE",
     "JointNoise",
     "KEYPOINT_SPREAD",
     "joint_noise_scale",
     "simulate_detector",
     "interpolate_missing",
+    "second_difference_jitter",
 ]
 
 Range = tuple[float, float]
@@ -347,3 +354,60 @@ def simulate_detector(
     pixels = interpolate_missing(pixels.transpose(1, 2), missing.transpose(1, 2)).transpose(1, 2)
     scores = torch.where(missing, torch.zeros_like(scores), scores.clamp(0, 1))
     return DetectorOutput(pixels, scores, vis, missing, swapped)
+
+
+class JitterEstimate(NamedTuple):
+    """Frame-to-frame detector noise of ``...`` tracks (:func:`second_difference_jitter`)."""
+
+    jitter: torch.Tensor  # (...,) in the caller's unit; NaN where no sample was usable
+    samples: torch.Tensor  # (...,) int64, second differences used (x and y counted apart)
+
+
+def second_difference_jitter(
+    keypoints: torch.Tensor,
+    scores: torch.Tensor,
+    unit: torch.Tensor | float = 1.0,
+    min_score: float = 0.5,
+) -> JitterEstimate:
+    """Robust standard deviation of a track's white noise, from its second differences.
+
+    For keypoints ``x_t = m_t + e_t`` with ``e_t`` white noise of standard deviation sigma,
+    the second difference ``x_{t+1} - 2 x_t + x_{t-1}`` has standard deviation
+    ``sqrt(6) sigma`` plus the motion's own acceleration (small for a slow joint at video
+    frame rates) and a slow drift's (``2 (1 - rho)(3 - rho)`` of its variance, ~0.1-0.4 for
+    an AR(1) with rho 0.9-0.98). The estimate is ``1.4826 MAD / sqrt(6)`` over every usable
+    difference and coordinate (the median absolute deviation, so outliers and swaps barely
+    move it): the white-noise sigma of a still joint, an upper bound on it otherwise.
+
+    Args:
+        keypoints: ``(..., T, J, 2)`` pixels; NaN where not detected.
+        scores: ``(..., T, J)`` confidences; a difference is used when the joint's score is
+            at least ``min_score`` in all three frames and all three positions are finite.
+        unit: ``(...)`` or a number: pixels per unit (e.g. ``person_px / 500`` as in
+            :class:`DetectorErrorConfig`).
+        min_score: see ``scores``.
+
+    Returns:
+        :class:`JitterEstimate` with ``(...)`` entries.
+    """
+    if keypoints.dim() < 3 or keypoints.shape[-1] != 2:
+        raise ValueError(f"keypoints: expected (..., T, J, 2), got {tuple(keypoints.shape)}")
+    if scores.shape != keypoints.shape[:-1]:
+        raise ValueError(
+            f"scores: expected {tuple(keypoints.shape[:-1])} to match the keypoints, "
+            f"got {tuple(scores.shape)}"
+        )
+    if keypoints.shape[-3] < 3:
+        raise ValueError(
+            f"keypoints: expected at least 3 frames for a second difference, "
+            f"got {keypoints.shape[-3]}"
+        )
+    unit = torch.as_tensor(unit, dtype=keypoints.dtype, device=keypoints.device)
+    diff = keypoints[..., 2:, :, :] - 2 * keypoints[..., 1:-1, :, :] + keypoints[..., :-2, :, :]
+    low = scores.unfold(-2, 3, 1).amin(-1)  # (..., T - 2, J): the lowest of the 3 frames
+    usable = (low >= min_score) & diff.isfinite().all(-1)
+    diff = torch.where(usable[..., None], diff, torch.nan) / unit[..., None, None, None]
+    flat = diff.flatten(-3)
+    centre = flat.nanmedian(-1, keepdim=True).values
+    mad = (flat - centre).abs().nanmedian(-1).values
+    return JitterEstimate(1.4826 * mad / math.sqrt(6.0), usable.sum((-2, -1)) * 2)
