@@ -78,6 +78,11 @@ back (:mod:`anatomy_lib.wild.left_right`) on the engine's validation videos, who
 simulated swaps are known: frames found / wrongly swapped / missed for each ``swap_cost``
 tried (the choice of the default), and the default models' P1 / P2 with the detections as
 they are and swapped back.
+
+``detector_jitter.json`` (``benchmarks/detector_jitter.py``): the frame-to-frame noise
+(:func:`~anatomy_lib.data.detector_errors.second_difference_jitter`) of real MediaPipe
+detections of the Sports2D video (not a test set) against the engine's detector families on
+its validation clips at the same 30 fps. Chapter 3 shows it.
 """
 
 from __future__ import annotations
