@@ -15,6 +15,9 @@ from the detections alone. This script applies that one estimator, in the engine
   with the same videos and cameras: ``clean`` (exact projections: the floor that the motion
   alone gives), ``mediapipe`` and ``openpose``.
 
+Beside the jitter, the quartiles of the limb joints' scores (MediaPipe's ``visibility``, the
+engine's simulated confidence), a second check that needs no ground truth.
+
 Two joint groups: ``slow`` (hips and shoulders, whose acceleration adds little at 30 fps: the
 estimate is close to the detector's white noise) and ``limbs`` (those and the elbows, wrists,
 knees and ankles). The Pose2Sim trial is a test set and is not used.
@@ -89,6 +92,19 @@ def group_jitter(
     }
 
 
+SCORE_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def score_quantiles(scores: torch.Tensor, seen: torch.Tensor) -> list[float]:
+    """:data:`SCORE_QUANTILES` of the limb joints' ``(..., T, 17)`` scores where ``seen``
+    ``(..., T)``."""
+    limbs = scores[..., _indices(LIMBS)][seen]
+    return [
+        round(float(q), 3)
+        for q in limbs.double().quantile(torch.tensor(SCORE_QUANTILES, dtype=torch.float64))
+    ]
+
+
 def tracked_people(detections: Detections) -> list[dict]:
     """Each tracklet of ``detections`` followed for at least :data:`MIN_FRAMES` frames, as
     H36M-17 keypoints ``(T, 17, 2)`` (NaN where it is not seen) and scores ``(T, 17)``."""
@@ -119,6 +135,7 @@ def real_rows(detections: Detections) -> list[dict]:
     rows = []
     for person in tracked_people(detections):
         unit = person_unit(person["keypoints"])
+        seen = ~person["keypoints"].isnan().any(-1).any(-1)
         jitter = group_jitter(person["keypoints"], person["scores"], unit)
         first, last, count = person["frames"]
         rows.append(
@@ -127,6 +144,7 @@ def real_rows(detections: Detections) -> list[dict]:
                 "frames": f"{first}-{last} ({count} seen)",
                 "person_px": round(float(unit) * 500.0, 1),
                 **{g: round(float(v), 2) for g, v in jitter.items()},
+                "score_quantiles": score_quantiles(person["scores"], seen),
             }
         )
     return rows
@@ -147,7 +165,8 @@ def engine_jitter(family: DetectorErrorConfig, videos: int, seed: int = SEED) ->
     )
     clean = project_with_intrinsics(out.joints_cam, out.cameras.intrinsics[:, None])
     jitter = group_jitter(out.pixels, out.scores, person_unit(clean))
-    return {
+    seen = torch.ones(out.scores.shape[:-1], dtype=torch.bool)
+    return {"score_quantiles": score_quantiles(out.scores, seen)} | {
         group: {
             "median": round(float(v.nanmedian()), 2),
             "p10": round(float(v.nanquantile(0.1)), 2),
@@ -177,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         "unit": "person_px / 500 (median vertical extent of the 17 joints)",
         "estimator": f"second_difference_jitter, min_score {MIN_SCORE}, {FPS:g} fps",
         "groups": {g: list(n) for g, n in GROUPS.items()},
+        "score_quantiles": list(SCORE_QUANTILES),
         "real_sports2d_mediapipe": real_rows(load_sports2d_demo().detections),
         "engine": {
             name: {"jitter_range": list(family.jitter)} | engine_jitter(family, args.videos)

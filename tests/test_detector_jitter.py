@@ -133,3 +133,13 @@ def test_tracked_people_follow_one_tracklet_each(bench):
             pa, pb = people[a]["keypoints"], people[b]["keypoints"]
             both = ~torch.isnan(pa[:, 0, 0]) & ~torch.isnan(pb[:, 0, 0])
             assert not (pa[both] == pb[both]).all((-2, -1)).any()
+
+
+def test_score_quantiles_read_only_the_limbs_of_seen_frames(bench):
+    scores = torch.zeros(4, 17, dtype=torch.float64)
+    limbs = [bench.H36M_17.joint_names.index(n) for n in bench.LIMBS]
+    scores[:, limbs] = torch.linspace(0.0, 1.0, 4 * len(limbs), dtype=torch.float64).reshape(4, -1)
+    scores[3] = 5.0  # an unseen frame: ignored
+    seen = torch.tensor([True, True, True, False])
+    expected = scores[:3, limbs].flatten().quantile(torch.tensor(bench.SCORE_QUANTILES).double())
+    assert bench.score_quantiles(scores, seen) == pytest.approx(expected.tolist(), abs=6e-4)
