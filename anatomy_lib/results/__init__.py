@@ -46,6 +46,12 @@ candidate, then one with the thorax drawn for half the bodies
 steps, wall time and scores on the four validation splits, against the shipped model and
 session 16's run L (the same recipe without either option); none was shipped.
 
+``cpu_runs_session18.json``: session 18's model soups across settings (weight averages of
+runs already trained from one start with and without the thorax drawn, and of the shipped
+default with its CPU continuations) and two CPU continuations from the start of the shipped
+soup's ingredients: rules, commands, commits, steps, times, the four validation splits per
+model, and the decision (nothing shipped). Chapter 9 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
 MediaPipe's own 3D, per camera) and on the embedded test split.
