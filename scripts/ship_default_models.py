@@ -94,11 +94,36 @@ def _fraction(p: float) -> str:
     return {0.5: "half", 1.0: "all"}.get(p, f"{p:.0%}")
 
 
+def start_record(sha256: str | None, shipped: dict) -> dict | None:
+    """The record of the weights whose fingerprint (:func:`weights_fingerprint`) is ``sha256``.
+
+    A shipped name loads its newest model, so a run's ``init_weights`` name alone does not say
+    which weights it started from. Looked up by fingerprint instead: a model shipped in this
+    checkout (its record in ``shipped``), else a start or source recorded inside those records
+    (``{"sha256": ..., "record": {...}}``); ``None`` when none matches."""
+    if sha256 is None:
+        return None
+    for name, record in shipped.items():
+        if name in PRETRAINED and weights_fingerprint(load_pretrained(name)) == sha256:
+            return record
+    pending = list(shipped.values())
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, dict):
+            if node.get("sha256") == sha256 and isinstance(node.get("record"), dict):
+                return node["record"]
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return None
+
+
 def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tuple:
     """``(model, record)`` of ``run``'s final checkpoint (its output weights, eval mode).
 
-    ``shipped``: the records already in ``default_models.json``; a run that started from a
-    shipped model (``init_weights``) keeps that model's record inside its own."""
+    ``shipped``: the records already in ``default_models.json``; a run that started from
+    recorded weights (``init_weights``) keeps their record inside its own
+    (:func:`start_record`)."""
     state = load_torch_file(run / "checkpoint.pt")
     experiment = ExperimentConfig.from_dict(state["experiment"])
     if state["epoch"] < experiment.optim.epochs:
@@ -109,8 +134,11 @@ def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tu
     init = None
     if experiment.init_weights is not None:
         init = {"source": experiment.init_weights, "sha256": state.get("init_weights_sha256")}
-        if experiment.init_weights in shipped:
-            init["record"] = shipped[experiment.init_weights]
+        start = start_record(init["sha256"], shipped)
+        if start is not None:
+            init["record"] = start
+        else:
+            print(f"note: {run} started from weights with no record here", file=sys.stderr)
     model = build_model(experiment)
     model.load_state_dict(state["model"])
     model.eval()

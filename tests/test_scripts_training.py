@@ -165,3 +165,50 @@ def test_shipped_records_describe_every_detector_noise_setting():
     sentences = {mode: ship._detector_noise(mode) for mode in JOINT_NOISE}
     assert sentences["uniform"] == ""
     assert "engine_detector_noise=coco_spread" in sentences["coco_spread"]
+
+
+def test_a_runs_start_record_is_found_by_its_weights_not_its_name(monkeypatch):
+    ship = load_benchmark("ship_default_models", "scripts")
+    current = Trainer(ExperimentConfig.preset("full@tiny").override(TINY), progress=False)
+    current = current.output_model  # stands in for the model shipped under the name today
+    monkeypatch.setattr(ship, "load_pretrained", lambda name: copy.deepcopy(current))
+    older = {"seed": 1, "validation": []}  # the model shipped under that name before
+    shipped = {
+        "anatomy_small": {
+            "seed": 2,
+            "sources": [
+                {"source": "runs/a", "init_weights": {"sha256": "0" * 64, "record": older}},
+                {"source": "runs/b", "init_weights": {"sha256": "1" * 64, "record": "that of"}},
+            ],
+        },
+        "_machine": {"python": "3"},
+    }
+    today = ship.weights_fingerprint(current)
+    assert ship.start_record(today, shipped) is shipped["anatomy_small"]
+    assert ship.start_record("0" * 64, shipped) is older  # a run started before a re-ship
+    assert ship.start_record("1" * 64, shipped) is None  # a pointer, not a record
+    assert ship.start_record("2" * 64, shipped) is None
+    assert ship.start_record(None, shipped) is None
+
+
+def test_a_run_from_a_model_file_keeps_that_models_record(tmp_path, monkeypatch):
+    from anatomy_lib.models.checkpoints import save_model
+
+    ship = load_benchmark("ship_default_models", "scripts")
+    first = Trainer(ExperimentConfig.preset("full@tiny").override(TINY), progress=False)
+    first.fit()
+    save_model(first.output_model, tmp_path / "start.pt")
+    continued = ExperimentConfig.preset("full@tiny").override([*TINY, "seed=3"])
+    continued = continued.override([f"init_weights={tmp_path / 'start.pt'}"])
+    Trainer(continued, tmp_path / "continued", progress=False).fit()
+    other = Trainer(ExperimentConfig.preset("full@tiny").override([*TINY, "seed=5"]))
+    monkeypatch.setattr(ship, "load_pretrained", lambda name: other.output_model)  # shipped now
+    start = {"seed": 0, "validation": []}
+    fingerprint = ship.weights_fingerprint(first.output_model)
+    shipped = {
+        "anatomy_small": {"sources": [{"init_weights": {"sha256": fingerprint, "record": start}}]}
+    }
+    _, record = ship.run_record(tmp_path / "continued", "abc", None, shipped)
+    assert record["seed"] == 3
+    assert record["init_weights"]["sha256"] == fingerprint
+    assert record["init_weights"]["record"] is start
