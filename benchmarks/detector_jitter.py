@@ -47,6 +47,7 @@ from real_data import commit  # noqa: E402
 from anatomy_lib.camera import project_with_intrinsics  # noqa: E402
 from anatomy_lib.data.detector_errors import (  # noqa: E402
     DetectorErrorConfig,
+    projected_height,
     second_difference_jitter,
 )
 from anatomy_lib.data.engine import EngineConfig, TrainingDataEngine  # noqa: E402
@@ -74,10 +75,9 @@ def _indices(names: tuple[str, ...]) -> list[int]:
 
 
 def person_unit(keypoints: torch.Tensor) -> torch.Tensor:
-    """``(...)`` pixels per unit, ``person_px / 500``: the median over frames of the
-    vertical extent of ``(..., T, J, 2)`` keypoints (NaN frames left out)."""
-    extent = keypoints[..., 1].amax(-1) - keypoints[..., 1].amin(-1)
-    return extent.nanmedian(-1).values / 500.0
+    """``(...)`` pixels per unit, ``person_px / 500``, of ``(..., T, J, 2)`` keypoints
+    (:func:`~anatomy_lib.data.detector_errors.projected_height`, as the engine's unit)."""
+    return projected_height(keypoints) / 500.0
 
 
 def group_jitter(

@@ -55,6 +55,7 @@ __all__ = [
     "JointNoise",
     "KEYPOINT_SPREAD",
     "joint_noise_scale",
+    "projected_height",
     "simulate_detector",
     "interpolate_missing",
     "second_difference_jitter",
@@ -272,6 +273,14 @@ def _swap_permutations(skeleton: Skeleton) -> torch.Tensor:
     return perms
 
 
+def projected_height(keypoints: torch.Tensor) -> torch.Tensor:
+    """``(...)`` a person's height in the image: the median over frames of the vertical
+    extent of ``(..., T, J, 2)`` keypoints, pixels (frames with a NaN left out). ``/ 500`` it
+    is the unit of :class:`DetectorErrorConfig`'s amounts."""
+    extent = keypoints[..., 1].amax(-1) - keypoints[..., 1].amin(-1)
+    return extent.nanmedian(-1).values
+
+
 def simulate_detector(
     joints_cam: torch.Tensor,
     intrinsics: torch.Tensor,
@@ -294,7 +303,7 @@ def simulate_detector(
         config: the detector family.
         generator: seeded CPU generator.
         person_px: ``(N,)`` the person's height in the image (sets the error unit);
-            default the median over frames of the projected vertical extent.
+            default :func:`projected_height` of the exact projections.
 
     Returns:
         :class:`DetectorOutput`.
@@ -318,8 +327,7 @@ def simulate_detector(
     h = height.to(dtype)[:, None, None]
     vis = occlusion_visibility(joints_cam, volume) * in_frame_visibility(clean, w, h)
     if person_px is None:
-        extent = clean[..., 1].amax(-1) - clean[..., 1].amin(-1)
-        person_px = extent.median(dim=1).values.clamp_min(20.0)
+        person_px = projected_height(clean).clamp_min(20.0)
     unit = (person_px / 500.0).reshape(n, 1, 1, 1)
 
     jitter = uniform(config.jitter, n, g, dtype).reshape(n, 1, 1, 1)
