@@ -49,6 +49,7 @@ __all__ = [
     "camera_to_world",
     "project",
     "project_with_intrinsics",
+    "undistort",
     "normalize_screen",
     "unnormalize_screen",
     "project_normalized",
@@ -255,6 +256,33 @@ def project(x_cam: torch.Tensor, camera: Camera, distort: bool = True) -> torch.
     if not isinstance(x_cam, torch.Tensor):
         raise TypeError(f"camera points: expected a torch.Tensor, got {type(x_cam).__name__}")
     return project_with_intrinsics(x_cam, camera.intrinsics(x_cam.device, x_cam.dtype), distort)
+
+
+def undistort(pixels: torch.Tensor, camera: Camera, iterations: int = 50) -> torch.Tensor:
+    """Pinhole image-plane coordinates ``(X / Z, Y / Z)`` of pixels: the inverse of
+    :func:`project` up to depth, the lens model inverted by fixed-point iteration.
+
+    Args:
+        pixels: ``(..., 2)`` pixel coordinates (NaN passes through).
+        camera: the camera.
+        iterations: fixed-point steps (the residual shrinks by about ``|k1| r^2`` each).
+
+    Returns:
+        ``(..., 2)`` undistorted normalised coordinates; ``project`` of ``(u, v, 1)`` gives
+        ``pixels`` back.
+    """
+    if not isinstance(pixels, torch.Tensor) or pixels.dim() < 1 or pixels.shape[-1] != 2:
+        got = tuple(pixels.shape) if isinstance(pixels, torch.Tensor) else type(pixels).__name__
+        raise ValueError(f"pixels: expected a tensor of shape (..., 2), got {got}")
+    fx, fy, cx, cy, k1, k2, k3, p1, p2 = camera.intrinsics(dtype=torch.float64).tolist()
+    xd = (pixels[..., 0] - cx) / fx
+    yd = (pixels[..., 1] - cy) / fy
+    u, v = xd, yd
+    for _ in range(iterations):
+        r2 = u * u + v * v
+        scale = 1 + r2 * (k1 + r2 * (k2 + r2 * k3)) + p1 * v + p2 * u
+        u, v = (xd - p2 * r2) / scale, (yd - p1 * r2) / scale
+    return torch.stack((u, v), dim=-1)
 
 
 def _check_screen(x: torch.Tensor, name: str, width: float, height: float) -> None:

@@ -21,7 +21,11 @@ from anatomy_lib.wild import resolve_model
 
 
 def model_report(
-    script: str, description: str, score: Callable[[torch.nn.Module], dict], argv=None
+    script: str,
+    description: str,
+    score: Callable[[torch.nn.Module], dict],
+    argv=None,
+    extra: Callable[[], dict] | None = None,
 ) -> dict:
     """Parse the arguments, score every model and print (and return) the report.
 
@@ -30,6 +34,7 @@ def model_report(
         description: the ``--help`` text.
         score: ``model -> {field: value}`` for one model (loads its data on first use).
         argv: the arguments (default: the command line's).
+        extra: ``() -> {field: value}`` added to the report after the models are scored.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", nargs="+", default=["anatomy_medium"])
@@ -49,5 +54,7 @@ def model_report(
     }
     for spec, label in zip(args.model, labels, strict=True):
         report["models"][spec] = {"label": label, **score(resolve_model(spec))}
+    if extra is not None:
+        report.update(extra())
     print(json.dumps(report, indent=1))
     return report

@@ -57,7 +57,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from anatomy_lib.camera import Camera, normalize_screen, project  # noqa: E402
+from anatomy_lib.camera import Camera, normalize_screen, project, undistort  # noqa: E402
 from anatomy_lib.cli import DEFAULT_MODEL  # noqa: E402
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
 from anatomy_lib.data.augment import normalized_intrinsics  # noqa: E402
@@ -161,16 +161,9 @@ def mean_pose(poses: np.ndarray, iterations: int = 10) -> np.ndarray:
 
 def unproject_at_depth(pixels: np.ndarray, depth: np.ndarray, camera: Camera) -> np.ndarray:
     """Camera-space points ``(..., 3)`` (metres) seen at ``pixels (..., 2)`` with depth
-    ``(...)``: the lens distortion inverted by fixed-point iteration."""
-    fx, fy, cx, cy, k1, k2, k3, p1, p2 = camera.intrinsics(dtype=torch.float64).tolist()
-    xd = (pixels[..., 0] - cx) / fx
-    yd = (pixels[..., 1] - cy) / fy
-    u, v = xd.copy(), yd.copy()
-    for _ in range(50):
-        r2 = u * u + v * v
-        scale = 1 + r2 * (k1 + r2 * (k2 + r2 * k3)) + p1 * v + p2 * u
-        u, v = (xd - p2 * r2) / scale, (yd - p1 * r2) / scale
-    return np.stack([u * depth, v * depth, depth], -1)
+    ``(...)`` (:func:`anatomy_lib.camera.undistort` scaled by the depth)."""
+    uv = undistort(torch.as_tensor(pixels, dtype=torch.float64), camera).numpy()
+    return np.concatenate([uv * depth[..., None], depth[..., None]], -1)
 
 
 # --------------------------------------------------------------------------- rows on the trial

@@ -2,7 +2,7 @@
 
 * :mod:`.sequences`: :class:`PoseSequence` / :class:`PoseDataset` records.
 * :mod:`.embedded`: the shipped datasets (:func:`load_default_dataset`,
-  :func:`load_pose2sim_trial`).
+  :func:`load_pose2sim_trial`) and a validation trial (:func:`load_pose2sim_multiperson`).
 * :mod:`.h36m`, :mod:`.mpi_inf_3dhp`: loaders for the published npz formats.
 * :mod:`.keypoint_formats`: COCO / OpenPose / Halpe / MediaPipe -> Human3.6M-17.
 * :mod:`.samplers`: vectorised window + whole-video frame batches.
@@ -33,7 +33,7 @@ from .bodies import (
     vary_marker_joints,
     vary_thorax,
 )
-from .embedded import load_default_dataset, load_pose2sim_trial
+from .embedded import load_default_dataset, load_pose2sim_multiperson, load_pose2sim_trial
 from .joint_limits import broken_limits, joint_angles, within_limits
 from .pose_recombination import RecombinationConfig, RecombinationResult, recombine_limbs
 from .sequences import PoseDataset, PoseSequence
@@ -56,6 +56,7 @@ __all__ = [
     "vary_thorax",
     "shoulders_above_thorax",
     "load_default_dataset",
+    "load_pose2sim_multiperson",
     "load_pose2sim_trial",
     "recombine_limbs",
     "sample_bone_lengths",

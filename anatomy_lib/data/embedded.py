@@ -29,14 +29,17 @@ __all__ = [
     "FILES",
     "DEFAULT_DATASET_FILE",
     "POSE2SIM_FILE",
+    "POSE2SIM_MULTIPERSON_FILE",
     "load_default_dataset",
     "load_pose2sim_trial",
+    "load_pose2sim_multiperson",
     "load_embedded_file",
 ]
 
 FILES = Path(__file__).parent / "files"
 DEFAULT_DATASET_FILE = FILES / "embedded_h36m17.npz"
 POSE2SIM_FILE = FILES / "pose2sim_trial.npz"
+POSE2SIM_MULTIPERSON_FILE = FILES / "pose2sim_multiperson.npz"
 _KEYS = ("meta_json", "joints_world", "keypoints_2d", "scores", "visibility")
 
 
@@ -100,6 +103,20 @@ def load_default_dataset(dtype: torch.dtype = torch.float32) -> PoseDataset:
     4 subjects (train: ClimberA, DeepMimic; test: CMU01, ClimberB), 21 clips, 4 cameras.
     """
     return _cached(str(DEFAULT_DATASET_FILE), dtype)
+
+
+def load_pose2sim_multiperson() -> PoseDataset:
+    """Pose2Sim's two-person demo (not the test trial): real MediaPipe 2D per person and
+    camera, triangulated reference, ``valid`` = frames to score; a validation trial
+    (:mod:`anatomy_lib.data.pose2sim_multiperson`)."""
+    from .pose2sim_multiperson import load_multiperson_file
+
+    if not POSE2SIM_MULTIPERSON_FILE.exists():
+        raise FileNotFoundError(
+            f"{POSE2SIM_MULTIPERSON_FILE}: missing; run "
+            "`python -m anatomy_lib.data.pose2sim_multiperson` (needs MediaPipe)"
+        )
+    return load_multiperson_file(POSE2SIM_MULTIPERSON_FILE)
 
 
 def load_pose2sim_trial() -> PoseDataset:

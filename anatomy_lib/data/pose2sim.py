@@ -45,6 +45,7 @@ from .sequences import PoseDataset, PoseSequence
 __all__ = [
     "read_trc",
     "read_pose2sim_calibration",
+    "read_qualisys_calibration",
     "trc_to_h36m",
     "closest_person",
     "convert_pose2sim_camera",
@@ -95,6 +96,58 @@ def read_pose2sim_calibration(text: str) -> list[Camera]:
         )  # fmt: skip
     if not cams:
         raise ValueError("calibration: no camera section with a 'matrix' key")
+    return cams
+
+
+#: Qualisys writes pixel quantities in sub-pixel units of 1/64 pixel.
+_QUALISYS_SUBPIXELS = 64.0
+
+
+def read_qualisys_calibration(text: str) -> list[Camera]:
+    """Cameras of a Qualisys ``.qca.txt`` calibration (XML), as Pose2Sim's demos ship it.
+
+    Per ``<camera>``: ``<transform>`` gives the camera centre ``x, y, z`` in millimetres and a
+    rotation ``r11 .. r33`` whose rows are the camera's axes in the world with y and z
+    pointing the other way than OpenCV's (camera-to-world ``R = r^T diag(1, -1, -1)``);
+    ``<intrinsic>`` gives the focal lengths, principal point and radial terms in 1/64 pixel
+    (divided by 64 here, as Pose2Sim's own TOML of the same calibration has them; the
+    tangential terms are dropped, as in :func:`read_pose2sim_calibration`). The image size
+    is ``<fov_video>`` plus one. Checked against the TOML of pose2sim 0.4.15, which is this
+    calibration: the same cameras to 1e-12 (``tests/test_data_pose2sim.py``).
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ValueError(f"Qualisys calibration: not XML ({exc})") from None
+    flip = np.diag([1.0, -1.0, -1.0])
+    cams = []
+    for node in root.iter("camera"):
+        name = node.get("serial", f"cam{len(cams) + 1}")
+        try:
+            tr, intr = node.find("transform").attrib, node.find("intrinsic").attrib
+            fov = node.find("fov_video").attrib
+            r = np.array([[float(tr[f"r{i}{j}"]) for j in (1, 2, 3)] for i in (1, 2, 3)])
+            centre = np.array([float(tr[k]) for k in ("x", "y", "z")]) / 1000.0
+            fx, fy, cx, cy, k1, k2 = (
+                float(intr[k]) / _QUALISYS_SUBPIXELS
+                for k in ("focalLengthU", "focalLengthV", "centerPointU", "centerPointV",
+                          "radialDistortion1", "radialDistortion2")
+            )  # fmt: skip
+            width, height = int(fov["right"]) + 1, int(fov["bottom"]) + 1
+        except (AttributeError, KeyError) as exc:
+            raise ValueError(f"Qualisys calibration, camera {name!r}: missing {exc}") from None
+        cams.append(
+            Camera(
+                id=name, width=width, height=height, focal_length=(fx, fy), center=(cx, cy),
+                radial=(k1, k2, 0.0), tangential=(0.0, 0.0),
+                orientation=tuple(matrix_to_quaternion(r.T @ flip).tolist()),
+                translation=tuple(centre.tolist()),
+            )
+        )  # fmt: skip
+    if not cams:
+        raise ValueError("Qualisys calibration: no <camera> element")
     return cams
 
 

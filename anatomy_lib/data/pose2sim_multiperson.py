@@ -1,0 +1,366 @@
+"""A real validation trial outside the test data: Pose2Sim's two-person demo, triangulated.
+
+Source: pose2sim 0.10.49 (BSD-3-Clause), ``Pose2Sim/Demo_MultiPerson``: four videos (100
+frames, 60 fps, 1088 x 1920 portrait) of two people filmed by the same four calibrated
+cameras as the test trial (``calibration/Calib.qca.txt`` is byte for byte the test trial's
+calibration), and nothing else: no detections, no 3D. It is not the test trial (whose videos
+are ``Demo_SinglePerson``; ``Demo_Batch/Trial_1`` repeats them and is not used).
+
+How the file is made (:func:`build_multiperson_file`, at build time, with MediaPipe):
+
+1. **2D**: MediaPipe (the library's :func:`~anatomy_lib.wild.detect_people`, up to 2 people)
+   on each video; slot order carries no identity.
+2. **Who is who across the views** (:func:`match_people`): per frame, the person seen with
+   the smallest cost is found first, then the other among the detections left. A candidate
+   takes one detection (or none) from each camera; its cost is the worst view's median
+   reprojection error over the body keypoints (shoulders to feet, score > 0.5) after
+   triangulation, plus :data:`MISSING_VIEW_PX` per camera left out, at least two views.
+   Frame to frame the two people keep their labels by the nearer hip centre.
+3. **3D reference**: the 33 MediaPipe keypoints triangulated from the matched views
+   (:func:`anatomy_lib.triangulation.triangulate`, weighted by the scores), then mapped to
+   Human3.6M-17 with the library's ``mediapipe33`` layout (a linear map, so 3D and 2D
+   joints are defined alike). Frames with fewer than :data:`MIN_VIEWS` matched views or a
+   view's median reprojection error above :data:`MAX_REPROJECTION_PX` are not scored.
+4. **Sequences**: one per person and camera in which MediaPipe found that person in at least
+   :data:`MIN_FRAMES` frames; frames where it did not are filled over time (the video
+   pipeline's :func:`~anatomy_lib.wild.tracking.fill_gaps`, score 0) and not scored.
+
+The reference is made from the same detector as the input, so it shares part of its 2D
+error (one view in three or four); it serves to rank models on real people, cameras and
+detections, not as ground truth. Scored by ``benchmarks/real_validation.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..camera import Camera, normalize_screen, world_to_camera
+from ..skeleton import H36M_17
+from ..triangulation import reprojection_errors, triangulate
+from .keypoint_formats import KEYPOINT_FORMATS, to_h36m
+from .pose2sim import read_qualisys_calibration
+from .sequences import PoseDataset, PoseSequence
+
+__all__ = [
+    "MISSING_VIEW_PX",
+    "MAX_REPROJECTION_PX",
+    "MIN_VIEWS",
+    "MIN_FRAMES",
+    "match_people",
+    "build_multiperson_file",
+    "load_multiperson_file",
+]
+
+MULTIPERSON_WHEEL = "pose2sim==0.10.49"
+_FOLDER = "Pose2Sim/Demo_MultiPerson/"
+#: MediaPipe-33 keypoints that decide who is who: shoulders, elbows, wrists, hands, hips,
+#: knees, ankles, feet (11-32 without the face).
+BODY_KEYPOINTS = tuple(range(11, 33))
+#: cost, in pixels, of leaving a camera out of a person's match.
+MISSING_VIEW_PX = 20.0
+#: a scored frame needs this many matched views ...
+MIN_VIEWS = 3
+#: ... each within this median reprojection error (body keypoints), pixels.
+MAX_REPROJECTION_PX = 30.0
+#: a (person, camera) sequence is kept when the camera found the person this often.
+MIN_FRAMES = 50
+
+
+def _view_costs(
+    pixels: torch.Tensor, scores: torch.Tensor, cameras: list[Camera]
+) -> tuple[torch.Tensor, list[float]] | None:
+    """Triangulate ``(V, K, 2)`` (NaN rows = view left out) and return the points and each
+    given view's median reprojection error; None when a given view has fewer than 6
+    confident keypoints (it must be left out instead) or fewer than 2 views are given."""
+    confident = (scores > 0.5) & torch.isfinite(pixels).all(-1)
+    given = [v for v in range(len(cameras)) if bool(torch.isfinite(pixels[v]).any())]
+    used = [v for v in given if int(confident[v].sum()) >= 6]
+    if len(used) < 2 or len(used) < len(given):
+        return None
+    weights = torch.where(confident, scores, torch.zeros_like(scores))
+    points = triangulate(pixels, weights, cameras)
+    errors = reprojection_errors(points, pixels.nan_to_num(), cameras)
+    per_view = []
+    for v in used:
+        ok = confident[v] & torch.isfinite(errors[v])
+        if int(ok.sum()) < 6:
+            return None
+        per_view.append(float(errors[v][ok].median()))
+    return points, per_view
+
+
+def match_people(
+    keypoints: np.ndarray,
+    scores: np.ndarray,
+    cameras: list[Camera],
+    people: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which detection of each camera is which person, per frame (module docstring, step 2).
+
+    Args:
+        keypoints: ``(V, T, P, K, 2)`` MediaPipe-33 pixels of ``P`` detection slots per
+            camera and frame (NaN in empty slots).
+        scores: ``(V, T, P, K)`` their scores.
+        cameras: the ``V`` cameras.
+        people: how many people to find.
+
+    Returns:
+        ``slots (T, people, V)`` int, the detection slot of each person in each camera, -1
+        where the camera is left out; ``view_px (T, people, V)`` the view's median
+        reprojection error over the body keypoints (NaN where left out).
+    """
+    keypoints = torch.as_tensor(keypoints, dtype=torch.float64)
+    scores = torch.as_tensor(scores, dtype=torch.float64)
+    n_views, n_frames, n_slots = keypoints.shape[:3]
+    body = list(BODY_KEYPOINTS)
+    options = list(itertools.product(range(-1, n_slots), repeat=n_views))
+    present = torch.isfinite(keypoints[..., body, :]).all(-1).any(-1).numpy()  # (V, T, P)
+    slots = np.full((n_frames, people, n_views), -1)
+    view_px = np.full((n_frames, people, n_views), np.nan)
+    hips = np.full((n_frames, people, 3), np.nan)
+    nan_view = torch.full((len(body), 2), float("nan"), dtype=torch.float64)
+    zero_view = torch.zeros(len(body), dtype=torch.float64)
+    for t in range(n_frames):
+        taken: set[tuple[int, int]] = set()
+        found = []
+        for _ in range(people):
+            best = None
+            for option in options:
+                if any(
+                    s >= 0 and ((v, s) in taken or not present[v, t, s])
+                    for v, s in enumerate(option)
+                ):
+                    continue
+                px = torch.stack(
+                    [keypoints[v, t, s, body] if s >= 0 else nan_view for v, s in enumerate(option)]
+                )
+                sc = torch.stack(
+                    [scores[v, t, s, body] if s >= 0 else zero_view for v, s in enumerate(option)]
+                )
+                result = _view_costs(px, sc, cameras)
+                if result is None:
+                    continue
+                points, per_view = result
+                cost = max(per_view) + MISSING_VIEW_PX * option.count(-1)
+                if best is None or cost < best[0]:
+                    best = (cost, option, points, per_view)
+            if best is None:
+                break
+            _, option, points, per_view = best
+            taken.update((v, s) for v, s in enumerate(option) if s >= 0)
+            errors = np.full(n_views, np.nan)
+            errors[[v for v, s in enumerate(option) if s >= 0]] = per_view
+            hip = points[[12, 13]].mean(0).numpy()  # MediaPipe 23, 24 = body[12], body[13]
+            found.append((np.array(option), errors, hip))
+        # Keep labels: each person found takes the label whose last hip centre is nearest.
+        labels = list(range(len(found)))
+        known = [i for i in range(people) if t > 0 and np.isfinite(hips[t - 1, i]).all()]
+        if found and len(known) >= len(found):
+            choices = list(itertools.permutations(known, len(found)))
+            dist = [
+                sum(np.linalg.norm(f[2] - hips[t - 1, c]) for f, c in zip(found, ch, strict=True))
+                for ch in choices
+            ]
+            labels = list(choices[int(np.argmin(dist))])
+        for label, (option, errors, hip) in zip(labels, found, strict=True):
+            slots[t, label], view_px[t, label], hips[t, label] = option, errors, hip
+        if t > 0:  # a person not found keeps their last position
+            lost = ~np.isfinite(hips[t]).all(-1)
+            hips[t, lost] = hips[t - 1, lost]
+    return slots, view_px
+
+
+def _reference_3d(
+    keypoints: torch.Tensor, scores: torch.Tensor, slots: np.ndarray, cameras: list[Camera]
+) -> torch.Tensor:
+    """``(T, 33, 3)`` one person's MediaPipe keypoints triangulated from the matched views."""
+    n_views, n_frames = keypoints.shape[:2]
+    px = torch.full((n_frames, n_views, 33, 2), float("nan"), dtype=torch.float64)
+    w = torch.zeros((n_frames, n_views, 33), dtype=torch.float64)
+    for v in range(n_views):
+        frames = np.flatnonzero(slots[:, v] >= 0)
+        px[frames, v] = keypoints[v, frames, slots[frames, v]]
+        w[frames, v] = scores[v, frames, slots[frames, v]]
+    w = torch.where(torch.isfinite(px).all(-1), w, torch.zeros_like(w))
+    return triangulate(px, w, cameras)
+
+
+def build_multiperson_file(
+    keypoints: np.ndarray,
+    scores: np.ndarray,
+    calibration_qca: str,
+    out: Path,
+    fps: float,
+    source: str,
+) -> dict:
+    """Match, triangulate and save the trial (module docstring, steps 2-4), atomically.
+
+    Args:
+        keypoints: ``(V, T, P, 33, 2)`` MediaPipe pixels per camera (detection slots ``P``).
+        scores: ``(V, T, P, 33)``.
+        calibration_qca: the trial's ``Calib.qca.txt``.
+        out: the ``.npz`` to write.
+        fps: frame rate.
+        source: provenance text stored in the file.
+
+    Returns:
+        A summary: per person, frames scored, views per scored frame, median reprojection
+        error, and the sequences kept.
+    """
+    from ..wild.tracking import fill_gaps
+
+    cameras = read_qualisys_calibration(calibration_qca)
+    kp = torch.as_tensor(keypoints, dtype=torch.float64)
+    sc = torch.as_tensor(scores, dtype=torch.float64)
+    n_views, n_frames = kp.shape[:2]
+    slots, view_px = match_people(keypoints, scores, cameras)
+    to_17 = KEYPOINT_FORMATS["mediapipe33"].weights(dtype=torch.float64)  # (17, 33)
+    arrays, summary = {}, {}
+    for person in range(slots.shape[1]):
+        own = slots[:, person]  # (T, V)
+        points = _reference_3d(kp, sc, own, cameras)  # (T, 33, 3)
+        joints = torch.einsum("jk,tkc->tjc", to_17, points)  # NaN where a keypoint is
+        matched = (own >= 0).sum(-1)
+        worst = np.nanmax(np.where(own >= 0, view_px[:, person], -np.inf), axis=-1)
+        valid = (
+            (matched >= MIN_VIEWS)
+            & (worst <= MAX_REPROJECTION_PX)
+            & torch.isfinite(joints).all(-1).all(-1).numpy()
+        )
+        kept = [v for v in range(n_views) if int((own[:, v] >= 0).sum()) >= MIN_FRAMES]
+        pixels17, scores17, seen = [], [], []
+        for v in kept:
+            frames = np.flatnonzero(own[:, v] >= 0)
+            k33 = np.full((n_frames, 33, 2), np.nan)
+            s33 = np.zeros((n_frames, 33))
+            k33[frames] = keypoints[v, frames, own[frames, v]]
+            s33[frames] = scores[v, frames, own[frames, v]]
+            filled = fill_gaps(k33, s33, max_gap=n_frames)
+            conv = to_h36m(
+                torch.tensor(filled.keypoints), torch.tensor(filled.scores), "mediapipe33"
+            )
+            pixels17.append(conv.keypoints.numpy())
+            scores17.append(conv.scores.numpy())
+            seen.append(own[:, v] >= 0)
+        tag = f"person{person + 1}"
+        arrays[f"{tag}_joints_world"] = np.nan_to_num(joints.numpy()).astype(np.float32)
+        arrays[f"{tag}_valid"] = valid
+        arrays[f"{tag}_cameras"] = np.array(kept, dtype=np.int64)
+        arrays[f"{tag}_keypoints_2d"] = np.stack(pixels17).astype(np.float32)
+        arrays[f"{tag}_scores"] = np.stack(scores17).astype(np.float32)
+        arrays[f"{tag}_detected"] = np.stack(seen)
+        arrays[f"{tag}_view_px"] = view_px[:, person].astype(np.float32)
+        summary[tag] = {
+            "frames_scored": int(valid.sum()),
+            "views_per_scored_frame": round(float(matched[valid].mean()), 2),
+            "median_reprojection_px": round(float(np.nanmedian(view_px[valid, person])), 1),
+            "cameras": [cameras[v].id for v in kept],
+            "frames_detected_per_camera": {
+                cameras[v].id: int((own[:, v] >= 0).sum()) for v in range(n_views)
+            },
+        }
+    meta = {"fps": fps, "source": source, "calibration_qca": calibration_qca, "summary": summary}
+    out = Path(out)
+    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".npz", delete=False) as fh:
+        np.savez_compressed(fh, meta_json=np.array(json.dumps(meta)), **arrays)
+    os.chmod(fh.name, 0o644)
+    os.replace(fh.name, out)
+    return summary
+
+
+def load_multiperson_file(path: str | Path) -> PoseDataset:
+    """The trial as one :class:`PoseSequence` per kept (person, camera): real MediaPipe 2D,
+    the triangulated reference in the camera's axes, ``valid`` = the frames to score (the
+    reference is good and this camera found the person). Subjects ``person1``, ``person2``."""
+    path = Path(path)
+    with np.load(io.BytesIO(path.read_bytes())) as f:
+        if "meta_json" not in f:
+            raise KeyError(f"{path}: key 'meta_json' missing (expected the multi-person trial)")
+        meta = json.loads(str(f["meta_json"]))
+        data = {k: f[k] for k in f.files if k != "meta_json"}
+    cameras = read_qualisys_calibration(meta["calibration_qca"])
+    seqs, subjects = [], []
+    for tag in sorted({k.split("_")[0] for k in data}):
+        world = torch.tensor(data[f"{tag}_joints_world"], dtype=torch.float32)
+        valid = torch.tensor(data[f"{tag}_valid"])
+        subjects.append(tag)
+        for i, v in enumerate(data[f"{tag}_cameras"].tolist()):
+            cam = cameras[v]
+            kps = torch.tensor(data[f"{tag}_keypoints_2d"][i])
+            seqs.append(
+                PoseSequence(
+                    subject=tag, action=f"Demo_MultiPerson {cam.id}",
+                    keypoints_2d=normalize_screen(kps, cam.width, cam.height),
+                    scores=torch.tensor(data[f"{tag}_scores"][i]),
+                    joints_3d=world_to_camera(world, cam), skeleton=H36M_17, fps=meta["fps"],
+                    camera=cam, joints_world=world,
+                    valid=valid & torch.tensor(data[f"{tag}_detected"][i]),
+                )
+            )  # fmt: skip
+    return PoseDataset("pose2sim_multiperson", H36M_17, tuple(seqs), (), tuple(subjects))
+
+
+def build_from_wheel(wheel: Path, out: Path) -> dict:
+    """Extract the trial from the pose2sim 0.10.49 wheel, run MediaPipe on its four videos
+    (needs the ``wild`` extra) and :func:`build_multiperson_file`."""
+    import hashlib
+    import zipfile
+
+    import mediapipe
+
+    from ..wild import detect_people
+    from ..wild.video import iter_frames, video_info
+
+    keypoints, scores, fps = [], [], None
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as z:
+        qca = z.read(_FOLDER + "calibration/Calib.qca.txt").decode()
+        for i in range(1, 5):
+            video = Path(tmp) / f"cam0{i}.mp4"
+            video.write_bytes(z.read(f"{_FOLDER}videos/cam0{i}.mp4"))
+            info = video_info(video)
+            fps = info.fps
+            found = detect_people(iter_frames(video), info.fps, 2, video.name, progress=False)
+            keypoints.append(found.keypoints)
+            scores.append(found.scores)
+    digest = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
+    source = (
+        f"{_FOLDER} of {Path(wheel).name} (sha256 {digest}, BSD-3-Clause); 2D by MediaPipe "
+        f"{mediapipe.__version__} through anatomy_lib.wild.detect_people (2 people)"
+    )
+    return build_multiperson_file(
+        np.stack(keypoints), np.stack(scores), qca, out, float(fps), source
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m anatomy_lib.data.pose2sim_multiperson [--wheel W] [--out F]``."""
+    import argparse
+    import subprocess
+    import sys
+
+    from .embedded import POSE2SIM_MULTIPERSON_FILE
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheel", type=Path, help="pose2sim-0.10.49 wheel (default: pip download)")
+    parser.add_argument("--out", type=Path, default=POSE2SIM_MULTIPERSON_FILE)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = args.wheel
+        if wheel is None:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", tmp]
+            subprocess.run([*cmd, MULTIPERSON_WHEEL], check=True)
+            wheel = next(Path(tmp).glob("pose2sim-*.whl"))
+        summary = build_from_wheel(wheel, args.out)
+    print(json.dumps({"out": str(args.out), **summary}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

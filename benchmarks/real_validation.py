@@ -1,0 +1,136 @@
+"""Models on a real validation trial: real people, cameras and detections, not the test data.
+
+Prints one JSON object. The trial is Pose2Sim's two-person demo
+(:func:`anatomy_lib.data.load_pose2sim_multiperson`; the same four cameras as the test
+trial, another recording): per kept (person, camera) sequence, MediaPipe's 2D of that
+person and, as reference, MediaPipe's keypoints triangulated from at least three of the
+four views. Scored per sequence on its ``valid`` frames (the reference is good and the
+camera found the person), with ``benchmarks/real_data.py``'s own P-MPJPE and MPJPE (15
+joints, without Human3.6M's neck/nose and head, and 17):
+
+* per model: the model on the sequence's MediaPipe 2D (the library's whole-video
+  inference, test-time flip, the camera's intrinsics);
+* ``baselines`` (once): the reference projected through the camera and lifted by the first
+  model (``perfect_2d``), the person's own mean pose (``constant_mean_pose``), and the 2D
+  un-projected at the reference's depth (``detections_at_true_depth``, the floor set by the
+  2D).
+
+``headline``: P-MPJPE over 15 joints, the mean over sequences of each sequence's mean.
+The reference shares part of the input's 2D error (it is triangulated from the same
+detector), so the trial ranks models; it is not ground truth. Neither the embedded test
+split nor the test trial is read.
+
+    python benchmarks/real_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _model_report import model_report  # noqa: E402
+from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_depth  # noqa: E402
+
+from anatomy_lib.camera import project, unnormalize_screen  # noqa: E402
+from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
+from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
+
+
+def sequence_name(seq: PoseSequence) -> str:
+    """``person1/cam01``."""
+    return f"{seq.subject}/{seq.camera.id}"
+
+
+def score_sequences(predictions: dict[str, np.ndarray], trial) -> dict:
+    """P-MPJPE and MPJPE (15 and 17 joints), mm, per sequence on its valid frames, the mean
+    per person and over sequences, and ``headline`` (P-MPJPE 15, mean over sequences)."""
+    out: dict = {}
+    for joints, tag in ((JOINTS_15, "15"), (None, "17")):
+        per = {}
+        for seq in trial:
+            name = sequence_name(seq)
+            valid = seq.valid.numpy()
+            target = seq.joints_3d.double().numpy()[valid]
+            per[name] = pose_errors_mm(predictions[name][valid], target, joints)
+        for metric in ("p_mpjpe", "mpjpe"):
+            values = {name: float(e[metric].mean()) for name, e in per.items()}
+            people = sorted({name.split("/")[0] for name in values})
+            out[f"{metric}_{tag}"] = {
+                "mean": round(float(np.mean(list(values.values()))), 2),
+                "per_person": {
+                    p: round(float(np.mean([v for n, v in values.items() if n.startswith(p)])), 2)
+                    for p in people
+                },
+                "per_sequence": {n: round(v, 2) for n, v in values.items()},
+            }
+    out["headline"] = out["p_mpjpe_15"]["mean"]
+    return out
+
+
+def model_rows(model, trial) -> dict:
+    """The model on every sequence's MediaPipe 2D."""
+    predictions = {}
+    for seq in trial:
+        cam = seq.camera
+        pixels = unnormalize_screen(seq.keypoints_2d.double(), cam.width, cam.height)
+        predictions[sequence_name(seq)] = lift(
+            model, pixels, seq.scores, cam.width, cam.height, cam
+        )
+    return score_sequences(predictions, trial)
+
+
+def baseline_rows(model, trial) -> dict:
+    """``perfect_2d`` (lifted by ``model``), ``constant_mean_pose`` and
+    ``detections_at_true_depth``."""
+    perfect, constant, floor = {}, {}, {}
+    for seq in trial:
+        name, cam = sequence_name(seq), seq.camera
+        target = seq.joints_3d.double()
+        px = project(target, cam)
+        perfect[name] = lift(model, px, torch.ones(px.shape[:-1]), cam.width, cam.height, cam)
+        valid = seq.valid.numpy()
+        shape = mean_pose(target.numpy()[valid])
+        constant[name] = np.broadcast_to(shape, target.shape).copy()
+        pixels = unnormalize_screen(seq.keypoints_2d.double(), cam.width, cam.height).numpy()
+        floor[name] = unproject_at_depth(pixels, target.numpy()[..., 2], cam)
+    return {
+        "perfect_2d": score_sequences(perfect, trial),
+        "constant_mean_pose": score_sequences(constant, trial),
+        "detections_at_true_depth": score_sequences(floor, trial),
+    }
+
+
+def trial_summary(trial) -> dict:
+    return {
+        "source": "anatomy_lib.data.load_pose2sim_multiperson (pose2sim 0.10.49 Demo_MultiPerson)",
+        "sequences": {
+            sequence_name(s): {"frames": s.num_frames, "scored": int(s.valid.sum())} for s in trial
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    trial = load_pose2sim_multiperson()
+    first: list = []
+
+    def score(model) -> dict:
+        if not first:
+            first.append(baseline_rows(model, trial))
+        return model_rows(model, trial)
+
+    report = model_report(
+        "benchmarks/real_validation.py", __doc__.split("\n\n")[0], score, argv,
+        extra=lambda: {"trial": trial_summary(trial), "baselines_lifted_by_first_model": first[0]},
+    )  # fmt: skip
+    return report
+
+
+if __name__ == "__main__":
+    main()
