@@ -35,6 +35,7 @@ with ranges drawn per video (domain randomisation); none was fitted to a test se
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, get_args
@@ -52,6 +53,8 @@ __all__ = [
     "DetectorOutput",
     "JitterEstimate",
     "JOINT_NOISE",
+    "DETECTOR_ERRORS",
+    "CALIBRATED_ERRORS",
     "JointNoise",
     "KEYPOINT_SPREAD",
     "joint_noise_scale",
@@ -66,6 +69,25 @@ Range = tuple[float, float]
 #: How each joint's jitter and drift are scaled (:func:`joint_noise_scale`).
 JointNoise = Literal["uniform", "coco_spread"]
 JOINT_NOISE: tuple[str, ...] = get_args(JointNoise)
+#: ``"assumed"``: the families' own error sizes; ``"calibrated"``: :data:`CALIBRATED_ERRORS`.
+DetectorErrors = Literal["assumed", "calibrated"]
+DETECTOR_ERRORS: tuple[str, ...] = get_args(DetectorErrors)
+
+#: Error sizes fitted to real MediaPipe on a validation trial that is not test data
+#: (Pose2Sim's two-person demo, :mod:`anatomy_lib.data.pose2sim_multiperson`; measured by
+#: ``benchmarks/detector_calibration.py``): the detections' distance to the projection of
+#: the trial's triangulated reference, limb joints, ``person_px / 500``, is median 9.0 / mean
+#: 15.8 / 90th percentile 31.3 there, against 5.8 / 7.1 / 13.3 for ``mediapipe_like`` on
+#: the engine's validation videos, while the real detector is *less* jittery (1.2-1.8 on the
+#: Sports2D video against 2.4): its error is mostly slow, per-view bias. So: less white
+#: noise, a much larger and slower drift (0.99-0.998 per 50 Hz frame, 2-10 s), more gross
+#: errors. With these the engine gives 9.6 / 13.4 / 28.9 and a jitter of 1.6.
+CALIBRATED_ERRORS: dict[str, tuple[float, float]] = {
+    "jitter": (0.4, 1.5),
+    "drift": (1.0, 20.0),
+    "drift_correlation": (0.99, 0.998),
+    "outlier_probability": (0.0, 0.01),
+}
 
 #: Per-keypoint spread of where people place a keypoint, relative to the person's scale:
 #: the constants sigma_i of COCO's keypoint evaluation (object keypoint similarity; Lin et
@@ -165,6 +187,12 @@ class DetectorErrorConfig:
                 f"DetectorErrorConfig.joint_noise: expected one of {JOINT_NOISE}, "
                 f"got {self.joint_noise!r}"
             )
+
+    def calibrated(self) -> DetectorErrorConfig:
+        """This family with the error sizes of :data:`CALIBRATED_ERRORS` (its swaps,
+        missing keypoints and scores kept). Measured on MediaPipe; applied to the OpenPose-like
+        family too as an assumption (no real OpenPose outside the test trial)."""
+        return dataclasses.replace(self, **CALIBRATED_ERRORS)
 
     @classmethod
     def openpose_like(cls) -> DetectorErrorConfig:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_args, get_origin
 
 from .._validation import check_choice_field, check_int_field, check_positive_float_field
-from ..data.detector_errors import JointNoise
+from ..data.detector_errors import DetectorErrors, JointNoise
 from ..data.pose_recombination import Rejection
 from ..losses import LossWeights
 from ..models.config import ModelConfig
@@ -100,6 +100,10 @@ class DataConfig:
             detections as noisy) or ``"coco_spread"`` (scaled per joint by COCO's keypoint
             spread, :func:`~anatomy_lib.data.detector_errors.joint_noise_scale`).
             Validation always uses ``"uniform"``.
+        engine_detector_errors: ``"engine"`` only: ``"assumed"`` (each detector family's
+            own error sizes) or ``"calibrated"`` (fitted to real MediaPipe on a validation
+            trial: :data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`). Validation
+            always uses ``"assumed"``.
         engine_mutation_deg: ``"engine"`` only: size of the smooth mutation of recombined
             limbs (:class:`~anatomy_lib.data.pose_recombination.RecombinationConfig`
             ``mutation_std_deg``, degrees).
@@ -125,6 +129,7 @@ class DataConfig:
     engine_recombination: float = 0.5
     engine_joint_definitions: JointDefinitions = "fixed"
     engine_detector_noise: JointNoise = "uniform"
+    engine_detector_errors: DetectorErrors = "assumed"
     engine_mutation_deg: float = 5.0
     engine_mutation_retry_scale: float = 1.0
     engine_rejection: Rejection = "window"
@@ -135,6 +140,7 @@ class DataConfig:
         check_choice_field(self, "engine_bodies", get_args(EngineBodies))
         check_choice_field(self, "engine_joint_definitions", get_args(JointDefinitions))
         check_choice_field(self, "engine_detector_noise", get_args(JointNoise))
+        check_choice_field(self, "engine_detector_errors", get_args(DetectorErrors))
         check_choice_field(self, "engine_rejection", get_args(Rejection))
         check_int_field(self, "engine_videos")
         check_int_field(self, "engine_validation_videos")

@@ -18,7 +18,7 @@ from typing import get_args
 import torch
 
 from ..data.bodies import MarkerJointRanges
-from ..data.detector_errors import JOINT_NOISE
+from ..data.detector_errors import DETECTOR_ERRORS, JOINT_NOISE
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
@@ -39,10 +39,13 @@ def engine_for(
     joint_definitions: str = "fixed",
     recombination_config: RecombinationConfig | None = None,
     detector_noise: str = "uniform",
+    detector_errors: str = "assumed",
 ) -> TrainingDataEngine:
     """The engine of a data configuration (cached: the motion clips load once);
     ``recombination_config`` defaults to :class:`RecombinationConfig`'s defaults;
-    ``detector_noise`` sets every detector family's ``joint_noise``."""
+    ``detector_noise`` sets every detector family's ``joint_noise``; ``detector_errors=
+    "calibrated"`` gives every family the measured error sizes
+    (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.calibrated`)."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
@@ -50,9 +53,15 @@ def engine_for(
         )
     if detector_noise not in JOINT_NOISE:
         raise ValueError(f"detector_noise: expected one of {JOINT_NOISE}, got {detector_noise!r}")
+    if detector_errors not in DETECTOR_ERRORS:
+        raise ValueError(
+            f"detector_errors: expected one of {DETECTOR_ERRORS}, got {detector_errors!r}"
+        )
     detectors = tuple(
         dataclasses.replace(d, joint_noise=detector_noise) for d in EngineConfig().detectors
     )
+    if detector_errors == "calibrated":
+        detectors = tuple(d.calibrated() for d in detectors)
     shared = {
         "detectors": detectors,
         "recombination_probability": recombination,
@@ -89,6 +98,7 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
             rejection=data.engine_rejection,
         ),
         data.engine_detector_noise,
+        data.engine_detector_errors,
     )
     generator = seeded_generator(seed, "engine", epoch)
     pool = engine.dataset(data.engine_videos, generator, "train")
