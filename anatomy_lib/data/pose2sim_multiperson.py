@@ -74,27 +74,37 @@ MAX_REPROJECTION_PX = 30.0
 MIN_FRAMES = 50
 
 
-def _view_costs(
-    pixels: torch.Tensor, scores: torch.Tensor, cameras: list[Camera]
-) -> tuple[torch.Tensor, list[float]] | None:
-    """Triangulate ``(V, K, 2)`` (NaN rows = view left out) and return the points and each
-    given view's median reprojection error; None when a given view has fewer than 6
-    confident keypoints (it must be left out instead) or fewer than 2 views are given."""
-    confident = (scores > 0.5) & torch.isfinite(pixels).all(-1)
-    given = [v for v in range(len(cameras)) if bool(torch.isfinite(pixels[v]).any())]
-    used = [v for v in given if int(confident[v].sum()) >= 6]
-    if len(used) < 2 or len(used) < len(given):
-        return None
+def _option_costs(
+    pixels: torch.Tensor, scores: torch.Tensor, missing: torch.Tensor, cameras: list[Camera]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Cost of each candidate match (module docstring, step 2), batched over options.
+
+    Args:
+        pixels: ``(O, V, K, 2)`` each option's detection per view (NaN rows: view left out).
+        scores: ``(O, V, K)``.
+        missing: ``(O,)`` views each option leaves out.
+        cameras: the ``V`` cameras.
+
+    Returns:
+        ``cost (O,)`` (inf where the option is not allowed: a given view with fewer than 6
+        confident keypoints, or fewer than 2 views), ``per_view (O, V)`` median
+        reprojection errors (NaN for views left out), ``points (O, K, 3)``.
+    """
+    finite = torch.isfinite(pixels).all(-1)
+    confident = (scores > 0.5) & finite
+    given = finite.any(-1)  # (O, V)
     weights = torch.where(confident, scores, torch.zeros_like(scores))
-    points = triangulate(pixels, weights, cameras)
-    errors = reprojection_errors(points, pixels.nan_to_num(), cameras)
-    per_view = []
-    for v in used:
-        ok = confident[v] & torch.isfinite(errors[v])
-        if int(ok.sum()) < 6:
-            return None
-        per_view.append(float(errors[v][ok].median()))
-    return points, per_view
+    points = triangulate(pixels, weights, cameras)  # NaN where < 2 confident views
+    errors = reprojection_errors(points, pixels.nan_to_num(), cameras)  # (O, V, K)
+    scored = confident & torch.isfinite(errors)
+    enough = scored.sum(-1) >= 6
+    valid = (enough | ~given).all(-1) & ((given & enough).sum(-1) >= 2)
+    nan = torch.full_like(errors, float("nan"))
+    per_view = torch.where(scored, errors, nan).nanmedian(-1).values
+    per_view = torch.where(given, per_view, nan[..., 0])
+    worst = torch.where(given, per_view, torch.full_like(per_view, -1.0)).amax(-1)
+    cost = torch.where(valid, worst + MISSING_VIEW_PX * missing, torch.full_like(worst, torch.inf))
+    return cost, per_view, points
 
 
 def match_people(
@@ -121,45 +131,40 @@ def match_people(
     scores = torch.as_tensor(scores, dtype=torch.float64)
     n_views, n_frames, n_slots = keypoints.shape[:3]
     body = list(BODY_KEYPOINTS)
-    options = list(itertools.product(range(-1, n_slots), repeat=n_views))
-    present = torch.isfinite(keypoints[..., body, :]).all(-1).any(-1).numpy()  # (V, T, P)
+    options = torch.tensor(list(itertools.product(range(-1, n_slots), repeat=n_views)))
+    missing = (options < 0).sum(-1).to(torch.float64)  # (O,)
+    pick = torch.where(options < 0, n_slots, options)  # slot n_slots = "left out"
+    views = torch.arange(n_views)
+    present = torch.isfinite(keypoints[..., body, :]).all(-1).any(-1)  # (V, T, P)
     slots = np.full((n_frames, people, n_views), -1)
     view_px = np.full((n_frames, people, n_views), np.nan)
     hips = np.full((n_frames, people, 3), np.nan)
-    nan_view = torch.full((len(body), 2), float("nan"), dtype=torch.float64)
-    zero_view = torch.zeros(len(body), dtype=torch.float64)
     for t in range(n_frames):
-        taken: set[tuple[int, int]] = set()
+        # each view's detections at frame t plus an empty one: (V, P + 1, K, ...)
+        px_t = torch.cat(
+            [keypoints[:, t][..., body, :], torch.full((n_views, 1, len(body), 2), torch.nan,
+             dtype=torch.float64)], 1
+        )  # fmt: skip
+        sc_t = torch.cat(
+            [scores[:, t][..., body], torch.zeros((n_views, 1, len(body)), dtype=torch.float64)], 1
+        )
+        free = torch.cat([present[:, t], torch.ones((n_views, 1), dtype=torch.bool)], 1)
         found = []
         for _ in range(people):
-            best = None
-            for option in options:
-                if any(
-                    s >= 0 and ((v, s) in taken or not present[v, t, s])
-                    for v, s in enumerate(option)
-                ):
-                    continue
-                px = torch.stack(
-                    [keypoints[v, t, s, body] if s >= 0 else nan_view for v, s in enumerate(option)]
-                )
-                sc = torch.stack(
-                    [scores[v, t, s, body] if s >= 0 else zero_view for v, s in enumerate(option)]
-                )
-                result = _view_costs(px, sc, cameras)
-                if result is None:
-                    continue
-                points, per_view = result
-                cost = max(per_view) + MISSING_VIEW_PX * option.count(-1)
-                if best is None or cost < best[0]:
-                    best = (cost, option, points, per_view)
-            if best is None:
+            allowed = free[views, pick].all(-1)  # (O,)
+            if not bool(allowed.any()):
                 break
-            _, option, points, per_view = best
-            taken.update((v, s) for v, s in enumerate(option) if s >= 0)
-            errors = np.full(n_views, np.nan)
-            errors[[v for v, s in enumerate(option) if s >= 0]] = per_view
-            hip = points[[12, 13]].mean(0).numpy()  # MediaPipe 23, 24 = body[12], body[13]
-            found.append((np.array(option), errors, hip))
+            cost, per_view, points = _option_costs(
+                px_t[views, pick[allowed]], sc_t[views, pick[allowed]], missing[allowed], cameras
+            )
+            best = int(torch.argmin(cost))
+            if not bool(torch.isfinite(cost[best])):
+                break
+            option = options[allowed][best]
+            used = option >= 0
+            free[views[used], option[used]] = False
+            hip = points[best, [12, 13]].mean(0).numpy()  # MediaPipe 23, 24 = body[12], body[13]
+            found.append((option.numpy(), per_view[best].numpy(), hip))
         # Keep labels: each person found takes the label whose last hip centre is nearest.
         labels = list(range(len(found)))
         known = [i for i in range(people) if t > 0 and np.isfinite(hips[t - 1, i]).all()]

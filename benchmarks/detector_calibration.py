@@ -1,0 +1,136 @@
+"""How large is a real detector's error, beside the engine's? Measured on a validation trial.
+
+``benchmarks/detector_jitter.py`` compares frame-to-frame noise only; the size of the error
+itself needs a 3D reference. The multi-person validation trial
+(:func:`anatomy_lib.data.load_pose2sim_multiperson`, not test data) has one: MediaPipe's
+keypoints triangulated from three or four calibrated views. Per scored frame of each
+(person, camera) sequence, the distance between that camera's MediaPipe 2D and the
+projection of the reference, in the engine's unit (``person_px / 500``, the person's median
+vertical extent of the 17 joints in the image, here of the projected reference). The
+reference is made from the same detections, so the distance *underestimates* the detector's
+error (a view's error is partly pulled into the triangulation).
+
+Beside it, the engine's validation clips and bodies (no recombined limbs) seen through each
+detector family, with its assumed error sizes and with ``calibrated()`` ones
+(:data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`): the distance of the simulated
+detections to the exact projections, the same statistics, and the hips-and-shoulders jitter
+at 30 fps of ``benchmarks/detector_jitter.py`` (the real MediaPipe's: 1.2-1.8 units).
+
+Statistics over the limb joints (hips, knees, ankles, shoulders, elbows, wrists) of all
+scored frames: median, mean and 90th percentile; per joint, the median. Prints one JSON::
+
+    python benchmarks/detector_calibration.py [--videos 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from detector_jitter import FPS, LIMBS, SEED, _indices, group_jitter, person_unit  # noqa: E402
+from real_data import commit  # noqa: E402
+
+from anatomy_lib.camera import project, project_with_intrinsics, unnormalize_screen  # noqa: E402
+from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
+from anatomy_lib.data.detector_errors import CALIBRATED_ERRORS, DetectorErrorConfig  # noqa: E402
+from anatomy_lib.data.engine import EngineConfig, TrainingDataEngine  # noqa: E402
+from anatomy_lib.skeleton import H36M_17  # noqa: E402
+
+
+def error_statistics(errors: torch.Tensor) -> dict:
+    """``errors (N, 17)`` in units -> median / mean / p90 over the limb joints and the
+    median per joint."""
+    limbs = errors[:, _indices(LIMBS)].reshape(-1).double()
+    return {
+        "limbs": {
+            "median": round(float(limbs.median()), 2),
+            "mean": round(float(limbs.mean()), 2),
+            "p90": round(float(limbs.quantile(0.9)), 2),
+        },
+        "per_joint_median": {
+            name: round(float(errors[:, j].double().median()), 2)
+            for j, name in enumerate(H36M_17.joint_names)
+        },
+    }
+
+
+def real_errors() -> tuple[dict, torch.Tensor]:
+    """Per sequence ``{frames, person_px, limbs median}`` and all errors ``(N, 17)``."""
+    rows, pooled = {}, []
+    for seq in load_pose2sim_multiperson():
+        cam, valid = seq.camera, seq.valid
+        pixels = unnormalize_screen(seq.keypoints_2d.double(), cam.width, cam.height)[valid]
+        reference = project(seq.joints_3d.double(), cam)[valid]
+        unit = person_unit(reference)
+        errors = (pixels - reference).norm(dim=-1) / unit
+        pooled.append(errors)
+        rows[f"{seq.subject}/{cam.id}"] = {
+            "frames": int(valid.sum()),
+            "person_px": round(float(unit) * 500, 1),
+            "limbs_median": round(float(errors[:, _indices(LIMBS)].median()), 2),
+        }
+    return rows, torch.cat(pooled)
+
+
+def engine_errors(family: DetectorErrorConfig, videos: int, seed: int = SEED) -> dict:
+    """The engine's validation videos seen by ``family`` alone: error statistics (50 fps
+    clips) and the hips-and-shoulders jitter played at :data:`FPS` (as detector_jitter.py)."""
+    out = {}
+    for rate, key in ((1.0, "errors"), (50.0 / FPS, "jitter")):
+        config = EngineConfig(
+            detectors=(family,), recombination_probability=0.0, time_warp=(0.75 * rate, 1.35 * rate)
+        )
+        videos_ = TrainingDataEngine(config).videos(
+            videos, torch.Generator().manual_seed(seed), "validation"
+        )
+        clean = project_with_intrinsics(videos_.joints_cam, videos_.cameras.intrinsics[:, None])
+        unit = person_unit(clean)
+        if key == "errors":
+            errors = (videos_.pixels - clean).norm(dim=-1) / unit[:, None, None]
+            out.update(error_statistics(errors.reshape(-1, errors.shape[-1])))
+        else:
+            jitter = group_jitter(videos_.pixels, videos_.scores, unit)["slow"]
+            out["jitter_hips_shoulders_median"] = round(float(jitter.nanmedian()), 2)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--videos", type=int, default=64, help="engine videos per family")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    sequences, pooled = real_errors()
+    families = {
+        "mediapipe_like": DetectorErrorConfig.mediapipe_like(),
+        "openpose_like": DetectorErrorConfig.openpose_like(),
+    }
+    engine = {}
+    for name, family in families.items():
+        engine[f"{name} (assumed)"] = engine_errors(family, args.videos)
+        engine[f"{name} (calibrated)"] = engine_errors(family.calibrated(), args.videos)
+    report = {
+        "command": "python benchmarks/detector_calibration.py " + " ".join(sys.argv[1:]),
+        "commit": commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "unit": "person_px / 500 (median vertical extent of the 17 joints)",
+        "limb_joints": list(LIMBS),
+        "calibrated_errors": {k: list(v) for k, v in CALIBRATED_ERRORS.items()},
+        "real_mediapipe_multiperson": {"sequences": sequences, **error_statistics(pooled)},
+        "engine_validation_videos": engine,
+    }
+    print(json.dumps(report, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""``benchmarks/real_validation.py`` and ``benchmarks/detector_calibration.py``: scoring on
+the multi-person validation trial, and the calibrated detector errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from conftest import load_benchmark
+
+from anatomy_lib.data import load_pose2sim_multiperson
+from anatomy_lib.data.detector_errors import CALIBRATED_ERRORS, DetectorErrorConfig
+from anatomy_lib.training.config import DataConfig
+from anatomy_lib.training.engine_data import engine_for
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_benchmark("real_validation")
+
+
+@pytest.fixture(scope="module")
+def trial():
+    return load_pose2sim_multiperson()
+
+
+def _targets(bench, trial) -> dict[str, np.ndarray]:
+    return {bench.sequence_name(s): s.joints_3d.double().numpy() for s in trial}
+
+
+def test_exact_predictions_score_zero(bench, trial):
+    scores = bench.score_sequences(_targets(bench, trial), trial)
+    assert scores["headline"] == 0.0
+    assert all(v == 0.0 for v in scores["mpjpe_17"]["per_sequence"].values())
+
+
+def test_only_valid_frames_count_and_headline_is_the_mean_over_sequences(bench, trial):
+    g = np.random.default_rng(0)
+    preds = {n: t + g.normal(0, 0.03, t.shape) for n, t in _targets(bench, trial).items()}
+    before = bench.score_sequences(preds, trial)
+    for seq in trial:  # garbage where a frame is not scored
+        preds[bench.sequence_name(seq)][~seq.valid.numpy()] = 1e3
+    after = bench.score_sequences(preds, trial)
+    assert after == before
+    per = before["p_mpjpe_15"]["per_sequence"]
+    assert len(per) == len(trial.sequences) == 7
+    assert before["headline"] == pytest.approx(np.mean(list(per.values())), abs=0.01)
+    people = before["p_mpjpe_15"]["per_person"]
+    person1 = [v for n, v in per.items() if n.startswith("person1/")]
+    assert people["person1"] == pytest.approx(np.mean(person1), abs=0.01)
+
+
+def test_a_larger_error_scores_higher(bench, trial):
+    targets = _targets(bench, trial)
+    g = np.random.default_rng(1)
+    noise = {n: g.normal(0, 1, t.shape) for n, t in targets.items()}
+    small = bench.score_sequences({n: t + 0.01 * noise[n] for n, t in targets.items()}, trial)
+    large = bench.score_sequences({n: t + 0.04 * noise[n] for n, t in targets.items()}, trial)
+    assert large["headline"] > 3 * small["headline"] > 0
+
+
+def test_calibrated_errors_are_larger_and_less_jittery():
+    dc = load_benchmark("detector_calibration")
+    assumed = dc.engine_errors(DetectorErrorConfig.mediapipe_like(), videos=8)
+    calibrated = dc.engine_errors(DetectorErrorConfig.mediapipe_like().calibrated(), videos=8)
+    assert calibrated["limbs"]["mean"] > 1.4 * assumed["limbs"]["mean"]
+    assert calibrated["limbs"]["p90"] > 1.5 * assumed["limbs"]["p90"]
+    assert calibrated["jitter_hips_shoulders_median"] < assumed["jitter_hips_shoulders_median"]
+
+
+def test_real_detector_error_statistics_from_the_trial():
+    dc = load_benchmark("detector_calibration")
+    rows, pooled = dc.real_errors()
+    assert set(rows) == {f"{s.subject}/{s.camera.id}" for s in load_pose2sim_multiperson()}
+    assert pooled.shape[1] == 17 and pooled.shape[0] == sum(r["frames"] for r in rows.values())
+    stats = dc.error_statistics(pooled)
+    assert stats["limbs"]["median"] <= stats["limbs"]["p90"]
+    assert stats["limbs"]["median"] < stats["limbs"]["mean"]  # a heavy tail
+
+
+def test_error_statistics_on_known_numbers():
+    dc = load_benchmark("detector_calibration")
+    errors = torch.arange(1, 101, dtype=torch.float64)[:, None].expand(100, 17).clone()
+    stats = dc.error_statistics(errors)
+    assert stats["limbs"]["mean"] == pytest.approx(50.5)
+    assert stats["limbs"]["median"] in (50.0, 50.5, 51.0)
+    assert stats["limbs"]["p90"] == pytest.approx(90.1, abs=0.01)
+
+
+def test_calibrated_option_reaches_every_detector_family_and_keeps_the_rest():
+    assumed = engine_for("ansur", 0.0).config.detectors
+    calibrated = engine_for("ansur", 0.0, detector_errors="calibrated").config.detectors
+    assert [d.name for d in calibrated] == [d.name for d in assumed]
+    for before, after in zip(assumed, calibrated, strict=True):
+        for field, value in CALIBRATED_ERRORS.items():
+            assert getattr(after, field) == value
+        keep = {f.name for f in dataclasses.fields(before)} - set(CALIBRATED_ERRORS)
+        assert all(getattr(after, f) == getattr(before, f) for f in keep)
+    with pytest.raises(ValueError, match="detector_errors"):
+        engine_for("ansur", 0.0, detector_errors="measured")
+    with pytest.raises(ValueError, match="engine_detector_errors"):
+        DataConfig(engine_detector_errors="measured")
