@@ -52,6 +52,14 @@ default with its CPU continuations) and two CPU continuations from the start of 
 soup's ingredients: rules, commands, commits, steps, times, the four validation splits per
 model, and the decision (nothing shipped). Chapter 9 shows it.
 
+``real_validation.json`` (``benchmarks/real_validation.py``): every medium model shipped now
+and before, the session 16-18 runs and soups, and the small models on the real multi-person
+validation trial (Pose2Sim's two-person demo, MediaPipe 2D, triangulated reference; not test
+data), per (person, camera) sequence, with the perfect-2D, constant-pose and true-depth rows.
+``detector_calibration.json`` (``benchmarks/detector_calibration.py``): the size of real
+MediaPipe's 2D error on that trial against the engine's detector families with their assumed
+and calibrated error sizes. Chapter 3 shows both.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
 MediaPipe's own 3D, per camera) and on the embedded test split.
