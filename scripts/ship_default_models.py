@@ -90,6 +90,18 @@ def _detector_noise(detector_noise: str) -> str:
     return {"uniform": "", "coco_spread": PER_JOINT_NOISE}[detector_noise]
 
 
+CALIBRATED_DETECTOR_ERRORS = (
+    " The simulated detectors' errors had the sizes measured on real MediaPipe "
+    "(data.engine_detector_errors=calibrated, "
+    "anatomy_lib.data.detector_errors.CALIBRATED_ERRORS)."
+)
+
+
+def _detector_errors(detector_errors: str) -> str:
+    """The data record's sentence on the simulated detectors' error sizes."""
+    return {"assumed": "", "calibrated": CALIBRATED_DETECTOR_ERRORS}[detector_errors]
+
+
 def _fraction(p: float) -> str:
     return {0.5: "half", 1.0: "all"}.get(p, f"{p:.0%}")
 
@@ -151,7 +163,8 @@ def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tu
         "experiment": experiment.to_dict(),
         "data": DATA.format(recombined=_fraction(experiment.data.engine_recombination))
         + _definitions(experiment.data.engine_joint_definitions)
-        + _detector_noise(experiment.data.engine_detector_noise),
+        + _detector_noise(experiment.data.engine_detector_noise)
+        + _detector_errors(experiment.data.engine_detector_errors),
         "seed": experiment.seed,
         "commit": commit,
         "epochs_done": state["epoch"],

@@ -224,6 +224,19 @@ def test_coco_spread_rescales_each_joints_noise_of_the_same_draws():
     assert error[H36M_17.joint_index("right_hip")] > 3 * error[H36M_17.joint_index("neck_nose")]
 
 
+def test_calibrated_detector_errors_reach_the_training_engine_but_not_validation():
+    from anatomy_lib.training.engine_data import engine_dataset
+
+    data = DataConfig(dataset="engine", engine_videos=2, engine_validation_videos=2)
+    calibrated = dataclasses.replace(data, engine_detector_errors="calibrated")
+    plain, other = engine_dataset(data, 0, 0), engine_dataset(calibrated, 0, 0)
+    joints = lambda d, split: torch.cat([s.joints_3d for s in d.split(split)])  # noqa: E731
+    pixels = lambda d, split: torch.cat([s.keypoints_2d for s in d.split(split)])  # noqa: E731
+    assert torch.equal(pixels(plain, "test"), pixels(other, "test"))  # validation is fixed
+    assert torch.equal(joints(plain, "train"), joints(other, "train"))  # the same videos,
+    assert not torch.equal(pixels(plain, "train"), pixels(other, "train"))  # detected anew
+
+
 def test_detector_noise_reaches_the_training_engine_but_not_validation():
     from anatomy_lib.training.engine_data import engine_dataset, engine_for, validation_videos
 

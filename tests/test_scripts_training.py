@@ -167,6 +167,15 @@ def test_shipped_records_describe_every_detector_noise_setting():
     assert "engine_detector_noise=coco_spread" in sentences["coco_spread"]
 
 
+def test_shipped_records_describe_every_detector_error_setting():
+    from anatomy_lib.data.detector_errors import DETECTOR_ERRORS
+
+    ship = load_benchmark("ship_default_models", "scripts")
+    sentences = {mode: ship._detector_errors(mode) for mode in DETECTOR_ERRORS}
+    assert sentences["assumed"] == ""
+    assert "engine_detector_errors=calibrated" in sentences["calibrated"]
+
+
 def test_a_runs_start_record_is_found_by_its_weights_not_its_name(monkeypatch):
     ship = load_benchmark("ship_default_models", "scripts")
     current = Trainer(ExperimentConfig.preset("full@tiny").override(TINY), progress=False)
