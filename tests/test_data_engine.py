@@ -224,38 +224,43 @@ def test_coco_spread_rescales_each_joints_noise_of_the_same_draws():
     assert error[H36M_17.joint_index("right_hip")] > 3 * error[H36M_17.joint_index("neck_nose")]
 
 
-def test_calibrated_detector_errors_reach_the_training_engine_but_not_validation():
+def _joints(data, split):
+    return torch.cat([s.joints_3d for s in data.split(split)])
+
+
+def _pixels(data, split):
+    return torch.cat([s.keypoints_2d for s in data.split(split)])
+
+
+def _same_videos_detected_anew(**override) -> None:
+    """An engine option that changes the simulated detector leaves the training videos'
+    motion, bodies and cameras and the whole validation split as they are."""
     from anatomy_lib.training.engine_data import engine_dataset
 
     data = DataConfig(dataset="engine", engine_videos=2, engine_validation_videos=2)
-    calibrated = dataclasses.replace(data, engine_detector_errors="calibrated")
-    plain, other = engine_dataset(data, 0, 0), engine_dataset(calibrated, 0, 0)
-    joints = lambda d, split: torch.cat([s.joints_3d for s in d.split(split)])  # noqa: E731
-    pixels = lambda d, split: torch.cat([s.keypoints_2d for s in d.split(split)])  # noqa: E731
-    assert torch.equal(pixels(plain, "test"), pixels(other, "test"))  # validation is fixed
-    assert torch.equal(joints(plain, "train"), joints(other, "train"))  # the same videos,
-    assert not torch.equal(pixels(plain, "train"), pixels(other, "train"))  # detected anew
+    plain = engine_dataset(data, 0, 0)
+    other = engine_dataset(dataclasses.replace(data, **override), 0, 0)
+    assert torch.equal(_pixels(plain, "test"), _pixels(other, "test"))  # validation is fixed
+    assert torch.equal(_joints(plain, "train"), _joints(other, "train"))  # the same videos,
+    assert not torch.equal(_pixels(plain, "train"), _pixels(other, "train"))  # detected anew
+
+
+def test_calibrated_detector_errors_reach_the_training_engine_but_not_validation():
+    _same_videos_detected_anew(engine_detector_errors="calibrated")
 
 
 def test_detector_noise_reaches_the_training_engine_but_not_validation():
-    from anatomy_lib.training.engine_data import engine_dataset, engine_for, validation_videos
+    from anatomy_lib.training.engine_data import engine_for, validation_videos
 
     assert all(d.joint_noise == "uniform" for d in engine_for("ansur", 0.5).config.detectors)
     families = engine_for("ansur", 0.5, detector_noise="coco_spread").config.detectors
     assert [d.name for d in families] == ["openpose", "mediapipe"]
     assert all(d.joint_noise == "coco_spread" for d in families)
-    data = DataConfig(dataset="engine", engine_videos=2, engine_validation_videos=2)
-    spread = dataclasses.replace(data, engine_detector_noise="coco_spread")
-    plain, other = engine_dataset(data, 0, 0), engine_dataset(spread, 0, 0)
-    joints = lambda d, split: torch.cat([s.joints_3d for s in d.split(split)])  # noqa: E731
-    pixels = lambda d, split: torch.cat([s.keypoints_2d for s in d.split(split)])  # noqa: E731
-    assert torch.equal(pixels(plain, "test"), pixels(other, "test"))  # validation is fixed
-    assert torch.equal(joints(plain, "train"), joints(other, "train"))  # the same videos,
-    assert not torch.equal(pixels(plain, "train"), pixels(other, "train"))  # detected anew
+    _same_videos_detected_anew(engine_detector_noise="coco_spread")
     # The benchmark's coco_spread report: the trainer's validation videos, detected anew.
     report, trainer = validation_videos(2, detector_noise="coco_spread"), validation_videos(2)
-    assert torch.equal(joints(report, "test"), joints(trainer, "test"))
-    assert not torch.equal(pixels(report, "test"), pixels(trainer, "test"))
+    assert torch.equal(_joints(report, "test"), _joints(trainer, "test"))
+    assert not torch.equal(_pixels(report, "test"), _pixels(trainer, "test"))
     with pytest.raises(ValueError, match="engine_detector_noise"):
         DataConfig(dataset="engine", engine_detector_noise="per_joint")
     with pytest.raises(ValueError, match="detector_noise: expected one of"):
