@@ -78,28 +78,27 @@ def _definitions(joint_definitions: str) -> str:
     }[joint_definitions]
 
 
-PER_JOINT_NOISE = (
-    " Each joint's simulated detector jitter and drift were scaled by COCO's per-keypoint "
-    "spread (data.engine_detector_noise=coco_spread, "
-    "anatomy_lib.data.detector_errors.joint_noise_scale)."
-)
+#: The data record's sentence for each setting of the simulated detectors (none: default).
+DETECTOR_SENTENCES = {
+    ("engine_detector_noise", "coco_spread"): (
+        " Each joint's simulated detector jitter and drift were scaled by COCO's per-keypoint "
+        "spread (data.engine_detector_noise=coco_spread, "
+        "anatomy_lib.data.detector_errors.joint_noise_scale)."
+    ),
+    ("engine_detector_errors", "calibrated"): (
+        " The simulated detectors' errors had the sizes measured on real MediaPipe "
+        "(data.engine_detector_errors=calibrated, "
+        "anatomy_lib.data.detector_errors.CALIBRATED_ERRORS)."
+    ),
+}
 
 
-def _detector_noise(detector_noise: str) -> str:
-    """The data record's sentence on the simulated detectors' noise per joint."""
-    return {"uniform": "", "coco_spread": PER_JOINT_NOISE}[detector_noise]
-
-
-CALIBRATED_DETECTOR_ERRORS = (
-    " The simulated detectors' errors had the sizes measured on real MediaPipe "
-    "(data.engine_detector_errors=calibrated, "
-    "anatomy_lib.data.detector_errors.CALIBRATED_ERRORS)."
-)
-
-
-def _detector_errors(detector_errors: str) -> str:
-    """The data record's sentence on the simulated detectors' error sizes."""
-    return {"assumed": "", "calibrated": CALIBRATED_DETECTOR_ERRORS}[detector_errors]
+def _detector_sentences(data) -> str:
+    """The data record's sentences on a run's simulated detectors (``DataConfig``)."""
+    return "".join(
+        DETECTOR_SENTENCES.get((field, getattr(data, field)), "")
+        for field in ("engine_detector_noise", "engine_detector_errors")
+    )
 
 
 def _fraction(p: float) -> str:
@@ -163,8 +162,7 @@ def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tu
         "experiment": experiment.to_dict(),
         "data": DATA.format(recombined=_fraction(experiment.data.engine_recombination))
         + _definitions(experiment.data.engine_joint_definitions)
-        + _detector_noise(experiment.data.engine_detector_noise)
-        + _detector_errors(experiment.data.engine_detector_errors),
+        + _detector_sentences(experiment.data),
         "seed": experiment.seed,
         "commit": commit,
         "epochs_done": state["epoch"],

@@ -158,22 +158,17 @@ def test_shipped_records_describe_every_joint_definition_setting():
     assert "varied_thorax_half" not in sentences["varied_thorax"]
 
 
-def test_shipped_records_describe_every_detector_noise_setting():
-    from anatomy_lib.data.detector_errors import JOINT_NOISE
+def test_shipped_records_describe_every_detector_setting():
+    from anatomy_lib.data.detector_errors import DETECTOR_ERRORS, JOINT_NOISE
+    from anatomy_lib.training.config import DataConfig
 
     ship = load_benchmark("ship_default_models", "scripts")
-    sentences = {mode: ship._detector_noise(mode) for mode in JOINT_NOISE}
-    assert sentences["uniform"] == ""
-    assert "engine_detector_noise=coco_spread" in sentences["coco_spread"]
-
-
-def test_shipped_records_describe_every_detector_error_setting():
-    from anatomy_lib.data.detector_errors import DETECTOR_ERRORS
-
-    ship = load_benchmark("ship_default_models", "scripts")
-    sentences = {mode: ship._detector_errors(mode) for mode in DETECTOR_ERRORS}
-    assert sentences["assumed"] == ""
-    assert "engine_detector_errors=calibrated" in sentences["calibrated"]
+    for noise in JOINT_NOISE:
+        for errors in DETECTOR_ERRORS:
+            data = DataConfig(engine_detector_noise=noise, engine_detector_errors=errors)
+            sentence = ship._detector_sentences(data)
+            assert ("engine_detector_noise=coco_spread" in sentence) == (noise == "coco_spread")
+            assert ("engine_detector_errors=calibrated" in sentence) == (errors == "calibrated")
 
 
 def test_a_runs_start_record_is_found_by_its_weights_not_its_name(monkeypatch):
