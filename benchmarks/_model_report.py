@@ -20,6 +20,18 @@ from real_data import commit
 from anatomy_lib.wild import resolve_model
 
 
+def report_header(script: str, argv: list[str] | None = None) -> dict:
+    """The fields every benchmark report starts with: the command that made it (``script``
+    with ``argv``, default the command line's), the commit, Python's and PyTorch's versions."""
+    args = sys.argv[1:] if argv is None else argv
+    return {
+        "command": shlex.join(["python", script, *args]),
+        "commit": commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
+
+
 def model_report(
     script: str,
     description: str,
@@ -45,13 +57,7 @@ def model_report(
     if len(labels) != len(args.model):
         parser.error(f"--label: expected {len(args.model)} labels, got {len(labels)}")
     torch.set_num_threads(args.threads)
-    report = {
-        "command": shlex.join(["python", script, *(sys.argv[1:] if argv is None else argv)]),
-        "commit": commit(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "models": {},
-    }
+    report = {**report_header(script, argv), "models": {}}
     for spec, label in zip(args.model, labels, strict=True):
         report["models"][spec] = {"label": label, **score(resolve_model(spec))}
     if extra is not None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from pathlib import Path
 
@@ -36,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _model_report import report_header  # noqa: E402
 from detector_jitter import FPS, LIMBS, SEED, _indices, group_jitter, person_unit  # noqa: E402
-from real_data import commit  # noqa: E402
 
 from anatomy_lib.camera import project, project_with_intrinsics, unnormalize_screen  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
@@ -118,10 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
         engine[f"{name} (assumed)"] = engine_errors(family, args.videos)
         engine[f"{name} (calibrated)"] = engine_errors(family.calibrated(), args.videos)
     report = {
-        "command": "python benchmarks/detector_calibration.py " + " ".join(sys.argv[1:]),
-        "commit": commit(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
+        **report_header("benchmarks/detector_calibration.py", argv),
         "unit": "person_px / 500 (median vertical extent of the 17 joints)",
         "limb_joints": list(LIMBS),
         "calibrated_errors": {k: list(v) for k, v in CALIBRATED_ERRORS.items()},

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from pathlib import Path
 
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from real_data import commit  # noqa: E402
+from _model_report import report_header  # noqa: E402
 
 from anatomy_lib.camera import project_with_intrinsics  # noqa: E402
 from anatomy_lib.data.detector_errors import (  # noqa: E402
@@ -189,10 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     report = {
-        "command": "python benchmarks/detector_jitter.py " + " ".join(sys.argv[1:]),
-        "commit": commit(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
+        **report_header("benchmarks/detector_jitter.py", argv),
         "unit": "person_px / 500 (median vertical extent of the 17 joints)",
         "estimator": f"second_difference_jitter, min_score {MIN_SCORE}, {FPS:g} fps",
         "groups": {g: list(n) for g, n in GROUPS.items()},
