@@ -113,7 +113,7 @@ def read_qualisys_calibration(text: str) -> list[Camera]:
     (divided by 64 here, as Pose2Sim's own TOML of the same calibration has them; the
     tangential terms are dropped, as in :func:`read_pose2sim_calibration`). The image size
     is ``<fov_video>`` plus one. Checked against the TOML of pose2sim 0.4.15, which is this
-    calibration: the same cameras to 1e-12 (``tests/test_data_pose2sim.py``).
+    calibration: the same cameras to 1e-12 (``tests/test_data_pose2sim_multiperson.py``).
     """
     import xml.etree.ElementTree as ET
 

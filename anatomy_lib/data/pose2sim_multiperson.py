@@ -35,13 +35,13 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .._atomic import atomic_write
 from ..camera import Camera, normalize_screen, world_to_camera
 from ..skeleton import H36M_17
 from ..triangulation import reprojection_errors, triangulate
@@ -273,11 +273,9 @@ def build_multiperson_file(
             },
         }
     meta = {"fps": fps, "source": source, "calibration_qca": calibration_qca, "summary": summary}
-    out = Path(out)
-    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".npz", delete=False) as fh:
-        np.savez_compressed(fh, meta_json=np.array(json.dumps(meta)), **arrays)
-    os.chmod(fh.name, 0o644)
-    os.replace(fh.name, out)
+    atomic_write(
+        Path(out), lambda f: np.savez_compressed(f, meta_json=np.array(json.dumps(meta)), **arrays)
+    )
     return summary
 
 
