@@ -60,6 +60,13 @@ data), per (person, camera) sequence, with the perfect-2D, constant-pose and tru
 MediaPipe's 2D error on that trial against the engine's detector families with their assumed
 and calibrated error sizes. Chapter 3 shows both.
 
+``cpu_runs_session19.json``: session 19's two continuations of ``anatomy_medium`` with the
+detector errors calibrated on real MediaPipe (``data.engine_detector_errors=calibrated``),
+their average R and its half-and-half average M with the default, named in rules written
+before their numbers, scored on the real validation trial and the engine's validation splits,
+against the default and the same recipe without calibration; nothing was shipped. Chapter 9
+shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
 MediaPipe's own 3D, per camera) and on the embedded test split.
