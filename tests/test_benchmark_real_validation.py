@@ -102,3 +102,29 @@ def test_calibrated_option_reaches_every_detector_family_and_keeps_the_rest():
         engine_for("ansur", 0.0, detector_errors="measured")
     with pytest.raises(ValueError, match="engine_detector_errors"):
         DataConfig(engine_detector_errors="measured")
+
+
+def test_report_of_two_models_and_the_baselines(bench, capsys):
+    report = bench.main(["--model", "anatomy_small", "baseline_small", "--threads", "1"])
+    capsys.readouterr()
+    assert set(report["models"]) == {"anatomy_small", "baseline_small"}
+    for row in report["models"].values():
+        per = row["p_mpjpe_15"]["per_sequence"]
+        assert row["headline"] == pytest.approx(np.mean(list(per.values())), abs=0.01)
+    base = report["baselines_lifted_by_first_model"]
+    # the model fed the reference's own 2D beats it fed MediaPipe's, and no model beats the
+    # 2D placed at the reference's depth on the standing person (the best-seen sequences)
+    assert base["perfect_2d"]["headline"] < report["models"]["anatomy_small"]["headline"]
+    floor = base["detections_at_true_depth"]["p_mpjpe_15"]["per_person"]["person2"]
+    assert all(r["p_mpjpe_15"]["per_person"]["person2"] > floor for r in report["models"].values())
+    assert report["trial"]["sequences"]["person2/cam02"]["scored"] == 100
+
+
+def test_baselines_without_a_model_do_not_depend_on_it(bench, trial):
+    from anatomy_lib.checkpoints import load_pretrained
+
+    a = bench.baseline_rows(load_pretrained("anatomy_small"), trial)
+    b = bench.baseline_rows(load_pretrained("baseline_small"), trial)
+    for key in ("constant_mean_pose", "detections_at_true_depth"):
+        assert a[key] == b[key]
+    assert a["perfect_2d"] != b["perfect_2d"]
