@@ -27,7 +27,7 @@ from .camera import Camera, project, undistort, world_to_camera
 __all__ = ["triangulate", "reprojection_errors"]
 
 
-def _check(pixels: torch.Tensor, weights: torch.Tensor, cameras: Sequence[Camera]) -> None:
+def _check(pixels: torch.Tensor, weights: torch.Tensor | None, cameras: Sequence[Camera]) -> None:
     if not isinstance(pixels, torch.Tensor) or pixels.dim() < 3 or pixels.shape[-1] != 2:
         got = tuple(pixels.shape) if isinstance(pixels, torch.Tensor) else type(pixels).__name__
         raise ValueError(f"pixels: expected a tensor of shape (..., V, J, 2), got {got}")
@@ -36,6 +36,8 @@ def _check(pixels: torch.Tensor, weights: torch.Tensor, cameras: Sequence[Camera
             f"cameras: expected one per view, {pixels.shape[-3]} (pixels {tuple(pixels.shape)}), "
             f"got {len(cameras)}"
         )
+    if weights is None:
+        return
     if not isinstance(weights, torch.Tensor) or weights.shape != pixels.shape[:-1]:
         got = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
         raise ValueError(f"weights: expected shape {tuple(pixels.shape[:-1])}, got {got}")
@@ -97,9 +99,8 @@ def triangulate(
     w = weights.to(pixels.dtype)
     seen = w > 0
     enough = seen.sum(-2) >= min_views  # (..., J)
+    # Every view's pixel must be finite for the equations; a view left out has weight 0.
     clean = torch.where(seen.unsqueeze(-1), pixels, torch.zeros_like(pixels))
-    # Every view's pixel must be finite for the equations; a view left out gets weight 0.
-    w = torch.where(seen, w, torch.zeros_like(w))
     a, b = _ray_equations(clean, cameras)
     # Points that too few views see get a harmless identity system, then NaN.
     pad = (~enough).to(w.dtype).unsqueeze(-2).expand_as(w)
@@ -129,7 +130,7 @@ def reprojection_errors(
         ``(..., V, J)`` distances in pixels; NaN where the point or the pixel is NaN or the
         point is behind the camera.
     """
-    _check(pixels, torch.ones(pixels.shape[:-1], dtype=pixels.dtype), cameras)
+    _check(pixels, None, cameras)
     out = []
     for v, cam in enumerate(cameras):
         x_cam = world_to_camera(points.nan_to_num(), cam)

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _model_report import report_header  # noqa: E402
 from detector_jitter import FPS, LIMBS, SEED, _indices, group_jitter, person_unit  # noqa: E402
 
-from anatomy_lib.camera import project, project_with_intrinsics, unnormalize_screen  # noqa: E402
+from anatomy_lib.camera import project, project_with_intrinsics  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.data.detector_errors import CALIBRATED_ERRORS, DetectorErrorConfig  # noqa: E402
 from anatomy_lib.data.engine import EngineConfig, TrainingDataEngine  # noqa: E402
@@ -67,7 +67,7 @@ def real_errors() -> tuple[dict, torch.Tensor]:
     rows, pooled = {}, []
     for seq in load_pose2sim_multiperson():
         cam, valid = seq.camera, seq.valid
-        pixels = unnormalize_screen(seq.keypoints_2d.double(), cam.width, cam.height)[valid]
+        pixels = seq.keypoints_pixels.double()[valid]
         reference = project(seq.joints_3d.double(), cam)[valid]
         unit = person_unit(reference)
         errors = (pixels - reference).norm(dim=-1) / unit

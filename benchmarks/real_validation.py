@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _model_report import model_report  # noqa: E402
 from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_depth  # noqa: E402
 
-from anatomy_lib.camera import project, unnormalize_screen  # noqa: E402
+from anatomy_lib.camera import project  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 
@@ -79,7 +79,7 @@ def model_rows(model, trial) -> dict:
     predictions = {}
     for seq in trial:
         cam = seq.camera
-        pixels = unnormalize_screen(seq.keypoints_2d.double(), cam.width, cam.height)
+        pixels = seq.keypoints_pixels.double()
         predictions[sequence_name(seq)] = lift(
             model, pixels, seq.scores, cam.width, cam.height, cam
         )
@@ -98,7 +98,7 @@ def baseline_rows(model, trial) -> dict:
         valid = seq.valid.numpy()
         shape = mean_pose(target.numpy()[valid])
         constant[name] = np.broadcast_to(shape, target.shape).copy()
-        pixels = unnormalize_screen(seq.keypoints_2d.double(), cam.width, cam.height).numpy()
+        pixels = seq.keypoints_pixels.double().numpy()
         floor[name] = unproject_at_depth(pixels, target.numpy()[..., 2], cam)
     return {
         "perfect_2d": score_sequences(perfect, trial),

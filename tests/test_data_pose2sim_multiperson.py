@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from anatomy_lib.camera import project, unnormalize_screen, world_to_camera
+from anatomy_lib.camera import project, world_to_camera
 from anatomy_lib.data import load_pose2sim_multiperson, load_pose2sim_trial
 from anatomy_lib.data.embedded import POSE2SIM_MULTIPERSON_FILE
 from anatomy_lib.data.keypoint_formats import KEYPOINT_FORMATS
@@ -173,7 +173,7 @@ def test_shipped_trial_reference_reprojects_onto_its_detections():
     for seq in trial:
         cam = seq.camera
         reference = project(seq.joints_3d.double(), cam)[seq.valid]
-        detected = unnormalize_screen(seq.keypoints_2d.double(), cam.width, cam.height)[seq.valid]
+        detected = seq.keypoints_pixels.double()[seq.valid]
         assert float((reference - detected).norm(dim=-1).median()) < MAX_REPROJECTION_PX
         # the 3D is one body seen by every camera: camera axes differ, world points do not
         world = seq.joints_world.double()
