@@ -33,14 +33,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checkpoints import DEFAULT_CAUSAL_MODEL as PRETRAINED_CAUSAL
 from .checkpoints import DEFAULT_MODEL as PRETRAINED_DEFAULT
 
 __all__ = ["main", "build_parser", "load_any_model", "read_keypoint_file"]
 
 
-#: Model used by ``anatomy3d infer`` when none is named (``--causal``: its causal twin).
+#: Model used by ``anatomy3d infer`` when none is named (``--causal``: a causal one).
 DEFAULT_MODEL = PRETRAINED_DEFAULT
-DEFAULT_CAUSAL_MODEL = f"{PRETRAINED_DEFAULT}_causal"
+DEFAULT_CAUSAL_MODEL = PRETRAINED_CAUSAL
 #: File endings ``anatomy3d infer`` reads as videos.
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".gif")
 
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--root", type=Path, help="folder with the h36m / 3dhp files")
     e.add_argument("--keypoints", default="default", help="h36m 2D source (default: CPN)")
-    _protocol_args(e)
+    _protocol_args(e, "0, the paper's protocol")
     e.add_argument("--by", default="action", choices=("action", "subject"), help="table columns")
     e.add_argument("--json", type=Path, help="also write the results as JSON")
     e.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -175,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "labels as they come (default: swap back the frames where the detector "
                    "exchanged them, anatomy_lib.wild.left_right)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    _protocol_args(i)
+    _protocol_args(i, "1/60 s, none for a causal model")
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     _trust_arg(i)
 
@@ -197,8 +198,17 @@ def _trust_arg(p: argparse.ArgumentParser) -> None:
                    "any code hidden in the file, so only for files you trust")  # fmt: skip
 
 
-def _protocol_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation")
+def _protocol_args(p: argparse.ArgumentParser, smoothing_default: str) -> None:
+    p.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="test-time flip augmentation (default: on for one model, off for an "
+        "ensemble such as anatomy_medium_ensemble, which already averages two)",
+    )
+    p.add_argument("--smooth", type=float, default=None, metavar="SECONDS",
+                   help="smooth the 3D over time with a Gaussian of this standard deviation, "
+                   f"seconds; 0 turns it off (default: {smoothing_default})")  # fmt: skip
     p.add_argument("--length-frames", default="all", metavar="all|N|consecutive",
                    help="frames feeding the bone length network per output frame "
                    "(all, N random frames, or consecutive; default all)")  # fmt: skip
@@ -224,7 +234,8 @@ def _protocol(args):
         lf = int(lf)
     by = getattr(args, "by", "action")
     try:
-        return EvaluationConfig(flip=not args.no_flip, length_frames=lf, by=by)
+        smoothing_s = 0.0 if args.smooth is None else args.smooth
+        return EvaluationConfig(flip=args.flip, length_frames=lf, by=by, smoothing_s=smoothing_s)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
 
@@ -551,7 +562,7 @@ def _infer_video(args, device, protocol) -> int:
     try:
         run = run_video(
             args.input, net, out_dir=args.out_dir, max_people=max_people,
-            progress=not args.no_progress, flip=protocol.flip,
+            progress=not args.no_progress, flip=protocol.flip, smoothing_s=args.smooth,
             length_frames=protocol.length_frames, model_name=args.model, formats=formats,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             figure_frames=args.figure_frames, fix_left_right=not args.keep_left_right,
@@ -586,6 +597,7 @@ def _infer_openpose(args, device, protocol) -> int:
         )
         result = lift_detections(
             detections, net, flip=protocol.flip, length_frames=protocol.length_frames,
+            smoothing_s=args.smooth,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             fix_left_right=not args.keep_left_right,
         )  # fmt: skip
@@ -621,7 +633,7 @@ def _infer_keypoints(args, device, protocol) -> int:
     try:
         result = lift_keypoints(
             kp, scores, width, height, layout, model, fps=args.fps, flip=protocol.flip,
-            length_frames=protocol.length_frames, device=device,
+            length_frames=protocol.length_frames, device=device, smoothing_s=args.smooth,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(f"{args.input}: {exc.args[0] if exc.args else exc}") from None

@@ -10,12 +10,16 @@
 Every sequence is lifted whole (:func:`~anatomy_lib.models.inference.lift_video`), with
 optional test-time flip augmentation: the prediction is the mean of the prediction on
 the input and the mirrored prediction on the mirrored input, which makes the lifted
-poses of a mirrored video exactly the mirrored poses (:func:`predict_sequence`).
+poses of a mirrored video exactly the mirrored poses (:func:`predict_sequence`). A
+:class:`~anatomy_lib.models.ensemble.PredictionEnsemble` averages its members'
+predictions; ``EvaluationConfig.smoothing_s`` smooths the result over time (the video
+pipeline's default, not the paper's protocol).
 Errors are in millimetres, PCK and AUC in percent.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,6 +39,7 @@ from .data.augment import normalized_intrinsics
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
 from .models.anatomy import AnatomyModel
+from .models.ensemble import PredictionEnsemble, map_members
 from .models.inference import (
     lift_video,
     lift_video_baseline,
@@ -45,12 +50,14 @@ from .models.inference import (
 from .models.temporal import TemporalConvNet
 from .ray_frame import from_ray_frame, pixel_rays
 from .skeleton import MPI_INF_3DHP_EVAL_JOINTS, Skeleton
+from .smoothing import smooth_over_time
 
 __all__ = [
     "EvaluationConfig",
     "EvaluationResult",
     "PCKResult",
     "predict_sequence",
+    "uses_flip",
     "evaluate_dataset",
     "evaluate_pck",
     "score_predictions",
@@ -66,7 +73,9 @@ class EvaluationConfig:
     """How sequences are lifted and grouped.
 
     Attributes:
-        flip: test-time flip augmentation.
+        flip: test-time flip augmentation; ``None`` (the default): on for one model, off for
+            a :class:`~anatomy_lib.models.ensemble.PredictionEnsemble` (already an average;
+            the mirror pass would double its cost).
         length_frames: frames feeding the bone length network per output frame:
             ``"all"`` (every frame of the video, the released code's protocol), an int
             ``l`` (``l`` random frames, the paper's, seeded by ``seed``) or
@@ -74,15 +83,30 @@ class EvaluationConfig:
         seed: seed of the random length frames.
         by: ``"action"`` (Table 1 columns) or ``"subject"``.
         chunk_size: frames lifted at once (memory only; results do not depend on it).
+        smoothing_s: standard deviation, seconds, of the Gaussian that smooths the lifted
+            3D over time (:func:`~anatomy_lib.smoothing.smooth_over_time`); 0 (the paper's
+            protocol) does not smooth. The video pipeline's default is
+            :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`.
     """
 
-    flip: bool = True
+    flip: bool | None = None
     length_frames: int | str = "all"
     seed: int = 0
     by: Literal["action", "subject"] = "action"
     chunk_size: int = 256
+    smoothing_s: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.flip is not None and not isinstance(self.flip, bool):
+            raise ValueError(
+                f"EvaluationConfig.flip: expected True, False or None, got {self.flip!r}"
+            )
+        sm = self.smoothing_s
+        if isinstance(sm, bool) or not isinstance(sm, (int, float)) or not 0 <= sm < math.inf:
+            raise ValueError(
+                f"EvaluationConfig.smoothing_s: expected a finite number of seconds >= 0, "
+                f"got {sm!r}"
+            )
         lf = self.length_frames
         if not (
             lf in ("all", "consecutive")
@@ -103,11 +127,21 @@ class EvaluationConfig:
 
 
 def _skeleton(model: nn.Module) -> Skeleton:
-    if not isinstance(model, (AnatomyModel, TemporalConvNet)):
+    if not isinstance(model, (AnatomyModel, TemporalConvNet, PredictionEnsemble)):
         raise TypeError(
-            f"model: expected an AnatomyModel or a TemporalConvNet, got {type(model).__name__}"
+            "model: expected an AnatomyModel, a TemporalConvNet or a PredictionEnsemble, "
+            f"got {type(model).__name__}"
         )
     return model.skeleton
+
+
+def uses_flip(model: nn.Module, config: EvaluationConfig) -> bool:
+    """Whether ``model`` is lifted with the mirror-image pass under ``config``
+    (``config.flip``, or when it is None: True except for a
+    :class:`~anatomy_lib.models.ensemble.PredictionEnsemble`)."""
+    if config.flip is not None:
+        return config.flip
+    return not isinstance(model, PredictionEnsemble)
 
 
 def _lift_consecutive(
@@ -167,16 +201,20 @@ def output_frame(model: nn.Module) -> str:
 
 
 def predict_sequence(
-    model: AnatomyModel | TemporalConvNet,
+    model: AnatomyModel | TemporalConvNet | PredictionEnsemble,
     keypoints_2d: torch.Tensor,
     scores: torch.Tensor | None = None,
     config: EvaluationConfig = EvaluationConfig(),
     intrinsics: torch.Tensor | None = None,
+    fps: float | None = None,
 ) -> torch.Tensor:
-    """Lift a whole video, with test-time flip augmentation when ``config.flip``.
+    """Lift a whole video: with test-time flip augmentation when :func:`uses_flip`, an
+    ensemble's members averaged, smoothed over time when ``config.smoothing_s > 0``.
 
     Args:
-        model: a trained network (evaluated in eval mode, its mode restored).
+        model: a trained network or a
+            :class:`~anatomy_lib.models.ensemble.PredictionEnsemble` of them (evaluated in
+            eval mode, its mode restored).
         keypoints_2d: ``(T, J, 2)`` normalised screen coordinates.
         scores: ``(T, J)`` visibility scores (required by models that read them).
         config: protocol settings.
@@ -185,6 +223,7 @@ def predict_sequence(
             :func:`~anatomy_lib.ray_frame.assumed_intrinsics` without calibration); needed
             by models whose output is in the ray frame (:mod:`anatomy_lib.ray_frame`),
             ignored by the others.
+        fps: the video's frame rate; needed when ``config.smoothing_s > 0``.
 
     Returns:
         ``(T, J, 3)`` root-relative camera-space joints (metres), on the model's device.
@@ -192,8 +231,35 @@ def predict_sequence(
     check_screen_keypoints(keypoints_2d)  # pixels given where normalised are expected
     if scores is not None:
         check_scores(scores)  # NaN or outside [0, 1] would change the output silently
+    sigma_frames = 0.0
+    if config.smoothing_s > 0:
+        if fps is None or not 0 < fps < math.inf:
+            raise ValueError(
+                f"smoothing over {config.smoothing_s} s needs the video's frame rate: expected "
+                f"fps > 0, got {fps!r}"
+            )
+        sigma_frames = config.smoothing_s * fps
+    flip = uses_flip(model, config)
+    members = list(model.members) if isinstance(model, PredictionEnsemble) else [model]
+
+    def one(member: nn.Module) -> torch.Tensor:
+        return _predict_one(member, keypoints_2d, scores, config, intrinsics, flip)
+
+    joints = torch.stack(map_members(one, members)).mean(0)
+    return smooth_over_time(joints, sigma_frames)
+
+
+def _predict_one(
+    model: AnatomyModel | TemporalConvNet,
+    keypoints_2d: torch.Tensor,
+    scores: torch.Tensor | None,
+    config: EvaluationConfig,
+    intrinsics: torch.Tensor | None,
+    flip: bool,
+) -> torch.Tensor:
+    """One network's whole-video prediction in the camera frame (:func:`predict_sequence`)."""
     if output_frame(model) != "ray":
-        return _predict_in_model_frame(model, keypoints_2d, scores, config)
+        return _predict_in_model_frame(model, keypoints_2d, scores, config, flip)
     if intrinsics is None or tuple(intrinsics.shape) != (9,):
         got = None if intrinsics is None else tuple(intrinsics.shape)
         raise ValueError(
@@ -201,7 +267,7 @@ def predict_sequence(
             "intrinsics, shape (9,) (anatomy_lib.data.augment.normalized_intrinsics(camera), "
             f"or anatomy_lib.ray_frame.assumed_intrinsics(width, height)); got {got}"
         )
-    joints = _predict_in_model_frame(model, keypoints_2d, scores, config)
+    joints = _predict_in_model_frame(model, keypoints_2d, scores, config, flip)
     root = _skeleton(model).root
     rays = pixel_rays(keypoints_2d[:, root].to(joints), intrinsics.to(joints))
     return from_ray_frame(joints, rays)
@@ -212,11 +278,12 @@ def _predict_in_model_frame(
     keypoints_2d: torch.Tensor,
     scores: torch.Tensor | None,
     config: EvaluationConfig,
+    flip: bool,
 ) -> torch.Tensor:
     """:func:`predict_sequence` in the frame of the model's output (flip averaged there:
     mirroring commutes with the ray frame)."""
     sk = _skeleton(model)
-    if not config.flip:
+    if not flip:
         return _lift(model, keypoints_2d, scores, config)
     mirrored = mirror_joints(keypoints_2d, sk)
     mirrored_scores = None if scores is None else swap_left_right(scores, sk, dim=-1)
@@ -287,7 +354,9 @@ def _predict_all(model, seqs: list, config: EvaluationConfig, progress: bool, de
         if seq.skeleton != sk:
             raise ValueError(f"{seq}: skeleton {seq.skeleton.name!r}, the model's is {sk.name!r}")
         intrinsics = None if seq.camera is None else normalized_intrinsics(seq.camera)
-        pred = predict_sequence(model, seq.keypoints_2d, seq.scores, config, intrinsics)
+        pred = predict_sequence(
+            model, seq.keypoints_2d, seq.scores, config, intrinsics, fps=seq.fps
+        )
         out.append(pred.detach())
     return out
 

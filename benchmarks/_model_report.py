@@ -38,6 +38,7 @@ def model_report(
     score: Callable[[torch.nn.Module], dict],
     argv=None,
     extra: Callable[[], dict] | None = None,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> dict:
     """Parse the arguments, score every model and print (and return) the report.
 
@@ -47,11 +48,15 @@ def model_report(
         score: ``model -> {field: value}`` for one model (loads its data on first use).
         argv: the arguments (default: the command line's).
         extra: ``() -> {field: value}`` added to the report after the models are scored.
+        add_arguments: adds the benchmark's own options to the parser; with it, ``score``
+            is called as ``score(model, args)`` (the parsed arguments).
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", nargs="+", default=["anatomy_medium"])
     parser.add_argument("--label", nargs="+", help="a label per model (default: its name)")
     parser.add_argument("--threads", type=int, default=2)
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args(argv)
     labels = args.label or args.model
     if len(labels) != len(args.model):
@@ -59,7 +64,9 @@ def model_report(
     torch.set_num_threads(args.threads)
     report = {**report_header(script, argv), "models": {}}
     for spec, label in zip(args.model, labels, strict=True):
-        report["models"][spec] = {"label": label, **score(resolve_model(spec))}
+        model = resolve_model(spec)
+        rows = score(model) if add_arguments is None else score(model, args)
+        report["models"][spec] = {"label": label, **rows}
     if extra is not None:
         report.update(extra())
     print(json.dumps(report, indent=1))

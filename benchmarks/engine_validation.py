@@ -1,8 +1,9 @@
 """Models on the engine's validation videos: marker joints varied, noise per joint.
 
 Prints one JSON object with, for each model, on four versions of the engine's validation
-split (held-out clips, held-out ANSUR bodies, random cameras and detectors; test-time flip,
-the trainer's protocol):
+split (held-out clips, held-out ANSUR bodies, random cameras and detectors; the trainer's
+protocol: test-time flip for one model, none for an ensemble, no smoothing unless
+``--smooth``):
 
 * ``fixed``: :func:`~anatomy_lib.training.engine_data.validation_videos`, the trainer's
   validation: every body keeps the ANSUR table's spine, neck/nose and head;
@@ -24,6 +25,7 @@ shoulders, elbows, wrists) and of the *marker* joints (spine, thorax, neck/nose,
 Neither the embedded test split nor the Pose2Sim trial is read.
 
     python benchmarks/engine_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
+        [--smooth SECONDS]
 """
 
 from __future__ import annotations
@@ -71,10 +73,11 @@ def group_errors(
             for name, idx in joint_groups(skeleton).items()}  # fmt: skip
 
 
-def split_errors(model, dataset) -> dict:
-    """P1, P2 and the group errors of ``model`` on one validation split."""
-    result = evaluate_dataset(model, dataset, EvaluationConfig(), progress=False,
-                              keep_predictions=True)  # fmt: skip
+def split_errors(model, dataset, smoothing_s: float = 0.0) -> dict:
+    """P1, P2 and the group errors of ``model`` on one validation split (the 3D smoothed
+    over ``smoothing_s`` seconds; 0, the trainer's protocol, does not)."""
+    protocol = EvaluationConfig(smoothing_s=smoothing_s)
+    result = evaluate_dataset(model, dataset, protocol, progress=False, keep_predictions=True)
     seqs = [s for s in dataset if s.joints_3d is not None]
     targets = [s.joints_3d_relative for s in seqs]
     return {
@@ -95,12 +98,20 @@ def main(argv: list[str] | None = None) -> None:
             "coco_spread": validation_videos(detector_noise="coco_spread"),
         }
     )
+
+    def add_arguments(parser) -> None:
+        parser.add_argument("--smooth", type=float, default=0.0, metavar="SECONDS",
+                            help="smooth the lifted 3D over time, seconds (default 0: the "
+                            "trainer's protocol; anatomy3d infer smooths over 1/60 s)")  # fmt: skip
+
+    def score(model, args) -> dict:
+        rows = {name: split_errors(model, data, args.smooth) for name, data in splits().items()}
+        return {"smoothing_s": args.smooth, **rows}
+
     model_report(
-        "benchmarks/engine_validation.py",
-        __doc__.split("\n\n")[0],
-        lambda model: {name: split_errors(model, data) for name, data in splits().items()},
-        argv,
-    )
+        "benchmarks/engine_validation.py", __doc__.split("\n\n")[0], score, argv,
+        add_arguments=add_arguments,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

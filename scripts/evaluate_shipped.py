@@ -1,9 +1,9 @@
 """Errors of the shipped checkpoints (the table in ``anatomy_lib/checkpoints/README.md``).
 
-Evaluates every model of ``anatomy_lib.checkpoints.PRETRAINED`` on the embedded dataset's
-test split (simulated detections) and on the Pose2Sim trial (real OpenPose detections),
-test-time flip on, bone lengths from all frames of each video; errors are the averages
-over actions, in mm.
+Evaluates every model of ``anatomy_lib.checkpoints.SHIPPED_NAMES`` on the embedded dataset's
+test split (simulated detections) and on the Pose2Sim trial (real OpenPose detections) with
+the library's protocol (test-time flip for one model, none for an ensemble; not smoothed),
+bone lengths from all frames of each video; errors are the averages over actions, in mm.
 
     python scripts/evaluate_shipped.py [--threads 2]
 """
@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from anatomy_lib.checkpoints import PRETRAINED, load_pretrained  # noqa: E402
+from anatomy_lib.checkpoints import SHIPPED_NAMES, load_pretrained  # noqa: E402
 from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
 
@@ -38,7 +38,7 @@ def shipped_errors() -> dict[tuple[str, str], tuple[float, ...]]:
     errors = {}
     for label, load in DATASETS.items():
         data = load()
-        for name in PRETRAINED:
+        for name in SHIPPED_NAMES:
             result = evaluate_dataset(
                 load_pretrained(name), data, EvaluationConfig(), label=name, progress=False
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from anatomy_lib import cli
 from anatomy_lib.data import load_pose2sim_trial
 from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
 from anatomy_lib.skeleton import H36M_17
+from anatomy_lib.smoothing import VIDEO_SMOOTHING_S
 from anatomy_lib.training import trainer as trainer_module
 from anatomy_lib.wild import FrameStatus
 
@@ -68,6 +70,8 @@ def no_work(monkeypatch):
         (["train", "tiny", "init_weights=anatomy_medium"], "differs from the experiment"),
         (["evaluate", "m.pt", "--dataset", "h36m"], "needs --root"),
         (["evaluate", "m.pt", "--length-frames", "some"], "length_frames"),
+        (["evaluate", "m.pt", "--smooth", "-0.1"], "smoothing_s: expected a finite number"),
+        (["infer", "m.pt", "kp.npz", "--smooth", "nan"], "smoothing_s: expected a finite number"),
         (["infer", "m.pt", "/nonexistent/kp.npz"], "no such file"),
         (["presets", "--size", "huge"], "unknown size"),
     ],
@@ -115,7 +119,9 @@ def test_train_evaluate_infer_round_trip(tmp_path, capsys):
     out = np.load(tmp_path / "kp_3d.npz")
     assert out["joints_3d"].shape == (seq.num_frames, 17, 3)
     model = cli.load_any_model(str(run / "model.pt"))
-    want = predict_sequence(model, seq.keypoints_2d, seq.scores, EvaluationConfig())
+    # infer smooths over VIDEO_SMOOTHING_S at the keypoint file's frame rate (--fps, 30)
+    smoothed = EvaluationConfig(smoothing_s=VIDEO_SMOOTHING_S)
+    want = predict_sequence(model, seq.keypoints_2d, seq.scores, smoothed, fps=30.0)
     np.testing.assert_allclose(out["joints_3d"], want.numpy(), atol=1e-5)
     rows = list(csv.reader((tmp_path / "kp_3d.csv").open()))  # the schema of every input
     assert len(rows) == seq.num_frames + 1 and rows[0][:4] == [
@@ -313,6 +319,33 @@ def test_infer_causal_uses_the_shipped_causal_model_and_never_looks_ahead(tmp_pa
     np.testing.assert_allclose(outputs[14][:8], outputs[8], atol=1e-5)
     # Not trivially causal: the lifted poses move over time.
     assert np.ptp(outputs[14], axis=0).max() > 1e-2
+
+
+def test_infer_flip_and_smoothing_options(tmp_path, capsys):
+    """--no-flip / --flip and --smooth reach the lifting; a causal model refuses smoothing."""
+    seq = load_pose2sim_trial()[0]
+    w, h = seq.image_size
+    kp = tmp_path / "kp.npz"
+    np.savez(kp, keypoints=seq.keypoints_pixels[:40].numpy(), scores=seq.scores[:40].numpy(),
+             width=w, height=h)  # fmt: skip
+    model = cli.load_any_model("anatomy_small")
+    lifted = {}
+    for name, flags in (("plain", ["--no-flip", "--smooth", "0"]), ("both", ["--smooth", "0.1"])):
+        out = tmp_path / f"{name}.npz"
+        argv = ["infer", "anatomy_small", str(kp), "--out", str(out), "--fps", "20"]
+        assert cli.main([*argv, *flags, "--device", "cpu"]) == 0
+        with np.load(out) as f:
+            lifted[name] = f["joints_3d"]
+            assert json.loads(str(f["meta_json"]))["smoothing_s"] == float(flags[-1])
+    kp_2d, scores = seq.keypoints_2d[:40], seq.scores[:40]
+    plain = predict_sequence(model, kp_2d, scores, EvaluationConfig(flip=False))
+    both = predict_sequence(model, kp_2d, scores, EvaluationConfig(smoothing_s=0.1), fps=20.0)
+    np.testing.assert_allclose(lifted["plain"], plain.numpy(), atol=1e-5)
+    np.testing.assert_allclose(lifted["both"], both.numpy(), atol=1e-5)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["infer", str(kp), "--causal", "--smooth", "0.1", "--device", "cpu"])
+    assert exc.value.code == 2 and "causal model's 3D is not smoothed" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

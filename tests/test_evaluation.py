@@ -153,7 +153,7 @@ def test_bad_input_raises():
         score_predictions(SEQS, [SEQS[0].joints_3d_relative])
     with pytest.raises(ValueError, match="expected a prediction of shape"):
         score_predictions(SEQS[:1], [SEQS[0].joints_3d_relative[:5]])
-    with pytest.raises(TypeError, match="AnatomyModel or a TemporalConvNet"):
+    with pytest.raises(TypeError, match="a TemporalConvNet or a PredictionEnsemble"):
         predict_sequence(torch.nn.Linear(2, 2), SEQS[0].keypoints_2d)
     other = _sequence("Seq1", "TS1", skeleton=MPI_INF_3DHP_17)
     with pytest.raises(ValueError, match="skeleton"):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from anatomy_lib.checkpoints import PRETRAINED
+from anatomy_lib.checkpoints import SHIPPED_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "anatomy_lib" / "checkpoints" / "README.md"
@@ -41,6 +41,6 @@ def _readme_rows() -> dict[tuple[str, str], list[float]]:
 def test_readme_table_matches_the_shipped_checkpoints():
     rows = _readme_rows()
     errors = _script().shipped_errors()
-    assert set(rows) == set(errors) == {(d, n) for d in _script().DATASETS for n in PRETRAINED}
+    assert set(rows) == set(errors) == {(d, n) for d in _script().DATASETS for n in SHIPPED_NAMES}
     for key, got in errors.items():
         assert rows[key] == pytest.approx(got, abs=0.051), key

@@ -1,6 +1,7 @@
 """Detections -> 3D (anatomy_lib.wild.pipeline), saving, the figure and causal lifting."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from anatomy_lib.camera import unnormalize_screen
 from anatomy_lib.data import load_default_dataset
 from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
 from anatomy_lib.models import AnatomyModel, ModelConfig
+from anatomy_lib.models.ensemble import PredictionEnsemble
+from anatomy_lib.smoothing import VIDEO_SMOOTHING_S
 from anatomy_lib.wild import Detections, FrameStatus, lift_detections, mediapipe_available
 from anatomy_lib.wild.figure import video_pose_figure
 from anatomy_lib.wild.sports2d import load_sports2d_demo
@@ -32,10 +35,39 @@ def _clip(frames: int = 60) -> tuple[Detections, torch.Tensor, torch.Tensor]:
 def test_lift_detections_equals_the_library_on_clean_input():
     det, kp, sc = _clip()
     model = _model()
-    result = lift_detections(det, model, flip=True)
+    result = lift_detections(det, model, flip=True, smoothing_s=0.0)
     expected = predict_sequence(model, kp.float(), sc.float(), EvaluationConfig(flip=True))
     np.testing.assert_allclose(result.joints_3d, expected.double().numpy(), atol=1e-5)
     assert (result.status == FrameStatus.DETECTED).all() and not result.causal
+    assert result.smoothing_s == 0.0
+
+
+def test_by_default_one_model_is_flipped_and_smoothed_an_ensemble_is_not_flipped(tmp_path):
+    det, kp, sc = _clip()
+    model = _model()
+    result = lift_detections(det, model)
+    assert result.smoothing_s == VIDEO_SMOOTHING_S
+    smooth = EvaluationConfig(flip=True, smoothing_s=VIDEO_SMOOTHING_S)
+    expected = predict_sequence(model, kp.float(), sc.float(), smooth, fps=50.0)
+    np.testing.assert_allclose(result.joints_3d, expected.double().numpy(), atol=1e-5)
+    unsmoothed = lift_detections(det, model, smoothing_s=0.0).joints_3d
+    assert np.abs(result.joints_3d - unsmoothed).max() > 1e-4
+    saved = result.save(tmp_path / "clip.npz", formats=["npz"])[0]
+    with np.load(saved) as f:
+        assert json.loads(str(f["meta_json"]))["smoothing_s"] == pytest.approx(VIDEO_SMOOTHING_S)
+    ensemble = PredictionEnsemble([model, _model(causal=True)])
+    got = lift_detections(det, ensemble).joints_3d
+    no_flip = EvaluationConfig(flip=False, smoothing_s=VIDEO_SMOOTHING_S)
+    expected = predict_sequence(ensemble, kp.float(), sc.float(), no_flip, fps=50.0)
+    np.testing.assert_allclose(got, expected.double().numpy(), atol=1e-5)
+
+
+def test_a_causal_model_is_not_smoothed():
+    det, _, _ = _clip(30)
+    causal = _model(causal=True)
+    assert lift_detections(det, causal).smoothing_s == 0.0
+    with pytest.raises(ValueError, match="causal model's 3D is not smoothed"):
+        lift_detections(det, causal, smoothing_s=0.05)
 
 
 @pytest.mark.parametrize(("flip", "length_frames"), [(True, "all"), (False, "all"), (True, 5)])
@@ -68,7 +100,7 @@ def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames
 
     monkeypatch.setattr(evaluation, "lift_video", spy_one)
     monkeypatch.setattr(evaluation, "lift_videos", spy_several)
-    result = lift_detections(det, model, flip=flip, length_frames=length_frames)
+    result = lift_detections(det, model, flip=flip, length_frames=length_frames, smoothing_s=0.0)
     np.testing.assert_allclose(result.joints_3d, expected, atol=1e-6, rtol=0)
     assert passes == [(2 if flip else 1, 1, "portable")] and torch.get_num_threads() == threads
 

@@ -1,7 +1,9 @@
 """Pretrained models shipped with the package (see ``README.md`` in this folder).
 
-* ``anatomy_medium`` (the default) and ``anatomy_medium_causal``: for real video, trained
-  on the training-data engine (``scripts/ship_default_models.py`` records how);
+* ``anatomy_medium`` and ``anatomy_medium_causal``: for real video, trained on the
+  training-data engine (``scripts/ship_default_models.py`` records how);
+* ``anatomy_medium_ensemble`` (the default): the two above with their predictions averaged
+  (:class:`~anatomy_lib.models.ensemble.PredictionEnsemble`; no file of its own);
 * ``anatomy_small``, ``anatomy_small_causal``, ``baseline_small``: small models trained
   for minutes on the embedded dataset by ``scripts/train_small_models.py``, for the book's
   quick demos and the Table 4 chapter.
@@ -15,7 +17,15 @@ from pathlib import Path
 
 from torch import nn
 
-__all__ = ["DEFAULT_MODEL", "PRETRAINED", "pretrained_path", "load_pretrained"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_CAUSAL_MODEL",
+    "PRETRAINED",
+    "PRETRAINED_ENSEMBLES",
+    "SHIPPED_NAMES",
+    "pretrained_path",
+    "load_pretrained",
+]
 
 _FOLDER = Path(__file__).parent
 
@@ -28,6 +38,14 @@ PRETRAINED: dict[str, str] = {
     "baseline_small": "baseline_small.pt",
 }
 
+#: Name -> the shipped models whose predictions it averages (no file of its own).
+PRETRAINED_ENSEMBLES: dict[str, tuple[str, ...]] = {
+    "anatomy_medium_ensemble": ("anatomy_medium", "anatomy_medium_causal"),
+}
+
+#: Every name :func:`load_pretrained` takes.
+SHIPPED_NAMES: tuple[str, ...] = (*PRETRAINED, *PRETRAINED_ENSEMBLES)
+
 
 def pretrained_path(name: str) -> Path:
     """File of the shipped checkpoint ``name``.
@@ -36,8 +54,13 @@ def pretrained_path(name: str) -> Path:
         KeyError: unknown name (the known ones are listed).
         FileNotFoundError: the package was installed without its checkpoints.
     """
+    if name in PRETRAINED_ENSEMBLES:
+        raise KeyError(
+            f"{name!r} is an ensemble of {PRETRAINED_ENSEMBLES[name]} and has no file of its "
+            "own; load it with load_pretrained"
+        )
     if name not in PRETRAINED:
-        raise KeyError(f"unknown pretrained model {name!r}; shipped: {sorted(PRETRAINED)}")
+        raise KeyError(f"unknown pretrained model {name!r}; shipped: {sorted(SHIPPED_NAMES)}")
     path = _FOLDER / PRETRAINED[name]
     if not path.is_file():
         raise FileNotFoundError(
@@ -49,15 +72,25 @@ def pretrained_path(name: str) -> Path:
 
 
 #: The model of ``load_pretrained()`` and ``anatomy3d infer`` when none is named.
-DEFAULT_MODEL = "anatomy_medium"
+DEFAULT_MODEL = "anatomy_medium_ensemble"
+#: The model of ``anatomy3d infer --causal`` when none is named (live use: no future frame).
+DEFAULT_CAUSAL_MODEL = "anatomy_medium_causal"
 
 
 def load_pretrained(name: str = DEFAULT_MODEL, map_location="cpu") -> nn.Module:
-    """A shipped model, in eval mode: an :class:`~anatomy_lib.models.AnatomyModel`
-    (``"anatomy_medium"`` for real video, the default; ``"anatomy_medium_causal"`` for
-    streaming; ``"anatomy_small"`` / ``"anatomy_small_causal"`` for quick demos) or a
+    """A shipped model, in eval mode: a
+    :class:`~anatomy_lib.models.ensemble.PredictionEnsemble` (``"anatomy_medium_ensemble"``,
+    the default for real video), an :class:`~anatomy_lib.models.AnatomyModel`
+    (``"anatomy_medium"``; ``"anatomy_medium_causal"`` for streaming;
+    ``"anatomy_small"`` / ``"anatomy_small_causal"`` for quick demos) or a
     :class:`~anatomy_lib.models.TemporalConvNet` (``"baseline_small"``), all on the
     Human3.6M-17 skeleton with 27-frame windows."""
     from ..models.checkpoints import load_model
 
+    if name in PRETRAINED_ENSEMBLES:
+        from ..models.ensemble import PredictionEnsemble
+
+        members = PRETRAINED_ENSEMBLES[name]
+        models = [load_pretrained(m, map_location) for m in members]
+        return PredictionEnsemble(models, names=members).eval()
     return load_model(pretrained_path(name), map_location=map_location)

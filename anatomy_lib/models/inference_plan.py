@@ -112,6 +112,12 @@ def portable_kernel() -> Iterator[None]:
         _FORCED.portable -= 1
 
 
+def portable_kernel_forced() -> bool:
+    """Whether this thread is inside :func:`portable_kernel` (a thread that lifts for
+    another, such as an ensemble member's, enters it too when its caller is)."""
+    return getattr(_FORCED, "portable", 0) > 0
+
+
 def inference_kernel(dtype: torch.dtype, device: torch.device | str = "cpu") -> str:
     """The kernel :func:`linear` uses for ``dtype`` on ``device``: ``"onednn-fused"``
     (CPU, float32 / bfloat16, supported by this CPU) or ``"portable"`` (``torch.addmm``;
@@ -120,7 +126,7 @@ def inference_kernel(dtype: torch.dtype, device: torch.device | str = "cpu") -> 
         torch.device(device).type != "cpu"
         or dtype not in (torch.float32, torch.bfloat16)
         or os.environ.get(PORTABLE_ENV, "") == "1"
-        or getattr(_FORCED, "portable", 0) > 0
+        or portable_kernel_forced()
     ):
         return PORTABLE
     return ONEDNN if _onednn_runs(dtype) else PORTABLE

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..checkpoints import PRETRAINED, load_pretrained
+from ..checkpoints import SHIPPED_NAMES, load_pretrained
 from ..models.anatomy import AnatomyModel
 from ..models.checkpoints import load_model
 from ..models.temporal import TemporalConvNet
@@ -68,7 +68,7 @@ def load_model_file(
     spec: str | Path, device: torch.device | str = "cpu", trusted: bool = False
 ) -> nn.Module:
     """A trained model in eval mode on ``device``: ``spec`` is a shipped name
-    (:data:`anatomy_lib.checkpoints.PRETRAINED`), a file written by
+    (:data:`anatomy_lib.checkpoints.SHIPPED_NAMES`), a file written by
     :func:`anatomy_lib.models.checkpoints.save_model`, a training checkpoint, or a training
     run folder (its ``model.pt``, else its ``checkpoint.pt``). Files are read without
     running code from them unless ``trusted``.
@@ -78,7 +78,7 @@ def load_model_file(
         ValueError: an unreadable file or one refused as unsafe
             (:class:`~anatomy_lib.safe_io.UnsafeFileError`).
     """
-    if str(spec) in PRETRAINED:
+    if str(spec) in SHIPPED_NAMES:
         return load_pretrained(str(spec)).to(device)
     path = Path(spec)
     if path.is_dir():
@@ -87,7 +87,7 @@ def load_model_file(
             raise FileNotFoundError(f"{spec}: folder holds no model.pt or checkpoint.pt")
     if not path.is_file():
         raise FileNotFoundError(
-            f"model {str(spec)!r}: neither a shipped model {sorted(PRETRAINED)} nor a file "
+            f"model {str(spec)!r}: neither a shipped model {sorted(SHIPPED_NAMES)} nor a file "
             "or training run folder"
         )
     head = load_torch_file(path, "cpu", trusted=trusted)  # never runs code unless trusted

@@ -15,9 +15,12 @@ Steps of :func:`lift_detections`:
 4. convert the detector's layout to Human3.6M-17 (scores = visibility,
    :func:`anatomy_lib.data.keypoint_formats.to_h36m`) and normalise the screen
    coordinates (:func:`anatomy_lib.camera.normalize_screen`);
-5. lift the whole video with a model (:func:`anatomy_lib.evaluation.predict_sequence`,
-   test-time flip by default). A causal model (``ModelConfig.causal``) gives the 3D of
-   frame ``t`` from frames ``0..t`` only: the streaming mode for live use.
+5. lift the whole video with a model (:func:`anatomy_lib.evaluation.predict_sequence`:
+   test-time flip by default for one model; the default ``anatomy_medium_ensemble``
+   averages two models instead) and smooth the 3D over time (a Gaussian of
+   :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`). A causal model
+   (``ModelConfig.causal``) gives the 3D of frame ``t`` from frames ``0..t`` only: the
+   streaming mode for live use (not smoothed: a centred filter would look ahead).
 
 :func:`run_video` adds reading the video once and running the MediaPipe detector
 (``wild`` extra), and writes everything to a folder beside the video; the files follow
@@ -45,6 +48,7 @@ from ..models.inference import ShortVideoWarning
 from ..models.inference_plan import portable_kernel
 from ..ray_frame import assumed_intrinsics
 from ..skeleton import H36M_17
+from ..smoothing import VIDEO_SMOOTHING_S
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
 from .left_right import find_left_right_swaps, swap_back
@@ -57,6 +61,7 @@ __all__ = [
     "resolve_model",
     "lift_detections",
     "lift_keypoints",
+    "video_smoothing",
     "infer_video",
     "run_video",
     "default_out_dir",
@@ -78,6 +83,8 @@ class LiftResult:
         width, height, fps: the video's.
         model: name or description of the model.
         causal: whether frame ``t`` used frames ``0..t`` only.
+        smoothing_s: the Gaussian's standard deviation that smoothed ``joints_3d`` over
+            time, seconds (0: not smoothed).
         swapped: ``(T, 2)`` bool, the frames whose arms (column 0) and legs (column 1) had
             their left and right labels swapped back (:mod:`.left_right`); None when the
             detector's labels were used as they came.
@@ -94,6 +101,7 @@ class LiftResult:
     model: str
     causal: bool
     swapped: np.ndarray | None = None
+    smoothing_s: float = 0.0
 
     @property
     def valid(self) -> np.ndarray:
@@ -150,7 +158,8 @@ class LiftResult:
     def _meta(self) -> dict:
         units = "metres, root-relative, camera axes (x right, y down, z forward)"
         return {"width": self.width, "height": self.height, "fps": self.fps,
-                "model": self.model, "causal": self.causal, "units": units}  # fmt: skip
+                "model": self.model, "causal": self.causal, "smoothing_s": self.smoothing_s,
+                "units": units}  # fmt: skip
 
 
 #: Former name of :class:`LiftResult`.
@@ -164,7 +173,7 @@ def resolve_model(
     trusted: bool = False,
 ) -> nn.Module:
     """The one way a model is named: a module (returned as is), a shipped name
-    (:data:`anatomy_lib.checkpoints.PRETRAINED`), a file written by
+    (:data:`anatomy_lib.checkpoints.SHIPPED_NAMES`), a file written by
     :func:`anatomy_lib.models.checkpoints.save_model`, a training checkpoint, or a training
     run folder (its ``model.pt``, else its ``checkpoint.pt``). Loaded models are in eval
     mode, on ``device``.
@@ -200,22 +209,42 @@ def resolve_model(
     return net
 
 
+def video_smoothing(net: nn.Module, smoothing_s: float | None) -> float:
+    """The smoothing, seconds, the pipeline applies with ``net``: ``smoothing_s``, or when it
+    is None :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S` (0 for a causal model).
+
+    Raises:
+        ValueError: smoothing asked of a causal model (a centred filter looks ahead).
+    """
+    causal = bool(net.config.causal)
+    if smoothing_s is None:
+        return 0.0 if causal else VIDEO_SMOOTHING_S
+    if causal and smoothing_s > 0:
+        raise ValueError(
+            f"smoothing_s={smoothing_s}: a causal model's 3D is not smoothed (the centred "
+            "filter would use later frames); give smoothing_s=0 or a non-causal model"
+        )
+    return smoothing_s
+
+
 def _lift(
     net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
-    flip: bool, length_frames: int | str,
+    flip: bool | None, length_frames: int | str, smoothing_s: float, fps: float,
 ) -> np.ndarray:  # fmt: skip
     """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints:
     :func:`anatomy_lib.evaluation.predict_sequence` (with test-time flip, the video and its
-    mirror image go through the network in one pass). A model that predicts in the ray frame
-    is turned back with the rays of an uncalibrated camera
-    (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`)."""
+    mirror image go through the network in one pass), smoothed over ``smoothing_s`` seconds.
+    A model that predicts in the ray frame is turned back with the rays of an uncalibrated
+    camera (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`)."""
     from ..evaluation import EvaluationConfig, predict_sequence
 
     param = next(net.parameters())
     norm = normalize_screen(kp, width, height).to(param.device, param.dtype)
-    protocol = EvaluationConfig(flip=flip, length_frames=length_frames)
+    protocol = EvaluationConfig(flip=flip, length_frames=length_frames, smoothing_s=smoothing_s)
     intrinsics = assumed_intrinsics(width, height, dtype=param.dtype)
-    joints = predict_sequence(net, norm, sc.to(param.device, param.dtype), protocol, intrinsics)
+    joints = predict_sequence(
+        net, norm, sc.to(param.device, param.dtype), protocol, intrinsics, fps=fps
+    )
     return joints.detach().cpu().double().numpy()
 
 
@@ -263,7 +292,10 @@ def _still_person(layout: str, frames: int = 2, width: int = 640, height: int = 
     return Detections(keypoints, np.ones((frames, k)), layout, width, height, 30.0, "rehearsal")
 
 
-def _rehearse(net: nn.Module, flip: bool, length_frames: int | str, layout: str) -> None:
+def _rehearse(
+    net: nn.Module, flip: bool | None, length_frames: int | str, layout: str,
+    smoothing_s: float | None,
+) -> None:  # fmt: skip
     """Lift a two-frame still of a made-up person in the detector's ``layout`` exactly as a
     video's detections will be lifted (tracking, gap filling, layout conversion, folding the
     network into its inference plan): a model that cannot lift fails before any frame is
@@ -272,7 +304,10 @@ def _rehearse(net: nn.Module, flip: bool, length_frames: int | str, layout: str)
     model loading (the ``start`` stage) rather than counted in the video's lifting."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShortVideoWarning)  # two frames, on purpose
-        lift_detections(_still_person(layout), net, flip=flip, length_frames=length_frames)
+        lift_detections(
+            _still_person(layout), net, flip=flip, length_frames=length_frames,
+            smoothing_s=smoothing_s,
+        )  # fmt: skip
 
 
 def _model_name(model) -> str:
@@ -284,11 +319,12 @@ def lift_detections(
     model: str | Path | nn.Module = DEFAULT_MODEL,
     causal: bool | None = None,
     max_gap: int | None = None,
-    flip: bool = True,
+    flip: bool | None = None,
     length_frames: int | str = "all",
     device: torch.device | str = "cpu",
     min_keypoints: float = 0.5,
     fix_left_right: bool = True,
+    smoothing_s: float | None = None,
     **track_options,
 ) -> LiftResult:
     """Lift one person of a video's 2D detections to 3D (see the module docstring).
@@ -299,13 +335,16 @@ def lift_detections(
         causal: None (the model's), or True / False to insist on a causal / non-causal model.
         max_gap: longest run of undetected frames interpolated, in frames (default: a
             quarter second); longer runs are ``missing``.
-        flip: test-time flip augmentation.
+        flip: test-time flip augmentation (None: on for one model, off for an ensemble).
         length_frames: frames feeding the bone length network (``"all"`` or an int).
         device: where the model runs.
         min_keypoints: fraction of the used keypoints a frame must show to count as
             detected (:func:`~.tracking.fill_gaps`).
         fix_left_right: swap back the frames where the detector exchanged the left and
             right limbs (:mod:`.left_right`), before gaps are filled.
+        smoothing_s: Gaussian smoothing of the 3D over time, seconds (:func:`video_smoothing`:
+            None gives :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`, 0 for a causal
+            model).
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
@@ -313,6 +352,7 @@ def lift_detections(
         :class:`LiftResult`.
     """
     net = resolve_model(model, device, causal)
+    smoothing_s = video_smoothing(net, smoothing_s)
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
     with _cpu_lifting(next(net.parameters()).device):
@@ -338,12 +378,15 @@ def lift_detections(
         sc = torch.as_tensor(scores, dtype=torch.float32)
         if detections.layout != "h36m":
             kp, sc = to_h36m(kp, sc, detections.layout)
-        joints = _lift(net, kp, sc, detections.width, detections.height, flip, length_frames)
+        joints = _lift(
+            net, kp, sc, detections.width, detections.height, flip, length_frames, smoothing_s,
+            detections.fps,
+        )  # fmt: skip
         joints[filled.status == FrameStatus.MISSING] = np.nan
         return LiftResult(
             joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
             detections.width, detections.height, detections.fps, _model_name(model),
-            bool(net.config.causal), swapped,
+            bool(net.config.causal), swapped, smoothing_s,
         )  # fmt: skip
 
 
@@ -356,9 +399,10 @@ def lift_keypoints(
     model: str | Path | nn.Module = DEFAULT_MODEL,
     fps: float = 30.0,
     causal: bool | None = None,
-    flip: bool = True,
+    flip: bool | None = None,
     length_frames: int | str = "all",
     device: torch.device | str = "cpu",
+    smoothing_s: float | None = None,
 ) -> LiftResult:
     """Lift one person's keypoints as they are (no tracking, no filling): every frame is
     ``detected``.
@@ -367,7 +411,8 @@ def lift_keypoints(
         keypoints: ``(T, K, 2)`` finite pixels of ``layout``.
         scores: ``(T, K)`` visibility in ``[0, 1]``, or None (all 1).
         width, height: image size in pixels; fps: frame rate (exports, timestamps).
-        model, causal, flip, length_frames, device: as in :func:`lift_detections`.
+        model, causal, flip, length_frames, device, smoothing_s: as in
+            :func:`lift_detections`.
     """
     kp = np.asarray(keypoints, dtype=np.float64)
     sc = np.ones(kp.shape[:2]) if scores is None else np.asarray(scores, dtype=np.float64)
@@ -375,16 +420,18 @@ def lift_keypoints(
     if np.isnan(det.keypoints).any():
         raise ValueError("keypoints: NaN found; give finite keypoints (score 0 if unseen)")
     net = resolve_model(model, device, causal)
+    smoothing_s = video_smoothing(net, smoothing_s)
     with _cpu_lifting(next(net.parameters()).device):
         kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
         sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
         if layout != "h36m":
             kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
-        joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames)
+        joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps)
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
     return LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
         det.width, det.height, float(fps), _model_name(model), bool(net.config.causal),
+        smoothing_s=smoothing_s,
     )  # fmt: skip
 
 
@@ -505,13 +552,14 @@ def run_video(
     figure_frames: int = 100,
     progress: bool = True,
     device: torch.device | str = "cpu",
-    flip: bool = True,
+    flip: bool | None = None,
     length_frames: int | str = "all",
     model_name: str | None = None,
     formats: str | Sequence[str] = ("npz", "csv", "html"),
     max_gap: int | None = None,
     min_keypoints: float = 0.5,
     fix_left_right: bool = True,
+    smoothing_s: float | None = None,
 ) -> VideoRun:
     """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
     decoded once (the figure's frames are kept, reduced, while detecting).
@@ -524,7 +572,7 @@ def run_video(
     Args:
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints,
-            fix_left_right: as in :func:`lift_detections`; the model is loaded, checked
+            fix_left_right, smoothing_s: as in :func:`lift_detections`; the model is loaded, checked
             and run on one still frame before any frame is read.
         max_people: people the detector looks for in every frame: 1 (default) runs one
             MediaPipe graph; 2 finds a second person, at twice the detection time. None:
@@ -550,7 +598,8 @@ def run_video(
     video = Path(video)
     info = video_info(video)
     net = resolve_model(model, device, causal)
-    _rehearse(net, flip, length_frames, layout="mediapipe33")  # detect_people's layout
+    video_smoothing(net, smoothing_s)  # a causal model asked to smooth fails before reading
+    _rehearse(net, flip, length_frames, "mediapipe33", smoothing_s)  # detect_people's layout
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
@@ -574,7 +623,7 @@ def run_video(
     clock = time.perf_counter()
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
-        min_keypoints=min_keypoints, fix_left_right=fix_left_right,
+        min_keypoints=min_keypoints, fix_left_right=fix_left_right, smoothing_s=smoothing_s,
     )  # fmt: skip
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
