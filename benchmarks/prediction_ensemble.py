@@ -4,8 +4,9 @@ validation videos, against each model alone.
 If the models' errors were independent, the mean of their predictions would be clearly
 better than any of them; if they share their errors (what the 2D keypoints leave open, or
 what the training data teach all of them alike), it is hardly better. Every model runs as
-:func:`anatomy_lib.evaluation.evaluate_dataset` runs it (test-time flip, its own output frame
-turned back into the camera's), and the per-video predictions are averaged.
+:func:`anatomy_lib.evaluation.evaluate_dataset` runs it, with test-time flip, its own output
+frame turned back into the camera's; the mean is their
+:class:`~anatomy_lib.models.ensemble.PredictionEnsemble`, lifted the same way.
 
 Prints one JSON object: per validation split (``fixed``, ``varied``, as in
 ``benchmarks/engine_validation.py``), each model's P1 / P2 (mm, the trainer's protocol) and
@@ -31,52 +32,27 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from real_data import commit  # noqa: E402
 
-from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, score_predictions  # noqa: E402
+from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
+from anatomy_lib.models.ensemble import PredictionEnsemble  # noqa: E402
 from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 from anatomy_lib.wild import resolve_model  # noqa: E402
 
 SPLITS = ("fixed", "varied")
 
 
-def mean_predictions(predictions: list[list[torch.Tensor]]) -> list[torch.Tensor]:
-    """The per-video mean over models.
-
-    Args:
-        predictions: one list per model of ``(T, J, 3)`` predictions, one per video, the
-            videos in the same order for every model.
-
-    Returns:
-        One ``(T, J, 3)`` mean per video.
-    """
-    if not predictions:
-        raise ValueError("mean_predictions: expected at least one model's predictions")
-    counts = {len(p) for p in predictions}
-    if len(counts) != 1:
-        raise ValueError(
-            f"mean_predictions: expected as many videos per model, got {sorted(counts)}"
-        )
-    out = []
-    for i, per_model in enumerate(zip(*predictions, strict=True)):
-        shapes = {tuple(p.shape) for p in per_model}
-        if len(shapes) != 1:
-            raise ValueError(
-                f"mean_predictions: video {i} has shapes {sorted(shapes)} across models"
-            )
-        out.append(torch.stack(per_model).mean(0))
-    return out
-
-
 def ensemble_report(models: dict[str, torch.nn.Module], datasets: dict) -> dict:
-    """``{split: {"models": {name: {p1, p2}}, "mean_of_predictions": {p1, p2}}}``."""
+    """``{split: {"models": {name: {p1, p2}}, "mean_of_predictions": {p1, p2}}}``: every model
+    and their :class:`~anatomy_lib.models.ensemble.PredictionEnsemble`, each with the mirror
+    pass (as every model was run when this was first measured)."""
+    protocol = EvaluationConfig(flip=True)
+    ensemble = PredictionEnsemble(list(models.values()), names=list(models))
     report = {}
     for split, data in datasets.items():
-        scores, predictions = {}, []
+        scores = {}
         for name, model in models.items():
-            result = evaluate_dataset(model, data, EvaluationConfig(), progress=False,
-                                      keep_predictions=True)  # fmt: skip
+            result = evaluate_dataset(model, data, protocol, progress=False)
             scores[name] = {p: round(result.averages[p], 2) for p in ("p1", "p2")}
-            predictions.append(result.predictions)
-        mean = score_predictions(data, mean_predictions(predictions)).averages
+        mean = evaluate_dataset(ensemble, data, protocol, progress=False).averages
         report[split] = {
             "models": scores,
             "mean_of_predictions": {p: round(mean[p], 2) for p in ("p1", "p2")},
