@@ -52,8 +52,9 @@ default with its CPU continuations) and two CPU continuations from the start of 
 soup's ingredients: rules, commands, commits, steps, times, the four validation splits per
 model, and the decision (nothing shipped). Chapter 9 shows it.
 
-``real_validation.json`` (``benchmarks/real_validation.py``): every medium model shipped now
-and before, the session 16-18 runs and soups, and the small models on the real multi-person
+``real_validation.json`` (``benchmarks/real_validation.py --smooth 0``): every medium model
+shipped now and before (the default ensemble included), the session 16-18 runs and soups,
+and the small models, none smoothed, on the real multi-person
 validation trial (Pose2Sim's two-person demo, MediaPipe 2D, triangulated reference; not test
 data), per (person, camera) sequence, with the perfect-2D, constant-pose and true-depth rows.
 ``detector_calibration.json`` (``benchmarks/detector_calibration.py``): the size of real
@@ -67,9 +68,17 @@ before their numbers, scored on the real validation trial and the engine's valid
 against the default and the same recipe without calibration; nothing was shipped. Chapter 9
 shows it.
 
+``default_model_session20.json``: how the default became ``anatomy_medium_ensemble``
+(session 20, no training): the rules written before the numbers, the commands, the shipped
+models alone, averaged (:class:`~anatomy_lib.models.ensemble.PredictionEnsemble`) and
+smoothed over time (:mod:`anatomy_lib.smoothing`) on the real validation trial and the
+engine's validation splits, the video pipeline's speed against the previous default in the
+same session, the decision, and the test rows measured once afterwards. Chapter 11 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
-default model on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video pipeline against
-MediaPipe's own 3D, per camera) and on the embedded test split.
+default model until session 20 on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video
+pipeline against MediaPipe's own 3D, per camera) and on the embedded test split;
+``real_data_anatomy_medium_ensemble.json``: the same for the default since then.
 
 ``orientation_errors.json`` (``benchmarks/orientation_errors.py``): how much of the error
 is the body's global turn, and how that turn follows the root ray's angle, for the previous
