@@ -166,3 +166,40 @@ def test_the_shipped_ensemble_is_its_two_shipped_members():
     with pytest.raises(ValueError, match="causal=True but the model is non-causal"):
         resolve_model(DEFAULT_MODEL, causal=True)
     assert resolve_model(DEFAULT_CAUSAL_MODEL, causal=True).config.causal
+
+
+def test_members_side_by_side_in_threads_give_the_same_numbers(monkeypatch):
+    """With idle cores the members run in worker threads (under the caller's kernel choice);
+    without, one after the other: the same predictions, bit for bit."""
+    import threading
+
+    from anatomy_lib.models import ensemble as ensemble_module
+    from anatomy_lib.models.inference_plan import portable_kernel, portable_kernel_forced
+
+    members = [_tiny(0), _tiny(1, causal=True)]
+    ensemble = PredictionEnsemble(members)
+    kp, sc = _video(50)
+
+    def where(_member):
+        return threading.current_thread().name, portable_kernel_forced()
+
+    monkeypatch.setattr(ensemble_module, "available_cores", lambda: 1)
+    alone = predict_sequence(ensemble, kp, sc)
+    assert [name for name, _ in ensemble_module.map_members(where, members)] == [
+        threading.current_thread().name
+    ] * 2
+    monkeypatch.setattr(ensemble_module, "available_cores", lambda: 64)
+    side_by_side = predict_sequence(ensemble, kp, sc)
+    assert torch.equal(alone, side_by_side)
+    with portable_kernel():
+        first, second = ensemble_module.map_members(where, members)
+    assert first == (threading.current_thread().name, True)
+    assert second[0].startswith("anatomy3d-member") and second[1] is True
+
+    def fails_on_the_second(member):
+        if member is members[1]:
+            raise RuntimeError("member failed")
+        return 0
+
+    with pytest.raises(RuntimeError, match="member failed"):
+        ensemble_module.map_members(fails_on_the_second, members)
