@@ -331,7 +331,7 @@ def lift_detections(
 
     Args:
         detections: :class:`~.detector.Detections`, any supported layout.
-        model: anything :func:`resolve_model` takes (default ``anatomy_medium``).
+        model: anything :func:`resolve_model` takes (default ``anatomy_medium_ensemble``).
         causal: None (the model's), or True / False to insist on a causal / non-causal model.
         max_gap: longest run of undetected frames interpolated, in frames (default: a
             quarter second); longer runs are ``missing``.
