@@ -505,6 +505,12 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
         f"lifted {len(result.status)} frames: {counts['detected']} detected, "
         f"{counts['interpolated']} interpolated, {counts['missing']} missing (3D NaN)"
     )
+    smoothed = (
+        f"3D smoothed over {result.smoothing_s:.3g} s (--smooth)"
+        if result.smoothing_s > 0
+        else "3D not smoothed"
+    )
+    print(f"  model {result.model}{' (causal)' if result.causal else ''}; {smoothed}")
     if result.swapped is not None and result.swapped.any():
         arms, legs = result.swapped.sum(0)
         print(
