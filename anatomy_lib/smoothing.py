@@ -28,7 +28,7 @@ __all__ = ["VIDEO_SMOOTHING_S", "gaussian_weights", "smooth_over_time"]
 
 #: The video pipeline's default ``sigma``, seconds (1/60 s: one frame at 60 fps). Chosen on
 #: the real validation trial (``benchmarks/real_validation.py``, not test data) under a
-#: bound on the engine's validation error (``anatomy_lib/results/cpu_runs_session20.json``).
+#: bound on the engine's validation error (``anatomy_lib/results/default_model_session20.json``).
 VIDEO_SMOOTHING_S = 1.0 / 60.0
 
 
@@ -69,9 +69,9 @@ def smooth_over_time(x: torch.Tensor, sigma: float, dim: int = -3) -> torch.Tens
         ValueError: a bad ``sigma``, a non-floating ``x``, an empty time axis or one
             holding NaN / inf (they would spread over ``2 r + 1`` frames).
     """
-    weights = gaussian_weights(sigma, dtype=x.dtype if x.is_floating_point() else torch.float64)
     if not x.is_floating_point():
         raise ValueError(f"x: expected a floating tensor, got {x.dtype}")
+    weights = gaussian_weights(sigma, dtype=x.dtype)
     if x.dim() == 0:
         raise ValueError("x: expected a tensor with a time axis, got a scalar")
     dim = dim % x.dim()

@@ -2,7 +2,7 @@
 
 ``--model NAME_OR_PATH ...`` (any name :func:`anatomy_lib.wild.resolve_model` takes),
 ``--label`` one per model, ``--threads``; prints one JSON object with the command, commit,
-versions and, per model, its label and what ``score(model)`` returns.
+versions and, per model, its label and what ``score(model, args)`` returns.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def report_header(script: str, argv: list[str] | None = None) -> dict:
 def model_report(
     script: str,
     description: str,
-    score: Callable[[torch.nn.Module], dict],
+    score: Callable[[torch.nn.Module, argparse.Namespace], dict],
     argv=None,
     extra: Callable[[], dict] | None = None,
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
@@ -45,11 +45,11 @@ def model_report(
     Args:
         script: the benchmark's path from the repository root (for the recorded command).
         description: the ``--help`` text.
-        score: ``model -> {field: value}`` for one model (loads its data on first use).
+        score: ``(model, args) -> {field: value}`` for one model (loads its data on first
+            use; ``args``: the parsed command line, the benchmark's own options included).
         argv: the arguments (default: the command line's).
         extra: ``() -> {field: value}`` added to the report after the models are scored.
-        add_arguments: adds the benchmark's own options to the parser; with it, ``score``
-            is called as ``score(model, args)`` (the parsed arguments).
+        add_arguments: adds the benchmark's own options to the parser.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", nargs="+", default=["anatomy_medium"])
@@ -65,8 +65,7 @@ def model_report(
     report = {**report_header(script, argv), "models": {}}
     for spec, label in zip(args.model, labels, strict=True):
         model = resolve_model(spec)
-        rows = score(model) if add_arguments is None else score(model, args)
-        report["models"][spec] = {"label": label, **rows}
+        report["models"][spec] = {"label": label, **score(model, args)}
     if extra is not None:
         report.update(extra())
     print(json.dumps(report, indent=1))

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     model_report(
         "benchmarks/definition_probes.py",
         __doc__.split("\n\n")[0],
-        lambda model: {
+        lambda model, _args: {
             name: {k: v for k, v in orientation_errors(model, videos).items() if k in FIELDS}
             for name, videos in data().items()
         },

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     model_report(
         "benchmarks/orientation_errors.py",
         __doc__.split("\n\n")[0],
-        lambda model: {
+        lambda model, _args: {
             "output_frame": output_frame(model),
             **{
                 name: orientation_errors(model, d, per_video=name in PER_VIDEO)
