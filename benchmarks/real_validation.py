@@ -8,6 +8,11 @@ four views. Scored per sequence on its ``valid`` frames (the reference is good a
 camera found the person), with ``benchmarks/real_data.py``'s own P-MPJPE and MPJPE (15
 joints, without Human3.6M's neck/nose and head, and 17):
 
+``--detectors`` picks whose 2D is lifted: MediaPipe's ``full`` model (the default; it also
+made the reference) and/or its ``lite`` and ``heavy`` models (more sequences against the
+same reference, which shares none of their 2D error but their model family's); with
+several, each metric also gives the mean per detector.
+
 * per model: the model on the sequence's MediaPipe 2D, lifted as ``anatomy3d infer`` lifts
   (the library's whole-video inference: test-time flip for one model, none for an ensemble;
   the 3D smoothed over ``--smooth`` seconds, by default the command's
@@ -24,7 +29,7 @@ detector), so the trial ranks models; it is not ground truth. Neither the embedd
 split nor the test trial is read.
 
     python benchmarks/real_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
-        [--smooth SECONDS]
+        [--smooth SECONDS] [--detectors full lite heavy]
 """
 
 from __future__ import annotations
@@ -48,14 +53,22 @@ from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
 
 
+def detector_of(seq: PoseSequence) -> str:
+    """The MediaPipe model whose 2D the sequence holds: ``full``, ``lite`` or ``heavy``."""
+    words = seq.action.split()
+    return words[2] if len(words) > 2 else "full"
+
+
 def sequence_name(seq: PoseSequence) -> str:
-    """``person1/cam01``."""
-    return f"{seq.subject}/{seq.camera.id}"
+    """``person1/cam01`` (the ``full`` detector's 2D), ``person1/cam01/lite`` (another's)."""
+    detector = detector_of(seq)
+    return f"{seq.subject}/{seq.camera.id}" + ("" if detector == "full" else f"/{detector}")
 
 
 def score_sequences(predictions: dict[str, np.ndarray], trial) -> dict:
     """P-MPJPE and MPJPE (15 and 17 joints), mm, per sequence on its valid frames, the mean
-    per person and over sequences, and ``headline`` (P-MPJPE 15, mean over sequences)."""
+    per person, per detector (when there are several) and over sequences, and ``headline``
+    (P-MPJPE 15, mean over sequences)."""
     out: dict = {}
     for joints, tag in ((JOINTS_15, "15"), (None, "17")):
         per = {}
@@ -64,6 +77,7 @@ def score_sequences(predictions: dict[str, np.ndarray], trial) -> dict:
             valid = seq.valid.numpy()
             target = seq.joints_3d.double().numpy()[valid]
             per[name] = pose_errors_mm(predictions[name][valid], target, joints)
+        detectors = {sequence_name(seq): detector_of(seq) for seq in trial}
         for metric in ("p_mpjpe", "mpjpe"):
             values = {name: float(e[metric].mean()) for name, e in per.items()}
             people = sorted({name.split("/")[0] for name in values})
@@ -75,6 +89,11 @@ def score_sequences(predictions: dict[str, np.ndarray], trial) -> dict:
                 },
                 "per_sequence": {n: round(v, 2) for n, v in values.items()},
             }
+            if len(set(detectors.values())) > 1:
+                out[f"{metric}_{tag}"]["per_detector"] = {
+                    d: round(float(np.mean([v for n, v in values.items() if detectors[n] == d])), 2)
+                    for d in dict.fromkeys(detectors.values())
+                }
     out["headline"] = out["p_mpjpe_15"]["mean"]
     return out
 
@@ -118,6 +137,7 @@ def baseline_rows(model, trial, smoothing_s: float | None = None) -> dict:
 def trial_summary(trial) -> dict:
     return {
         "source": "anatomy_lib.data.load_pose2sim_multiperson (pose2sim 0.10.49 Demo_MultiPerson)",
+        "detectors": list(dict.fromkeys(detector_of(s) for s in trial)),
         "sequences": {
             sequence_name(s): {"frames": s.num_frames, "scored": int(s.valid.sum())} for s in trial
         },
@@ -125,10 +145,13 @@ def trial_summary(trial) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    trial = load_pose2sim_multiperson()
+    trials: dict = {}
     first: list = []
 
     def score(model, args) -> dict:
+        if not trials:
+            trials["trial"] = load_pose2sim_multiperson(tuple(args.detectors))
+        trial = trials["trial"]
         if not first:
             first.append(baseline_rows(model, trial, args.smooth))
         return model_rows(model, trial, args.smooth)
@@ -137,10 +160,17 @@ def main(argv: list[str] | None = None) -> dict:
         parser.add_argument("--smooth", type=float, default=None, metavar="SECONDS",
                             help="smoothing of the lifted 3D, seconds (default: as anatomy3d "
                             "infer, none for a causal model)")  # fmt: skip
+        parser.add_argument("--detectors", nargs="+", default=["full"],
+                            choices=["full", "lite", "heavy"],
+                            help="whose 2D is lifted: MediaPipe's full model (the reference's "
+                            "own detector; default) and/or its lite and heavy models")  # fmt: skip
 
     report = model_report(
         "benchmarks/real_validation.py", __doc__.split("\n\n")[0], score, argv,
-        extra=lambda: {"trial": trial_summary(trial), "baselines_lifted_by_first_model": first[0]},
+        extra=lambda: {
+            "trial": trial_summary(trials["trial"]),
+            "baselines_lifted_by_first_model": first[0],
+        },
         add_arguments=add_arguments,
     )  # fmt: skip
     return report

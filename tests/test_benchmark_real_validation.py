@@ -128,3 +128,24 @@ def test_baselines_without_a_model_do_not_depend_on_it(bench, trial):
     for key in ("constant_mean_pose", "detections_at_true_depth"):
         assert a[key] == b[key]
     assert a["perfect_2d"] != b["perfect_2d"]
+
+
+def test_other_detectors_are_more_sequences_against_one_reference(bench, trial):
+    every = load_pose2sim_multiperson("all")
+    names = [bench.sequence_name(s) for s in every]
+    assert len(set(names)) == len(names) > len(trial.sequences)
+    assert {bench.detector_of(s) for s in every} == {"full", "lite", "heavy"}
+    assert [bench.sequence_name(s) for s in trial] == [n for n in names if n.count("/") == 1]
+    g = np.random.default_rng(2)
+    preds = {bench.sequence_name(s): s.joints_3d.double().numpy() for s in every}
+    preds = {n: t + g.normal(0, 0.02 if n.endswith("/lite") else 0.01, t.shape)
+             for n, t in preds.items()}  # fmt: skip
+    scores = bench.score_sequences(preds, every)
+    per = scores["p_mpjpe_15"]["per_sequence"]
+    by_detector = scores["p_mpjpe_15"]["per_detector"]
+    for detector in ("full", "lite", "heavy"):
+        own = [v for n, v in per.items() if (n.count("/") == 1) == (detector == "full")
+               and (detector == "full" or n.endswith(detector))]  # fmt: skip
+        assert by_detector[detector] == pytest.approx(np.mean(own), abs=0.01)
+    assert by_detector["lite"] > 1.5 * by_detector["heavy"]
+    assert "per_detector" not in bench.score_sequences(_targets(bench, trial), trial)["p_mpjpe_15"]

@@ -16,8 +16,10 @@ from anatomy_lib.data.embedded import POSE2SIM_MULTIPERSON_FILE
 from anatomy_lib.data.keypoint_formats import KEYPOINT_FORMATS
 from anatomy_lib.data.pose2sim import read_qualisys_calibration
 from anatomy_lib.data.pose2sim_multiperson import (
+    MAX_ASSIGN_PX,
     MAX_REPROJECTION_PX,
     MIN_FRAMES,
+    assign_to_people,
     build_multiperson_file,
     load_multiperson_file,
     match_people,
@@ -157,6 +159,85 @@ def test_build_round_trip(tmp_path, qca_text, cameras):
             assert not seq.valid[20:25].any() and seq.valid[:20].all()
         else:
             assert seq.valid.all()
+
+
+def _projected(people: np.ndarray, cameras) -> np.ndarray:
+    """``(N, V, T, 33, 2)`` each person's keypoints projected into each camera."""
+    return np.stack(
+        [[project(world_to_camera(torch.tensor(p), c), c).numpy() for c in cameras] for p in people]
+    )
+
+
+def test_assign_to_people_by_the_projected_reference(cameras):
+    people = _two_people()
+    kp, _, truth = _detections(people, cameras, seed=3)
+    g = np.random.default_rng(4)
+    noisy = kp + g.normal(0.0, 4.0, kp.shape)  # another detector: a few pixels off
+    reference = _projected(people, cameras)
+    slots = assign_to_people(noisy, reference)  # (T, N, V)
+    assert slots.shape == (people.shape[1], 2, len(cameras))
+    for v in range(len(cameras)):
+        for t in range(people.shape[1]):
+            for person in range(2):
+                s = slots[t, person, v]
+                if person in truth[v, t].tolist():
+                    assert truth[v, t, s] == person, (v, t, person)
+                else:  # missing, or only the copy shifted by 400 px (farther than allowed)
+                    assert s == -1, (v, t, person)
+    # no reference (NaN) -> nobody assigned; a detection just past the limit is not taken
+    reference[:, 0, 5] = np.nan
+    assert (assign_to_people(noisy, reference)[5, :, 0] == -1).all()
+    shifted = kp.copy()
+    shifted[1, 7] += MAX_ASSIGN_PX * 1.01
+    assert (assign_to_people(shifted, _projected(people, cameras))[7, :, 1] == -1).all()
+    # the slot order of the detections does not matter
+    swapped = kp[:, :, ::-1]
+    flipped = assign_to_people(swapped, _projected(people, cameras))
+    plain = assign_to_people(kp, _projected(people, cameras))
+    assert (np.where(flipped >= 0, 1 - flipped, -1) == plain).all()
+
+
+def test_build_with_other_detectors(tmp_path, qca_text, cameras):
+    people = _two_people(frames=60)
+    kp, sc, truth = _detections(people, cameras)
+    g = np.random.default_rng(7)
+    other_kp = kp[:, :, ::-1] + g.normal(0.0, 3.0, kp.shape)  # other slot order, other errors
+    other_sc = sc[:, :, ::-1] * 0.8
+    other_kp[0, :, :, :, :] = np.nan  # this detector never finds anyone in camera 1
+    other_sc[0] = 0.0
+    alone, both = tmp_path / "full.npz", tmp_path / "both.npz"
+    build_multiperson_file(kp, sc, qca_text, alone, 60.0, "synthetic")
+    summary = build_multiperson_file(
+        kp, sc, qca_text, both, 60.0, "synthetic", other_detectors={"lite": (other_kp, other_sc)}
+    )
+    assert all(s["lite_frames_detected_per_camera"]["cam01"] == 0 for s in summary.values())
+    # the reference and the full detector's sequences do not depend on the other detector
+    with np.load(alone) as a, np.load(both) as b:
+        for key in a.files:
+            if key != "meta_json":
+                np.testing.assert_array_equal(a[key], b[key])
+    full = load_multiperson_file(both)
+    assert [s.action for s in full] == [s.action for s in load_multiperson_file(alone)]
+    lite = load_multiperson_file(both, detectors="lite")
+    assert {s.action.split()[-1] for s in lite} == {"lite"}
+    assert "cam01" not in {s.camera.id for s in lite}
+    assert len(load_multiperson_file(both, detectors="all")) == len(full) + len(lite)
+    by_key = {(s.subject, s.camera.id): s for s in full}
+    for seq in lite:
+        ref = by_key[(seq.subject, seq.camera.id)]
+        torch.testing.assert_close(seq.joints_3d, ref.joints_3d)  # one reference
+        seen = seq.valid & ref.valid
+        assert seen.sum() > 20
+        gap = (seq.keypoints_pixels - ref.keypoints_pixels)[seen].norm(dim=-1)
+        assert 0.5 < float(gap.median()) < 10.0  # the other detector's own 2D, same person
+    with pytest.raises(ValueError, match=r"detectors: expected some of \['full', 'lite'\]"):
+        load_multiperson_file(both, detectors=("heavy",))
+    with pytest.raises(ValueError, match="detectors: expected"):
+        load_multiperson_file(alone, detectors="lite")
+    with pytest.raises(ValueError, match="'full' is the reference"):
+        build_multiperson_file(
+            kp, sc, qca_text, both, 60.0, "x", other_detectors={"full": (kp, sc)}
+        )
 
 
 def test_shipped_trial_reference_reprojects_onto_its_detections():

@@ -2,6 +2,8 @@
 
 import builtins
 import json
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -16,6 +18,8 @@ from anatomy_lib.wild import (
     mediapipe_available,
     mediapipe_to_h36m,
 )
+from anatomy_lib.wild import detector as detector_module
+from anatomy_lib.wild.detector import POSE_MODELS_PACKAGE, pose_model_file
 from anatomy_lib.wild.sports2d import ASSETS, load_sports2d_demo
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -141,6 +145,46 @@ def test_missing_mediapipe_names_the_extra(monkeypatch):
     assert not mediapipe_available()
     with pytest.raises(ImportError, match=r"anatomy3d\[wild\]"):
         MediaPipePoseDetector()
+
+
+@pytest.fixture
+def fake_mediapipe(monkeypatch, tmp_path):
+    """A stand-in ``mediapipe`` package in ``tmp_path`` whose ``Pose`` records its options."""
+    package = types.ModuleType("mediapipe")
+    package.__file__ = str(tmp_path / "mediapipe" / "__init__.py")
+    made = []
+
+    class Pose:
+        def __init__(self, **options):
+            made.append(options)
+
+        def close(self):
+            pass
+
+    monkeypatch.setitem(sys.modules, "mediapipe", package)
+    monkeypatch.setattr(
+        detector_module, "_import_pose_solution", lambda: types.SimpleNamespace(Pose=Pose)
+    )
+    return tmp_path / "mediapipe" / "modules" / "pose_landmark", made
+
+
+def test_pose_model_choice(fake_mediapipe):
+    folder, made = fake_mediapipe
+    assert pose_model_file(0) == folder / "pose_landmark_lite.tflite"
+    assert pose_model_file(2) == folder / "pose_landmark_heavy.tflite"
+    for bad in (3, -1, "heavy", 1.0, True):
+        with pytest.raises(ValueError, match=r"model_complexity: expected one of \[0, 1, 2\]"):
+            MediaPipePoseDetector(model_complexity=bad)
+    # A model that is not installed fails here, naming where it goes and where it comes from
+    # (MediaPipe itself would try to download it).
+    with pytest.raises(FileNotFoundError, match=rf"heavy pose model.*{POSE_MODELS_PACKAGE}"):
+        MediaPipePoseDetector(model_complexity=2)
+    assert made == []
+    folder.mkdir(parents=True)
+    (folder / "pose_landmark_heavy.tflite").write_bytes(b"model")
+    with MediaPipePoseDetector(model_complexity=2) as det:
+        assert det.model_complexity == 2
+    assert [m["model_complexity"] for m in made] == [2]
 
 
 def test_shipped_sports2d_detections():

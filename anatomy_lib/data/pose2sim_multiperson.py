@@ -24,10 +24,15 @@ How the file is made (:func:`build_multiperson_file`, at build time, with MediaP
 4. **Sequences**: one per person and camera in which MediaPipe found that person in at least
    :data:`MIN_FRAMES` frames; frames where it did not are filled over time (the video
    pipeline's :func:`~anatomy_lib.wild.tracking.fill_gaps`, score 0) and not scored.
+5. **Other detectors** (:data:`DETECTORS`): MediaPipe's ``lite`` and ``heavy`` pose models
+   on the same videos give more input sequences against the same reference. Their
+   detections are assigned to people by the reference projected into each camera
+   (:func:`assign_to_people`), and kept as in step 4.
 
-The reference is made from the same detector as the input, so it shares part of its 2D
-error (one view in three or four); it serves to rank models on real people, cameras and
-detections, not as ground truth. Scored by ``benchmarks/real_validation.py``.
+The reference is made from the ``full`` detector, so that detector's sequences share part
+of its 2D error (one view in three or four); ``lite`` and ``heavy`` share none of it but
+their model family's. The trial ranks models on real people, cameras and detections; it is
+not ground truth. Scored by ``benchmarks/real_validation.py``.
 """
 
 from __future__ import annotations
@@ -36,13 +41,14 @@ import io
 import itertools
 import json
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .._atomic import atomic_write
-from ..camera import Camera, normalize_screen, world_to_camera
+from ..camera import Camera, normalize_screen, project, world_to_camera
 from ..skeleton import H36M_17
 from ..triangulation import reprojection_errors, triangulate
 from .keypoint_formats import KEYPOINT_FORMATS, to_h36m
@@ -54,7 +60,10 @@ __all__ = [
     "MAX_REPROJECTION_PX",
     "MIN_VIEWS",
     "MIN_FRAMES",
+    "MAX_ASSIGN_PX",
+    "DETECTORS",
     "match_people",
+    "assign_to_people",
     "build_multiperson_file",
     "load_multiperson_file",
 ]
@@ -72,6 +81,12 @@ MIN_VIEWS = 3
 MAX_REPROJECTION_PX = 30.0
 #: a (person, camera) sequence is kept when the camera found the person this often.
 MIN_FRAMES = 50
+#: another detector's detection is a person's when its body keypoints lie this close
+#: (median, pixels) to that person's reference projected into the camera.
+MAX_ASSIGN_PX = 60.0
+#: MediaPipe's pose models by ``model_complexity`` (:data:`anatomy_lib.wild.detector.POSE_MODELS`):
+#: ``full`` makes the reference; ``lite`` and ``heavy`` add inputs the reference was not made from.
+DETECTORS = {"full": 1, "lite": 0, "heavy": 2}
 
 
 def _option_costs(
@@ -183,6 +198,44 @@ def match_people(
     return slots, view_px
 
 
+def assign_to_people(keypoints: np.ndarray, reference_pixels: np.ndarray) -> np.ndarray:
+    """Which detection slot of each camera is which person, given the people's reference
+    (for a detector that did not make the reference; module docstring, step 5).
+
+    Per camera and frame the assignment of slots to people with the least total distance
+    is taken, where a slot's distance to a person is the median over the body keypoints of
+    its pixel distance to the person's projected reference and a person left without a slot
+    costs :data:`MAX_ASSIGN_PX` (so no slot farther than that is taken).
+
+    Args:
+        keypoints: ``(V, T, P, K, 2)`` pixels of ``P`` detection slots (NaN: empty).
+        reference_pixels: ``(N, V, T, K, 2)`` each person's reference projected into each
+            camera (NaN where there is none).
+
+    Returns:
+        ``slots (T, N, V)`` int, -1 where the camera has no detection of that person.
+    """
+    body = list(BODY_KEYPOINTS)
+    det = np.asarray(keypoints, dtype=np.float64)[..., body, :]  # (V, T, P, B, 2)
+    ref = np.asarray(reference_pixels, dtype=np.float64)[..., body, :]  # (N, V, T, B, 2)
+    n_people, n_slots = ref.shape[0], det.shape[2]
+    gap = np.linalg.norm(det[None] - ref[:, :, :, None], axis=-1)  # (N, V, T, P, B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: no detection or reference
+        distance = np.nanmedian(gap, axis=-1)  # (N, V, T, P)
+    distance = np.nan_to_num(distance, nan=np.inf)
+    options = [
+        o for o in itertools.product(range(-1, n_slots), repeat=n_people)
+        if len({s for s in o if s >= 0}) == sum(s >= 0 for s in o)
+    ]  # fmt: skip
+    cost = np.zeros((len(options), *distance.shape[1:3]))  # (O, V, T)
+    for i, option in enumerate(options):
+        for person, slot in enumerate(option):
+            cost[i] += MAX_ASSIGN_PX if slot < 0 else distance[person, :, :, slot]
+    best = np.asarray(options)[cost.argmin(0)]  # (V, T, N)
+    return best.transpose(1, 2, 0).copy()
+
+
 def _reference_3d(
     keypoints: torch.Tensor, scores: torch.Tensor, slots: np.ndarray, cameras: list[Camera]
 ) -> torch.Tensor:
@@ -198,6 +251,44 @@ def _reference_3d(
     return triangulate(px, w, cameras)
 
 
+def _camera_sequences(
+    keypoints: np.ndarray, scores: np.ndarray, slots: np.ndarray
+) -> dict[str, np.ndarray]:
+    """One person's sequences of one detector (module docstring, step 4).
+
+    Args:
+        keypoints: ``(V, T, P, 33, 2)``; scores: ``(V, T, P, 33)``.
+        slots: ``(T, V)`` the person's slot per frame and camera, -1 for none.
+
+    Returns:
+        ``cameras (C,)`` kept, ``keypoints_2d (C, T, 17, 2)``, ``scores (C, T, 17)`` (gaps
+        filled, score 0), ``detected (C, T)``.
+    """
+    from ..wild.tracking import fill_gaps
+
+    n_views, n_frames = keypoints.shape[:2]
+    kept = [v for v in range(n_views) if int((slots[:, v] >= 0).sum()) >= MIN_FRAMES]
+    pixels17, scores17, seen = [], [], []
+    for v in kept:
+        frames = np.flatnonzero(slots[:, v] >= 0)
+        k33 = np.full((n_frames, 33, 2), np.nan)
+        s33 = np.zeros((n_frames, 33))
+        k33[frames] = keypoints[v, frames, slots[frames, v]]
+        s33[frames] = scores[v, frames, slots[frames, v]]
+        filled = fill_gaps(k33, s33, max_gap=n_frames)
+        conv = to_h36m(torch.tensor(filled.keypoints), torch.tensor(filled.scores), "mediapipe33")
+        pixels17.append(conv.keypoints.numpy())
+        scores17.append(conv.scores.numpy())
+        seen.append(slots[:, v] >= 0)
+    empty = np.zeros((0, n_frames))
+    return {
+        "cameras": np.array(kept, dtype=np.int64),
+        "keypoints_2d": np.stack(pixels17).astype(np.float32) if kept else empty[..., None, None],
+        "scores": np.stack(scores17).astype(np.float32) if kept else empty[..., None],
+        "detected": np.stack(seen) if kept else empty.astype(bool),
+    }
+
+
 def build_multiperson_file(
     keypoints: np.ndarray,
     scores: np.ndarray,
@@ -205,34 +296,50 @@ def build_multiperson_file(
     out: Path,
     fps: float,
     source: str,
+    other_detectors: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict:
-    """Match, triangulate and save the trial (module docstring, steps 2-4), atomically.
+    """Match, triangulate and save the trial (module docstring, steps 2-5), atomically.
 
     Args:
-        keypoints: ``(V, T, P, 33, 2)`` MediaPipe pixels per camera (detection slots ``P``).
+        keypoints: ``(V, T, P, 33, 2)`` MediaPipe pixels per camera (detection slots ``P``)
+            of the detector that makes the reference (``full``).
         scores: ``(V, T, P, 33)``.
         calibration_qca: the trial's ``Calib.qca.txt``.
         out: the ``.npz`` to write.
         fps: frame rate.
         source: provenance text stored in the file.
+        other_detectors: name -> ``(keypoints, scores)`` shaped as above, of detectors whose
+            2D becomes more input sequences (assigned to people by :func:`assign_to_people`);
+            the reference is made from ``keypoints`` alone.
 
     Returns:
         A summary: per person, frames scored, views per scored frame, median reprojection
-        error, and the sequences kept.
+        error, and the sequences kept (per other detector, the frames it found per camera).
     """
-    from ..wild.tracking import fill_gaps
-
+    other_detectors = dict(other_detectors or {})
+    if "full" in other_detectors:
+        raise ValueError("other_detectors: 'full' is the reference's own detector")
     cameras = read_qualisys_calibration(calibration_qca)
     kp = torch.as_tensor(keypoints, dtype=torch.float64)
     sc = torch.as_tensor(scores, dtype=torch.float64)
-    n_views, n_frames = kp.shape[:2]
+    n_views = kp.shape[0]
     slots, view_px = match_people(keypoints, scores, cameras)
     to_17 = KEYPOINT_FORMATS["mediapipe33"].weights(dtype=torch.float64)  # (17, 33)
+    points = [_reference_3d(kp, sc, slots[:, p], cameras) for p in range(slots.shape[1])]
+    projected = np.stack(
+        [
+            np.stack([project(world_to_camera(x, cam), cam).numpy() for cam in cameras])
+            for x in points
+        ]
+    )  # (N, V, T, 33, 2)
+    other_slots = {
+        name: assign_to_people(other_kp, projected)
+        for name, (other_kp, _) in other_detectors.items()
+    }
     arrays, summary = {}, {}
     for person in range(slots.shape[1]):
         own = slots[:, person]  # (T, V)
-        points = _reference_3d(kp, sc, own, cameras)  # (T, 33, 3)
-        joints = torch.einsum("jk,tkc->tjc", to_17, points)  # NaN where a keypoint is
+        joints = torch.einsum("jk,tkc->tjc", to_17, points[person])  # NaN where a keypoint is
         matched = (own >= 0).sum(-1)
         worst = np.nanmax(np.where(own >= 0, view_px[:, person], -np.inf), axis=-1)
         valid = (
@@ -240,89 +347,112 @@ def build_multiperson_file(
             & (worst <= MAX_REPROJECTION_PX)
             & torch.isfinite(joints).all(-1).all(-1).numpy()
         )
-        kept = [v for v in range(n_views) if int((own[:, v] >= 0).sum()) >= MIN_FRAMES]
-        pixels17, scores17, seen = [], [], []
-        for v in kept:
-            frames = np.flatnonzero(own[:, v] >= 0)
-            k33 = np.full((n_frames, 33, 2), np.nan)
-            s33 = np.zeros((n_frames, 33))
-            k33[frames] = keypoints[v, frames, own[frames, v]]
-            s33[frames] = scores[v, frames, own[frames, v]]
-            filled = fill_gaps(k33, s33, max_gap=n_frames)
-            conv = to_h36m(
-                torch.tensor(filled.keypoints), torch.tensor(filled.scores), "mediapipe33"
-            )
-            pixels17.append(conv.keypoints.numpy())
-            scores17.append(conv.scores.numpy())
-            seen.append(own[:, v] >= 0)
         tag = f"person{person + 1}"
         arrays[f"{tag}_joints_world"] = np.nan_to_num(joints.numpy()).astype(np.float32)
         arrays[f"{tag}_valid"] = valid
-        arrays[f"{tag}_cameras"] = np.array(kept, dtype=np.int64)
-        arrays[f"{tag}_keypoints_2d"] = np.stack(pixels17).astype(np.float32)
-        arrays[f"{tag}_scores"] = np.stack(scores17).astype(np.float32)
-        arrays[f"{tag}_detected"] = np.stack(seen)
         arrays[f"{tag}_view_px"] = view_px[:, person].astype(np.float32)
+        for key, value in _camera_sequences(keypoints, scores, own).items():
+            arrays[f"{tag}_{key}"] = value
         summary[tag] = {
             "frames_scored": int(valid.sum()),
             "views_per_scored_frame": round(float(matched[valid].mean()), 2),
             "median_reprojection_px": round(float(np.nanmedian(view_px[valid, person])), 1),
-            "cameras": [cameras[v].id for v in kept],
+            "cameras": [cameras[v].id for v in arrays[f"{tag}_cameras"]],
             "frames_detected_per_camera": {
                 cameras[v].id: int((own[:, v] >= 0).sum()) for v in range(n_views)
             },
         }
-    meta = {"fps": fps, "source": source, "calibration_qca": calibration_qca, "summary": summary}
+        for name, (other_kp, other_sc) in other_detectors.items():
+            theirs = other_slots[name][:, person]
+            for key, value in _camera_sequences(other_kp, other_sc, theirs).items():
+                arrays[f"{tag}_{name}_{key}"] = value
+            summary[tag][f"{name}_frames_detected_per_camera"] = {
+                cameras[v].id: int((theirs[:, v] >= 0).sum()) for v in range(n_views)
+            }
+    meta = {
+        "fps": fps, "source": source, "calibration_qca": calibration_qca, "summary": summary,
+        "detectors": ["full", *other_detectors],
+    }  # fmt: skip
     atomic_write(
         Path(out), lambda f: np.savez_compressed(f, meta_json=np.array(json.dumps(meta)), **arrays)
     )
     return summary
 
 
-def load_multiperson_file(path: str | Path) -> PoseDataset:
-    """The trial as one :class:`PoseSequence` per kept (person, camera): real MediaPipe 2D,
-    the triangulated reference in the camera's axes, ``valid`` = the frames to score (the
-    reference is good and this camera found the person). Subjects ``person1``, ``person2``."""
+def load_multiperson_file(
+    path: str | Path, detectors: str | tuple[str, ...] = ("full",)
+) -> PoseDataset:
+    """The trial as one :class:`PoseSequence` per kept (person, camera, detector): real
+    MediaPipe 2D, the triangulated reference in the camera's axes, ``valid`` = the frames to
+    score (the reference is good and this detector found the person in this camera).
+
+    Args:
+        path: the file.
+        detectors: which detectors' 2D (:data:`DETECTORS`), or ``"all"`` in the file: the
+            default is ``full``, the reference's own detector. A sequence's ``action`` is
+            ``"Demo_MultiPerson cam01"`` for ``full``, ``"Demo_MultiPerson cam01 lite"``
+            for another detector.
+
+    Subjects ``person1``, ``person2``.
+    """
     path = Path(path)
     with np.load(io.BytesIO(path.read_bytes())) as f:
         if "meta_json" not in f:
             raise KeyError(f"{path}: key 'meta_json' missing (expected the multi-person trial)")
         meta = json.loads(str(f["meta_json"]))
         data = {k: f[k] for k in f.files if k != "meta_json"}
+    available = meta.get("detectors", ["full"])
+    wanted = list(available) if detectors == "all" else list(
+        (detectors,) if isinstance(detectors, str) else detectors
+    )  # fmt: skip
+    unknown = [d for d in wanted if d not in available]
+    if unknown or not wanted:
+        raise ValueError(f"detectors: expected some of {available} or 'all', got {detectors!r}")
     cameras = read_qualisys_calibration(meta["calibration_qca"])
     seqs, subjects = [], []
     for tag in sorted({k.split("_")[0] for k in data}):
         world = torch.tensor(data[f"{tag}_joints_world"], dtype=torch.float32)
         valid = torch.tensor(data[f"{tag}_valid"])
         subjects.append(tag)
-        for i, v in enumerate(data[f"{tag}_cameras"].tolist()):
-            cam = cameras[v]
-            kps = torch.tensor(data[f"{tag}_keypoints_2d"][i])
-            seqs.append(
-                PoseSequence(
-                    subject=tag, action=f"Demo_MultiPerson {cam.id}",
-                    keypoints_2d=normalize_screen(kps, cam.width, cam.height),
-                    scores=torch.tensor(data[f"{tag}_scores"][i]),
-                    joints_3d=world_to_camera(world, cam), skeleton=H36M_17, fps=meta["fps"],
-                    camera=cam, joints_world=world,
-                    valid=valid & torch.tensor(data[f"{tag}_detected"][i]),
-                )
-            )  # fmt: skip
+        for detector in wanted:
+            prefix = tag if detector == "full" else f"{tag}_{detector}"
+            suffix = "" if detector == "full" else f" {detector}"
+            for i, v in enumerate(data[f"{prefix}_cameras"].tolist()):
+                cam = cameras[v]
+                kps = torch.tensor(data[f"{prefix}_keypoints_2d"][i])
+                seqs.append(
+                    PoseSequence(
+                        subject=tag, action=f"Demo_MultiPerson {cam.id}{suffix}",
+                        keypoints_2d=normalize_screen(kps, cam.width, cam.height),
+                        scores=torch.tensor(data[f"{prefix}_scores"][i]),
+                        joints_3d=world_to_camera(world, cam), skeleton=H36M_17,
+                        fps=meta["fps"], camera=cam, joints_world=world,
+                        valid=valid & torch.tensor(data[f"{prefix}_detected"][i]),
+                    )
+                )  # fmt: skip
     return PoseDataset("pose2sim_multiperson", H36M_17, tuple(seqs), (), tuple(subjects))
 
 
-def build_from_wheel(wheel: Path, out: Path) -> dict:
+def build_from_wheel(wheel: Path, out: Path, other_detectors: tuple[str, ...] = ()) -> dict:
     """Extract the trial from the pose2sim 0.10.49 wheel, run MediaPipe on its four videos
-    (needs the ``wild`` extra) and :func:`build_multiperson_file`."""
+    (needs the ``wild`` extra; ``other_detectors``, names in :data:`DETECTORS`, need their
+    model files: :func:`anatomy_lib.wild.detector.pose_model_file`) and
+    :func:`build_multiperson_file`."""
     import hashlib
     import zipfile
 
     import mediapipe
 
     from ..wild import detect_people
+    from ..wild.detector import pose_model_file
     from ..wild.video import iter_frames, video_info
 
-    keypoints, scores, fps = [], [], None
+    names = ["full", *other_detectors]
+    unknown = [n for n in names[1:] if n not in DETECTORS or n == "full"]
+    if unknown:
+        raise ValueError(f"other_detectors: expected names among lite, heavy; got {unknown}")
+    found = {n: ([], []) for n in names}
+    fps = None
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as z:
         qca = z.read(_FOLDER + "calibration/Calib.qca.txt").decode()
         for i in range(1, 5):
@@ -330,16 +460,27 @@ def build_from_wheel(wheel: Path, out: Path) -> dict:
             video.write_bytes(z.read(f"{_FOLDER}videos/cam0{i}.mp4"))
             info = video_info(video)
             fps = info.fps
-            found = detect_people(iter_frames(video), info.fps, 2, video.name, progress=False)
-            keypoints.append(found.keypoints)
-            scores.append(found.scores)
+            for name in names:
+                people = detect_people(
+                    iter_frames(video), info.fps, 2, video.name, progress=False,
+                    model_complexity=DETECTORS[name],
+                )  # fmt: skip
+                found[name][0].append(people.keypoints)
+                found[name][1].append(people.scores)
     digest = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
+    models = "; ".join(
+        f"{n} = pose_landmark_{n}.tflite sha256 "
+        f"{hashlib.sha256(pose_model_file(DETECTORS[n]).read_bytes()).hexdigest()}"
+        for n in names
+    )
     source = (
         f"{_FOLDER} of {Path(wheel).name} (sha256 {digest}, BSD-3-Clause); 2D by MediaPipe "
-        f"{mediapipe.__version__} through anatomy_lib.wild.detect_people (2 people)"
+        f"{mediapipe.__version__} through anatomy_lib.wild.detect_people (2 people); models: "
+        f"{models}"
     )
+    stacked = {n: (np.stack(k), np.stack(s)) for n, (k, s) in found.items()}
     return build_multiperson_file(
-        np.stack(keypoints), np.stack(scores), qca, out, float(fps), source
+        *stacked.pop("full"), qca, out, float(fps), source, other_detectors=stacked
     )
 
 
@@ -354,6 +495,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", type=Path, help="pose2sim-0.10.49 wheel (default: pip download)")
     parser.add_argument("--out", type=Path, default=POSE2SIM_MULTIPERSON_FILE)
+    parser.add_argument(
+        "--other-detectors", nargs="*", default=["lite", "heavy"], choices=["lite", "heavy"],
+        help="MediaPipe models run besides full (their .tflite files from "
+        "npm @mediapipe/pose@0.5.1675469404 placed in mediapipe/modules/pose_landmark/)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel
@@ -361,7 +507,7 @@ def main(argv: list[str] | None = None) -> None:
             cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", tmp]
             subprocess.run([*cmd, MULTIPERSON_WHEEL], check=True)
             wheel = next(Path(tmp).glob("pose2sim-*.whl"))
-        summary = build_from_wheel(wheel, args.out)
+        summary = build_from_wheel(wheel, args.out, tuple(args.other_detectors))
     print(json.dumps({"out": str(args.out), **summary}, indent=1))
 
 

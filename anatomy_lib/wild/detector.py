@@ -45,6 +45,9 @@ __all__ = [
     "mediapipe_to_h36m",
     "landmarks_to_pixels",
     "MediaPipePoseDetector",
+    "POSE_MODELS",
+    "POSE_MODELS_PACKAGE",
+    "pose_model_file",
     "detect_people",
     "detect_hidden_person",
     "mediapipe_available",
@@ -207,6 +210,27 @@ def _import_pose_solution():
     return pose
 
 
+#: MediaPipe's pose landmark models by ``model_complexity``; only ``full`` ships in the wheel.
+POSE_MODELS: dict[int, str] = {0: "lite", 1: "full", 2: "heavy"}
+#: Where the two other models come from (Apache-2.0; build-time use such as
+#: :mod:`anatomy_lib.data.pose2sim_multiperson`; nothing fetches them at run time).
+POSE_MODELS_PACKAGE = "npm @mediapipe/pose@0.5.1675469404"
+
+
+def pose_model_file(model_complexity: int) -> Path:
+    """Where MediaPipe looks for the landmark model of ``model_complexity`` (0, 1, 2)."""
+    known = type(model_complexity) is int and model_complexity in POSE_MODELS
+    if not known:
+        raise ValueError(
+            f"model_complexity: expected one of {sorted(POSE_MODELS)} "
+            f"({', '.join(POSE_MODELS.values())}), got {model_complexity!r}"
+        )
+    import mediapipe
+
+    folder = Path(mediapipe.__file__).parent / "modules" / "pose_landmark"
+    return folder / f"pose_landmark_{POSE_MODELS[model_complexity]}.tflite"
+
+
 class MediaPipePoseDetector:
     """Offline single-person 2D pose detector (MediaPipe legacy pose, 33 landmarks).
 
@@ -214,6 +238,12 @@ class MediaPipePoseDetector:
         static_image_mode: detect the person afresh in every frame (True) or track the
             previous frame's person (False, smoother and faster, for videos).
         min_detection_confidence, min_tracking_confidence: MediaPipe's thresholds.
+        model_complexity: 1 (``full``, the default: the only model inside the wheel), 0
+            (``lite``) or 2 (``heavy``): those two need their ``.tflite`` file placed in
+            MediaPipe's ``modules/pose_landmark`` folder first (from
+            :data:`POSE_MODELS_PACKAGE`; :func:`pose_model_file` says where), else a
+            :class:`FileNotFoundError` saying so is raised here (MediaPipe would try to
+            download it).
 
     Use as a context manager or call :meth:`close`. Frames are ``(H, W, 3)`` uint8 RGB.
     """
@@ -223,12 +253,21 @@ class MediaPipePoseDetector:
         static_image_mode: bool = False,
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        model_complexity: int = 1,
     ) -> None:
         pose = _import_pose_solution()
-        # model_complexity=1 ("full"): the only pose model inside the wheel.
+        model = pose_model_file(model_complexity)
+        if not model.is_file():
+            raise FileNotFoundError(
+                f"MediaPipe's {POSE_MODELS[model_complexity]} pose model "
+                f"(model_complexity={model_complexity}) is not installed: expected {model}; "
+                f"it is not in the mediapipe wheel (only full is): copy "
+                f"{model.name} from {POSE_MODELS_PACKAGE} there"
+            )
+        self.model_complexity = model_complexity
         self._pose = pose.Pose(
             static_image_mode=static_image_mode,
-            model_complexity=1,
+            model_complexity=model_complexity,
             smooth_landmarks=not static_image_mode,
             min_detection_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
@@ -288,7 +327,8 @@ def detect_people(
     MediaPipe's legacy pose finds one person. Person ``p > 0`` is found by a further
     detector that sees the frame with persons ``0..p-1`` painted over (their enlarged
     bounding boxes); each detector tracks its own person from frame to frame. Slot order
-    carries no identity (see :mod:`.tracking`).
+    carries no identity (see :mod:`.tracking`). ``detector_options`` go to every
+    :class:`MediaPipePoseDetector` (e.g. ``model_complexity``).
 
     Returns:
         :class:`Detections` ``(T, max_people, 33, 2)`` in the ``mediapipe33`` layout.
@@ -298,6 +338,7 @@ def detect_people(
     if not isinstance(max_people, int) or max_people < 1:
         raise ValueError(f"max_people: expected an int >= 1, got {max_people!r}")
     detectors = [MediaPipePoseDetector(**detector_options) for _ in range(max_people)]
+    model = POSE_MODELS[detectors[0].model_complexity]
     kps, scores, size = [], [], None
     try:
         for frame in tqdm(frames, desc="detecting 2D", unit="frame", disable=not progress):
@@ -319,7 +360,7 @@ def detect_people(
         raise ValueError(f"{source or 'frames'}: no frames to detect")
     return Detections(
         np.stack(kps), np.stack(scores), "mediapipe33", size[0], size[1], fps,
-        source or "MediaPipe pose (legacy, full model)",
+        source or f"MediaPipe pose (legacy, {model} model)",
     )  # fmt: skip
 
 
