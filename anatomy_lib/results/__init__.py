@@ -75,6 +75,12 @@ smoothed over time (:mod:`anatomy_lib.smoothing`) on the real validation trial a
 engine's validation splits, the video pipeline's speed against the previous default in the
 same session, the decision, and the test rows measured once afterwards. Chapter 11 shows it.
 
+``validation_detectors_session21.json``: the real validation trial with MediaPipe's lite and
+heavy models' 2D as well (``benchmarks/real_validation.py --detectors full lite heavy``, 18
+sequences, 11 of them new), the shipped medium models and the default on it, smoothed as
+``anatomy3d infer`` smooths and not, the rule written before the numbers and the decision
+(the default stays). Chapter 11 cites it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model until session 20 on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video
 pipeline against MediaPipe's own 3D, per camera) and on the embedded test split;
