@@ -506,7 +506,8 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
         f"{counts['interpolated']} interpolated, {counts['missing']} missing (3D NaN)"
     )
     smoothed = (
-        f"3D smoothed over {result.smoothing_s:.3g} s (--smooth)"
+        f"3D smoothed: Gaussian sigma {result.smoothing_s:.3g} s = "
+        f"{result.smoothing_s * result.fps:.3g} frames at {result.fps:g} fps (--smooth 0: none)"
         if result.smoothing_s > 0
         else "3D not smoothed"
     )

@@ -334,7 +334,9 @@ def test_infer_flip_and_smoothing_options(tmp_path, capsys):
         out = tmp_path / f"{name}.npz"
         argv = ["infer", "anatomy_small", str(kp), "--out", str(out), "--fps", "20"]
         assert cli.main([*argv, *flags, "--device", "cpu"]) == 0
-        said = "3D not smoothed" if name == "plain" else "3D smoothed over 0.1 s (--smooth)"
+        said = "3D not smoothed"
+        if name == "both":
+            said = "3D smoothed: Gaussian sigma 0.1 s = 2 frames at 20 fps (--smooth 0: none)"
         assert f"  model anatomy_small; {said}" in capsys.readouterr().out
         with np.load(out) as f:
             lifted[name] = f["joints_3d"]
