@@ -157,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "one MediaPipe graph), 2 (finds a second person, at twice the detection "
                    "time), or auto (one graph, and a second look only at the frames where it "
                    "followed someone else)")  # fmt: skip
+    i.add_argument("--pose-model", default="full", choices=("lite", "full", "heavy"),
+                   help="videos: MediaPipe's pose model: full (default, inside the mediapipe "
+                   "wheel), lite or heavy (their .tflite files, from npm "
+                   "@mediapipe/pose@0.5.1675469404, placed in mediapipe/modules/pose_landmark/ "
+                   "first)")  # fmt: skip
     i.add_argument("--format", default="npz,csv", metavar="LIST",
                    help="comma-separated output formats among npz, csv, bvh, trc "
                    "(default npz,csv)")  # fmt: skip
@@ -505,12 +510,13 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
         f"lifted {len(result.status)} frames: {counts['detected']} detected, "
         f"{counts['interpolated']} interpolated, {counts['missing']} missing (3D NaN)"
     )
-    smoothed = (
-        f"3D smoothed: Gaussian sigma {result.smoothing_s:.3g} s = "
-        f"{result.smoothing_s * result.fps:.3g} frames at {result.fps:g} fps (--smooth 0: none)"
-        if result.smoothing_s > 0
-        else "3D not smoothed"
-    )
+    smoothed = "3D not smoothed"
+    if result.smoothing_s > 0:
+        frames = f"{result.smoothing_s * result.fps:.3g}"
+        smoothed = (
+            f"3D smoothed: Gaussian sigma {result.smoothing_s:.3g} s = {frames} "
+            f"frame{'' if frames == '1' else 's'} at {result.fps:g} fps (--smooth 0: none)"
+        )
     print(f"  model {result.model}{' (causal)' if result.causal else ''}; {smoothed}")
     if result.swapped is not None and result.swapped.any():
         arms, legs = result.swapped.sum(0)
@@ -553,7 +559,7 @@ def _max_people(text: str) -> int | None:
 
 def _infer_video(args, device, protocol) -> int:
     from .wild import mediapipe_available
-    from .wild.detector import WILD_EXTRA_HINT
+    from .wild.detector import WILD_EXTRA_HINT, check_pose_model
     from .wild.pipeline import run_video
     from .wild.video import video_info
 
@@ -561,6 +567,10 @@ def _infer_video(args, device, protocol) -> int:
     max_people = _max_people(args.max_people)
     if not mediapipe_available():
         raise CommandError(f"{args.input}: reading a video needs MediaPipe; {WILD_EXTRA_HINT}")
+    try:
+        check_pose_model(args.pose_model)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
     try:
         video_info(args.input)
     except (OSError, ValueError, ImportError) as exc:
@@ -573,6 +583,7 @@ def _infer_video(args, device, protocol) -> int:
             length_frames=protocol.length_frames, model_name=args.model, formats=formats,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             figure_frames=args.figure_frames, fix_left_right=not args.keep_left_right,
+            pose_model=args.pose_model,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None

@@ -73,6 +73,7 @@ def no_work(monkeypatch):
         (["evaluate", "m.pt", "--smooth", "-0.1"], "smoothing_s: expected a finite number"),
         (["infer", "m.pt", "kp.npz", "--smooth", "nan"], "smoothing_s: expected a finite number"),
         (["infer", "m.pt", "/nonexistent/kp.npz"], "no such file"),
+        (["infer", "clip.mp4", "--pose-model", "huge"], "invalid choice: 'huge'"),
         (["presets", "--size", "huge"], "unknown size"),
     ],
 )
@@ -202,6 +203,25 @@ def test_video_without_mediapipe_names_the_extra(video, tmp_path, monkeypatch, c
         cli.main(["infer", str(path)])
     assert exc.value.code == 2
     assert "pip install 'anatomy3d[wild]'" in capsys.readouterr().err
+
+
+def test_pose_model_not_in_place_fails_before_work(tmp_path, monkeypatch, capsys, no_work):
+    import sys
+    import types
+
+    import anatomy_lib.wild as wild
+
+    package = types.ModuleType("mediapipe")
+    package.__file__ = str(tmp_path / "mediapipe" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "mediapipe", package)
+    monkeypatch.setattr(wild, "mediapipe_available", lambda: True)
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["infer", str(tmp_path / "clip.mp4"), "--pose-model", "heavy"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "heavy pose model (model_complexity=2) is not installed" in err
+    assert "Traceback" not in err
 
 
 def _openpose_trial_folder(folder, frames=40, empty=(10, 11, 12), swapped=()):
@@ -390,25 +410,45 @@ def test_infer_input_kinds(tmp_path, capsys, no_work):
 
 
 @pytest.mark.parametrize(
-    ("flags", "graphs", "second_look"),
-    [([], 1, False), (["--max-people", "2"], 2, False), (["--max-people", "auto"], 1, True)],
+    ("flags", "graphs", "second_look", "complexity"),
+    [
+        ([], 1, False, 1),
+        (["--max-people", "2"], 2, False, 1),
+        (["--max-people", "auto"], 1, True, 1),
+        (["--max-people", "auto", "--pose-model", "lite"], 1, True, 0),
+    ],
 )
-def test_video_goes_through_infer_video(flags, graphs, second_look, tmp_path, monkeypatch, capsys):
+def test_video_goes_through_infer_video(
+    flags, graphs, second_look, complexity, tmp_path, monkeypatch, capsys
+):
     """A GIF of the shipped Sports2D frames, with MediaPipe replaced by the shipped
-    detections: one detector graph by default, two or a second look on request."""
+    detections: one detector graph of the full model by default, two or a second look on
+    request, another pose model's graphs when asked (and when its file is in place)."""
+    import sys
+    import types
+
     import imageio.v3 as iio
 
     import anatomy_lib.wild as wild
     from anatomy_lib.wild import Detections, detector, pipeline
     from anatomy_lib.wild.sports2d import load_sports2d_demo
 
+    package = types.ModuleType("mediapipe")  # where the pose models would be
+    package.__file__ = str(tmp_path / "mediapipe" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "mediapipe", package)
+    if complexity != 1:
+        model = detector.pose_model_file(complexity)
+        model.parent.mkdir(parents=True)
+        model.write_bytes(b"model")
+
     demo = load_sports2d_demo()
     frames, idx = np.stack(demo.frames[:6]), demo.frame_indices[:6]
     iio.imwrite(tmp_path / "clip.gif", frames, duration=100, loop=0)
     det = demo.detections
 
-    def fake_detect(frames_iter, fps, max_people, source, progress):
+    def fake_detect(frames_iter, fps, max_people, source, progress, model_complexity):
         assert len(list(frames_iter)) == 6 and max_people == graphs and not progress
+        assert model_complexity == complexity
         return Detections(det.keypoints[idx] * demo.scale, det.scores[idx], det.layout,
                           frames.shape[2], frames.shape[1], fps, source)  # fmt: skip
 
@@ -416,10 +456,14 @@ def test_video_goes_through_infer_video(flags, graphs, second_look, tmp_path, mo
     monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
     monkeypatch.setattr(detector, "detect_people", fake_detect)
     looks = []
-    monkeypatch.setattr(pipeline, "_second_look", lambda v, d, p: looks.append(v) or d)
+    monkeypatch.setattr(
+        pipeline,
+        "_second_look",
+        lambda v, d, p, model_complexity: looks.append(model_complexity) or d,
+    )
     argv = ["infer", str(tmp_path / "clip.gif"), *flags, "--no-progress"]
     assert cli.main([*argv, "--device", "cpu"]) == 0
-    assert len(looks) == int(second_look)
+    assert looks == [complexity] * int(second_look)
     out = tmp_path / "clip_anatomy3d"
     names = {"clip_2d.npz", "clip_3d.npz", "clip_3d.csv", "clip_3d.html"}
     assert {p.name for p in out.iterdir()} == names

@@ -19,7 +19,7 @@ from anatomy_lib.wild import (
     mediapipe_to_h36m,
 )
 from anatomy_lib.wild import detector as detector_module
-from anatomy_lib.wild.detector import POSE_MODELS_PACKAGE, pose_model_file
+from anatomy_lib.wild.detector import POSE_MODELS_PACKAGE, check_pose_model, pose_model_file
 from anatomy_lib.wild.sports2d import ASSETS, load_sports2d_demo
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -180,8 +180,14 @@ def test_pose_model_choice(fake_mediapipe):
     with pytest.raises(FileNotFoundError, match=rf"heavy pose model.*{POSE_MODELS_PACKAGE}"):
         MediaPipePoseDetector(model_complexity=2)
     assert made == []
+    assert check_pose_model("full") == 1  # inside the wheel: not looked for
+    with pytest.raises(FileNotFoundError, match="lite pose model"):
+        check_pose_model("lite")
+    with pytest.raises(ValueError, match="pose model: expected one of lite, full, heavy"):
+        check_pose_model("medium")
     folder.mkdir(parents=True)
     (folder / "pose_landmark_heavy.tflite").write_bytes(b"model")
+    assert check_pose_model("heavy") == 2
     with MediaPipePoseDetector(model_complexity=2) as det:
         assert det.model_complexity == 2
     assert [m["model_complexity"] for m in made] == [2]

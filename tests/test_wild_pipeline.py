@@ -255,3 +255,12 @@ def test_video_run_counts_missing_frames_where_someone_else_was_followed():
     det.scores[30:60] = 0
     blank = lift_detections(det, _model())
     assert VideoRun(blank, det, {}).missing_with_someone_else == 0
+
+
+def test_run_video_checks_the_pose_model_name_first(tmp_path):
+    """An unknown pose model is refused before anything else (MediaPipe not needed)."""
+    from anatomy_lib.wild import pipeline
+
+    with pytest.raises(ValueError, match="pose_model: expected one of lite, full, heavy"):
+        pipeline.run_video(tmp_path / "v.mp4", _model(), pose_model="medium")
+    assert not (tmp_path / "v_anatomy3d").exists()

