@@ -149,3 +149,21 @@ def test_other_detectors_are_more_sequences_against_one_reference(bench, trial):
         assert by_detector[detector] == pytest.approx(np.mean(own), abs=0.01)
     assert by_detector["lite"] > 1.5 * by_detector["heavy"]
     assert "per_detector" not in bench.score_sequences(_targets(bench, trial), trial)["p_mpjpe_15"]
+
+
+def test_paired_comparison_averages_a_person_cameras_detectors(bench):
+    first = {"person1/cam01": 60.0, "person1/cam01/lite": 64.0, "person1/cam02": 50.0,
+             "person2/cam01": 40.0, "person2/cam02/heavy": 45.0}  # fmt: skip
+    shift = {"person1/cam01": -2.0, "person1/cam01/lite": -4.0, "person1/cam02": -1.0,
+             "person2/cam01": 0.5, "person2/cam02/heavy": -0.5}  # fmt: skip
+    other = {n: v + shift[n] for n, v in first.items()}
+    out = bench.paired_comparison(first, other)
+    assert out["per_person_camera"] == {"person1/cam01": -3.0, "person1/cam02": -1.0,
+                                        "person2/cam01": 0.5, "person2/cam02": -0.5}  # fmt: skip
+    assert out["person_cameras"] == 4 and out["mean"] == pytest.approx(-1.0)
+    assert out["per_person"] == {"person1": -2.0, "person2": 0.0}
+    low, high = out["ci95_over_person_cameras"]
+    assert low < -1.0 < high
+    assert out["sequences_lower"] == "4 of 5"
+    same = bench.paired_comparison(first, dict(first))
+    assert same["mean"] == 0.0 and same["ci95_over_person_cameras"] == [0.0, 0.0]

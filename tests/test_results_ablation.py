@@ -12,6 +12,7 @@ from anatomy_lib.results.ablation import (
     paired_step,
     seed_values,
     summarize_row,
+    t_interval,
     verdict,
 )
 
@@ -143,3 +144,15 @@ def test_shipped_engine_sweep_is_what_the_script_configures():
         assert run["results"]["pose2sim"]["p_mpjpe_15"] > 0
     for variant in sweep.VARIANTS:
         assert len(seed_values(report, variant, "validation.p1")) >= 3, variant
+
+
+def test_t_interval_of_plain_values():
+    mean, low, high = t_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and (high - low) / 2 == pytest.approx(4.3027 / math.sqrt(3), rel=1e-4)
+    assert low < mean < high and mean - low == pytest.approx(high - mean)
+    only = t_interval([5.0])
+    assert only[0] == 5.0 and math.isnan(only[1]) and math.isnan(only[2])
+    with pytest.raises(ValueError, match="at least one"):
+        t_interval([])
+    with pytest.raises(ValueError, match="confidence"):
+        t_interval([1.0, 2.0], confidence=1.0)

@@ -26,6 +26,7 @@ __all__ = [
     "Verdict",
     "metric_value",
     "paired_step",
+    "t_interval",
     "seed_values",
     "summarize_row",
     "verdict",
@@ -137,6 +138,25 @@ def verdict(ci_low: float, ci_high: float, paper: float | None) -> Verdict:
     return "reproduces" if (ci_low > 0) == (paper > 0) else "reverses"
 
 
+def t_interval(values: tuple[float, ...] | list[float], confidence: float = 0.95) -> tuple:
+    """``(mean, low, high)``: the mean of ``values`` and its two-sided Student-t interval
+    (``n - 1`` degrees of freedom; ``nan`` bounds with fewer than two values).
+
+    Raises:
+        ValueError: no values, or ``confidence`` not in (0, 1).
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence: expected a value in (0, 1), got {confidence}")
+    if len(values) == 0:
+        raise ValueError("values: expected at least one, got none")
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, math.nan, math.nan
+    half = student_t.ppf(0.5 + confidence / 2, len(values) - 1) * statistics.stdev(values)
+    half /= math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
 def paired_step(
     report: dict,
     before: str,
@@ -158,13 +178,7 @@ def paired_step(
     if not seeds:
         raise ValueError(f"rows {before!r} and {after!r} share no seed")
     diffs = tuple(b[s] - a[s] for s in seeds)
-    mean = statistics.fmean(diffs)
-    if len(diffs) < 2:
-        low = high = math.nan
-    else:
-        half = student_t.ppf(0.5 + confidence / 2, len(diffs) - 1) * statistics.stdev(diffs)
-        half /= math.sqrt(len(diffs))
-        low, high = mean - half, mean + half
+    mean, low, high = t_interval(diffs, confidence)
     return StepEstimate(
         before, after, metric, seeds, diffs, mean, low, high, confidence, paper,
         verdict(low, high, paper),
