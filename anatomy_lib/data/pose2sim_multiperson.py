@@ -444,13 +444,15 @@ def build_from_wheel(wheel: Path, out: Path, other_detectors: tuple[str, ...] = 
     import mediapipe
 
     from ..wild import detect_people
-    from ..wild.detector import pose_model_file
+    from ..wild.detector import pose_model_file, require_pose_model
     from ..wild.video import iter_frames, video_info
 
     names = ["full", *other_detectors]
     unknown = [n for n in names[1:] if n not in DETECTORS or n == "full"]
     if unknown:
         raise ValueError(f"other_detectors: expected names among lite, heavy; got {unknown}")
+    for name in names[1:]:  # before any video is read
+        require_pose_model(DETECTORS[name])
     found = {n: ([], []) for n in names}
     fps = None
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as z:
