@@ -22,7 +22,9 @@ protocol: test-time flip for one model, none for an ensemble, no smoothing unles
 Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
 shoulders, elbows, wrists) and of the *marker* joints (spine, thorax, neck/nose, head).
-Neither the embedded test split nor the Pose2Sim trial is read.
+Every model after the first also gets ``versus_first_model``: per split, its difference to
+the first model in each video's P1, with a 95 % interval over the videos
+(:func:`paired_videos`). Neither the embedded test split nor the Pose2Sim trial is read.
 
     python benchmarks/engine_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
         [--smooth SECONDS]
@@ -43,6 +45,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _model_report import model_report  # noqa: E402
 
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
+from anatomy_lib.metrics import mpjpe  # noqa: E402
+from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.skeleton import H36M_17, Skeleton  # noqa: E402
 from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 
@@ -73,18 +77,37 @@ def group_errors(
             for name, idx in joint_groups(skeleton).items()}  # fmt: skip
 
 
-def split_errors(model, dataset, smoothing_s: float = 0.0) -> dict:
+def split_errors(model, dataset, smoothing_s: float = 0.0) -> tuple[dict, list[float]]:
     """P1, P2 and the group errors of ``model`` on one validation split (the 3D smoothed
-    over ``smoothing_s`` seconds; 0, the trainer's protocol, does not)."""
+    over ``smoothing_s`` seconds; 0, the trainer's protocol, does not), and each video's
+    own P1 (mm) for :func:`paired_videos`."""
     protocol = EvaluationConfig(smoothing_s=smoothing_s)
     result = evaluate_dataset(model, dataset, protocol, progress=False, keep_predictions=True)
     seqs = [s for s in dataset if s.joints_3d is not None]
     targets = [s.joints_3d_relative for s in seqs]
-    return {
+    per_video = [
+        1000 * float(mpjpe(p.double(), t.double()))
+        for p, t in zip(result.predictions, targets, strict=True)
+    ]
+    row = {
         "videos": len(seqs),
         "p1": round(result.averages["p1"], 2),
         "p2": round(result.averages["p2"], 2),
         **{f"mpjpe_{k}": v for k, v in group_errors(result.predictions, targets).items()},
+    }
+    return row, per_video
+
+
+def paired_videos(first: list[float], other: list[float]) -> dict:
+    """``other - first``, each video's P1 (mm) paired: the mean, a 95 % Student-t interval
+    over the videos (each its own clip, body, camera and detector draw) and how many
+    videos ``other`` lifts better."""
+    differences = [b - a for a, b in zip(first, other, strict=True)]
+    mean, low, high = t_interval(differences)
+    return {
+        "mean": round(mean, 2),
+        "ci95_over_videos": [round(low, 2), round(high, 2)],
+        "videos_lower": f"{sum(d < 0 for d in differences)} of {len(differences)}",
     }
 
 
@@ -104,9 +127,20 @@ def main(argv: list[str] | None = None) -> None:
                             help="smooth the lifted 3D over time, seconds (default 0: the "
                             "trainer's protocol; anatomy3d infer smooths over 1/60 s)")  # fmt: skip
 
+    first_model: dict[str, list[float]] = {}  # each split's per-video P1 of the first model
+
     def score(model, args) -> dict:
-        rows = {name: split_errors(model, data, args.smooth) for name, data in splits().items()}
-        return {"smoothing_s": args.smooth, **rows}
+        rows, per_video = {}, {}
+        for name, data in splits().items():
+            rows[name], per_video[name] = split_errors(model, data, args.smooth)
+        report = {"smoothing_s": args.smooth, **rows}
+        if first_model:
+            report["versus_first_model"] = {
+                name: paired_videos(first_model[name], videos) for name, videos in per_video.items()
+            }
+        else:
+            first_model.update(per_video)
+        return report
 
     model_report(
         "benchmarks/engine_validation.py", __doc__.split("\n\n")[0], score, argv,

@@ -36,3 +36,16 @@ def test_group_errors_put_each_error_in_its_group(bench):
     shifted = [targets[0].clone(), targets[1] + torch.tensor([0.01, 0.0, 0.0])]
     errors = bench.group_errors(shifted, targets)
     assert errors["limbs"] == pytest.approx(10.0 * 9 / 14, abs=0.05)
+
+
+def test_paired_videos_pairs_each_video_with_itself(bench):
+    first = [60.0, 70.0, 80.0, 90.0]
+    other = [59.0, 69.5, 78.0, 90.5]  # a large spread between videos, a small paired one
+    out = bench.paired_videos(first, other)
+    assert out["mean"] == pytest.approx(-0.75)
+    low, high = out["ci95_over_videos"]
+    assert low < -0.75 < high and high - low < 5  # unpaired, the spread would be ~25 mm
+    assert out["videos_lower"] == "3 of 4"
+    assert bench.paired_videos(first, first)["ci95_over_videos"] == [0.0, 0.0]
+    with pytest.raises(ValueError):
+        bench.paired_videos(first, other[:3])
