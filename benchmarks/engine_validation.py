@@ -101,7 +101,9 @@ def split_errors(model, dataset, smoothing_s: float = 0.0) -> tuple[dict, list[f
 def paired_videos(first: list[float], other: list[float]) -> dict:
     """``other - first``, each video's P1 (mm) paired: the mean, a 95 % Student-t interval
     over the videos (each its own clip, body, camera and detector draw) and how many
-    videos ``other`` lifts better."""
+    videos ``other`` lifts better. Every video weighs the same here, while the split's
+    ``p1`` is a mean over actions, so the mean differs a little from the two ``p1``'s
+    difference."""
     differences = [b - a for a, b in zip(first, other, strict=True)]
     mean, low, high = t_interval(differences)
     return {
