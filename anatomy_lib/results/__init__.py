@@ -79,8 +79,9 @@ same session, the decision, and the test rows measured once afterwards. Chapter 
 heavy models' 2D as well (``benchmarks/real_validation.py --detectors full lite heavy``, 18
 sequences, 11 of them new), the shipped medium models and the default on it, smoothed as
 ``anatomy3d infer`` smooths and not, the rule written before the numbers, the decision
-(the default stays) and how sure the trial can be of the default's gain (per person, and an
-interval over the (person, camera) pairs). Chapter 11 shows it.
+(the default stays), how sure the trial can be of the default's gain (per person, and an
+interval over the (person, camera) pairs) and the same comparison video by video on the
+engine's validation videos (``benchmarks/engine_validation.py``). Chapter 11 shows it.
 
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model until session 20 on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video
