@@ -207,9 +207,11 @@ def test_build_with_other_detectors(tmp_path, qca_text, cameras):
     other_sc[0] = 0.0
     alone, both = tmp_path / "full.npz", tmp_path / "both.npz"
     build_multiperson_file(kp, sc, qca_text, alone, 60.0, "synthetic")
+    blind = (np.full_like(kp, np.nan), np.zeros_like(sc))  # finds nobody anywhere
     summary = build_multiperson_file(
-        kp, sc, qca_text, both, 60.0, "synthetic", other_detectors={"lite": (other_kp, other_sc)}
-    )
+        kp, sc, qca_text, both, 60.0, "synthetic",
+        other_detectors={"lite": (other_kp, other_sc), "heavy": blind},
+    )  # fmt: skip
     assert all(s["lite_frames_detected_per_camera"]["cam01"] == 0 for s in summary.values())
     # the reference and the full detector's sequences do not depend on the other detector
     with np.load(alone) as a, np.load(both) as b:
@@ -222,6 +224,11 @@ def test_build_with_other_detectors(tmp_path, qca_text, cameras):
     assert {s.action.split()[-1] for s in lite} == {"lite"}
     assert "cam01" not in {s.camera.id for s in lite}
     assert len(load_multiperson_file(both, detectors="all")) == len(full) + len(lite)
+    assert len(load_multiperson_file(both, detectors="heavy")) == 0
+    with np.load(both) as f:
+        assert f["person1_heavy_keypoints_2d"].shape == (0, 60, 17, 2)
+        assert f["person1_heavy_scores"].shape == (0, 60, 17)
+        assert f["person1_heavy_detected"].shape == (0, 60)
     by_key = {(s.subject, s.camera.id): s for s in full}
     for seq in lite:
         ref = by_key[(seq.subject, seq.camera.id)]
@@ -230,8 +237,10 @@ def test_build_with_other_detectors(tmp_path, qca_text, cameras):
         assert seen.sum() > 20
         gap = (seq.keypoints_pixels - ref.keypoints_pixels)[seen].norm(dim=-1)
         assert 0.5 < float(gap.median()) < 10.0  # the other detector's own 2D, same person
-    with pytest.raises(ValueError, match=r"detectors: expected some of \['full', 'lite'\]"):
-        load_multiperson_file(both, detectors=("heavy",))
+    with pytest.raises(
+        ValueError, match=r"detectors: expected some of \['full', 'lite', 'heavy'\]"
+    ):
+        load_multiperson_file(both, detectors=("medium",))
     with pytest.raises(ValueError, match="detectors: expected"):
         load_multiperson_file(alone, detectors="lite")
     with pytest.raises(ValueError, match="'full' is the reference"):

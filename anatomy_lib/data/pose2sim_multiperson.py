@@ -280,12 +280,16 @@ def _camera_sequences(
         pixels17.append(conv.keypoints.numpy())
         scores17.append(conv.scores.numpy())
         seen.append(slots[:, v] >= 0)
-    empty = np.zeros((0, n_frames))
+    joints = H36M_17.num_joints
     return {
         "cameras": np.array(kept, dtype=np.int64),
-        "keypoints_2d": np.stack(pixels17).astype(np.float32) if kept else empty[..., None, None],
-        "scores": np.stack(scores17).astype(np.float32) if kept else empty[..., None],
-        "detected": np.stack(seen) if kept else empty.astype(bool),
+        "keypoints_2d": np.stack(pixels17).astype(np.float32)
+        if kept
+        else np.zeros((0, n_frames, joints, 2), np.float32),
+        "scores": np.stack(scores17).astype(np.float32)
+        if kept
+        else np.zeros((0, n_frames, joints), np.float32),
+        "detected": np.stack(seen) if kept else np.zeros((0, n_frames), bool),
     }
 
 
