@@ -258,9 +258,8 @@ def _predict_one(
     flip: bool,
 ) -> torch.Tensor:
     """One network's whole-video prediction in the camera frame (:func:`predict_sequence`)."""
-    if output_frame(model) != "ray":
-        return _predict_in_model_frame(model, keypoints_2d, scores, config, flip)
-    if intrinsics is None or tuple(intrinsics.shape) != (9,):
+    ray = output_frame(model) == "ray"
+    if ray and (intrinsics is None or tuple(intrinsics.shape) != (9,)):
         got = None if intrinsics is None else tuple(intrinsics.shape)
         raise ValueError(
             "this model predicts poses in the ray frame and needs the camera's normalised "
@@ -268,6 +267,8 @@ def _predict_one(
             f"or anatomy_lib.ray_frame.assumed_intrinsics(width, height)); got {got}"
         )
     joints = _predict_in_model_frame(model, keypoints_2d, scores, config, flip)
+    if not ray:
+        return joints
     root = _skeleton(model).root
     rays = pixel_rays(keypoints_2d[:, root].to(joints), intrinsics.to(joints))
     return from_ray_frame(joints, rays)

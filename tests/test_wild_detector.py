@@ -183,7 +183,7 @@ def test_pose_model_choice(fake_mediapipe):
     assert check_pose_model("full") == 1  # inside the wheel: not looked for
     with pytest.raises(FileNotFoundError, match="lite pose model"):
         check_pose_model("lite")
-    with pytest.raises(ValueError, match="pose model: expected one of lite, full, heavy"):
+    with pytest.raises(ValueError, match="pose_model: expected one of lite, full, heavy"):
         check_pose_model("medium")
     folder.mkdir(parents=True)
     (folder / "pose_landmark_heavy.tflite").write_bytes(b"model")

@@ -84,9 +84,9 @@ MIN_FRAMES = 50
 #: another detector's detection is a person's when its body keypoints lie this close
 #: (median, pixels) to that person's reference projected into the camera.
 MAX_ASSIGN_PX = 60.0
-#: MediaPipe's pose models by ``model_complexity`` (:data:`anatomy_lib.wild.detector.POSE_MODELS`):
-#: ``full`` makes the reference; ``lite`` and ``heavy`` add inputs the reference was not made from.
-DETECTORS = {"full": 1, "lite": 0, "heavy": 2}
+#: MediaPipe's pose models (:data:`anatomy_lib.wild.detector.POSE_MODELS`): ``full`` makes
+#: the reference; ``lite`` and ``heavy`` add inputs the reference was not made from.
+DETECTORS = ("full", "lite", "heavy")
 
 
 def _option_costs(
@@ -440,7 +440,7 @@ def load_multiperson_file(
 def build_from_wheel(wheel: Path, out: Path, other_detectors: tuple[str, ...] = ()) -> dict:
     """Extract the trial from the pose2sim 0.10.49 wheel, run MediaPipe on its four videos
     (needs the ``wild`` extra; ``other_detectors``, names in :data:`DETECTORS`, need their
-    model files: :func:`anatomy_lib.wild.detector.pose_model_file`) and
+    model files: :func:`anatomy_lib.wild.detector.check_pose_model`) and
     :func:`build_multiperson_file`."""
     import hashlib
     import zipfile
@@ -448,15 +448,13 @@ def build_from_wheel(wheel: Path, out: Path, other_detectors: tuple[str, ...] = 
     import mediapipe
 
     from ..wild import detect_people
-    from ..wild.detector import pose_model_file, require_pose_model
+    from ..wild.detector import check_pose_model, pose_model_file
     from ..wild.video import iter_frames, video_info
 
+    if "full" in other_detectors:
+        raise ValueError("other_detectors: 'full' is the reference's own detector")
     names = ["full", *other_detectors]
-    unknown = [n for n in names[1:] if n not in DETECTORS or n == "full"]
-    if unknown:
-        raise ValueError(f"other_detectors: expected names among lite, heavy; got {unknown}")
-    for name in names[1:]:  # before any video is read
-        require_pose_model(DETECTORS[name])
+    complexity = {n: check_pose_model(n) for n in names}  # before any video is read
     found = {n: ([], []) for n in names}
     fps = None
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as z:
@@ -469,14 +467,14 @@ def build_from_wheel(wheel: Path, out: Path, other_detectors: tuple[str, ...] = 
             for name in names:
                 people = detect_people(
                     iter_frames(video), info.fps, 2, video.name, progress=False,
-                    model_complexity=DETECTORS[name],
+                    model_complexity=complexity[name],
                 )  # fmt: skip
                 found[name][0].append(people.keypoints)
                 found[name][1].append(people.scores)
     digest = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
     models = "; ".join(
         f"{n} = pose_landmark_{n}.tflite sha256 "
-        f"{hashlib.sha256(pose_model_file(DETECTORS[n]).read_bytes()).hexdigest()}"
+        f"{hashlib.sha256(pose_model_file(complexity[n]).read_bytes()).hexdigest()}"
         for n in names
     )
     source = (

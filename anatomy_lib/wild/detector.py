@@ -227,8 +227,10 @@ def pose_model_file(model_complexity: int) -> Path:
             f"model_complexity: expected one of {sorted(POSE_MODELS)} "
             f"({', '.join(POSE_MODELS.values())}), got {model_complexity!r}"
         )
-    import mediapipe
-
+    try:
+        import mediapipe
+    except ImportError as exc:
+        raise ImportError(f"{WILD_EXTRA_HINT} ({exc})") from None
     folder = Path(mediapipe.__file__).parent / "modules" / "pose_landmark"
     return folder / f"pose_landmark_{POSE_MODELS[model_complexity]}.tflite"
 
@@ -254,7 +256,7 @@ def check_pose_model(name: str) -> int:
     complexity = {model: c for c, model in POSE_MODELS.items()}.get(name)
     if complexity is None:
         raise ValueError(
-            f"pose model: expected one of {', '.join(POSE_MODELS.values())}, got {name!r}"
+            f"pose_model: expected one of {', '.join(POSE_MODELS.values())}, got {name!r}"
         )
     if name != "full":  # full ships inside the mediapipe wheel
         require_pose_model(complexity)

@@ -593,24 +593,14 @@ def run_video(
     Needs the ``wild`` extra (MediaPipe): without it, an :class:`ImportError` naming the
     extra is raised before any work.
     """
-    from .detector import (
-        POSE_MODELS,
-        WILD_EXTRA_HINT,
-        check_pose_model,
-        detect_people,
-        mediapipe_available,
-    )
+    from .detector import WILD_EXTRA_HINT, check_pose_model, detect_people, mediapipe_available
     from .video import iter_frames, video_info
 
     clock = time.perf_counter()
     formats = parse_formats(formats, (*EXPORT_FORMATS, "html"))
-    if pose_model not in POSE_MODELS.values():
-        raise ValueError(
-            f"pose_model: expected one of {', '.join(POSE_MODELS.values())}, got {pose_model!r}"
-        )
+    complexity = check_pose_model(pose_model)  # the name first: it needs no MediaPipe
     if not mediapipe_available():
         raise ImportError(WILD_EXTRA_HINT)
-    complexity = check_pose_model(pose_model)
     video = Path(video)
     info = video_info(video)
     net = resolve_model(model, device, causal)
