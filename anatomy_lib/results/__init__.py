@@ -83,6 +83,14 @@ sequences, 11 of them new), the shipped medium models and the default on it, smo
 interval over the (person, camera) pairs) and the same comparison video by video on the
 engine's validation videos (``benchmarks/engine_validation.py``). Chapter 11 shows it.
 
+``real_validation_screen_session22.json``: every non-causal medium run and soup of sessions
+16-19 (chosen or rejected on the engine's splits alone) scored on the real validation
+trial's 18 sequences as ``anatomy3d infer anatomy_medium`` lifts, against the shipped model
+and against each run's own control (same start and recipe, without the change), beside the
+engine's four splits re-measured; the weights' sha256, the rule written before the numbers
+(a screen: nothing ships), and the rank correlation of the two validation sets. Chapter 9
+shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model until session 20 on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video
 pipeline against MediaPipe's own 3D, per camera) and on the embedded test split;
