@@ -1,6 +1,6 @@
-"""Models on the engine's validation videos: marker joints varied, noise per joint.
+"""Models on the engine's validation videos: marker joints varied, other detector errors.
 
-Prints one JSON object with, for each model, on four versions of the engine's validation
+Prints one JSON object with, for each model, on five versions of the engine's validation
 split (held-out clips, held-out ANSUR bodies, random cameras and detectors; the trainer's
 protocol: test-time flip for one model, none for an ensemble, no smoothing unless
 ``--smooth``):
@@ -17,7 +17,12 @@ protocol: test-time flip for one model, none for an ensemble, no smoothing unles
 * ``coco_spread``: ``validation_videos(detector_noise="coco_spread")``: ``fixed``'s videos,
   cameras and draws, each joint's simulated detector noise scaled by COCO's keypoint spread
   (:func:`~anatomy_lib.data.detector_errors.joint_noise_scale`: hips noisier, nose and
-  wrists less; the same total).
+  wrists less; the same total);
+* ``calibrated``: ``validation_videos(detector_errors="calibrated")``: ``fixed``'s videos,
+  cameras and draws with the error sizes measured on real MediaPipe
+  (:data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`: less white noise, a larger
+  and slower drift, more gross errors), the split on which runs trained with
+  ``data.engine_detector_errors=calibrated`` meet the errors they were trained on.
 
 Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
                 for d in ("fixed", "varied", "varied_thorax")
             },
             "coco_spread": validation_videos(detector_noise="coco_spread"),
+            "calibrated": validation_videos(detector_errors="calibrated"),
         }
     )
 

@@ -267,6 +267,26 @@ def test_detector_noise_reaches_the_training_engine_but_not_validation():
         engine_for("ansur", 0.5, detector_noise="per_joint")
 
 
+def test_calibrated_validation_report_is_the_same_videos_with_slower_errors():
+    from anatomy_lib.data.detector_errors import second_difference_jitter
+    from anatomy_lib.training.engine_data import validation_videos
+
+    report, trainer = validation_videos(4, detector_errors="calibrated"), validation_videos(4)
+    assert torch.equal(_joints(report, "test"), _joints(trainer, "test"))
+    assert not torch.equal(_pixels(report, "test"), _pixels(trainer, "test"))
+
+    def jitter(data):  # each video's frame-to-frame noise, as the benchmark measures a detector
+        return torch.stack(
+            [second_difference_jitter(s.keypoints_2d, s.scores).jitter for s in data.split("test")]
+        )
+
+    # The measured sizes have less white noise than every assumed family (0.4-1.5 against
+    # 0.8-5.0 units): the same videos shake less, video by video.
+    assert (jitter(report) < jitter(trainer)).all()
+    with pytest.raises(ValueError, match="detector_errors: expected one of"):
+        validation_videos(2, detector_errors="measured")
+
+
 def test_engine_videos_keep_their_bodies_and_stay_in_front_of_the_camera(engine):
     v = engine.videos(12, torch.Generator().manual_seed(0))
     lengths = joints_to_bones(v.joints_world, H36M_17).lengths  # (N, T, B)

@@ -114,7 +114,10 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
 
 @lru_cache(maxsize=2)
 def validation_videos(
-    videos: int = 64, joint_definitions: str = "fixed", detector_noise: str = "uniform"
+    videos: int = 64,
+    joint_definitions: str = "fixed",
+    detector_noise: str = "uniform",
+    detector_errors: str = "assumed",
 ) -> PoseDataset:
     """The engine's validation videos (test split): held-out real clips on held-out ANSUR
     bodies, without recombined limbs, seen by random cameras and detectors; the same for
@@ -124,6 +127,11 @@ def validation_videos(
     drawn per body (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`), ``"varied_thorax"``
     a thorax too; ``detector_noise="coco_spread"`` scales each joint's detector noise by
     COCO's keypoint spread (it draws no extra numbers: the same videos, cameras and draws,
-    each joint's noise rescaled): further reports, not the trainer's validation."""
-    engine = engine_for("ansur", 0.0, joint_definitions, detector_noise=detector_noise)
+    each joint's noise rescaled); ``detector_errors="calibrated"`` gives the detectors the
+    error sizes measured on real MediaPipe (the same videos and draws, other ranges): further
+    reports, not the trainer's validation."""
+    engine = engine_for(
+        "ansur", 0.0, joint_definitions, detector_noise=detector_noise,
+        detector_errors=detector_errors,
+    )  # fmt: skip
     return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
