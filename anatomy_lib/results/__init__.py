@@ -91,6 +91,12 @@ engine's four splits re-measured; the weights' sha256, the rule written before t
 (a screen: nothing ships), and the rank correlation of the two validation sets. Chapter 9
 shows it.
 
+``cpu_runs_session22.json``: the two CPU continuations of ``anatomy_medium`` that the screen
+pointed at (both detector-error options, ``calibrated`` and ``coco_spread``), the two
+candidates named before them (KM, K), their real-trial and engine rows (with the engine's
+``calibrated`` split), the default with each in place of ``anatomy_medium``, the rule's
+checks one by one and the decision (nothing shipped). Chapter 9 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model until session 20 on the Pose2Sim trial (OpenPose 2D, perfect 2D, the video
 pipeline against MediaPipe's own 3D, per camera) and on the embedded test split;
