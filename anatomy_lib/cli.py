@@ -88,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Protocols 1-3 and MPJVE per action (Table 1 layout), or PCK/AUC/MPJPE "
         "for MPI-INF-3DHP, on a dataset's test split.",
     )
-    e.add_argument("model", help="model file, training run folder/checkpoint, or shipped name")
+    e.add_argument(
+        "model",
+        help="model file, training run folder/checkpoint, or shipped name; A+B averages the "
+        "predictions of models A and B",
+    )
     e.add_argument(
         "--dataset",
         default="embedded",
@@ -128,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="MODEL",
         help=f"shipped name (default {DEFAULT_MODEL}, or {DEFAULT_CAUSAL_MODEL} with "
-        "--causal), model file, or training run folder/checkpoint",
+        "--causal), model file, or training run folder/checkpoint; A+B averages the "
+        "predictions of models A and B",
     )
     i.add_argument(
         "input",
@@ -252,8 +257,9 @@ def load_any_model(
     trusted: bool = False,
 ) -> torch.nn.Module:
     """:func:`anatomy_lib.wild.pipeline.resolve_model` (shipped name, model file, training
-    checkpoint or run folder; eval mode, on ``device``; files read without running code
-    from them unless ``trusted``) with its errors as :class:`CommandError`.
+    checkpoint or run folder, or ``+``-joined names for an ensemble; eval mode, on ``device``;
+    files read without running code from them unless ``trusted``) with its errors as
+    :class:`CommandError`.
     """
     from .wild.pipeline import resolve_model
 

@@ -372,6 +372,27 @@ def test_infer_flip_and_smoothing_options(tmp_path, capsys):
     assert exc.value.code == 2 and "causal model's 3D is not smoothed" in capsys.readouterr().err
 
 
+def test_infer_averages_models_joined_by_plus(tmp_path, capsys):
+    seq = load_pose2sim_trial()[0]
+    w, h = seq.image_size
+    kp = tmp_path / "kp.npz"
+    np.savez(kp, keypoints=seq.keypoints_pixels[:30].numpy(), scores=seq.scores[:30].numpy(),
+             width=w, height=h)  # fmt: skip
+    out = tmp_path / "pair.npz"
+    argv = ["infer", "anatomy_small+baseline_small", str(kp), "--out", str(out), "--smooth", "0"]
+    assert cli.main([*argv, "--device", "cpu"]) == 0
+    assert "model anatomy_small+baseline_small" in capsys.readouterr().out
+    members = [cli.load_any_model(name) for name in ("anatomy_small", "baseline_small")]
+    kp_2d, scores = seq.keypoints_2d[:30], seq.scores[:30]
+    alone = [predict_sequence(m, kp_2d, scores, EvaluationConfig(flip=False)) for m in members]
+    with np.load(out) as f:  # an ensemble is lifted without the mirror pass
+        np.testing.assert_allclose(f["joints_3d"], (sum(alone) / 2).numpy(), atol=1e-5)
+    for bad, message in (("anatomy_small+", "empty name"), ("anatomy_small+nope", "'nope'")):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["infer", bad, str(kp), "--device", "cpu"])
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -168,6 +168,47 @@ def test_the_shipped_ensemble_is_its_two_shipped_members():
     assert resolve_model(DEFAULT_CAUSAL_MODEL, causal=True).config.causal
 
 
+def test_names_joined_by_plus_are_an_ensemble_of_those_models(tmp_path):
+    from anatomy_lib.models.checkpoints import save_model
+
+    joined = resolve_model("anatomy_medium+anatomy_medium_causal")
+    assert isinstance(joined, PredictionEnsemble) and not joined.training
+    assert joined.config.members == ("anatomy_medium", "anatomy_medium_causal")
+    from anatomy_lib.ray_frame import assumed_intrinsics
+
+    kp, sc = _video(30)
+    kp, sc, camera = kp.float(), sc.float(), assumed_intrinsics(1920, 1080)
+    shipped = load_pretrained(DEFAULT_MODEL)
+    assert torch.equal(
+        predict_sequence(joined, kp, sc, intrinsics=camera),
+        predict_sequence(shipped, kp, sc, intrinsics=camera),
+    )
+    # Files and run folders join too; a file whose own name has a "+" is that file.
+    save_model(_tiny(0).float(), tmp_path / "a.pt")
+    save_model(_tiny(1, causal=True).float(), tmp_path / "b+c.pt")
+    pair = resolve_model(f"{tmp_path / 'a.pt'}+anatomy_small")
+    assert pair.config.members == (str(tmp_path / "a.pt"), "anatomy_small")
+    assert isinstance(resolve_model(tmp_path / "b+c.pt"), AnatomyModel)
+    assert resolve_model(str(tmp_path / "b+c.pt"), causal=True).config.causal
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "message"),
+    [
+        ("anatomy_small+", ValueError, "got an empty name"),
+        ("+anatomy_small", ValueError, "got an empty name"),
+        ("anatomy_small++anatomy_small", ValueError, "got an empty name"),
+        ("anatomy_medium_ensemble+anatomy_small", ValueError, "is itself an ensemble"),
+        ("anatomy_small+no_such_model", FileNotFoundError, "'no_such_model'"),
+    ],
+)
+def test_bad_joined_names_are_refused(spec, error, message):
+    with pytest.raises(error, match=message):
+        resolve_model(spec)
+    with pytest.raises(ValueError, match="causal=True but the model is non-causal"):
+        resolve_model("anatomy_small+anatomy_small_causal", causal=True)
+
+
 def test_members_side_by_side_in_threads_give_the_same_numbers(monkeypatch):
     """With idle cores the members run in worker threads (under the caller's kernel choice);
     without, one after the other: the same predictions, bit for bit."""

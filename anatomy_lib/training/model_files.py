@@ -1,5 +1,6 @@
 """Models by name: an experiment's untrained network, and a trained one from whatever
-names it (a shipped model, a model file, a training checkpoint or a run folder).
+names it (a shipped model, a model file, a training checkpoint or a run folder, or several of
+those joined by ``+`` for the mean of their predictions).
 
 :func:`anatomy_lib.wild.resolve_model` (the video pipeline, the CLI) and the trainer's
 ``init_weights`` both load through :func:`load_model_file`.
@@ -16,13 +17,17 @@ from torch import nn
 from ..checkpoints import SHIPPED_NAMES, load_pretrained
 from ..models.anatomy import AnatomyModel
 from ..models.checkpoints import load_model
+from ..models.ensemble import PredictionEnsemble
 from ..models.temporal import TemporalConvNet
 from ..safe_io import load_torch_file
 from .checkpointing import CHECKPOINT_FORMAT, load_training_checkpoint
 from .config import ExperimentConfig
 from .run_folder import run_model_file
 
-__all__ = ["build_model", "load_init_weights", "load_model_file"]
+__all__ = ["ENSEMBLE_SEPARATOR", "build_model", "load_init_weights", "load_model_file"]
+
+#: Joins the names of models whose predictions are averaged: ``"runs/a+anatomy_medium_causal"``.
+ENSEMBLE_SEPARATOR = "+"
 
 
 def _network(experiment: ExperimentConfig) -> tuple[type[nn.Module], Any]:
@@ -70,17 +75,24 @@ def load_model_file(
     """A trained model in eval mode on ``device``: ``spec`` is a shipped name
     (:data:`anatomy_lib.checkpoints.SHIPPED_NAMES`), a file written by
     :func:`anatomy_lib.models.checkpoints.save_model`, a training checkpoint, or a training
-    run folder (its ``model.pt``, else its ``checkpoint.pt``). Files are read without
-    running code from them unless ``trusted``.
+    run folder (its ``model.pt``, else its ``checkpoint.pt``); or several of those joined by
+    :data:`ENSEMBLE_SEPARATOR` (``"runs/a+anatomy_medium_causal"``, when no file or folder
+    has that name): a :class:`~anatomy_lib.models.ensemble.PredictionEnsemble` of them, lifted
+    like the shipped ``anatomy_medium_ensemble``. Files are read without running code from
+    them unless ``trusted``.
 
     Raises:
-        FileNotFoundError: nothing usable at ``spec``.
+        FileNotFoundError: nothing usable at ``spec`` (or at one of its members).
         ValueError: an unreadable file or one refused as unsafe
-            (:class:`~anatomy_lib.safe_io.UnsafeFileError`).
+            (:class:`~anatomy_lib.safe_io.UnsafeFileError`); an ensemble with an empty
+            member name, a member that is itself an ensemble, or members on different
+            skeletons.
     """
     if str(spec) in SHIPPED_NAMES:
         return load_pretrained(str(spec)).to(device)
     path = Path(spec)
+    if ENSEMBLE_SEPARATOR in str(spec) and not path.exists():
+        return _ensemble_of(str(spec), device, trusted)
     if path.is_dir():
         path = run_model_file(path) or path  # model.pt only if written after checkpoint.pt
         if path.is_dir():
@@ -97,3 +109,27 @@ def load_model_file(
         net.load_state_dict(state["model"])
         return net.eval().to(device)
     return load_model(path, map_location=device)
+
+
+def _ensemble_of(spec: str, device: torch.device | str, trusted: bool) -> PredictionEnsemble:
+    """The models named by ``spec``'s ``+``-joined parts, their predictions averaged."""
+    names = spec.split(ENSEMBLE_SEPARATOR)
+    if not all(names):
+        raise ValueError(
+            f"model {spec!r}: expected NAME{ENSEMBLE_SEPARATOR}NAME (models whose predictions "
+            "are averaged), got an empty name"
+        )
+    members = []
+    for name in names:
+        member = load_model_file(name, device, trusted)
+        if isinstance(member, PredictionEnsemble):
+            members_of = ENSEMBLE_SEPARATOR.join(member.config.members)
+            raise ValueError(
+                f"model {spec!r}: {name!r} is itself an ensemble; name its members instead "
+                f"({members_of})"
+            )
+        members.append(member)
+    try:
+        return PredictionEnsemble(members, names=names).eval()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"model {spec!r}: {exc}") from None

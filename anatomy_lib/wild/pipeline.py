@@ -175,7 +175,9 @@ def resolve_model(
     """The one way a model is named: a module (returned as is), a shipped name
     (:data:`anatomy_lib.checkpoints.SHIPPED_NAMES`), a file written by
     :func:`anatomy_lib.models.checkpoints.save_model`, a training checkpoint, or a training
-    run folder (its ``model.pt``, else its ``checkpoint.pt``). Loaded models are in eval
+    run folder (its ``model.pt``, else its ``checkpoint.pt``); names joined by ``+`` give
+    the mean of those models' predictions
+    (:func:`~anatomy_lib.training.model_files.load_model_file`). Loaded models are in eval
     mode, on ``device``.
 
     Args:
