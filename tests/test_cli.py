@@ -341,13 +341,20 @@ def test_infer_causal_uses_the_shipped_causal_model_and_never_looks_ahead(tmp_pa
     assert np.ptp(outputs[14], axis=0).max() > 1e-2
 
 
-def test_infer_flip_and_smoothing_options(tmp_path, capsys):
-    """--no-flip / --flip and --smooth reach the lifting; a causal model refuses smoothing."""
+def _trial_keypoint_file(folder, frames: int):
+    """A keypoint file of the Pose2Sim trial's first camera's first ``frames`` frames, and
+    that camera's sequence."""
     seq = load_pose2sim_trial()[0]
     w, h = seq.image_size
-    kp = tmp_path / "kp.npz"
-    np.savez(kp, keypoints=seq.keypoints_pixels[:40].numpy(), scores=seq.scores[:40].numpy(),
-             width=w, height=h)  # fmt: skip
+    path = folder / "kp.npz"
+    np.savez(path, keypoints=seq.keypoints_pixels[:frames].numpy(),
+             scores=seq.scores[:frames].numpy(), width=w, height=h)  # fmt: skip
+    return path, seq
+
+
+def test_infer_flip_and_smoothing_options(tmp_path, capsys):
+    """--no-flip / --flip and --smooth reach the lifting; a causal model refuses smoothing."""
+    kp, seq = _trial_keypoint_file(tmp_path, 40)
     model = cli.load_any_model("anatomy_small")
     lifted = {}
     for name, flags in (("plain", ["--no-flip", "--smooth", "0"]), ("both", ["--smooth", "0.1"])):
@@ -373,11 +380,7 @@ def test_infer_flip_and_smoothing_options(tmp_path, capsys):
 
 
 def test_infer_averages_models_joined_by_plus(tmp_path, capsys):
-    seq = load_pose2sim_trial()[0]
-    w, h = seq.image_size
-    kp = tmp_path / "kp.npz"
-    np.savez(kp, keypoints=seq.keypoints_pixels[:30].numpy(), scores=seq.scores[:30].numpy(),
-             width=w, height=h)  # fmt: skip
+    kp, seq = _trial_keypoint_file(tmp_path, 30)
     out = tmp_path / "pair.npz"
     argv = ["infer", "anatomy_small+baseline_small", str(kp), "--out", str(out), "--smooth", "0"]
     assert cli.main([*argv, "--device", "cpu"]) == 0
