@@ -52,15 +52,10 @@ from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_d
 
 from anatomy_lib.camera import project  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
+from anatomy_lib.data.pose2sim_multiperson import detector_of  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
-
-
-def detector_of(seq: PoseSequence) -> str:
-    """The MediaPipe model whose 2D the sequence holds: ``full``, ``lite`` or ``heavy``."""
-    words = seq.action.split()
-    return words[2] if len(words) > 2 else "full"
 
 
 def sequence_name(seq: PoseSequence) -> str:

@@ -21,6 +21,7 @@ from anatomy_lib.data.pose2sim_multiperson import (
     MIN_FRAMES,
     assign_to_people,
     build_multiperson_file,
+    detector_of,
     load_multiperson_file,
     match_people,
 )
@@ -247,6 +248,9 @@ def test_build_with_other_detectors(tmp_path, qca_text, cameras):
         build_multiperson_file(
             kp, sc, qca_text, both, 60.0, "x", other_detectors={"full": (kp, sc)}
         )
+    with pytest.raises(ValueError, match=r"other_detectors: expected some of .* \['medium'\]"):
+        build_multiperson_file(kp, sc, qca_text, both, 60.0, "x", other_detectors={"medium": blind})
+    assert {detector_of(s) for s in full} == {"full"} and {detector_of(s) for s in lite} == {"lite"}
 
 
 def test_shipped_trial_reference_reprojects_onto_its_detections():

@@ -64,6 +64,7 @@ __all__ = [
     "DETECTORS",
     "match_people",
     "assign_to_people",
+    "detector_of",
     "build_multiperson_file",
     "load_multiperson_file",
 ]
@@ -87,6 +88,28 @@ MAX_ASSIGN_PX = 60.0
 #: MediaPipe's pose models (:data:`anatomy_lib.wild.detector.POSE_MODELS`): ``full`` makes
 #: the reference; ``lite`` and ``heavy`` add inputs the reference was not made from.
 DETECTORS = ("full", "lite", "heavy")
+
+
+def _check_other_detectors(names) -> None:
+    """Other detectors must be known and must not be the reference's own (``full``)."""
+    if "full" in names:
+        raise ValueError("other_detectors: 'full' is the reference's own detector")
+    unknown = [n for n in names if n not in DETECTORS]
+    if unknown:
+        raise ValueError(f"other_detectors: expected some of {DETECTORS[1:]}, got {unknown}")
+
+
+def _action(camera_id: str, detector: str) -> str:
+    """A sequence's ``action``: ``"Demo_MultiPerson cam01"`` (``full``) or
+    ``"Demo_MultiPerson cam01 lite"`` (another detector's 2D)."""
+    return f"Demo_MultiPerson {camera_id}" + ("" if detector == "full" else f" {detector}")
+
+
+def detector_of(seq: PoseSequence) -> str:
+    """The MediaPipe model whose 2D a sequence of this trial holds: ``full``, ``lite`` or
+    ``heavy`` (read back from its ``action``, :func:`load_multiperson_file`)."""
+    words = seq.action.split()
+    return words[2] if len(words) > 2 else "full"
 
 
 def _option_costs(
@@ -280,16 +303,12 @@ def _camera_sequences(
         pixels17.append(conv.keypoints.numpy())
         scores17.append(conv.scores.numpy())
         seen.append(slots[:, v] >= 0)
-    joints = H36M_17.num_joints
+    joints = H36M_17.num_joints  # (0, ...) arrays of the right shape when no camera is kept
     return {
         "cameras": np.array(kept, dtype=np.int64),
-        "keypoints_2d": np.stack(pixels17).astype(np.float32)
-        if kept
-        else np.zeros((0, n_frames, joints, 2), np.float32),
-        "scores": np.stack(scores17).astype(np.float32)
-        if kept
-        else np.zeros((0, n_frames, joints), np.float32),
-        "detected": np.stack(seen) if kept else np.zeros((0, n_frames), bool),
+        "keypoints_2d": np.array(pixels17, np.float32).reshape(-1, n_frames, joints, 2),
+        "scores": np.array(scores17, np.float32).reshape(-1, n_frames, joints),
+        "detected": np.array(seen, bool).reshape(-1, n_frames),
     }
 
 
@@ -321,8 +340,7 @@ def build_multiperson_file(
         error, and the sequences kept (per other detector, the frames it found per camera).
     """
     other_detectors = dict(other_detectors or {})
-    if "full" in other_detectors:
-        raise ValueError("other_detectors: 'full' is the reference's own detector")
+    _check_other_detectors(other_detectors)
     cameras = read_qualisys_calibration(calibration_qca)
     kp = torch.as_tensor(keypoints, dtype=torch.float64)
     sc = torch.as_tensor(scores, dtype=torch.float64)
@@ -420,13 +438,12 @@ def load_multiperson_file(
         subjects.append(tag)
         for detector in wanted:
             prefix = tag if detector == "full" else f"{tag}_{detector}"
-            suffix = "" if detector == "full" else f" {detector}"
             for i, v in enumerate(data[f"{prefix}_cameras"].tolist()):
                 cam = cameras[v]
                 kps = torch.tensor(data[f"{prefix}_keypoints_2d"][i])
                 seqs.append(
                     PoseSequence(
-                        subject=tag, action=f"Demo_MultiPerson {cam.id}{suffix}",
+                        subject=tag, action=_action(cam.id, detector),
                         keypoints_2d=normalize_screen(kps, cam.width, cam.height),
                         scores=torch.tensor(data[f"{prefix}_scores"][i]),
                         joints_3d=world_to_camera(world, cam), skeleton=H36M_17,
@@ -451,8 +468,7 @@ def build_from_wheel(wheel: Path, out: Path, other_detectors: tuple[str, ...] = 
     from ..wild.detector import check_pose_model, pose_model_file
     from ..wild.video import iter_frames, video_info
 
-    if "full" in other_detectors:
-        raise ValueError("other_detectors: 'full' is the reference's own detector")
+    _check_other_detectors(other_detectors)
     names = ["full", *other_detectors]
     complexity = {n: check_pose_model(n) for n in names}  # before any video is read
     found = {n: ([], []) for n in names}
