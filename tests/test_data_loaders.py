@@ -196,3 +196,28 @@ def test_read_openpose_people_keeps_everyone_and_checks_sizes(tmp_path):
         read_openpose_people(empty)
     with pytest.raises(ValueError, match="expected 54"):
         read_openpose_people(path, 18)
+
+
+def test_openpose_placeholder_people_are_nobody(tmp_path):
+    """Pose2Sim's person tracking writes a person with an empty ``pose_keypoints_2d`` for
+    someone not seen in a view: such an entry is nobody, not a person of 0 keypoints."""
+    from anatomy_lib.data.keypoint_formats import openpose_keypoint_count, read_openpose_people
+
+    placeholder = {"person_id": 1, "pose_keypoints_2d": []}
+    seen = np.full(75, 3.0)
+    files = []
+    for t, people in enumerate(
+        [[placeholder], [placeholder, {"pose_keypoints_2d": seen.tolist()}]]
+    ):
+        files.append(tmp_path / f"cam01.{t:04d}.json")
+        files[-1].write_text(json.dumps({"people": people}))
+    assert read_openpose_people(files[0], 25).shape == (0, 25, 3)
+    both = read_openpose_people(files[1])
+    assert both.shape == (1, 25, 3)
+    np.testing.assert_array_equal(both[0].reshape(-1), seen)
+    # The keypoint count comes from the first file with a real person, and the folder reads.
+    assert openpose_keypoint_count(files) == 25
+    assert openpose_keypoint_count(files[:1]) is None
+    arr = read_openpose_folder(tmp_path)
+    assert arr.shape == (2, 25, 3) and float(arr[0, :, 2].max()) == 0.0
+    np.testing.assert_array_equal(arr[1].reshape(-1), seen)

@@ -165,8 +165,10 @@ def to_h36m(
 def read_openpose_people(path: str | Path | bytes, num_keypoints: int | None = None) -> np.ndarray:
     """Every person of one OpenPose JSON file (a path, or its bytes): ``(P, K, 3)``.
 
-    Columns are x, y (pixels) and confidence; ``P`` may be 0. Without ``num_keypoints``
-    an empty file raises, since ``K`` is unknown.
+    Columns are x, y (pixels) and confidence; ``P`` may be 0. A person whose
+    ``pose_keypoints_2d`` is an empty list (a placeholder, as Pose2Sim's person tracking
+    writes for someone not seen in this view) is left out. Without ``num_keypoints`` a file
+    with nobody in it raises, since ``K`` is unknown.
     """
     text = path if isinstance(path, bytes) else Path(path).read_bytes()
     path = "<OpenPose JSON bytes>" if isinstance(path, bytes) else path
@@ -182,6 +184,8 @@ def read_openpose_people(path: str | Path | bytes, num_keypoints: int | None = N
             flat = np.asarray(person["pose_keypoints_2d"], dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(f"{path}: person {i} 'pose_keypoints_2d' must hold numbers") from None
+        if flat.size == 0:
+            continue
         if flat.size % 3 or (num_keypoints is not None and flat.size != 3 * num_keypoints):
             want = "a multiple of 3" if num_keypoints is None else f"{3 * num_keypoints}"
             raise ValueError(
@@ -233,10 +237,11 @@ def openpose_files(folder: str | Path) -> list[Path]:
 
 
 def openpose_keypoint_count(files: list[Path]) -> int | None:
-    """Keypoints per person in the first of ``files`` that has a person (None: nobody).
+    """Keypoints per person in the first of ``files`` that has a person with keypoints
+    (None: nobody; placeholders with an empty list do not count, :func:`read_openpose_people`).
 
     Raises:
-        ValueError: a file that is not OpenPose JSON (named).
+        ValueError: a file that is not OpenPose JSON, or a malformed person (named).
     """
     for f in files:
         try:
@@ -245,7 +250,8 @@ def openpose_keypoint_count(files: list[Path]) -> int | None:
             raise ValueError(
                 f"{f}: expected OpenPose JSON with a 'people' list ({exc!r})"
             ) from None
-        if people:
+        placeholders = all(isinstance(p, dict) and p.get("pose_keypoints_2d") == [] for p in people)
+        if not placeholders:
             return int(read_openpose_people(f).shape[1])
     return None
 
