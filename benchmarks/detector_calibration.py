@@ -1,7 +1,7 @@
 """How large is a real detector's error, beside the engine's? Measured on a validation trial.
 
 ``benchmarks/detector_jitter.py`` compares frame-to-frame noise only; the size of the error
-itself needs a 3D reference. The multi-person validation trial
+itself needs a 3D reference. The multi-person trial's validation person
 (:func:`anatomy_lib.data.load_pose2sim_multiperson`, not test data) has one: MediaPipe's
 keypoints triangulated from three or four calibrated views. Per scored frame of each
 (person, camera) sequence, the distance between that camera's MediaPipe 2D and the
@@ -19,7 +19,7 @@ at 30 fps of ``benchmarks/detector_jitter.py`` (the real MediaPipe's: 1.2-1.8 un
 Statistics over the limb joints (hips, knees, ankles, shoulders, elbows, wrists) of all
 scored frames: median, mean and 90th percentile; per joint, the median. Prints one JSON::
 
-    python benchmarks/detector_calibration.py [--videos 64]
+    python benchmarks/detector_calibration.py [--videos 64] [--people all]
 """
 
 from __future__ import annotations
@@ -62,10 +62,11 @@ def error_statistics(errors: torch.Tensor) -> dict:
     }
 
 
-def real_errors() -> tuple[dict, torch.Tensor]:
-    """Per sequence ``{frames, person_px, limbs median}`` and all errors ``(N, 17)``."""
+def real_errors(people: str | tuple[str, ...] | None = None) -> tuple[dict, torch.Tensor]:
+    """Per sequence ``{frames, person_px, limbs median}`` and all errors ``(N, 17)``, of the
+    validation person (``people``: as :func:`~anatomy_lib.data.load_pose2sim_multiperson`)."""
     rows, pooled = {}, []
-    for seq in load_pose2sim_multiperson():
+    for seq in load_pose2sim_multiperson(people=people):
         cam, valid = seq.camera, seq.valid
         pixels = seq.keypoints_pixels.double()[valid]
         reference = project(seq.joints_3d.double(), cam)[valid]
@@ -105,9 +106,12 @@ def engine_errors(family: DetectorErrorConfig, videos: int, seed: int = SEED) ->
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", type=int, default=64, help="engine videos per family")
+    parser.add_argument("--people", choices=["validation", "all"], default="validation",
+                        help="validation: person 2 only (default); all: also person 1, the "
+                        "test trial's performer (as CALIBRATED_ERRORS were fitted)")  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    sequences, pooled = real_errors()
+    sequences, pooled = real_errors("all" if args.people == "all" else None)
     families = {
         "mediapipe_like": DetectorErrorConfig.mediapipe_like(),
         "openpose_like": DetectorErrorConfig.openpose_like(),

@@ -1,12 +1,15 @@
-"""Models on a real validation trial: real people, cameras and detections, not the test data.
+"""Models on a real validation person: real cameras and detections, not the test data.
 
 Prints one JSON object. The trial is Pose2Sim's two-person demo
 (:func:`anatomy_lib.data.load_pose2sim_multiperson`; the same four cameras as the test
-trial, another recording): per kept (person, camera) sequence, MediaPipe's 2D of that
-person and, as reference, MediaPipe's keypoints triangulated from at least three of the
-four views. Scored per sequence on its ``valid`` frames (the reference is good and the
-camera found the person), with ``benchmarks/real_data.py``'s own P-MPJPE and MPJPE (15
-joints, without Human3.6M's neck/nose and head, and 17):
+trial): per kept (person, camera) sequence, MediaPipe's 2D of that person and, as
+reference, MediaPipe's keypoints triangulated from at least three of the four views. Its
+video is the test trial's recording with a second person added, so only that person
+(``person2``) validates; ``--people all`` adds person 1, the test trial's performer in the
+test frames, only to reproduce numbers measured before session 23 found this. Scored per
+sequence on its ``valid`` frames (the reference is good and the camera found the person),
+with ``benchmarks/real_data.py``'s own P-MPJPE and MPJPE (15 joints, without Human3.6M's
+neck/nose and head, and 17):
 
 ``--detectors`` picks whose 2D is lifted: MediaPipe's ``full`` model (the default; it also
 made the reference) and/or its ``lite`` and ``heavy`` models (more sequences against the
@@ -26,13 +29,13 @@ several, each metric also gives the mean per detector.
 ``headline``: P-MPJPE over 15 joints, the mean over sequences of each sequence's mean.
 Every model after the first also gets ``versus_first_model``: its difference to the first,
 per person and per (person, camera), with a 95 % interval over the (person, camera) pairs
-(:func:`paired_comparison`), which speaks for the trial's two people only.
+(:func:`paired_comparison`), which speaks for the people scored only (one by default).
 The reference shares part of the input's 2D error (it is triangulated from the same
 detector), so the trial ranks models; it is not ground truth. Neither the embedded test
-split nor the test trial is read.
+split nor the test trial's files are read.
 
     python benchmarks/real_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
-        [--smooth SECONDS] [--detectors full lite heavy]
+        [--smooth SECONDS] [--detectors full lite heavy] [--people all]
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_d
 
 from anatomy_lib.camera import project  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
-from anatomy_lib.data.pose2sim_multiperson import detector_of  # noqa: E402
+from anatomy_lib.data.pose2sim_multiperson import VALIDATION_PEOPLE, detector_of  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
@@ -102,7 +105,7 @@ def paired_comparison(first: dict[str, float], other: dict[str, float]) -> dict:
 
     The sequences of one (person, camera) differ only in their detector's 2D, so they are
     averaged into one difference per (person, camera); the interval is a Student-t one over
-    those (95 %). It speaks for these two people only: the trial has no more.
+    those (95 %). It speaks for the people scored only: the trial has no more.
     """
     clusters: dict[str, list[float]] = {}
     for name, value in other.items():
@@ -164,6 +167,7 @@ def baseline_rows(model, trial, smoothing_s: float | None = None) -> dict:
 def trial_summary(trial) -> dict:
     return {
         "source": "anatomy_lib.data.load_pose2sim_multiperson (pose2sim 0.10.49 Demo_MultiPerson)",
+        "people": list(dict.fromkeys(s.subject for s in trial)),
         "detectors": list(dict.fromkeys(detector_of(s) for s in trial)),
         "sequences": {
             sequence_name(s): {"frames": s.num_frames, "scored": int(s.valid.sum())} for s in trial
@@ -176,7 +180,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     def score(model, args) -> dict:
         if "trial" not in state:
-            state["trial"] = load_pose2sim_multiperson(tuple(args.detectors))
+            people = "all" if args.people == "all" else VALIDATION_PEOPLE
+            state["trial"] = load_pose2sim_multiperson(tuple(args.detectors), people)
         trial = state["trial"]
         if "baselines" not in state:
             state["baselines"] = baseline_rows(model, trial, args.smooth)
@@ -195,6 +200,10 @@ def main(argv: list[str] | None = None) -> dict:
                             choices=["full", "lite", "heavy"],
                             help="whose 2D is lifted: MediaPipe's full model (the reference's "
                             "own detector; default) and/or its lite and heavy models")  # fmt: skip
+        parser.add_argument("--people", choices=["validation", "all"], default="validation",
+                            help="validation: person 2 only (default); all: also person 1, "
+                            "the test trial's performer (to reproduce numbers measured "
+                            "before session 23)")  # fmt: skip
 
     report = model_report(
         "benchmarks/real_validation.py", __doc__.split("\n\n")[0], score, argv,

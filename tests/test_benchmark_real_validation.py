@@ -45,11 +45,14 @@ def test_only_valid_frames_count_and_headline_is_the_mean_over_sequences(bench, 
     after = bench.score_sequences(preds, trial)
     assert after == before
     per = before["p_mpjpe_15"]["per_sequence"]
-    assert len(per) == len(trial.sequences) == 7
+    assert len(per) == len(trial.sequences) == 3  # the validation person, cameras 1, 2, 4
     assert before["headline"] == pytest.approx(np.mean(list(per.values())), abs=0.01)
-    people = before["p_mpjpe_15"]["per_person"]
-    person1 = [v for n, v in per.items() if n.startswith("person1/")]
-    assert people["person1"] == pytest.approx(np.mean(person1), abs=0.01)
+    both = load_pose2sim_multiperson(people="all")
+    targets = _targets(bench, both)
+    per = bench.score_sequences({n: t + 0.01 for n, t in targets.items()}, both)["p_mpjpe_15"]
+    person1 = [v for n, v in per["per_sequence"].items() if n.startswith("person1/")]
+    assert len(person1) == 4 and len(per["per_sequence"]) == 7
+    assert per["per_person"]["person1"] == pytest.approx(np.mean(person1), abs=0.01)
 
 
 def test_a_larger_error_scores_higher(bench, trial):
@@ -74,6 +77,8 @@ def test_real_detector_error_statistics_from_the_trial():
     dc = load_benchmark("detector_calibration")
     rows, pooled = dc.real_errors()
     assert set(rows) == {f"{s.subject}/{s.camera.id}" for s in load_pose2sim_multiperson()}
+    assert {name.split("/")[0] for name in rows} == {"person2"}  # not the test performer
+    assert set(dc.real_errors("all")[0]) == set(rows) | {f"person1/cam0{i}" for i in range(1, 5)}
     assert pooled.shape[1] == 17 and pooled.shape[0] == sum(r["frames"] for r in rows.values())
     stats = dc.error_statistics(pooled)
     assert stats["limbs"]["median"] <= stats["limbs"]["p90"]
@@ -118,6 +123,14 @@ def test_report_of_two_models_and_the_baselines(bench, capsys):
     floor = base["detections_at_true_depth"]["p_mpjpe_15"]["per_person"]["person2"]
     assert all(r["p_mpjpe_15"]["per_person"]["person2"] > floor for r in report["models"].values())
     assert report["trial"]["sequences"]["person2/cam02"]["scored"] == 100
+    # only the validation person by default; the test trial's performer when asked for
+    assert report["trial"]["people"] == ["person2"]
+    assert set(report["models"]["anatomy_small"]["p_mpjpe_15"]["per_person"]) == {"person2"}
+    everyone = bench.main(["--model", "anatomy_small", "--threads", "1", "--people", "all"])
+    capsys.readouterr()
+    assert everyone["trial"]["people"] == ["person1", "person2"]
+    person2 = everyone["models"]["anatomy_small"]["p_mpjpe_15"]["per_person"]["person2"]
+    assert person2 == report["models"]["anatomy_small"]["p_mpjpe_15"]["per_person"]["person2"]
 
 
 def test_baselines_without_a_model_do_not_depend_on_it(bench, trial):

@@ -19,6 +19,8 @@ from anatomy_lib.data.pose2sim_multiperson import (
     MAX_ASSIGN_PX,
     MAX_REPROJECTION_PX,
     MIN_FRAMES,
+    TEST_PERFORMER,
+    VALIDATION_PEOPLE,
     assign_to_people,
     build_multiperson_file,
     detector_of,
@@ -133,7 +135,7 @@ def test_build_round_trip(tmp_path, qca_text, cameras):
         kp[2, t, gone], sc[2, t, gone] = np.nan, 0.0
     out = tmp_path / "trial.npz"
     summary = build_multiperson_file(kp, sc, qca_text, out, 60.0, "synthetic")
-    trial = load_multiperson_file(out)
+    trial = load_multiperson_file(out, people="all")
     weights = KEYPOINT_FORMATS["mediapipe33"].weights(dtype=torch.float64)
     by_person, true_person = {}, {}
     world = torch.einsum("jk,ptkc->ptjc", weights, torch.tensor(people))  # (2, T, 17, 3)
@@ -219,13 +221,15 @@ def test_build_with_other_detectors(tmp_path, qca_text, cameras):
         for key in a.files:
             if key != "meta_json":
                 np.testing.assert_array_equal(a[key], b[key])
-    full = load_multiperson_file(both)
-    assert [s.action for s in full] == [s.action for s in load_multiperson_file(alone)]
-    lite = load_multiperson_file(both, detectors="lite")
+    full = load_multiperson_file(both, people="all")
+    assert [s.action for s in full] == [
+        s.action for s in load_multiperson_file(alone, people="all")
+    ]
+    lite = load_multiperson_file(both, detectors="lite", people="all")
     assert {s.action.split()[-1] for s in lite} == {"lite"}
     assert "cam01" not in {s.camera.id for s in lite}
-    assert len(load_multiperson_file(both, detectors="all")) == len(full) + len(lite)
-    assert len(load_multiperson_file(both, detectors="heavy")) == 0
+    assert len(load_multiperson_file(both, detectors="all", people="all")) == len(full) + len(lite)
+    assert len(load_multiperson_file(both, detectors="heavy", people="all")) == 0
     with np.load(both) as f:
         assert f["person1_heavy_keypoints_2d"].shape == (0, 60, 17, 2)
         assert f["person1_heavy_scores"].shape == (0, 60, 17)
@@ -254,7 +258,7 @@ def test_build_with_other_detectors(tmp_path, qca_text, cameras):
 
 
 def test_shipped_trial_reference_reprojects_onto_its_detections():
-    trial = load_pose2sim_multiperson()
+    trial = load_pose2sim_multiperson(people="all")
     assert {s.subject for s in trial} == {"person1", "person2"}
     assert len(trial.sequences) == 7
     with np.load(io.BytesIO(POSE2SIM_MULTIPERSON_FILE.read_bytes())) as f:
@@ -272,3 +276,34 @@ def test_shipped_trial_reference_reprojects_onto_its_detections():
         # the 3D is one body seen by every camera: camera axes differ, world points do not
         world = seq.joints_world.double()
         assert torch.allclose(world_to_camera(world, cam), seq.joints_3d.double(), atol=1e-5)
+
+
+def _world_gap_mm(seq, test_world: np.ndarray, offset: int) -> float:
+    """Median over ``seq``'s scored frames of the mean distance (15 joints without the nose
+    and head, whose definitions differ) between its world 3D at frame t and the test
+    trial's at t + offset, mm."""
+    body = [j for j in range(17) if j not in (9, 10)]
+    world = seq.joints_world.double().numpy()[:, body]
+    frames = [t for t in np.flatnonzero(seq.valid.numpy()) if 0 <= t + offset < len(test_world)]
+    gaps = [np.linalg.norm(world[t] - test_world[t + offset, body], axis=-1).mean() for t in frames]
+    return 1000 * float(np.median(gaps))
+
+
+def test_only_the_person_who_is_not_the_test_performer_validates():
+    """The trial's video is the test trial's recording with a second person added: person 1
+    is the test performer in the test frames (a few frames apart, same world axes) and is
+    left out unless asked for; person 2 is nowhere near him at any offset."""
+    test_world = load_pose2sim_trial().sequences[0].joints_world.double().numpy()
+    everyone = {s.subject: s for s in load_pose2sim_multiperson(people="all")}
+    offsets = range(-10, 11)
+    performer = min(_world_gap_mm(everyone[TEST_PERFORMER], test_world, o) for o in offsets)
+    assert performer < 100.0
+    for person in VALIDATION_PEOPLE:
+        assert min(_world_gap_mm(everyone[person], test_world, o) for o in offsets) > 500.0
+    default = load_pose2sim_multiperson(detectors="all")
+    assert {s.subject for s in default} == set(VALIDATION_PEOPLE) == {"person2"}
+    assert len(default.sequences) == 9  # cameras 1, 2, 4 x full, lite, heavy
+    only = load_multiperson_file(POSE2SIM_MULTIPERSON_FILE, people=TEST_PERFORMER)
+    assert {s.subject for s in only} == {TEST_PERFORMER}
+    with pytest.raises(ValueError, match=r"people: expected some of \['person1', 'person2'\]"):
+        load_multiperson_file(POSE2SIM_MULTIPERSON_FILE, people=("person3",))

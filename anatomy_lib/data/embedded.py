@@ -105,20 +105,25 @@ def load_default_dataset(dtype: torch.dtype = torch.float32) -> PoseDataset:
     return _cached(str(DEFAULT_DATASET_FILE), dtype)
 
 
-def load_pose2sim_multiperson(detectors: str | tuple[str, ...] = ("full",)) -> PoseDataset:
-    """Pose2Sim's two-person demo (not the test trial): real MediaPipe 2D per person and
-    camera, triangulated reference, ``valid`` = frames to score; a validation trial
-    (:mod:`anatomy_lib.data.pose2sim_multiperson`). ``detectors``: whose 2D, MediaPipe's
-    ``full`` model (default), ``lite``, ``heavy`` or ``"all"``
+def load_pose2sim_multiperson(
+    detectors: str | tuple[str, ...] = ("full",), people: str | tuple[str, ...] | None = None
+) -> PoseDataset:
+    """Pose2Sim's two-person demo: real MediaPipe 2D per person and camera, triangulated
+    reference, ``valid`` = frames to score (:mod:`anatomy_lib.data.pose2sim_multiperson`).
+    ``detectors``: whose 2D, MediaPipe's ``full`` model (default), ``lite``, ``heavy`` or
+    ``"all"``; ``people``: by default the validation person (``person2``); ``"all"`` adds
+    person 1, who is the test trial's performer in the test frames
     (:func:`~anatomy_lib.data.pose2sim_multiperson.load_multiperson_file`)."""
-    from .pose2sim_multiperson import load_multiperson_file
+    from .pose2sim_multiperson import VALIDATION_PEOPLE, load_multiperson_file
 
     if not POSE2SIM_MULTIPERSON_FILE.exists():
         raise FileNotFoundError(
             f"{POSE2SIM_MULTIPERSON_FILE}: missing; run "
             "`python -m anatomy_lib.data.pose2sim_multiperson` (needs MediaPipe)"
         )
-    return load_multiperson_file(POSE2SIM_MULTIPERSON_FILE, detectors)
+    return load_multiperson_file(
+        POSE2SIM_MULTIPERSON_FILE, detectors, VALIDATION_PEOPLE if people is None else people
+    )
 
 
 def load_pose2sim_trial() -> PoseDataset:

@@ -1,10 +1,18 @@
-"""A real validation trial outside the test data: Pose2Sim's two-person demo, triangulated.
+"""A real validation person outside the test data: Pose2Sim's two-person demo, triangulated.
 
 Source: pose2sim 0.10.49 (BSD-3-Clause), ``Pose2Sim/Demo_MultiPerson``: four videos (100
 frames, 60 fps, 1088 x 1920 portrait) of two people filmed by the same four calibrated
 cameras as the test trial (``calibration/Calib.qca.txt`` is byte for byte the test trial's
-calibration), and nothing else: no detections, no 3D. It is not the test trial (whose videos
-are ``Demo_SinglePerson``; ``Demo_Batch/Trial_1`` repeats them and is not used).
+calibration), and nothing else: no detections, no 3D.
+
+**Only person 2 validates** (:data:`VALIDATION_PEOPLE`, the loader's default). The videos are
+the test trial's own recording (``Demo_SinglePerson``: the same man, pose and background,
+frame for frame three frames apart) with a second person added. Person 1
+(:data:`TEST_PERFORMER`) is the test trial's performer in the test frames: his triangulated
+3D lies 62 mm (mean over the 17 joints, no alignment) from the test trial's 3D at that
+offset, person 2's more than a metre at every offset (``tests/test_data_pose2sim_multiperson.py``
+checks both). Found in session 23; choices made on the trial before then used person 1 too.
+``people="all"`` loads him, to reproduce those numbers.
 
 How the file is made (:func:`build_multiperson_file`, at build time, with MediaPipe):
 
@@ -62,6 +70,8 @@ __all__ = [
     "MIN_FRAMES",
     "MAX_ASSIGN_PX",
     "DETECTORS",
+    "TEST_PERFORMER",
+    "VALIDATION_PEOPLE",
     "match_people",
     "assign_to_people",
     "detector_of",
@@ -88,6 +98,10 @@ MAX_ASSIGN_PX = 60.0
 #: MediaPipe's pose models (:data:`anatomy_lib.wild.detector.POSE_MODELS`): ``full`` makes
 #: the reference; ``lite`` and ``heavy`` add inputs the reference was not made from.
 DETECTORS = ("full", "lite", "heavy")
+#: The test trial's performer, in the test frames (module docstring): never validates.
+TEST_PERFORMER = "person1"
+#: The people of the trial that may validate: everyone but :data:`TEST_PERFORMER`.
+VALIDATION_PEOPLE = ("person2",)
 
 
 def _check_other_detectors(names) -> None:
@@ -402,7 +416,9 @@ def build_multiperson_file(
 
 
 def load_multiperson_file(
-    path: str | Path, detectors: str | tuple[str, ...] = ("full",)
+    path: str | Path,
+    detectors: str | tuple[str, ...] = ("full",),
+    people: str | tuple[str, ...] = VALIDATION_PEOPLE,
 ) -> PoseDataset:
     """The trial as one :class:`PoseSequence` per kept (person, camera, detector): real
     MediaPipe 2D, the triangulated reference in the camera's axes, ``valid`` = the frames to
@@ -414,8 +430,11 @@ def load_multiperson_file(
             default is ``full``, the reference's own detector. A sequence's ``action`` is
             ``"Demo_MultiPerson cam01"`` for ``full``, ``"Demo_MultiPerson cam01 lite"``
             for another detector.
+        people: whose sequences: by default :data:`VALIDATION_PEOPLE` (``person2``);
+            ``"all"`` adds :data:`TEST_PERFORMER`, the test trial's performer (module
+            docstring), only to reproduce numbers measured before that was known.
 
-    Subjects ``person1``, ``person2``.
+    Subjects ``person1``, ``person2`` (those asked for).
     """
     path = Path(path)
     with np.load(io.BytesIO(path.read_bytes())) as f:
@@ -430,9 +449,15 @@ def load_multiperson_file(
     unknown = [d for d in wanted if d not in available]
     if unknown or not wanted:
         raise ValueError(f"detectors: expected some of {available} or 'all', got {detectors!r}")
+    in_file = sorted({k.split("_")[0] for k in data})
+    chosen = list(in_file) if people == "all" else list(
+        (people,) if isinstance(people, str) else people
+    )  # fmt: skip
+    if not chosen or any(p not in in_file for p in chosen):
+        raise ValueError(f"people: expected some of {in_file} or 'all', got {people!r}")
     cameras = read_qualisys_calibration(meta["calibration_qca"])
     seqs, subjects = [], []
-    for tag in sorted({k.split("_")[0] for k in data}):
+    for tag in chosen:
         world = torch.tensor(data[f"{tag}_joints_world"], dtype=torch.float32)
         valid = torch.tensor(data[f"{tag}_valid"])
         subjects.append(tag)
