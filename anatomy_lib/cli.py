@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "labels as they come (default: swap back the frames where the detector "
                    "exchanged them, anatomy_lib.wild.left_right)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    _protocol_args(i, "1/60 s, none for a causal model")
+    _protocol_args(i, "0, none")
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     _trust_arg(i)
 

@@ -120,7 +120,7 @@ def test_train_evaluate_infer_round_trip(tmp_path, capsys):
     out = np.load(tmp_path / "kp_3d.npz")
     assert out["joints_3d"].shape == (seq.num_frames, 17, 3)
     model = cli.load_any_model(str(run / "model.pt"))
-    # infer smooths over VIDEO_SMOOTHING_S at the keypoint file's frame rate (--fps, 30)
+    # infer lifts as the library does with the video default (VIDEO_SMOOTHING_S: none)
     smoothed = EvaluationConfig(smoothing_s=VIDEO_SMOOTHING_S)
     want = predict_sequence(model, seq.keypoints_2d, seq.scores, smoothed, fps=30.0)
     np.testing.assert_allclose(out["joints_3d"], want.numpy(), atol=1e-5)

@@ -151,20 +151,24 @@ def test_bad_protocols_are_refused():
 
 
 def test_the_shipped_ensemble_is_its_two_shipped_members():
-    assert DEFAULT_MODEL in PRETRAINED_ENSEMBLES and DEFAULT_MODEL in SHIPPED_NAMES
+    name = "anatomy_medium_ensemble"
+    assert name in PRETRAINED_ENSEMBLES and name in SHIPPED_NAMES
     assert set(SHIPPED_NAMES) == set(PRETRAINED) | set(PRETRAINED_ENSEMBLES)
-    ensemble = load_pretrained()
+    # the default is one model again (session 23), and the pair stays available by name
+    assert DEFAULT_MODEL == "anatomy_medium" and DEFAULT_MODEL in PRETRAINED
+    assert isinstance(load_pretrained(), AnatomyModel)
+    ensemble = load_pretrained(name)
     assert isinstance(ensemble, PredictionEnsemble) and not ensemble.training
-    assert ensemble.config.members == PRETRAINED_ENSEMBLES[DEFAULT_MODEL]
-    for member, name in zip(ensemble.members, ensemble.config.members, strict=True):
-        alone = load_pretrained(name).state_dict()
+    assert ensemble.config.members == PRETRAINED_ENSEMBLES[name]
+    for member, member_name in zip(ensemble.members, ensemble.config.members, strict=True):
+        alone = load_pretrained(member_name).state_dict()
         assert all(torch.equal(v, alone[k]) for k, v in member.state_dict().items())
     assert not ensemble.config.causal
     with pytest.raises(KeyError, match="no file of its own"):
-        pretrained_path(DEFAULT_MODEL)
-    assert resolve_model(DEFAULT_MODEL).config.members == ensemble.config.members
+        pretrained_path(name)
+    assert resolve_model(name).config.members == ensemble.config.members
     with pytest.raises(ValueError, match="causal=True but the model is non-causal"):
-        resolve_model(DEFAULT_MODEL, causal=True)
+        resolve_model(name, causal=True)
     assert resolve_model(DEFAULT_CAUSAL_MODEL, causal=True).config.causal
 
 
@@ -178,7 +182,7 @@ def test_names_joined_by_plus_are_an_ensemble_of_those_models(tmp_path):
 
     kp, sc = _video(30)
     kp, sc, camera = kp.float(), sc.float(), assumed_intrinsics(1920, 1080)
-    shipped = load_pretrained(DEFAULT_MODEL)
+    shipped = load_pretrained("anatomy_medium_ensemble")
     assert torch.equal(
         predict_sequence(joined, kp, sc, intrinsics=camera),
         predict_sequence(shipped, kp, sc, intrinsics=camera),

@@ -42,22 +42,25 @@ def test_lift_detections_equals_the_library_on_clean_input():
     assert result.smoothing_s == 0.0
 
 
-def test_by_default_one_model_is_flipped_and_smoothed_an_ensemble_is_not_flipped(tmp_path):
+def test_by_default_one_model_is_flipped_an_ensemble_is_not_and_smoothing_is_asked_for(tmp_path):
     det, kp, sc = _clip()
     model = _model()
     result = lift_detections(det, model)
-    assert result.smoothing_s == VIDEO_SMOOTHING_S
-    smooth = EvaluationConfig(flip=True, smoothing_s=VIDEO_SMOOTHING_S)
-    expected = predict_sequence(model, kp.float(), sc.float(), smooth, fps=50.0)
+    assert result.smoothing_s == VIDEO_SMOOTHING_S == 0.0  # not smoothed by default
+    expected = predict_sequence(model, kp.float(), sc.float(), EvaluationConfig(flip=True))
     np.testing.assert_allclose(result.joints_3d, expected.double().numpy(), atol=1e-5)
-    unsmoothed = lift_detections(det, model, smoothing_s=0.0).joints_3d
-    assert np.abs(result.joints_3d - unsmoothed).max() > 1e-4
-    saved = result.save(tmp_path / "clip.npz", formats=["npz"])[0]
+    sigma = 1.0 / 60.0
+    smoothed = lift_detections(det, model, smoothing_s=sigma)
+    smooth = EvaluationConfig(flip=True, smoothing_s=sigma)
+    expected = predict_sequence(model, kp.float(), sc.float(), smooth, fps=50.0)
+    np.testing.assert_allclose(smoothed.joints_3d, expected.double().numpy(), atol=1e-5)
+    assert np.abs(smoothed.joints_3d - result.joints_3d).max() > 1e-4
+    saved = smoothed.save(tmp_path / "clip.npz", formats=["npz"])[0]
     with np.load(saved) as f:
-        assert json.loads(str(f["meta_json"]))["smoothing_s"] == pytest.approx(VIDEO_SMOOTHING_S)
+        assert json.loads(str(f["meta_json"]))["smoothing_s"] == pytest.approx(sigma)
     ensemble = PredictionEnsemble([model, _model(causal=True)])
     got = lift_detections(det, ensemble).joints_3d
-    no_flip = EvaluationConfig(flip=False, smoothing_s=VIDEO_SMOOTHING_S)
+    no_flip = EvaluationConfig(flip=False)
     expected = predict_sequence(ensemble, kp.float(), sc.float(), no_flip, fps=50.0)
     np.testing.assert_allclose(got, expected.double().numpy(), atol=1e-5)
 

@@ -72,7 +72,7 @@ def pretrained_path(name: str) -> Path:
 
 
 #: The model of ``load_pretrained()`` and ``anatomy3d infer`` when none is named.
-DEFAULT_MODEL = "anatomy_medium_ensemble"
+DEFAULT_MODEL = "anatomy_medium"
 #: The model of ``anatomy3d infer --causal`` when none is named (live use: no future frame).
 DEFAULT_CAUSAL_MODEL = "anatomy_medium_causal"
 
