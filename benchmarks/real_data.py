@@ -31,8 +31,8 @@ library's evaluation (:func:`anatomy_lib.evaluation.evaluate_dataset`, the paper
 test-time flip for one model, none for an ensemble; not smoothed).
 
 The trial rows lift as ``anatomy3d infer`` does: test-time flip for one model, none for an
-ensemble, the 3D smoothed over time (:data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`; not for
-a causal model).
+ensemble, the 3D smoothed over time by :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S` (0, not
+smoothed, since session 23; 1/60 s in sessions 20-22; never for a causal model).
 
 The video rows need the videos (``pip download`` of the pose2sim 0.10.49 wheel into
 ``--cache``) and MediaPipe (the ``wild`` extra). MediaPipe's outputs are cached per video

@@ -73,11 +73,14 @@ JOINT_NOISE: tuple[str, ...] = get_args(JointNoise)
 DetectorErrors = Literal["assumed", "calibrated"]
 DETECTOR_ERRORS: tuple[str, ...] = get_args(DetectorErrors)
 
-#: Error sizes fitted to real MediaPipe on a validation trial that is not test data
-#: (Pose2Sim's two-person demo, :mod:`anatomy_lib.data.pose2sim_multiperson`; measured by
-#: ``benchmarks/detector_calibration.py``): the detections' distance to the projection of
-#: the trial's triangulated reference, limb joints, ``person_px / 500``, is median 9.0 / mean
-#: 15.8 / 90th percentile 31.3 there, against 5.8 / 7.1 / 13.3 for ``mediapipe_like`` on
+#: Error sizes fitted (session 19) to real MediaPipe on both people of Pose2Sim's two-person
+#: demo (:mod:`anatomy_lib.data.pose2sim_multiperson`; ``benchmarks/detector_calibration.py
+#: --people all``), before its person 1 was found to be the test trial's performer: so they
+#: are partly fitted on test frames, and no shipped model uses them. On the validation person
+#: alone the real error is median 7.3 / mean 9.8 / 90th percentile 19.9, smaller than these
+#: sizes give. The detections' distance to the projection of the trial's triangulated
+#: reference, limb joints, ``person_px / 500``, was median 9.0 / mean 15.8 / 90th percentile
+#: 31.3 with both people, against 5.8 / 7.1 / 13.3 for ``mediapipe_like`` on
 #: the engine's validation videos, while the real detector is *less* jittery (1.2-1.8 on the
 #: Sports2D video against 2.4): its error is mostly slow, per-view bias. So: less white
 #: noise, a much larger and slower drift (0.99-0.998 per 50 Hz frame, 2-10 s), more gross
