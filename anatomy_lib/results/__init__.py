@@ -59,9 +59,11 @@ Pose2Sim's two-person demo (MediaPipe 2D, triangulated reference), per (person, 
 sequence, with the perfect-2D, constant-pose and true-depth rows. Its person 1 is the test
 trial's performer in the test frames (found in session 23, see
 ``default_model_session23.json``): only the ``person2`` numbers are validation.
-``detector_calibration.json`` (``benchmarks/detector_calibration.py``, both people): the
-size of real MediaPipe's 2D error on that trial against the engine's detector families with
-their assumed and calibrated error sizes. Chapter 3 shows both.
+``detector_calibration.json`` (``benchmarks/detector_calibration.py``, re-measured in session
+23 on person 2 alone; session 19's both-people numbers, on which ``CALIBRATED_ERRORS`` were
+fitted, are kept in ``default_model_session23.json``): the size of real MediaPipe's 2D error
+on the validation person against the engine's detector families with their assumed and
+calibrated error sizes. Chapter 3 shows both.
 
 **Sessions 19-22 chose on both people of that trial** (the files below): their rules and
 decisions used test-performer sequences; ``default_model_session23.json`` re-summarises
