@@ -2,7 +2,8 @@
 
 * :mod:`.sequences`: :class:`PoseSequence` / :class:`PoseDataset` records.
 * :mod:`.embedded`: the shipped datasets (:func:`load_default_dataset`,
-  :func:`load_pose2sim_trial`) and a validation trial (:func:`load_pose2sim_multiperson`).
+  :func:`load_pose2sim_trial`) and a real validation person (:func:`load_pose2sim_multiperson`:
+  person 2 of a trial whose person 1 is the test performer, left out by default).
 * :mod:`.h36m`, :mod:`.mpi_inf_3dhp`: loaders for the published npz formats.
 * :mod:`.keypoint_formats`: COCO / OpenPose / Halpe / MediaPipe -> Human3.6M-17.
 * :mod:`.samplers`: vectorised window + whole-video frame batches.
