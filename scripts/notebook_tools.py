@@ -29,16 +29,37 @@ def _tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
+def coalesce_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of one name (``stdout``,
+    ``stderr``) joined into one: a kernel splits a cell's printing into chunks as it flushes,
+    so the same cell stores one, two or three chunks from one run to the next."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def strip(nb) -> None:
     """Remove outputs from every cell not tagged ``nbval-check-output``.
 
-    Checked cells keep their outputs and get a stable execution count (their position
-    among the code cells): nbval treats a cell with outputs but no count as unrun.
+    Checked cells keep their outputs (their stream chunks joined, :func:`coalesce_streams`)
+    and get a stable execution count (their position among the code cells): nbval treats a
+    cell with outputs but no count as unrun.
     """
     for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), start=1):
         checked = CHECK_TAG in _tags(cell)
         if not checked:
             cell.outputs = []
+        cell.outputs = coalesce_streams(cell.outputs)
         cell.execution_count = number if checked else None
         for output in cell.outputs:
             if "execution_count" in output:
