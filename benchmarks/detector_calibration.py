@@ -11,8 +11,10 @@ reference is made from the same detections, so the distance *underestimates* the
 error (a view's error is partly pulled into the triangulation).
 
 Beside it, the engine's validation clips and bodies (no recombined limbs) seen through each
-detector family, with its assumed error sizes and with ``calibrated()`` ones
-(:data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`): the distance of the simulated
+detector family, with its assumed error sizes, with ``calibrated()`` ones
+(:data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`, fitted on both people) and with
+the sizes refitted on the validation person
+(:data:`~anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS`): the distance of the simulated
 detections to the exact projections, the same statistics, and the hips-and-shoulders jitter
 at 30 fps of ``benchmarks/detector_jitter.py`` (the real MediaPipe's: 1.2-1.8 units).
 
@@ -120,6 +122,9 @@ def main(argv: list[str] | None = None) -> dict:
     for name, family in families.items():
         engine[f"{name} (assumed)"] = engine_errors(family, args.videos)
         engine[f"{name} (calibrated)"] = engine_errors(family.calibrated(), args.videos)
+        engine[f"{name} (validation person)"] = engine_errors(
+            family.with_error_sizes("validation_person"), args.videos
+        )
     report = {
         **report_header("benchmarks/detector_calibration.py", argv),
         "unit": "person_px / 500 (median vertical extent of the 17 joints)",

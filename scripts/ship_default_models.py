@@ -90,6 +90,11 @@ DETECTOR_SENTENCES = {
         "(data.engine_detector_errors=calibrated, "
         "anatomy_lib.data.detector_errors.CALIBRATED_ERRORS)."
     ),
+    ("engine_detector_errors", "validation_person"): (
+        " The simulated detectors' errors had the sizes measured on real MediaPipe on the "
+        "validation person (data.engine_detector_errors=validation_person, "
+        "anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS)."
+    ),
 }
 
 

@@ -11,7 +11,7 @@ import torch
 from conftest import load_benchmark
 
 from anatomy_lib.data import load_pose2sim_multiperson
-from anatomy_lib.data.detector_errors import CALIBRATED_ERRORS, DetectorErrorConfig
+from anatomy_lib.data.detector_errors import ERROR_SIZES, DetectorErrorConfig
 from anatomy_lib.training.config import DataConfig
 from anatomy_lib.training.engine_data import engine_for
 
@@ -64,6 +64,23 @@ def test_a_larger_error_scores_higher(bench, trial):
     assert large["headline"] > 3 * small["headline"] > 0
 
 
+def test_validation_person_sizes_match_her_real_error_and_the_calibrated_ones_exceed_it():
+    """The sizes refitted on person 2 give the engine's MediaPipe-like family her real limb
+    errors (within 15 %); the session-19 sizes, fitted with the test performer in, give a
+    clearly larger mean and tail, and the family's own sizes a clearly smaller tail."""
+    dc = load_benchmark("detector_calibration")
+    real = dc.error_statistics(dc.real_errors()[1])["limbs"]
+    family = DetectorErrorConfig.mediapipe_like()
+    refitted = dc.engine_errors(family.with_error_sizes("validation_person"), videos=16)["limbs"]
+    calibrated = dc.engine_errors(family.calibrated(), videos=16)["limbs"]
+    assumed = dc.engine_errors(family, videos=16)["limbs"]
+    for statistic in ("median", "mean", "p90"):
+        assert refitted[statistic] == pytest.approx(real[statistic], rel=0.15)
+    for statistic in ("mean", "p90"):
+        assert calibrated[statistic] > 1.25 * real[statistic]
+    assert assumed["p90"] < 0.8 * real["p90"]
+
+
 def test_calibrated_errors_are_larger_and_less_jittery():
     dc = load_benchmark("detector_calibration")
     assumed = dc.engine_errors(DetectorErrorConfig.mediapipe_like(), videos=8)
@@ -94,15 +111,20 @@ def test_error_statistics_on_known_numbers():
     assert stats["limbs"]["p90"] == pytest.approx(90.1, abs=0.01)
 
 
-def test_calibrated_option_reaches_every_detector_family_and_keeps_the_rest():
+@pytest.mark.parametrize("errors", ["calibrated", "validation_person"])
+def test_measured_error_options_reach_every_detector_family_and_keep_the_rest(errors):
+    sizes = ERROR_SIZES[errors]
     assumed = engine_for("ansur", 0.0).config.detectors
-    calibrated = engine_for("ansur", 0.0, detector_errors="calibrated").config.detectors
-    assert [d.name for d in calibrated] == [d.name for d in assumed]
-    for before, after in zip(assumed, calibrated, strict=True):
-        for field, value in CALIBRATED_ERRORS.items():
+    measured = engine_for("ansur", 0.0, detector_errors=errors).config.detectors
+    assert [d.name for d in measured] == [d.name for d in assumed]
+    for before, after in zip(assumed, measured, strict=True):
+        for field, value in sizes.items():
             assert getattr(after, field) == value
-        keep = {f.name for f in dataclasses.fields(before)} - set(CALIBRATED_ERRORS)
+        keep = {f.name for f in dataclasses.fields(before)} - set(sizes)
         assert all(getattr(after, f) == getattr(before, f) for f in keep)
+        assert after == before.with_error_sizes(errors)
+    with pytest.raises(ValueError, match="sizes: expected one of"):
+        assumed[0].with_error_sizes("assumed")
     with pytest.raises(ValueError, match="detector_errors"):
         engine_for("ansur", 0.0, detector_errors="measured")
     with pytest.raises(ValueError, match="engine_detector_errors"):

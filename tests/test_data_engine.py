@@ -245,8 +245,9 @@ def _same_videos_detected_anew(**override) -> None:
     assert not torch.equal(_pixels(plain, "train"), _pixels(other, "train"))  # detected anew
 
 
-def test_calibrated_detector_errors_reach_the_training_engine_but_not_validation():
-    _same_videos_detected_anew(engine_detector_errors="calibrated")
+@pytest.mark.parametrize("errors", ["calibrated", "validation_person"])
+def test_measured_detector_errors_reach_the_training_engine_but_not_validation(errors):
+    _same_videos_detected_anew(engine_detector_errors=errors)
 
 
 def test_detector_noise_reaches_the_training_engine_but_not_validation():

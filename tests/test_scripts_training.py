@@ -169,6 +169,8 @@ def test_shipped_records_describe_every_detector_setting():
             sentence = ship._detector_sentences(data)
             assert ("engine_detector_noise=coco_spread" in sentence) == (noise == "coco_spread")
             assert ("engine_detector_errors=calibrated" in sentence) == (errors == "calibrated")
+            named = f"engine_detector_errors={errors}" in sentence
+            assert named == (errors != "assumed")
 
 
 def test_a_runs_start_record_is_found_by_its_weights_not_its_name(monkeypatch):

@@ -101,8 +101,11 @@ class DataConfig:
             spread, :func:`~anatomy_lib.data.detector_errors.joint_noise_scale`).
             Validation always uses ``"uniform"``.
         engine_detector_errors: ``"engine"`` only: ``"assumed"`` (each detector family's
-            own error sizes) or ``"calibrated"`` (fitted to real MediaPipe on a validation
-            trial: :data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`). Validation
+            own error sizes), ``"calibrated"`` (fitted to real MediaPipe on both people of
+            the two-person demo, one of them the test performer:
+            :data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`) or
+            ``"validation_person"`` (refitted on the validation person alone:
+            :data:`~anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS`). Validation
             always uses ``"assumed"``.
         engine_mutation_deg: ``"engine"`` only: size of the smooth mutation of recombined
             limbs (:class:`~anatomy_lib.data.pose_recombination.RecombinationConfig`

@@ -44,8 +44,8 @@ def engine_for(
     """The engine of a data configuration (cached: the motion clips load once);
     ``recombination_config`` defaults to :class:`RecombinationConfig`'s defaults;
     ``detector_noise`` sets every detector family's ``joint_noise``; ``detector_errors=
-    "calibrated"`` gives every family the measured error sizes
-    (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.calibrated`)."""
+    "calibrated"`` or ``"validation_person"`` gives every family those measured error sizes
+    (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.with_error_sizes`)."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
@@ -60,8 +60,8 @@ def engine_for(
     detectors = tuple(
         dataclasses.replace(d, joint_noise=detector_noise) for d in EngineConfig().detectors
     )
-    if detector_errors == "calibrated":
-        detectors = tuple(d.calibrated() for d in detectors)
+    if detector_errors != "assumed":
+        detectors = tuple(d.with_error_sizes(detector_errors) for d in detectors)
     shared = {
         "detectors": detectors,
         "recombination_probability": recombination,
@@ -127,9 +127,10 @@ def validation_videos(
     drawn per body (:class:`~anatomy_lib.data.bodies.MarkerJointRanges`), ``"varied_thorax"``
     a thorax too; ``detector_noise="coco_spread"`` scales each joint's detector noise by
     COCO's keypoint spread (it draws no extra numbers: the same videos, cameras and draws,
-    each joint's noise rescaled); ``detector_errors="calibrated"`` gives the detectors the
-    error sizes measured on real MediaPipe (the same videos and draws, other ranges): further
-    reports, not the trainer's validation."""
+    each joint's noise rescaled); ``detector_errors="calibrated"`` (or
+    ``"validation_person"``) gives the detectors those error sizes measured on real MediaPipe
+    (the same videos and draws, other ranges): further reports, not the trainer's
+    validation."""
     engine = engine_for(
         "ansur", 0.0, joint_definitions, detector_noise=detector_noise,
         detector_errors=detector_errors,
