@@ -62,8 +62,8 @@ trial's performer in the test frames (found in session 23, see
 ``detector_calibration.json`` (``benchmarks/detector_calibration.py``, re-measured in session
 23 on person 2 alone; session 19's both-people numbers, on which ``CALIBRATED_ERRORS`` were
 fitted, are kept in ``default_model_session23.json``): the size of real MediaPipe's 2D error
-on the validation person against the engine's detector families with their assumed and
-calibrated error sizes. Chapter 3 shows both.
+on the validation person against the engine's detector families with their assumed,
+calibrated and validation-person error sizes. Chapter 3 shows both.
 
 **Sessions 19-22 chose on both people of that trial** (the files below): their rules and
 decisions used test-performer sequences; ``default_model_session23.json`` re-summarises
