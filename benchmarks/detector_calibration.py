@@ -42,7 +42,11 @@ from detector_jitter import FPS, LIMBS, SEED, _indices, group_jitter, person_uni
 
 from anatomy_lib.camera import project, project_with_intrinsics  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
-from anatomy_lib.data.detector_errors import CALIBRATED_ERRORS, DetectorErrorConfig  # noqa: E402
+from anatomy_lib.data.detector_errors import (  # noqa: E402
+    CALIBRATED_ERRORS,
+    ERROR_SIZES,
+    DetectorErrorConfig,
+)
 from anatomy_lib.data.engine import EngineConfig, TrainingDataEngine  # noqa: E402
 from anatomy_lib.skeleton import H36M_17  # noqa: E402
 
@@ -121,10 +125,9 @@ def main(argv: list[str] | None = None) -> dict:
     engine = {}
     for name, family in families.items():
         engine[f"{name} (assumed)"] = engine_errors(family, args.videos)
-        engine[f"{name} (calibrated)"] = engine_errors(family.calibrated(), args.videos)
-        engine[f"{name} (validation person)"] = engine_errors(
-            family.with_error_sizes("validation_person"), args.videos
-        )
+        for sizes in ERROR_SIZES:  # calibrated, validation_person
+            label = f"{name} ({sizes.replace('_', ' ')})"
+            engine[label] = engine_errors(family.with_error_sizes(sizes), args.videos)
     report = {
         **report_header("benchmarks/detector_calibration.py", argv),
         "unit": "person_px / 500 (median vertical extent of the 17 joints)",

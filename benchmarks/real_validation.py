@@ -55,7 +55,7 @@ from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_d
 
 from anatomy_lib.camera import project  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
-from anatomy_lib.data.pose2sim_multiperson import VALIDATION_PEOPLE, detector_of  # noqa: E402
+from anatomy_lib.data.pose2sim_multiperson import detector_of  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     def score(model, args) -> dict:
         if "trial" not in state:
-            people = "all" if args.people == "all" else VALIDATION_PEOPLE
+            people = "all" if args.people == "all" else None  # None: the validation person
             state["trial"] = load_pose2sim_multiperson(tuple(args.detectors), people)
         trial = state["trial"]
         if "baselines" not in state:

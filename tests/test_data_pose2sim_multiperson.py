@@ -284,8 +284,9 @@ def _world_gap_mm(seq, test_world: np.ndarray, offset: int) -> float:
     trial's at t + offset, mm."""
     body = [j for j in range(17) if j not in (9, 10)]
     world = seq.joints_world.double().numpy()[:, body]
-    frames = [t for t in np.flatnonzero(seq.valid.numpy()) if 0 <= t + offset < len(test_world)]
-    gaps = [np.linalg.norm(world[t] - test_world[t + offset, body], axis=-1).mean() for t in frames]
+    frames = np.flatnonzero(seq.valid.numpy())
+    frames = frames[(frames + offset >= 0) & (frames + offset < len(test_world))]
+    gaps = np.linalg.norm(world[frames] - test_world[frames + offset][:, body], axis=-1).mean(-1)
     return 1000 * float(np.median(gaps))
 
 

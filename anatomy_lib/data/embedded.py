@@ -114,16 +114,14 @@ def load_pose2sim_multiperson(
     ``"all"``; ``people``: by default the validation person (``person2``); ``"all"`` adds
     person 1, who is the test trial's performer in the test frames
     (:func:`~anatomy_lib.data.pose2sim_multiperson.load_multiperson_file`)."""
-    from .pose2sim_multiperson import VALIDATION_PEOPLE, load_multiperson_file
+    from .pose2sim_multiperson import load_multiperson_file
 
     if not POSE2SIM_MULTIPERSON_FILE.exists():
         raise FileNotFoundError(
             f"{POSE2SIM_MULTIPERSON_FILE}: missing; run "
             "`python -m anatomy_lib.data.pose2sim_multiperson` (needs MediaPipe)"
         )
-    return load_multiperson_file(
-        POSE2SIM_MULTIPERSON_FILE, detectors, VALIDATION_PEOPLE if people is None else people
-    )
+    return load_multiperson_file(POSE2SIM_MULTIPERSON_FILE, detectors, people)
 
 
 def load_pose2sim_trial() -> PoseDataset:

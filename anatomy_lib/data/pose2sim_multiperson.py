@@ -415,10 +415,20 @@ def build_multiperson_file(
     return summary
 
 
+def _some_of(what: str, value: str | tuple[str, ...], available: list[str]) -> list[str]:
+    """``value`` (a name, names, or ``"all"`` of ``available``) as a list, checked."""
+    names = (
+        list(available) if value == "all" else [value] if isinstance(value, str) else list(value)
+    )
+    if not names or any(n not in available for n in names):
+        raise ValueError(f"{what}: expected some of {available} or 'all', got {value!r}")
+    return names
+
+
 def load_multiperson_file(
     path: str | Path,
     detectors: str | tuple[str, ...] = ("full",),
-    people: str | tuple[str, ...] = VALIDATION_PEOPLE,
+    people: str | tuple[str, ...] | None = None,
 ) -> PoseDataset:
     """The trial as one :class:`PoseSequence` per kept (person, camera, detector): real
     MediaPipe 2D, the triangulated reference in the camera's axes, ``valid`` = the frames to
@@ -430,7 +440,7 @@ def load_multiperson_file(
             default is ``full``, the reference's own detector. A sequence's ``action`` is
             ``"Demo_MultiPerson cam01"`` for ``full``, ``"Demo_MultiPerson cam01 lite"``
             for another detector.
-        people: whose sequences: by default :data:`VALIDATION_PEOPLE` (``person2``);
+        people: whose sequences: by default (None) :data:`VALIDATION_PEOPLE` (``person2``);
             ``"all"`` adds :data:`TEST_PERFORMER`, the test trial's performer (module
             docstring), only to reproduce numbers measured before that was known.
 
@@ -442,19 +452,9 @@ def load_multiperson_file(
             raise KeyError(f"{path}: key 'meta_json' missing (expected the multi-person trial)")
         meta = json.loads(str(f["meta_json"]))
         data = {k: f[k] for k in f.files if k != "meta_json"}
-    available = meta.get("detectors", ["full"])
-    wanted = list(available) if detectors == "all" else list(
-        (detectors,) if isinstance(detectors, str) else detectors
-    )  # fmt: skip
-    unknown = [d for d in wanted if d not in available]
-    if unknown or not wanted:
-        raise ValueError(f"detectors: expected some of {available} or 'all', got {detectors!r}")
-    in_file = sorted({k.split("_")[0] for k in data})
-    chosen = list(in_file) if people == "all" else list(
-        (people,) if isinstance(people, str) else people
-    )  # fmt: skip
-    if not chosen or any(p not in in_file for p in chosen):
-        raise ValueError(f"people: expected some of {in_file} or 'all', got {people!r}")
+    wanted = _some_of("detectors", detectors, meta.get("detectors", ["full"]))
+    people = VALIDATION_PEOPLE if people is None else people
+    chosen = _some_of("people", people, sorted({k.split("_")[0] for k in data}))
     cameras = read_qualisys_calibration(meta["calibration_qca"])
     seqs, subjects = [], []
     for tag in chosen:
