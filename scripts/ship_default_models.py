@@ -229,8 +229,9 @@ def ship_average(name: str, sources: list[str], commit: str, commands: dict, shi
             first_init[init.get("sha256")] = i
     average = average_models(models)
     return write_model(name, average, {
-        "weights": f"the uniform average of the weights of {len(models)} models continued from "
-        "the same shipped weights (anatomy_lib.training.weight_average.average_models)",
+        "weights": f"the uniform average of the weights of {len(models)} sources, each the same "
+        "shipped weights or a continuation of them (a source named twice weighs twice; "
+        "anatomy_lib.training.weight_average.average_models)",
         "command": "python scripts/ship_default_models.py --average "
         f"{name}={','.join(sources)} --commit {commit}",
         "commit": commit,
