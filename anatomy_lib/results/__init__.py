@@ -21,10 +21,11 @@ loss weights and with the exact Eq. 1 heads.
 validation history).
 
 ``engine_validation.json`` (``benchmarks/engine_validation.py``): the medium models shipped
-now and before on the engine's validation videos with the bodies' spine, neck/nose and head
-joints as the ANSUR table places them, drawn per body, and drawn per body with the thorax too,
-and the first with the detector noise shared out per joint by COCO's keypoint spread (P1, P2,
-limb and marker joints); the split every medium model was chosen on. Chapter 3 shows it.
+up to session 23 (its ``anatomy_medium`` is session 16's) on the engine's validation videos
+with the bodies' spine, neck/nose and head joints as the ANSUR table places them, drawn per
+body, and drawn per body with the thorax too, and the first with the detector noise shared
+out per joint by COCO's keypoint spread (P1, P2, limb and marker joints); the split every
+medium model up to session 23 was chosen on. Chapter 3 shows it.
 
 ``gpu_runs_session15.json``: the runs made on a lent GPU in session 15
 (``scripts/train_on_budget.py``, four side by side on one H200): a sweep from scratch and
@@ -53,7 +54,7 @@ soup's ingredients: rules, commands, commits, steps, times, the four validation 
 model, and the decision (nothing shipped). Chapter 9 shows it.
 
 ``real_validation.json`` (``benchmarks/real_validation.py --smooth 0``, before ``--people``
-existed, so both people): every medium model shipped now and before (the ensemble
+existed, so both people): every medium model shipped up to session 23 (the ensemble
 included), the session 16-18 runs and soups, and the small models, none smoothed, on
 Pose2Sim's two-person demo (MediaPipe 2D, triangulated reference), per (person, camera)
 sequence, with the perfect-2D, constant-pose and true-depth rows. Its person 1 is the test
@@ -112,11 +113,20 @@ before the numbers and the default re-decided on the validation person alone (ba
 rule's 0.5 mm and 6), the earlier sessions' records re-summarised on person 2, the detector
 error sizes on person 2, and the test rows measured after the decision. Chapter 11 shows it.
 
+``cpu_runs_session24.json``: session 24's two CPU continuations of ``anatomy_medium`` with
+the detector errors refitted on the validation person
+(``data.engine_detector_errors=validation_person``) and ``coco_spread`` noise, the two
+candidates named before them (VM: half the shipped weights and a quarter each run; V: the
+runs averaged), their rows on person 2 (9 sequences) and the engine's five splits, the rule
+written before the runs, its checks, the decision (VM shipped as ``anatomy_medium``) and the
+test rows measured once afterwards. Chapter 11 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
-default model (until session 20 and again since session 23) on the Pose2Sim trial (OpenPose
+default model (until session 20 and again since session 23; re-measured with session 24's
+weights) on the Pose2Sim trial (OpenPose
 2D, perfect 2D, the video pipeline against MediaPipe's own 3D, per camera) and on the
 embedded test split; ``real_data_anatomy_medium_ensemble.json``: the same for the default of
-sessions 20-22.
+sessions 20-22 (with session 16's ``anatomy_medium``, smoothed over 1/60 s).
 
 ``orientation_errors.json`` (``benchmarks/orientation_errors.py``): how much of the error
 is the body's global turn, and how that turn follows the root ray's angle, for the previous
