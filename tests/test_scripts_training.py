@@ -123,6 +123,30 @@ def test_shipped_average_keeps_a_shipped_sources_record_once(tmp_path, monkeypat
     assert run_source["init_weights"]["record"] == "that of sources[0]"
 
 
+def test_shipped_average_weighs_a_source_named_twice_twice(tmp_path, monkeypatch):
+    # Session 24 shipped 0.5 shipped + 0.25 each run as --average NAME=start,start,run1,run2.
+    ship = load_benchmark("ship_default_models", "scripts")
+    monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
+    models = {}
+    for name, seed in (("start", 1), ("run", 2)):
+        exp = ExperimentConfig.preset("full@tiny").override([*TINY, f"seed={seed}"])
+        torch.manual_seed(seed)
+        models[name] = Trainer(exp, progress=False).output_model.eval()
+    monkeypatch.setattr(ship, "load_pretrained", lambda name: copy.deepcopy(models["start"]))
+    monkeypatch.setattr(ship, "run_record", lambda *a: (copy.deepcopy(models["run"]), {"seed": 2}))
+    record = ship.ship_average("anatomy_small", ["anatomy_small", "anatomy_small", "runs/r"],
+                               "abc", {}, {})  # fmt: skip
+    averaged = load_model(tmp_path / record["file"]).state_dict()
+    start, run = models["start"].state_dict(), models["run"].state_dict()
+    differing = 0
+    for key, value in averaged.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, (2 * start[key] + run[key]) / 3)
+            differing += not torch.equal(start[key], run[key])
+    assert differing > 0  # the two models differ, so the weighting is seen
+    assert len(record["sources"]) == 3 and "3 sources" in record["weights"]
+
+
 def test_shipped_average_of_runs_from_one_start_keeps_the_starts_record_once(monkeypatch, tmp_path):
     ship = load_benchmark("ship_default_models", "scripts")
     monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
