@@ -11,7 +11,7 @@ reference is made from the same detections, so the distance *underestimates* the
 error (a view's error is partly pulled into the triangulation).
 
 Beside it, the engine's validation clips and bodies (no recombined limbs) seen through each
-detector family, with its assumed error sizes, with ``calibrated()`` ones
+detector family, with its assumed error sizes, with the ``calibrated`` ones
 (:data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`, fitted on both people) and with
 the sizes refitted on the validation person
 (:data:`~anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS`): the distance of the simulated

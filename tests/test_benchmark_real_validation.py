@@ -72,7 +72,7 @@ def test_validation_person_sizes_match_her_real_error_and_the_calibrated_ones_ex
     real = dc.error_statistics(dc.real_errors()[1])["limbs"]
     family = DetectorErrorConfig.mediapipe_like()
     refitted = dc.engine_errors(family.with_error_sizes("validation_person"), videos=16)["limbs"]
-    calibrated = dc.engine_errors(family.calibrated(), videos=16)["limbs"]
+    calibrated = dc.engine_errors(family.with_error_sizes("calibrated"), videos=16)["limbs"]
     assumed = dc.engine_errors(family, videos=16)["limbs"]
     for statistic in ("median", "mean", "p90"):
         assert refitted[statistic] == pytest.approx(real[statistic], rel=0.15)
@@ -84,7 +84,9 @@ def test_validation_person_sizes_match_her_real_error_and_the_calibrated_ones_ex
 def test_calibrated_errors_are_larger_and_less_jittery():
     dc = load_benchmark("detector_calibration")
     assumed = dc.engine_errors(DetectorErrorConfig.mediapipe_like(), videos=8)
-    calibrated = dc.engine_errors(DetectorErrorConfig.mediapipe_like().calibrated(), videos=8)
+    calibrated = dc.engine_errors(
+        DetectorErrorConfig.mediapipe_like().with_error_sizes("calibrated"), videos=8
+    )
     assert calibrated["limbs"]["mean"] > 1.4 * assumed["limbs"]["mean"]
     assert calibrated["limbs"]["p90"] > 1.5 * assumed["limbs"]["p90"]
     assert calibrated["jitter_hips_shoulders_median"] < assumed["jitter_hips_shoulders_median"]

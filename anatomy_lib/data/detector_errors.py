@@ -210,11 +210,6 @@ class DetectorErrorConfig:
                 f"got {self.joint_noise!r}"
             )
 
-    def calibrated(self) -> DetectorErrorConfig:
-        """This family with the error sizes of :data:`CALIBRATED_ERRORS` (its swaps,
-        missing keypoints and scores kept): ``with_error_sizes("calibrated")``."""
-        return self.with_error_sizes("calibrated")
-
     def with_error_sizes(self, sizes: str) -> DetectorErrorConfig:
         """This family with the error sizes ``ERROR_SIZES[sizes]`` (its swaps, missing
         keypoints and scores kept). Measured on MediaPipe; applied to the OpenPose-like family
