@@ -121,6 +121,13 @@ runs averaged), their rows on person 2 (9 sequences) and the engine's five split
 written before the runs, its checks, the decision (VM shipped as ``anatomy_medium``) and the
 test rows measured once afterwards. Chapter 11 shows it.
 
+``cpu_runs_session25.json``: the same step a second time, from session 24's ``anatomy_medium``
+(V3, V4: session 24's V recipe unchanged), the two candidates named before them (W: half the
+shipped weights and a quarter each run; V34: the runs averaged), their rows on person 2 and
+the engine's five splits, the rule written before the runs (session 24's, with the engine's
+bounds kept at session 24's values), its checks and the decision (nothing shipped; the test
+rows were not read). Chapter 11 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model (until session 20 and again since session 23; re-measured with session 24's
 weights) on the Pose2Sim trial (OpenPose
