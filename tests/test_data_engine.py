@@ -245,9 +245,19 @@ def _same_videos_detected_anew(**override) -> None:
     assert not torch.equal(_pixels(plain, "train"), _pixels(other, "train"))  # detected anew
 
 
-@pytest.mark.parametrize("errors", ["calibrated", "validation_person"])
+@pytest.mark.parametrize("errors", ["calibrated", "validation_person", "validation_person_half"])
 def test_measured_detector_errors_reach_the_training_engine_but_not_validation(errors):
     _same_videos_detected_anew(engine_detector_errors=errors)
+
+
+def test_half_the_families_have_the_validation_persons_error_sizes():
+    from anatomy_lib.training.engine_data import engine_for
+
+    assumed = engine_for("ansur", 0.5).config.detectors
+    refitted = engine_for("ansur", 0.5, detector_errors="validation_person").config.detectors
+    half = engine_for("ansur", 0.5, detector_errors="validation_person_half").config.detectors
+    assert half == assumed + refitted  # each video draws one of these uniformly
+    assert [d.drift for d in half[:2]] != [d.drift for d in half[2:]]
 
 
 def test_detector_noise_reaches_the_training_engine_but_not_validation():

@@ -72,8 +72,10 @@ Range = tuple[float, float]
 JointNoise = Literal["uniform", "coco_spread"]
 JOINT_NOISE: tuple[str, ...] = get_args(JointNoise)
 #: ``"assumed"``: the families' own error sizes; ``"calibrated"``: :data:`CALIBRATED_ERRORS`;
-#: ``"validation_person"``: :data:`VALIDATION_PERSON_ERRORS`.
-DetectorErrors = Literal["assumed", "calibrated", "validation_person"]
+#: ``"validation_person"``: :data:`VALIDATION_PERSON_ERRORS`; ``"validation_person_half"``:
+#: half the videos each (every family twice, with its own sizes and with the validation
+#: person's).
+DetectorErrors = Literal["assumed", "calibrated", "validation_person", "validation_person_half"]
 DETECTOR_ERRORS: tuple[str, ...] = get_args(DetectorErrors)
 
 #: Error sizes fitted (session 19) to real MediaPipe on both people of Pose2Sim's two-person
@@ -105,7 +107,7 @@ VALIDATION_PERSON_ERRORS: dict[str, tuple[float, float]] = {
     "drift": (2.0, 13.0),
 }
 
-#: The error sizes of each :data:`DETECTOR_ERRORS` setting but ``"assumed"``.
+#: The error sizes of each single-size :data:`DETECTOR_ERRORS` setting but ``"assumed"``.
 ERROR_SIZES: dict[str, dict[str, tuple[float, float]]] = {
     "calibrated": CALIBRATED_ERRORS,
     "validation_person": VALIDATION_PERSON_ERRORS,

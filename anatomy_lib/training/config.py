@@ -105,8 +105,9 @@ class DataConfig:
             the two-person demo, one of them the test performer:
             :data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`) or
             ``"validation_person"`` (refitted on the validation person alone:
-            :data:`~anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS`). Validation
-            always uses ``"assumed"``.
+            :data:`~anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS`) or
+            ``"validation_person_half"`` (half the videos with each family's own sizes,
+            half with the validation person's). Validation always uses ``"assumed"``.
         engine_mutation_deg: ``"engine"`` only: size of the smooth mutation of recombined
             limbs (:class:`~anatomy_lib.data.pose_recombination.RecombinationConfig`
             ``mutation_std_deg``, degrees).

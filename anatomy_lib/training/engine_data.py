@@ -45,7 +45,9 @@ def engine_for(
     ``recombination_config`` defaults to :class:`RecombinationConfig`'s defaults;
     ``detector_noise`` sets every detector family's ``joint_noise``; ``detector_errors=
     "calibrated"`` or ``"validation_person"`` gives every family those measured error sizes
-    (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.with_error_sizes`)."""
+    (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.with_error_sizes`);
+    ``"validation_person_half"`` keeps each family and adds its twin with the validation
+    person's sizes, so that half the videos (each draws a family uniformly) have each."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
@@ -60,7 +62,9 @@ def engine_for(
     detectors = tuple(
         dataclasses.replace(d, joint_noise=detector_noise) for d in EngineConfig().detectors
     )
-    if detector_errors != "assumed":
+    if detector_errors == "validation_person_half":
+        detectors += tuple(d.with_error_sizes("validation_person") for d in detectors)
+    elif detector_errors != "assumed":
         detectors = tuple(d.with_error_sizes(detector_errors) for d in detectors)
     shared = {
         "detectors": detectors,
