@@ -128,6 +128,15 @@ the engine's five splits, the rule written before the runs (session 24's, with t
 bounds kept at session 24's values), its checks and the decision (nothing shipped; the test
 rows were not read). Chapter 11 shows it.
 
+``cpu_runs_session25_causal.json``: the causal twin's run of session 25 (C1: session 24's
+recipe on ``full@medium-causal``, from the session-16 twin), the candidate named before it
+(CM: half the shipped twin's weights, half C1's), their rows on person 2 and the engine's five
+splits, the rule written before the run, its checks and the decision (CM shipped as
+``anatomy_medium_causal`` in session 26); then session 26's question, with its rule written
+first, whether the pair ``anatomy_medium_ensemble`` should be the default with the new twin
+(no: the default stays ``anatomy_medium``), and the test rows measured once afterwards.
+Chapter 11 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model (until session 20 and again since session 23; re-measured with session 24's
 weights) on the Pose2Sim trial (OpenPose
