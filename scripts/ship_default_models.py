@@ -95,6 +95,11 @@ DETECTOR_SENTENCES = {
         "validation person (data.engine_detector_errors=validation_person, "
         "anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS)."
     ),
+    ("engine_detector_errors", "validation_person_half"): (
+        " Half the videos' simulated detectors had their own error sizes, half those measured "
+        "on real MediaPipe on the validation person (data.engine_detector_errors="
+        "validation_person_half, anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS)."
+    ),
 }
 
 
