@@ -137,6 +137,14 @@ first, whether the pair ``anatomy_medium_ensemble`` should be the default with t
 (no: the default stays ``anatomy_medium``), and the test rows measured once afterwards.
 Chapter 11 shows it.
 
+``cpu_runs_session26.json``: the two error sizes mixed in the data rather than in weight space:
+two CPU continuations of ``anatomy_medium`` (session 24's VM) with
+``data.engine_detector_errors=validation_person_half`` (X1, X2), the two candidates named
+before any number of them (XM: half the shipped weights and a quarter each run; X: the runs
+averaged), their rows on person 2 and the engine's five splits, session 25's rule unchanged,
+its checks and the decision (nothing shipped: both higher on her; the test rows were not
+read). Chapter 11 shows it.
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model (until session 20 and again since session 23; re-measured with session 24's
 weights) on the Pose2Sim trial (OpenPose
