@@ -251,13 +251,16 @@ def test_measured_detector_errors_reach_the_training_engine_but_not_validation(e
 
 
 def test_half_the_families_have_the_validation_persons_error_sizes():
+    from anatomy_lib.data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES
     from anatomy_lib.training.engine_data import engine_for
+
+    assert tuple(FAMILY_COPIES) == DETECTOR_ERRORS  # every setting says which copies it trains on
 
     assumed = engine_for("ansur", 0.5).config.detectors
     refitted = engine_for("ansur", 0.5, detector_errors="validation_person").config.detectors
     half = engine_for("ansur", 0.5, detector_errors="validation_person_half").config.detectors
     assert half == assumed + refitted  # each video draws one of these uniformly
-    assert [d.drift for d in half[:2]] != [d.drift for d in half[2:]]
+    assert [d.drift for d in half[: len(assumed)]] != [d.drift for d in half[len(assumed) :]]
 
 
 def test_detector_noise_reaches_the_training_engine_but_not_validation():

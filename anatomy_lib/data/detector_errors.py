@@ -57,6 +57,7 @@ __all__ = [
     "CALIBRATED_ERRORS",
     "VALIDATION_PERSON_ERRORS",
     "ERROR_SIZES",
+    "FAMILY_COPIES",
     "JointNoise",
     "KEYPOINT_SPREAD",
     "joint_noise_scale",
@@ -111,6 +112,16 @@ VALIDATION_PERSON_ERRORS: dict[str, tuple[float, float]] = {
 ERROR_SIZES: dict[str, dict[str, tuple[float, float]]] = {
     "calibrated": CALIBRATED_ERRORS,
     "validation_person": VALIDATION_PERSON_ERRORS,
+}
+
+#: The copies of every detector family that each :data:`DETECTOR_ERRORS` setting trains on,
+#: by their :data:`ERROR_SIZES` key (``None``: the family's own sizes); a video draws one copy
+#: of one family uniformly, so ``"validation_person_half"`` gives half the videos each.
+FAMILY_COPIES: dict[str, tuple[str | None, ...]] = {
+    "assumed": (None,),
+    "calibrated": ("calibrated",),
+    "validation_person": ("validation_person",),
+    "validation_person_half": (None, "validation_person"),
 }
 
 #: Per-keypoint spread of where people place a keypoint, relative to the person's scale:

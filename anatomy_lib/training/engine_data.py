@@ -18,7 +18,7 @@ from typing import get_args
 import torch
 
 from ..data.bodies import MarkerJointRanges
-from ..data.detector_errors import DETECTOR_ERRORS, JOINT_NOISE
+from ..data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES, JOINT_NOISE
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
@@ -46,8 +46,8 @@ def engine_for(
     ``detector_noise`` sets every detector family's ``joint_noise``; ``detector_errors=
     "calibrated"`` or ``"validation_person"`` gives every family those measured error sizes
     (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.with_error_sizes`);
-    ``"validation_person_half"`` keeps each family and adds its twin with the validation
-    person's sizes, so that half the videos (each draws a family uniformly) have each."""
+    ``"validation_person_half"`` keeps each family and adds its copy with the validation
+    person's sizes (:data:`~anatomy_lib.data.detector_errors.FAMILY_COPIES`)."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
@@ -59,13 +59,14 @@ def engine_for(
         raise ValueError(
             f"detector_errors: expected one of {DETECTOR_ERRORS}, got {detector_errors!r}"
         )
-    detectors = tuple(
+    families = [
         dataclasses.replace(d, joint_noise=detector_noise) for d in EngineConfig().detectors
+    ]
+    detectors = tuple(
+        d if sizes is None else d.with_error_sizes(sizes)
+        for sizes in FAMILY_COPIES[detector_errors]
+        for d in families
     )
-    if detector_errors == "validation_person_half":
-        detectors += tuple(d.with_error_sizes("validation_person") for d in detectors)
-    elif detector_errors != "assumed":
-        detectors = tuple(d.with_error_sizes(detector_errors) for d in detectors)
     shared = {
         "detectors": detectors,
         "recombination_probability": recombination,
