@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="videos and OpenPose folders: lift the detector's left and right "
                    "labels as they come (default: swap back the frames where the detector "
                    "exchanged them, anatomy_lib.wild.left_right)")  # fmt: skip
+    i.add_argument("--stature", type=float, metavar="METRES",
+                   help="the person's height: scale the 3D to it (default: the size the "
+                   "model predicts, a typical adult's; one camera cannot tell)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i, "0, none")
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -524,6 +527,8 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
             f"frame{'' if frames == '1' else 's'} at {result.fps:g} fps (--smooth 0: none)"
         )
     print(f"  model {result.model}{' (causal)' if result.causal else ''}; {smoothed}")
+    if result.stature_m is not None:
+        print(f"  3D scaled to a height of {result.stature_m:g} m (--stature)")
     if result.swapped is not None and result.swapped.any():
         arms, legs = result.swapped.sum(0)
         print(
@@ -589,7 +594,7 @@ def _infer_video(args, device, protocol) -> int:
             length_frames=protocol.length_frames, model_name=args.model, formats=formats,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             figure_frames=args.figure_frames, fix_left_right=not args.keep_left_right,
-            pose_model=args.pose_model,
+            pose_model=args.pose_model, stature_m=args.stature,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -623,7 +628,7 @@ def _infer_openpose(args, device, protocol) -> int:
             detections, net, flip=protocol.flip, length_frames=protocol.length_frames,
             smoothing_s=args.smooth,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
-            fix_left_right=not args.keep_left_right,
+            fix_left_right=not args.keep_left_right, stature_m=args.stature,
         )  # fmt: skip
     except (ValueError, KeyError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -658,6 +663,7 @@ def _infer_keypoints(args, device, protocol) -> int:
         result = lift_keypoints(
             kp, scores, width, height, layout, model, fps=args.fps, flip=protocol.flip,
             length_frames=protocol.length_frames, device=device, smoothing_s=args.smooth,
+            stature_m=args.stature,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(f"{args.input}: {exc.args[0] if exc.args else exc}") from None
@@ -674,6 +680,13 @@ def _infer_keypoints(args, device, protocol) -> int:
 def _cmd_infer(args) -> int:
     device = _device(args.device)
     protocol = _protocol(args)
+    if args.stature is not None:
+        from .stature import check_stature
+
+        try:
+            check_stature(args.stature)
+        except ValueError as exc:
+            raise CommandError(f"--stature: {str(exc).removeprefix('stature: ')}") from None
     kind = _input_kind(args.input)
     if kind == "keypoints" and args.out_dir is not None:
         raise CommandError("--out-dir is for videos and OpenPose folders; use --out / --csv")

@@ -73,6 +73,8 @@ def no_work(monkeypatch):
         (["evaluate", "m.pt", "--smooth", "-0.1"], "smoothing_s: expected a finite number"),
         (["infer", "m.pt", "kp.npz", "--smooth", "nan"], "smoothing_s: expected a finite number"),
         (["infer", "m.pt", "/nonexistent/kp.npz"], "no such file"),
+        (["infer", "m.pt", "kp.npz", "--stature", "172"], "centimetres? give metres"),
+        (["infer", "m.pt", "kp.npz", "--stature", "nan"], "height in metres, 0.5 to 2.5"),
         (["infer", "clip.mp4", "--pose-model", "huge"], "invalid choice: 'huge'"),
         (["presets", "--size", "huge"], "unknown size"),
     ],

@@ -7,7 +7,8 @@
   y down, z forward), NaN on ``missing`` frames; ``keypoints_2d (T, J, 2)`` pixels fed to
   the model; ``scores (T, J)`` visibility fed to the model; ``status (T,)`` int8 codes
   (0 detected, 1 interpolated, 2 missing); ``joint_names (J,)``; ``meta_json`` (width,
-  height, fps, model, causal, smoothing_s, units, status codes, schema version).
+  height, fps, model, causal, smoothing_s, stature_m (the height the 3D was scaled to, or
+  null), units, status codes, schema version).
 * ``csv``: one row per frame: ``frame``, ``time_s``, ``status``, then ``<joint>_<x|y|z>``
   in metres, camera axes (empty on missing frames).
 * ``bvh``: the skeleton as a hierarchy of joint rotations (:func:`write_bvh`).

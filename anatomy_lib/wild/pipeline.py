@@ -16,11 +16,14 @@ Steps of :func:`lift_detections`:
    :func:`anatomy_lib.data.keypoint_formats.to_h36m`) and normalise the screen
    coordinates (:func:`anatomy_lib.camera.normalize_screen`);
 5. lift the whole video with a model (:func:`anatomy_lib.evaluation.predict_sequence`:
-   test-time flip by default for one model; the default ``anatomy_medium_ensemble``
-   averages two models instead) and smooth the 3D over time (a Gaussian of
+   test-time flip by default for one model, such as the default
+   :data:`~anatomy_lib.checkpoints.DEFAULT_MODEL`; an ensemble averages its models
+   instead) and, when asked, smooth the 3D over time (a Gaussian; none by default,
    :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`). A causal model
    (``ModelConfig.causal``) gives the 3D of frame ``t`` from frames ``0..t`` only: the
-   streaming mode for live use (not smoothed: a centred filter would look ahead).
+   streaming mode for live use (not smoothed: a centred filter would look ahead);
+6. when the person's height is given, scale the 3D to it (:mod:`anatomy_lib.stature`):
+   one camera cannot tell a person's size, and the model gives the size of a typical adult.
 
 :func:`run_video` adds reading the video once and running the MediaPipe detector
 (``wild`` extra), and writes everything to a folder beside the video; the files follow
@@ -34,7 +37,7 @@ import functools
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +52,7 @@ from ..models.inference_plan import portable_kernel
 from ..ray_frame import assumed_intrinsics
 from ..skeleton import H36M_17
 from ..smoothing import VIDEO_SMOOTHING_S
+from ..stature import check_stature, scale_to_stature
 from .detector import Detections
 from .exports import EXPORT_FORMATS, parse_formats, write_bvh, write_csv, write_npz, write_trc
 from .left_right import find_left_right_swaps, swap_back
@@ -88,6 +92,8 @@ class LiftResult:
         swapped: ``(T, 2)`` bool, the frames whose arms (column 0) and legs (column 1) had
             their left and right labels swapped back (:mod:`.left_right`); None when the
             detector's labels were used as they came.
+        stature_m: the person's height, metres, that ``joints_3d`` was scaled to
+            (:meth:`scaled_to_stature`); None: the size the model predicted.
     """
 
     joints_3d: np.ndarray
@@ -102,11 +108,27 @@ class LiftResult:
     causal: bool
     swapped: np.ndarray | None = None
     smoothing_s: float = 0.0
+    stature_m: float | None = None
 
     @property
     def valid(self) -> np.ndarray:
         """``(T,)`` bool: the frame's 3D comes from seen or interpolated keypoints."""
         return self.status != FrameStatus.MISSING
+
+    def scaled_to_stature(self, stature_m: float) -> LiftResult:
+        """This result with ``joints_3d`` scaled about the root so that the person is
+        ``stature_m`` metres tall (:func:`anatomy_lib.stature.scale_to_stature`, from the
+        valid frames); bone directions, the 2D and ``missing`` frames (NaN) unchanged.
+
+        Raises:
+            ValueError: ``stature_m`` outside :data:`STATURE_RANGE_M`, or no valid frame.
+        """
+        check_stature(stature_m)
+        joints = torch.from_numpy(np.asarray(self.joints_3d, dtype=np.float64))
+        scaled = scale_to_stature(joints[torch.from_numpy(self.valid)], stature_m)
+        out = np.array(self.joints_3d, copy=True)
+        out[self.valid] = scaled.numpy()
+        return replace(self, joints_3d=out, stature_m=float(stature_m))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -159,7 +181,7 @@ class LiftResult:
         units = "metres, root-relative, camera axes (x right, y down, z forward)"
         return {"width": self.width, "height": self.height, "fps": self.fps,
                 "model": self.model, "causal": self.causal, "smoothing_s": self.smoothing_s,
-                "units": units}  # fmt: skip
+                "stature_m": self.stature_m, "units": units}  # fmt: skip
 
 
 #: Former name of :class:`LiftResult`.
@@ -327,13 +349,15 @@ def lift_detections(
     min_keypoints: float = 0.5,
     fix_left_right: bool = True,
     smoothing_s: float | None = None,
+    stature_m: float | None = None,
     **track_options,
 ) -> LiftResult:
     """Lift one person of a video's 2D detections to 3D (see the module docstring).
 
     Args:
         detections: :class:`~.detector.Detections`, any supported layout.
-        model: anything :func:`resolve_model` takes (default ``anatomy_medium_ensemble``).
+        model: anything :func:`resolve_model` takes (default
+            :data:`~anatomy_lib.checkpoints.DEFAULT_MODEL`).
         causal: None (the model's), or True / False to insist on a causal / non-causal model.
         max_gap: longest run of undetected frames interpolated, in frames (default: a
             quarter second); longer runs are ``missing``.
@@ -347,12 +371,16 @@ def lift_detections(
         smoothing_s: Gaussian smoothing of the 3D over time, seconds (:func:`video_smoothing`:
             None gives :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`, 0 for a causal
             model).
+        stature_m: the person's height in metres: the 3D is scaled to it
+            (:meth:`LiftResult.scaled_to_stature`); None keeps the model's size.
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
     Returns:
         :class:`LiftResult`.
     """
+    if stature_m is not None:
+        check_stature(stature_m)  # before any work
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
     if max_gap is None:
@@ -385,11 +413,12 @@ def lift_detections(
             detections.fps,
         )  # fmt: skip
         joints[filled.status == FrameStatus.MISSING] = np.nan
-        return LiftResult(
+        result = LiftResult(
             joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
             detections.width, detections.height, detections.fps, _model_name(model),
             bool(net.config.causal), swapped, smoothing_s,
         )  # fmt: skip
+        return result if stature_m is None else result.scaled_to_stature(stature_m)
 
 
 def lift_keypoints(
@@ -405,6 +434,7 @@ def lift_keypoints(
     length_frames: int | str = "all",
     device: torch.device | str = "cpu",
     smoothing_s: float | None = None,
+    stature_m: float | None = None,
 ) -> LiftResult:
     """Lift one person's keypoints as they are (no tracking, no filling): every frame is
     ``detected``.
@@ -413,7 +443,7 @@ def lift_keypoints(
         keypoints: ``(T, K, 2)`` finite pixels of ``layout``.
         scores: ``(T, K)`` visibility in ``[0, 1]``, or None (all 1).
         width, height: image size in pixels; fps: frame rate (exports, timestamps).
-        model, causal, flip, length_frames, device, smoothing_s: as in
+        model, causal, flip, length_frames, device, smoothing_s, stature_m: as in
             :func:`lift_detections`.
     """
     kp = np.asarray(keypoints, dtype=np.float64)
@@ -421,6 +451,8 @@ def lift_keypoints(
     det = Detections(kp, sc, layout, int(round(width)), int(round(height)), fps)  # checks
     if np.isnan(det.keypoints).any():
         raise ValueError("keypoints: NaN found; give finite keypoints (score 0 if unseen)")
+    if stature_m is not None:
+        check_stature(stature_m)
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
     with _cpu_lifting(next(net.parameters()).device):
@@ -430,11 +462,12 @@ def lift_keypoints(
             kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
         joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps)
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
-    return LiftResult(
+    result = LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
         det.width, det.height, float(fps), _model_name(model), bool(net.config.causal),
         smoothing_s=smoothing_s,
     )  # fmt: skip
+    return result if stature_m is None else result.scaled_to_stature(stature_m)
 
 
 def default_out_dir(video: str | Path) -> Path:
@@ -563,6 +596,7 @@ def run_video(
     fix_left_right: bool = True,
     smoothing_s: float | None = None,
     pose_model: str = "full",
+    stature_m: float | None = None,
 ) -> VideoRun:
     """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
     decoded once (the figure's frames are kept, reduced, while detecting).
@@ -575,8 +609,8 @@ def run_video(
     Args:
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints,
-            fix_left_right, smoothing_s: as in :func:`lift_detections`; the model is loaded, checked
-            and run on one still frame before any frame is read.
+            fix_left_right, smoothing_s, stature_m: as in :func:`lift_detections`; the model
+            is loaded, checked and run on one still frame before any frame is read.
         max_people: people the detector looks for in every frame: 1 (default) runs one
             MediaPipe graph; 2 finds a second person, at twice the detection time. None:
             one graph, and a second look with a second graph only at the frames where the
@@ -601,6 +635,8 @@ def run_video(
     clock = time.perf_counter()
     formats = parse_formats(formats, (*EXPORT_FORMATS, "html"))
     complexity = check_pose_model(pose_model)  # the name first: it needs no MediaPipe
+    if stature_m is not None:
+        check_stature(stature_m)
     if not mediapipe_available():
         raise ImportError(WILD_EXTRA_HINT)
     video = Path(video)
@@ -635,6 +671,7 @@ def run_video(
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
         min_keypoints=min_keypoints, fix_left_right=fix_left_right, smoothing_s=smoothing_s,
+        stature_m=stature_m,
     )  # fmt: skip
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
