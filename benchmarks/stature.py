@@ -19,7 +19,7 @@ Prints one JSON object:
   - ``best_scale``: scaled by the least-squares factor of each video (about the best any
     one factor per video can do);
   - ``height_error``: the model's own height estimate against the reference's (mean
-    absolute, centimetres and percent).
+    absolute, centimetres and percent), and ``mean_height_m`` of both.
 
 Neither the embedded test split nor the test trial is read.
 
@@ -56,7 +56,7 @@ def scaling_rows(
     predictions and references (metres); errors over ``joints`` (default all)."""
     sel = slice(None) if joints is None else joints
     rows: dict[str, list[float]] = {"as_lifted": [], "scaled_to_stature": [], "best_scale": []}
-    height_cm, height_pct = [], []
+    height_cm, height_pct, heights = [], [], {"reference": [], "lifted": []}
     for pred, target in zip(predictions, targets, strict=True):
         p, t = pred.double(), target.double()
         p, t = p - p[:, :1], t - t[:, :1]
@@ -69,6 +69,8 @@ def scaling_rows(
         ):
             rows[name].append(1000 * float((q[:, sel] - t[:, sel]).norm(dim=-1).mean()))
         own = estimate_stature(p)
+        heights["reference"].append(float(stature))
+        heights["lifted"].append(float(own))
         height_cm.append(100 * abs(float(own - stature)))
         height_pct.append(100 * abs(float(own / stature - 1)))
     out = {name: round(float(np.mean(v)), 2) for name, v in rows.items()}
@@ -76,6 +78,7 @@ def scaling_rows(
         "mean_abs_cm": round(float(np.mean(height_cm)), 2),
         "mean_abs_percent": round(float(np.mean(height_pct)), 2),
     }
+    out["mean_height_m"] = {k: round(float(np.mean(v)), 3) for k, v in heights.items()}
     out["videos"] = len(predictions)
     return out
 
