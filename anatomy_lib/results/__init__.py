@@ -185,6 +185,13 @@ they are and swapped back.
 (:func:`~anatomy_lib.data.detector_errors.second_difference_jitter`) of real MediaPipe
 detections of the Sports2D video (not a test set) against the engine's detector families on
 its validation clips at the same 30 fps. Chapter 3 shows it.
+
+``stature.json`` (``benchmarks/stature.py``): what giving the person's height is worth
+(:mod:`anatomy_lib.stature`): the stature fit on the ANSUR II bodies and its held-out error,
+then the default model's root-relative MPJPE as lifted, scaled to the reference skeleton's
+height and scaled by each video's least-squares factor, with the model's height error, on
+the engine's validation videos and the validation person (not the test data). Chapter 11
+shows it.
 """
 
 from __future__ import annotations
