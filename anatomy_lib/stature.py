@@ -19,7 +19,8 @@ skeleton, so :func:`scale_to_stature` multiplies the joints by :math:`h / \\hat 
 result's own estimate is exactly ``h``.
 
 Over a video the chain is the **median** over frames (bone lengths of the anatomy-aware
-model are constant; another model's frames may disagree), skipping frames with NaN joints.
+model are constant; another model's frames may disagree), skipping frames with NaN joints;
+a causal result is scaled frame by frame instead, so that no frame depends on later ones.
 
 Shapes: joints ``(..., T, J, 3)`` (``T`` frames of one person per leading index), bone
 lengths ``(..., B)``; statures ``(...)`` in the joints' unit (metres in the library).
@@ -43,6 +44,7 @@ __all__ = [
     "StatureFit",
     "check_stature",
     "estimate_stature",
+    "frame_statures",
     "scale_to_stature",
     "standing_chain",
     "stature_fit",
@@ -138,6 +140,20 @@ def _check_video(joints: torch.Tensor, skeleton: Skeleton) -> None:
         raise ValueError("joints: infinite values (NaN marks a frame without 3D)")
 
 
+def frame_statures(joints: torch.Tensor, skeleton: Skeleton = H36M_17) -> torch.Tensor:
+    """``(..., T, J, 3)`` joints -> ``(..., T)`` each frame's stature ``k * c_t`` (NaN on
+    frames with a NaN joint).
+
+    Raises:
+        ValueError: bad shape or a skeleton without the chain's bones.
+    """
+    _check_video(joints, skeleton)
+    gap = joints.isnan().any(-1).any(-1)  # (..., T) frames without 3D
+    known = torch.where(gap[..., None, None], torch.zeros_like(joints), joints)
+    chain = standing_chain(bone_vectors(known, skeleton).norm(dim=-1), skeleton)
+    return stature_fit().ratio * chain.masked_fill(gap, float("nan"))
+
+
 def estimate_stature(joints: torch.Tensor, skeleton: Skeleton = H36M_17) -> torch.Tensor:
     """``(..., T, J, 3)`` one person's joints over ``T`` frames -> ``(...)`` stature
     ``k * median_t c_t`` (frames with a NaN joint skipped).
@@ -145,22 +161,25 @@ def estimate_stature(joints: torch.Tensor, skeleton: Skeleton = H36M_17) -> torc
     Raises:
         ValueError: bad shape, a skeleton without the chain's bones, or no frame without NaN.
     """
-    _check_video(joints, skeleton)
-    gap = joints.isnan().any(-1).any(-1)  # (..., T) frames without 3D
-    known = torch.where(gap[..., None, None], torch.zeros_like(joints), joints)
-    chain = standing_chain(bone_vectors(known, skeleton).norm(dim=-1), skeleton)
-    chain = chain.masked_fill(gap, float("nan"))  # (..., T)
-    if bool(chain.isnan().all(-1).any()):
+    per_frame = frame_statures(joints, skeleton)
+    if bool(per_frame.isnan().all(-1).any()):
         raise ValueError("joints: every frame has a NaN joint; no stature to estimate")
-    return stature_fit().ratio * chain.nanmedian(-1).values
+    return per_frame.nanmedian(-1).values
 
 
 def scale_to_stature(
-    joints: torch.Tensor, stature: float | torch.Tensor, skeleton: Skeleton = H36M_17
+    joints: torch.Tensor,
+    stature: float | torch.Tensor,
+    skeleton: Skeleton = H36M_17,
+    causal: bool = False,
 ) -> torch.Tensor:
     """Scale root-relative joints ``(..., T, J, 3)`` so that :func:`estimate_stature` of the
     result is ``stature`` (a number or ``(...)``, same unit as the joints); bone directions
     and the root stay. NaN frames stay NaN.
+
+    ``causal=True`` scales each frame by its own stature (:func:`frame_statures`), so frame
+    ``t`` never depends on later frames (a causal anatomy-aware model's bone lengths already
+    pool frames ``0..t``); every frame's own stature is then ``stature``.
 
     Raises:
         ValueError: ``stature`` not finite and positive, or as :func:`estimate_stature`.
@@ -168,8 +187,11 @@ def scale_to_stature(
     target = torch.as_tensor(stature, dtype=joints.dtype, device=joints.device)
     if not bool(torch.isfinite(target).all() and (target > 0).all()):
         raise ValueError(f"stature: expected a finite length > 0, got {stature!r}")
-    factor = target / estimate_stature(joints, skeleton)
-    return joints * factor[..., None, None, None]
+    if causal:
+        factor = target[..., None] / frame_statures(joints, skeleton)  # (..., T)
+    else:
+        factor = (target / estimate_stature(joints, skeleton))[..., None]
+    return joints * factor[..., None, None]
 
 
 #: Heights :func:`check_stature` accepts, metres (a person; a number outside is most likely

@@ -17,6 +17,7 @@ from anatomy_lib.stature import (
     STANDING_CHAIN,
     check_stature,
     estimate_stature,
+    frame_statures,
     scale_to_stature,
     standing_chain,
     stature_fit,
@@ -96,6 +97,22 @@ def test_scale_to_stature_round_trip_keeps_directions_and_root(dtype, device):
     assert float(estimate_stature(one)) == pytest.approx(1.6, rel=1e-5)
 
 
+def test_causal_scaling_never_looks_ahead(dtype):
+    """Causal: a prefix scaled alone equals the same frames scaled with the whole video, and
+    every frame's own stature is the one asked for; the video-wide scaling differs."""
+    video = random_poses(batch=(8,), seed=7, dtype=dtype)
+    video = video - video[:, :1]
+    video[5] = float("nan")
+    whole = scale_to_stature(video, 1.7, causal=True)
+    prefix = scale_to_stature(video[:4], 1.7, causal=True)
+    torch.testing.assert_close(whole[:4], prefix)
+    ok = ~video.isnan().any(-1).any(-1)
+    heights = frame_statures(whole)[ok]
+    torch.testing.assert_close(heights, torch.full_like(heights, 1.7))
+    assert not torch.allclose(scale_to_stature(video[:4], 1.7), whole[:4])
+    assert whole[5].isnan().all()
+
+
 def test_scale_to_stature_gradient():
     video = random_poses(batch=(4,), seed=4).requires_grad_(True)
     assert torch.autograd.gradcheck(lambda x: scale_to_stature(x, 1.7), (video,))
@@ -148,6 +165,10 @@ def test_lift_result_scaled_to_stature_leaves_missing_frames_and_records_it(tmp_
         assert json.loads(str(f["meta_json"]))["stature_m"] == 1.64
     with pytest.raises(ValueError, match="centimetres"):
         result.scaled_to_stature(164)
+    causal = LiftResult(video, np.zeros((5, 17, 2)), np.ones((5, 17)), status, None,
+                        640, 480, 30.0, "test", True).scaled_to_stature(1.64)  # fmt: skip
+    statures = frame_statures(torch.from_numpy(causal.joints_3d[result.valid]))
+    torch.testing.assert_close(statures, torch.full_like(statures, 1.64))
 
 
 def test_infer_stature_option(tmp_path, capsys):

@@ -118,14 +118,17 @@ class LiftResult:
     def scaled_to_stature(self, stature_m: float) -> LiftResult:
         """This result with ``joints_3d`` scaled about the root so that the person is
         ``stature_m`` metres tall (:func:`anatomy_lib.stature.scale_to_stature`, from the
-        valid frames); bone directions, the 2D and ``missing`` frames (NaN) unchanged.
+        valid frames; frame by frame for a causal result, so no frame depends on later
+        ones); bone directions, the 2D and ``missing`` frames (NaN) unchanged.
 
         Raises:
             ValueError: ``stature_m`` outside :data:`STATURE_RANGE_M`, or no valid frame.
         """
         check_stature(stature_m)
         joints = torch.from_numpy(np.asarray(self.joints_3d, dtype=np.float64))
-        scaled = scale_to_stature(joints[torch.from_numpy(self.valid)], stature_m)
+        scaled = scale_to_stature(
+            joints[torch.from_numpy(self.valid)], stature_m, causal=self.causal
+        )
         out = np.array(self.joints_3d, copy=True)
         out[self.valid] = scaled.numpy()
         return replace(self, joints_3d=out, stature_m=float(stature_m))
