@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     def add_arguments(parser) -> None:
         parser.add_argument("--smooth", type=float, default=0.0, metavar="SECONDS",
                             help="smooth the lifted 3D over time, seconds (default 0: the "
-                            "trainer's protocol; anatomy3d infer smooths over 1/60 s)")  # fmt: skip
+                            "trainer's protocol, and anatomy3d infer's default)")  # fmt: skip
 
     first_model: dict[str, list[float]] = {}  # each split's per-video P1 of the first model
 

@@ -1,9 +1,11 @@
 """Pretrained models shipped with the package (see ``README.md`` in this folder).
 
-* ``anatomy_medium`` and ``anatomy_medium_causal``: for real video, trained on the
+* ``anatomy_medium`` (the default, :data:`DEFAULT_MODEL`) and ``anatomy_medium_causal``
+  (the causal default, :data:`DEFAULT_CAUSAL_MODEL`): for real video, trained on the
   training-data engine (``scripts/ship_default_models.py`` records how);
-* ``anatomy_medium_ensemble`` (the default): the two above with their predictions averaged
-  (:class:`~anatomy_lib.models.ensemble.PredictionEnsemble`; no file of its own);
+* ``anatomy_medium_ensemble`` (the default of sessions 20-22): the two above with their
+  predictions averaged (:class:`~anatomy_lib.models.ensemble.PredictionEnsemble`; no file of
+  its own);
 * ``anatomy_small``, ``anatomy_small_causal``, ``baseline_small``: small models trained
   for minutes on the embedded dataset by ``scripts/train_small_models.py``, for the book's
   quick demos and the Table 4 chapter.
