@@ -63,6 +63,10 @@ STANDING_CHAIN: dict[str, float] = {
     "neck_nose->head": 1.0,
 }
 
+#: Heights :func:`check_stature` accepts, metres (a person; a number outside is most likely
+#: centimetres or feet).
+STATURE_RANGE_M = (0.5, 2.5)
+
 
 @dataclass(frozen=True)
 class StatureFit:
@@ -192,11 +196,6 @@ def scale_to_stature(
     else:
         factor = (target / estimate_stature(joints, skeleton))[..., None]
     return joints * factor[..., None, None]
-
-
-#: Heights :func:`check_stature` accepts, metres (a person; a number outside is most likely
-#: centimetres or feet).
-STATURE_RANGE_M = (0.5, 2.5)
 
 
 def check_stature(stature_m: float) -> float:

@@ -122,7 +122,8 @@ class LiftResult:
         ones); bone directions, the 2D and ``missing`` frames (NaN) unchanged.
 
         Raises:
-            ValueError: ``stature_m`` outside :data:`STATURE_RANGE_M`, or no valid frame.
+            ValueError: ``stature_m`` outside :data:`~anatomy_lib.stature.STATURE_RANGE_M`, or
+                no valid frame.
         """
         check_stature(stature_m)
         joints = torch.from_numpy(np.asarray(self.joints_3d, dtype=np.float64))
