@@ -2,8 +2,8 @@
 
 Prints one JSON object with, for each model, on five versions of the engine's validation
 split (held-out clips, held-out ANSUR bodies, random cameras and detectors; the trainer's
-protocol: test-time flip for one model, none for an ensemble, no smoothing unless
-``--smooth``):
+protocol: test-time flip for one model, none for an ensemble, unless ``--flip`` /
+``--no-flip``; no smoothing unless ``--smooth``):
 
 * ``fixed``: :func:`~anatomy_lib.training.engine_data.validation_videos`, the trainer's
   validation: every body keeps the ANSUR table's spine, neck/nose and head;
@@ -32,11 +32,12 @@ the first model in each video's P1, with a 95 % interval over the videos
 (:func:`paired_videos`). Neither the embedded test split nor the Pose2Sim trial is read.
 
     python benchmarks/engine_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
-        [--smooth SECONDS]
+        [--smooth SECONDS] [--flip | --no-flip]
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from pathlib import Path
@@ -49,7 +50,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import model_report  # noqa: E402
 
-from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
+from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, uses_flip  # noqa: E402
 from anatomy_lib.metrics import mpjpe  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.skeleton import H36M_17, Skeleton  # noqa: E402
@@ -82,11 +83,14 @@ def group_errors(
             for name, idx in joint_groups(skeleton).items()}  # fmt: skip
 
 
-def split_errors(model, dataset, smoothing_s: float = 0.0) -> tuple[dict, list[float]]:
+def split_errors(
+    model, dataset, smoothing_s: float = 0.0, flip: bool | None = None
+) -> tuple[dict, list[float]]:
     """P1, P2 and the group errors of ``model`` on one validation split (the 3D smoothed
-    over ``smoothing_s`` seconds; 0, the trainer's protocol, does not), and each video's
-    own P1 (mm) for :func:`paired_videos`."""
-    protocol = EvaluationConfig(smoothing_s=smoothing_s)
+    over ``smoothing_s`` seconds; 0, the trainer's protocol, does not; the mirror pass as
+    ``flip`` says, None: for one model, not for an ensemble), and each video's own P1 (mm)
+    for :func:`paired_videos`."""
+    protocol = EvaluationConfig(flip=flip, smoothing_s=smoothing_s)
     result = evaluate_dataset(model, dataset, protocol, progress=False, keep_predictions=True)
     seqs = [s for s in dataset if s.joints_3d is not None]
     targets = [s.joints_3d_relative for s in seqs]
@@ -134,14 +138,18 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument("--smooth", type=float, default=0.0, metavar="SECONDS",
                             help="smooth the lifted 3D over time, seconds (default 0: the "
                             "trainer's protocol, and anatomy3d infer's default)")  # fmt: skip
+        parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                            help="the mirror pass (default: as the trainer's protocol, on "
+                            "for one model, off for an ensemble)")  # fmt: skip
 
     first_model: dict[str, list[float]] = {}  # each split's per-video P1 of the first model
 
     def score(model, args) -> dict:
         rows, per_video = {}, {}
         for name, data in splits().items():
-            rows[name], per_video[name] = split_errors(model, data, args.smooth)
-        report = {"smoothing_s": args.smooth, **rows}
+            rows[name], per_video[name] = split_errors(model, data, args.smooth, args.flip)
+        mirror = uses_flip(model, EvaluationConfig(flip=args.flip))
+        report = {"smoothing_s": args.smooth, "flip": mirror, **rows}
         if first_model:
             report["versus_first_model"] = {
                 name: paired_videos(first_model[name], videos) for name, videos in per_video.items()

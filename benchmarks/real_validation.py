@@ -17,7 +17,8 @@ same reference, which shares none of their 2D error but their model family's); w
 several, each metric also gives the mean per detector.
 
 * per model: the model on the sequence's MediaPipe 2D, lifted as ``anatomy3d infer`` lifts
-  (the library's whole-video inference: test-time flip for one model, none for an ensemble;
+  (the library's whole-video inference: test-time flip for one model, none for an ensemble,
+  unless ``--flip`` / ``--no-flip``;
   the 3D smoothed over ``--smooth`` seconds, by default the command's
   :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`, none for a causal model), with the
   camera's intrinsics;
@@ -35,11 +36,12 @@ detector), so the trial ranks models; it is not ground truth. Neither the embedd
 split nor the test trial's files are read.
 
     python benchmarks/real_validation.py [--model NAME_OR_PATH ...] [--label ...] [--threads 2]
-        [--smooth SECONDS] [--detectors full lite heavy] [--people all]
+        [--smooth SECONDS] [--flip | --no-flip] [--detectors full lite heavy] [--people all]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -57,6 +59,7 @@ from anatomy_lib.camera import project  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.data.pose2sim_multiperson import detector_of  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
+from anatomy_lib.evaluation import EvaluationConfig, uses_flip  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
 
@@ -128,21 +131,22 @@ def paired_comparison(first: dict[str, float], other: dict[str, float]) -> dict:
     }
 
 
-def model_rows(model, trial, smoothing_s: float | None = None) -> dict:
-    """The model on every sequence's MediaPipe 2D (``smoothing_s``: as :func:`lift`), and
-    the smoothing used."""
+def model_rows(model, trial, smoothing_s: float | None = None, flip: bool | None = None) -> dict:
+    """The model on every sequence's MediaPipe 2D (``smoothing_s``, ``flip``: as
+    :func:`lift`), and the smoothing and mirror pass used."""
     predictions = {}
     for seq in trial:
         cam = seq.camera
         pixels = seq.keypoints_pixels.double()
         predictions[sequence_name(seq)] = lift(
-            model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s
+            model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s, flip
         )
     smoothing = video_smoothing(model, smoothing_s)
-    return {"smoothing_s": smoothing, **score_sequences(predictions, trial)}
+    mirror = uses_flip(model, EvaluationConfig(flip=flip))
+    return {"smoothing_s": smoothing, "flip": mirror, **score_sequences(predictions, trial)}
 
 
-def baseline_rows(model, trial, smoothing_s: float | None = None) -> dict:
+def baseline_rows(model, trial, smoothing_s: float | None = None, flip: bool | None = None) -> dict:
     """``perfect_2d`` (lifted by ``model``), ``constant_mean_pose`` and
     ``detections_at_true_depth``."""
     perfect, constant, floor = {}, {}, {}
@@ -151,7 +155,9 @@ def baseline_rows(model, trial, smoothing_s: float | None = None) -> dict:
         target = seq.joints_3d.double()
         px = project(target, cam)
         ones = torch.ones(px.shape[:-1])
-        perfect[name] = lift(model, px, ones, cam.width, cam.height, cam, seq.fps, smoothing_s)
+        perfect[name] = lift(
+            model, px, ones, cam.width, cam.height, cam, seq.fps, smoothing_s, flip
+        )
         valid = seq.valid.numpy()
         shape = mean_pose(target.numpy()[valid])
         constant[name] = np.broadcast_to(shape, target.shape).copy()
@@ -184,8 +190,8 @@ def main(argv: list[str] | None = None) -> dict:
             state["trial"] = load_pose2sim_multiperson(tuple(args.detectors), people)
         trial = state["trial"]
         if "baselines" not in state:
-            state["baselines"] = baseline_rows(model, trial, args.smooth)
-        rows = model_rows(model, trial, args.smooth)
+            state["baselines"] = baseline_rows(model, trial, args.smooth, args.flip)
+        rows = model_rows(model, trial, args.smooth, args.flip)
         per_sequence = rows["p_mpjpe_15"]["per_sequence"]
         first_model = state.setdefault("first_per_sequence", per_sequence)
         if first_model is not per_sequence:
@@ -196,6 +202,9 @@ def main(argv: list[str] | None = None) -> dict:
         parser.add_argument("--smooth", type=float, default=None, metavar="SECONDS",
                             help="smoothing of the lifted 3D, seconds (default: as anatomy3d "
                             "infer, none for a causal model)")  # fmt: skip
+        parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                            help="the mirror pass (default: as anatomy3d infer, on for one "
+                            "model, off for an ensemble)")  # fmt: skip
         parser.add_argument("--detectors", nargs="+", default=["full"],
                             choices=["full", "lite", "heavy"],
                             help="whose 2D is lifted: MediaPipe's full model (the reference's "

@@ -49,3 +49,16 @@ def test_paired_videos_pairs_each_video_with_itself(bench):
     assert bench.paired_videos(first, first)["ci95_over_videos"] == [0.0, 0.0]
     with pytest.raises(ValueError):
         bench.paired_videos(first, other[:3])
+
+
+def test_split_errors_flip_option(bench):
+    """``--flip`` reaches the lifting: an ensemble's rows change with the mirror pass, one
+    model's (mirrored by default) do not."""
+    from anatomy_lib.training.engine_data import validation_videos
+    from anatomy_lib.wild import resolve_model
+
+    videos = validation_videos(videos=3)
+    pair = resolve_model("anatomy_small+anatomy_small_causal")
+    assert bench.split_errors(pair, videos)[0] != bench.split_errors(pair, videos, flip=True)[0]
+    single = resolve_model("anatomy_small")
+    assert bench.split_errors(single, videos) == bench.split_errors(single, videos, flip=True)

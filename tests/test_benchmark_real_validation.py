@@ -204,3 +204,29 @@ def test_paired_comparison_averages_a_person_cameras_detectors(bench):
     assert out["sequences_lower"] == "4 of 5"
     same = bench.paired_comparison(first, dict(first))
     assert same["mean"] == 0.0 and same["ci95_over_person_cameras"] == [0.0, 0.0]
+
+
+def test_flip_option_reaches_the_lifting(bench, trial):
+    """``--flip`` lifts an ensemble with the mirror pass: its rows are those of lifting each
+    sequence with ``EvaluationConfig(flip=True)``, and the report says which pass was used;
+    one model is mirrored by default already."""
+    from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
+    from anatomy_lib.wild import resolve_model
+
+    pair = resolve_model("anatomy_small+anatomy_small_causal")
+    plain = bench.model_rows(pair, trial, 0.0)
+    mirrored = bench.model_rows(pair, trial, 0.0, flip=True)
+    assert (plain["flip"], mirrored["flip"]) == (False, True)
+    assert plain["headline"] != mirrored["headline"]
+    by_hand = {
+        bench.sequence_name(seq): predict_sequence(
+            pair, seq.keypoints_2d, seq.scores, EvaluationConfig(flip=True)
+        )
+        .double()
+        .numpy()
+        for seq in trial
+    }
+    expected = bench.score_sequences(by_hand, trial)["p_mpjpe_15"]["per_sequence"]
+    assert mirrored["p_mpjpe_15"]["per_sequence"] == pytest.approx(expected, abs=0.02)
+    single = resolve_model("anatomy_small")
+    assert bench.model_rows(single, trial, 0.0) == bench.model_rows(single, trial, 0.0, flip=True)
