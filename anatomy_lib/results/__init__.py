@@ -145,6 +145,12 @@ averaged), their rows on person 2 and the engine's five splits, session 25's rul
 its checks and the decision (nothing shipped: both higher on her; the test rows were not
 read). Chapter 11 shows it.
 
+``default_question_session27.json``: the pair ``anatomy_medium_ensemble`` asked once more as
+the default, now lifted with the mirror pass (``--flip`` in ``benchmarks/real_validation.py``
+and ``benchmarks/engine_validation.py``): the rule written before the numbers, both models'
+rows on person 2 and the engine's two splits of the rule, the checks and the decision (the
+default stays; the test rows were not read).
+
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model (until session 20 and again since session 23; re-measured with session 24's
 weights) on the Pose2Sim trial (OpenPose
