@@ -23,6 +23,7 @@ import torch
 from ..camera import Camera, normalize_screen, world_to_camera
 from ..skeleton import get_skeleton
 from .pose2sim import load_pose2sim_file
+from .pose2sim_multiperson import POSE2SIM_MULTIPERSON_FILE, load_multiperson_file
 from .sequences import PoseDataset, PoseSequence
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
 FILES = Path(__file__).parent / "files"
 DEFAULT_DATASET_FILE = FILES / "embedded_h36m17.npz"
 POSE2SIM_FILE = FILES / "pose2sim_trial.npz"
-POSE2SIM_MULTIPERSON_FILE = FILES / "pose2sim_multiperson.npz"
 _KEYS = ("meta_json", "joints_world", "keypoints_2d", "scores", "visibility")
 
 
@@ -114,8 +114,6 @@ def load_pose2sim_multiperson(
     ``"all"``; ``people``: by default the validation person (``person2``); ``"all"`` adds
     person 1, who is the test trial's performer in the test frames
     (:func:`~anatomy_lib.data.pose2sim_multiperson.load_multiperson_file`)."""
-    from .pose2sim_multiperson import load_multiperson_file
-
     if not POSE2SIM_MULTIPERSON_FILE.exists():
         raise FileNotFoundError(
             f"{POSE2SIM_MULTIPERSON_FILE}: missing; run "

@@ -77,8 +77,11 @@ __all__ = [
     "detector_of",
     "build_multiperson_file",
     "load_multiperson_file",
+    "POSE2SIM_MULTIPERSON_FILE",
 ]
 
+#: The shipped file this module builds (also ``anatomy_lib.data.embedded``'s).
+POSE2SIM_MULTIPERSON_FILE = Path(__file__).parent / "files" / "pose2sim_multiperson.npz"
 MULTIPERSON_WHEEL = "pose2sim==0.10.49"
 _FOLDER = "Pose2Sim/Demo_MultiPerson/"
 #: MediaPipe-33 keypoints that decide who is who: shoulders, elbows, wrists, hands, hips,
@@ -534,8 +537,6 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
     import subprocess
     import sys
-
-    from .embedded import POSE2SIM_MULTIPERSON_FILE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", type=Path, help="pose2sim-0.10.49 wheel (default: pip download)")
