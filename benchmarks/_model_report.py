@@ -20,6 +20,15 @@ from real_data import commit
 from anatomy_lib.wild import resolve_model
 
 
+def add_flip_option(parser: argparse.ArgumentParser) -> None:
+    """``--flip`` / ``--no-flip``: the mirror pass for every model (default None: the
+    library's, :func:`anatomy_lib.evaluation.uses_flip`: on for one model, off for an
+    ensemble, as ``anatomy3d infer`` and the trainer's protocol lift)."""
+    parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                        help="the mirror pass for every model (default: on for one model, "
+                        "off for an ensemble, as anatomy3d infer lifts)")  # fmt: skip
+
+
 def report_header(script: str, argv: list[str] | None = None) -> dict:
     """The fields every benchmark report starts with: the command that made it (``script``
     with ``argv``, default the command line's), the commit, Python's and PyTorch's versions."""

@@ -37,7 +37,6 @@ the first model in each video's P1, with a 95 % interval over the videos
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 from pathlib import Path
@@ -48,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _model_report import model_report  # noqa: E402
+from _model_report import add_flip_option, model_report  # noqa: E402
 
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, uses_flip  # noqa: E402
 from anatomy_lib.metrics import mpjpe  # noqa: E402
@@ -138,9 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument("--smooth", type=float, default=0.0, metavar="SECONDS",
                             help="smooth the lifted 3D over time, seconds (default 0: the "
                             "trainer's protocol, and anatomy3d infer's default)")  # fmt: skip
-        parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
-                            help="the mirror pass (default: as the trainer's protocol, on "
-                            "for one model, off for an ensemble)")  # fmt: skip
+        add_flip_option(parser)
 
     first_model: dict[str, list[float]] = {}  # each split's per-video P1 of the first model
 

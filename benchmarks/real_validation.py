@@ -41,7 +41,6 @@ split nor the test trial's files are read.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -52,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _model_report import model_report  # noqa: E402
+from _model_report import add_flip_option, model_report  # noqa: E402
 from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_depth  # noqa: E402
 
 from anatomy_lib.camera import project  # noqa: E402
@@ -131,9 +130,11 @@ def paired_comparison(first: dict[str, float], other: dict[str, float]) -> dict:
     }
 
 
-def model_rows(model, trial, smoothing_s: float | None = None, flip: bool | None = None) -> dict:
-    """The model on every sequence's MediaPipe 2D (``smoothing_s``, ``flip``: as
-    :func:`lift`), and the smoothing and mirror pass used."""
+def lift_sequences(
+    model, trial, smoothing_s: float | None = None, flip: bool | None = None
+) -> dict[str, np.ndarray]:
+    """:func:`sequence_name` -> ``(T, 17, 3)`` the model's 3D of the sequence's MediaPipe 2D,
+    every frame (``smoothing_s``, ``flip``: as :func:`lift`; the camera's intrinsics)."""
     predictions = {}
     for seq in trial:
         cam = seq.camera
@@ -141,6 +142,13 @@ def model_rows(model, trial, smoothing_s: float | None = None, flip: bool | None
         predictions[sequence_name(seq)] = lift(
             model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s, flip
         )
+    return predictions
+
+
+def model_rows(model, trial, smoothing_s: float | None = None, flip: bool | None = None) -> dict:
+    """The model on every sequence's MediaPipe 2D (:func:`lift_sequences`), and the smoothing
+    and mirror pass used."""
+    predictions = lift_sequences(model, trial, smoothing_s, flip)
     smoothing = video_smoothing(model, smoothing_s)
     mirror = uses_flip(model, EvaluationConfig(flip=flip))
     return {"smoothing_s": smoothing, "flip": mirror, **score_sequences(predictions, trial)}
@@ -202,9 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
         parser.add_argument("--smooth", type=float, default=None, metavar="SECONDS",
                             help="smoothing of the lifted 3D, seconds (default: as anatomy3d "
                             "infer, none for a causal model)")  # fmt: skip
-        parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
-                            help="the mirror pass (default: as anatomy3d infer, on for one "
-                            "model, off for an ensemble)")  # fmt: skip
+        add_flip_option(parser)
         parser.add_argument("--detectors", nargs="+", default=["full"],
                             choices=["full", "lite", "heavy"],
                             help="whose 2D is lifted: MediaPipe's full model (the reference's "

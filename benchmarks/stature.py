@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import model_report  # noqa: E402
-from real_data import JOINTS_15, lift  # noqa: E402
-from real_validation import sequence_name  # noqa: E402
+from real_data import JOINTS_15  # noqa: E402
+from real_validation import lift_sequences  # noqa: E402
 
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
@@ -97,15 +97,12 @@ def main(argv: list[str] | None = None) -> dict:
             )
             targets = [s.joints_3d_relative for s in data if s.joints_3d is not None]
             report[f"engine_{name}"] = scaling_rows(result.predictions, targets)
-        predictions, targets = [], []
-        for seq in person():
-            cam, valid = seq.camera, seq.valid
-            pred = lift(model, seq.keypoints_pixels.double(), seq.scores, cam.width, cam.height,
-                        cam, seq.fps, 0.0)  # fmt: skip
-            predictions.append(torch.from_numpy(pred)[valid])
-            targets.append(seq.joints_3d.double()[valid])
+        lifted = lift_sequences(model, person(), smoothing_s=0.0)
+        pairs = zip(lifted.values(), person(), strict=True)
+        predictions = [torch.from_numpy(pred)[seq.valid] for pred, seq in pairs]
+        targets = [s.joints_3d.double()[s.valid] for s in person()]
         report["person2"] = scaling_rows(predictions, targets, list(JOINTS_15))
-        report["person2"]["sequences"] = [sequence_name(s) for s in person()]
+        report["person2"]["sequences"] = list(lifted)
         return report
 
     fit = stature_fit()
