@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import warnings
@@ -153,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--height", type=float, help="image height in pixels (if not in the file)")
     i.add_argument("--fps", type=float, default=30.0,
                    help="frame rate of an OpenPose folder or keypoint file (the longest gap "
-                   "interpolated is fps / 4 frames; exports' timing; default 30)")  # fmt: skip
+                   "interpolated is fps / 4 frames; exports' timing; --lift-fps auto resamples "
+                   "rates outside 37-67 fps; default 30)")  # fmt: skip
     i.add_argument("--causal", action="store_true",
                    help="insist on a causal model (3D of frame t from frames <= t: streaming); "
                    f"the default model becomes {DEFAULT_CAUSAL_MODEL}")  # fmt: skip
@@ -188,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--stature", type=float, metavar="METRES",
                    help="the person's height: scale the 3D to it (default: the size the "
                    "model predicts, a typical adult's; one camera cannot tell)")  # fmt: skip
+    i.add_argument("--lift-fps", default="auto", metavar="auto|video|HZ",
+                   help="the frame rate the network sees: auto (default: 50 Hz, the models' "
+                   "training rate, when the video's rate is outside the 37-67 fps they have "
+                   "seen, except for a causal model), video (as filmed) or a rate in Hz; the "
+                   "3D comes back at the video's frames")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i, "0, none")
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -527,6 +534,11 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
             f"frame{'' if frames == '1' else 's'} at {result.fps:g} fps (--smooth 0: none)"
         )
     print(f"  model {result.model}{' (causal)' if result.causal else ''}; {smoothed}")
+    if result.lift_fps is not None and result.lift_fps != result.fps:
+        print(
+            f"  lifted at {result.lift_fps:g} Hz, the 3D taken back at the video's "
+            f"{result.fps:g} fps (--lift-fps video: as filmed)"
+        )
     if result.stature_m is not None:
         print(f"  3D scaled to a height of {result.stature_m:g} m (--stature)")
     if result.swapped is not None and result.swapped.any():
@@ -557,6 +569,21 @@ def _formats(args, figure: bool) -> list[str]:
             f"--min-keypoints: expected a fraction in (0, 1], got {args.min_keypoints}"
         )
     return formats + (["html"] if figure and not args.no_figure else [])
+
+
+def _lift_fps(text: str) -> float | str | None:
+    """``--lift-fps``: ``auto``, ``video`` (None: as filmed) or a frame rate > 0."""
+    if text in ("auto", "video"):
+        return None if text == "video" else text
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0 < rate < math.inf:
+        raise CommandError(
+            f"--lift-fps: expected auto, video or a frame rate in Hz > 0, got {text!r}"
+        )
+    return rate
 
 
 def _max_people(text: str) -> int | None:
@@ -594,7 +621,7 @@ def _infer_video(args, device, protocol) -> int:
             length_frames=protocol.length_frames, model_name=args.model, formats=formats,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             figure_frames=args.figure_frames, fix_left_right=not args.keep_left_right,
-            pose_model=args.pose_model, stature_m=args.stature,
+            pose_model=args.pose_model, stature_m=args.stature, lift_fps=args.lift_fps,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -629,6 +656,7 @@ def _infer_openpose(args, device, protocol) -> int:
             smoothing_s=args.smooth,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             fix_left_right=not args.keep_left_right, stature_m=args.stature,
+            lift_fps=args.lift_fps,
         )  # fmt: skip
     except (ValueError, KeyError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -663,7 +691,7 @@ def _infer_keypoints(args, device, protocol) -> int:
         result = lift_keypoints(
             kp, scores, width, height, layout, model, fps=args.fps, flip=protocol.flip,
             length_frames=protocol.length_frames, device=device, smoothing_s=args.smooth,
-            stature_m=args.stature,
+            stature_m=args.stature, lift_fps=args.lift_fps,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(f"{args.input}: {exc.args[0] if exc.args else exc}") from None
@@ -687,6 +715,7 @@ def _cmd_infer(args) -> int:
             check_stature(args.stature)
         except ValueError as exc:
             raise CommandError(f"--stature: {str(exc).removeprefix('stature: ')}") from None
+    args.lift_fps = _lift_fps(args.lift_fps)
     kind = _input_kind(args.input)
     if kind == "keypoints" and args.out_dir is not None:
         raise CommandError("--out-dir is for videos and OpenPose folders; use --out / --csv")

@@ -36,6 +36,7 @@ from ._validation import (
 )
 from .bones import mirror_joints, swap_left_right
 from .data.augment import normalized_intrinsics
+from .frame_rate import lifting_fps, resample
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
 from .models.anatomy import AnatomyModel
@@ -95,6 +96,7 @@ class EvaluationConfig:
     by: Literal["action", "subject"] = "action"
     chunk_size: int = 256
     smoothing_s: float = 0.0
+    lift_fps: float | str | None = None
 
     def __post_init__(self) -> None:
         if self.flip is not None and not isinstance(self.flip, bool):
@@ -118,6 +120,11 @@ class EvaluationConfig:
             )
         check_choice_field(self, "by", ("action", "subject"))
         check_int_field(self, "chunk_size")
+        if self.lift_fps is not None:
+            try:
+                lifting_fps(1.0, self.lift_fps)
+            except ValueError as err:
+                raise ValueError(f"EvaluationConfig.{err}") from None
 
     @classmethod
     def from_experiment(cls, experiment, **overrides) -> EvaluationConfig:
@@ -209,7 +216,8 @@ def predict_sequence(
     fps: float | None = None,
 ) -> torch.Tensor:
     """Lift a whole video: with test-time flip augmentation when :func:`uses_flip`, an
-    ensemble's members averaged, smoothed over time when ``config.smoothing_s > 0``.
+    ensemble's members averaged, at ``config.lift_fps`` (:mod:`anatomy_lib.frame_rate`),
+    smoothed over time when ``config.smoothing_s > 0``.
 
     Args:
         model: a trained network or a
@@ -223,7 +231,8 @@ def predict_sequence(
             :func:`~anatomy_lib.ray_frame.assumed_intrinsics` without calibration); needed
             by models whose output is in the ray frame (:mod:`anatomy_lib.ray_frame`),
             ignored by the others.
-        fps: the video's frame rate; needed when ``config.smoothing_s > 0``.
+        fps: the video's frame rate; needed when ``config.smoothing_s > 0`` or
+            ``config.lift_fps`` is set.
 
     Returns:
         ``(T, J, 3)`` root-relative camera-space joints (metres), on the model's device.
@@ -231,14 +240,19 @@ def predict_sequence(
     check_screen_keypoints(keypoints_2d)  # pixels given where normalised are expected
     if scores is not None:
         check_scores(scores)  # NaN or outside [0, 1] would change the output silently
-    sigma_frames = 0.0
-    if config.smoothing_s > 0:
-        if fps is None or not 0 < fps < math.inf:
-            raise ValueError(
-                f"smoothing over {config.smoothing_s} s needs the video's frame rate: expected "
-                f"fps > 0, got {fps!r}"
-            )
-        sigma_frames = config.smoothing_s * fps
+    has_fps = fps is not None and 0 < fps < math.inf
+    if (config.smoothing_s > 0 or config.lift_fps is not None) and not has_fps:
+        what = f"smoothing over {config.smoothing_s} s" if config.smoothing_s > 0 else None
+        raise ValueError(
+            f"{what or f'lift_fps={config.lift_fps!r}'} needs the video's frame rate: "
+            f"expected fps > 0, got {fps!r}"
+        )
+    causal = bool(getattr(getattr(model, "config", None), "causal", False))
+    lift_fps = fps if config.lift_fps is None else lifting_fps(fps, config.lift_fps, causal)
+    frames = keypoints_2d.shape[0]
+    if lift_fps != fps:  # the network sees the video at lift_fps (anatomy_lib.frame_rate)
+        keypoints_2d = resample(keypoints_2d, fps, lift_fps)
+        scores = None if scores is None else resample(scores, fps, lift_fps)
     flip = uses_flip(model, config)
     members = list(model.members) if isinstance(model, PredictionEnsemble) else [model]
 
@@ -246,6 +260,9 @@ def predict_sequence(
         return _predict_one(member, keypoints_2d, scores, config, intrinsics, flip)
 
     joints = torch.stack(map_members(one, members)).mean(0)
+    if lift_fps != fps:  # back to the video's frames; a causal model's without looking ahead
+        joints = resample(joints, lift_fps, fps, frames=frames, hold=causal)
+    sigma_frames = config.smoothing_s * fps if config.smoothing_s > 0 else 0.0
     return smooth_over_time(joints, sigma_frames)
 
 

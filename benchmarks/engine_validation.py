@@ -83,13 +83,15 @@ def group_errors(
 
 
 def split_errors(
-    model, dataset, smoothing_s: float = 0.0, flip: bool | None = None
-) -> tuple[dict, list[float]]:
+    model, dataset, smoothing_s: float = 0.0, flip: bool | None = None,
+    lift_fps: float | str | None = None,
+) -> tuple[dict, list[float]]:  # fmt: skip
     """P1, P2 and the group errors of ``model`` on one validation split (the 3D smoothed
     over ``smoothing_s`` seconds; 0, the trainer's protocol, does not; the mirror pass as
-    ``flip`` says, None: for one model, not for an ensemble), and each video's own P1 (mm)
-    for :func:`paired_videos`."""
-    protocol = EvaluationConfig(flip=flip, smoothing_s=smoothing_s)
+    ``flip`` says, None: for one model, not for an ensemble; lifted at ``lift_fps``, None:
+    the videos' rate, :mod:`anatomy_lib.frame_rate`), and each video's own P1 (mm) for
+    :func:`paired_videos`."""
+    protocol = EvaluationConfig(flip=flip, smoothing_s=smoothing_s, lift_fps=lift_fps)
     result = evaluate_dataset(model, dataset, protocol, progress=False, keep_predictions=True)
     seqs = [s for s in dataset if s.joints_3d is not None]
     targets = [s.joints_3d_relative for s in seqs]

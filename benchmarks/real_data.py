@@ -178,12 +178,13 @@ def unproject_at_depth(pixels: np.ndarray, depth: np.ndarray, camera: Camera) ->
 def lift(
     model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int, camera=None,
     fps: float | None = None, smoothing_s: float | None = None, flip: bool | None = None,
+    lift_fps: float | str | None = "auto",
 ):  # fmt: skip
     """``(T, 17, 3)`` numpy root-relative camera-space joints: the library's whole-video
     inference as ``anatomy3d infer`` runs it (test-time flip as ``flip`` says, None: for one
-    model, not for an ensemble; smoothed over time by
-    :func:`~anatomy_lib.wild.pipeline.video_smoothing` of ``smoothing_s``, None: the
-    command's default, at ``fps``); the intrinsics of ``camera``
+    model, not for an ensemble; lifted at ``lift_fps``, :mod:`anatomy_lib.frame_rate`;
+    smoothed over time by :func:`~anatomy_lib.wild.pipeline.video_smoothing` of
+    ``smoothing_s``, None: the command's default, at ``fps``); the intrinsics of ``camera``
     (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an assumed field of view
     (used by models that predict in the ray frame)."""
     param = next(model.parameters())
@@ -192,7 +193,9 @@ def lift(
         intrinsics = normalized_intrinsics(camera, dtype=torch.float64)
     else:
         intrinsics = assumed_intrinsics(width, height, dtype=torch.float64)
-    protocol = EvaluationConfig(flip=flip, smoothing_s=video_smoothing(model, smoothing_s))
+    protocol = EvaluationConfig(
+        flip=flip, smoothing_s=video_smoothing(model, smoothing_s), lift_fps=lift_fps
+    )
     pred = predict_sequence(
         model,
         norm.to(param.device, param.dtype),

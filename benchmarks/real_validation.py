@@ -131,17 +131,20 @@ def paired_comparison(first: dict[str, float], other: dict[str, float]) -> dict:
 
 
 def lift_sequences(
-    model, trial, smoothing_s: float | None = None, flip: bool | None = None
-) -> dict[str, np.ndarray]:
+    model, trial, smoothing_s: float | None = None, flip: bool | None = None,
+    lift_fps: float | str | None = "auto",
+) -> dict[str, np.ndarray]:  # fmt: skip
     """:func:`sequence_name` -> ``(T, 17, 3)`` the model's 3D of the sequence's MediaPipe 2D,
-    every frame (``smoothing_s``, ``flip``: as :func:`lift`; the camera's intrinsics)."""
+    every frame (``smoothing_s``, ``flip``, ``lift_fps``: as :func:`lift`; the camera's
+    intrinsics)."""
     predictions = {}
     for seq in trial:
         cam = seq.camera
         pixels = seq.keypoints_pixels.double()
         predictions[sequence_name(seq)] = lift(
-            model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s, flip
-        )
+            model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s, flip,
+            lift_fps,
+        )  # fmt: skip
     return predictions
 
 

@@ -39,6 +39,7 @@ import torch
 
 from ..bones import joints_to_bones, mirror_joints, retarget_bone_lengths
 from ..camera import Camera
+from ..frame_rate import TRAINING_FPS
 from ..skeleton import H36M_17, Skeleton
 from ._random import uniform
 from .amp_motion import load_amp_motion
@@ -399,7 +400,7 @@ class TrainingDataEngine:
                     scores=v.scores[i],
                     joints_3d=v.joints_cam[i],
                     skeleton=self.skeleton,
-                    fps=50.0,
+                    fps=TRAINING_FPS,
                     camera=cameras[i],
                     image_size=(w, h),
                     joints_world=v.joints_world[i],

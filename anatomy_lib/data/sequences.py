@@ -114,6 +114,15 @@ class PoseSequence:
         """A copy whose 2D keypoints are ``pixels (T, J, 2)`` (normalised on the way in)."""
         return replace(self, keypoints_2d=normalize_screen(pixels, *self.image_size))
 
+    def every(self, step: int) -> PoseSequence:
+        """Every ``step``-th frame from the first: the same video as a camera filming at
+        ``fps / step`` would have seen it."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+            raise ValueError(f"step: expected an int >= 1, got {step!r}")
+        per_frame = ("keypoints_2d", "scores", "joints_3d", "joints_world", "valid", "visibility")
+        sliced = {f: getattr(self, f)[::step] for f in per_frame if getattr(self, f) is not None}
+        return replace(self, fps=self.fps / step, **sliced)
+
     def __repr__(self) -> str:
         return (
             f"PoseSequence({self.subject!r}, {self.action!r}, camera={self.camera_name!r}, "

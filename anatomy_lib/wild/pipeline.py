@@ -18,7 +18,9 @@ Steps of :func:`lift_detections`:
 5. lift the whole video with a model (:func:`anatomy_lib.evaluation.predict_sequence`:
    test-time flip by default for one model, such as the default
    :data:`~anatomy_lib.checkpoints.DEFAULT_MODEL`; an ensemble averages its models
-   instead) and, when asked, smooth the 3D over time (a Gaussian; none by default,
+   instead), at 50 Hz when the video's rate is one the models never saw
+   (:mod:`anatomy_lib.frame_rate`: the 2D resampled in, the 3D back), and, when asked,
+   smooth the 3D over time (a Gaussian; none by default,
    :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`). A causal model
    (``ModelConfig.causal``) gives the 3D of frame ``t`` from frames ``0..t`` only: the
    streaming mode for live use (not smoothed: a centred filter would look ahead);
@@ -47,6 +49,7 @@ from torch import nn
 from ..camera import normalize_screen
 from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
+from ..frame_rate import lifting_fps
 from ..models.inference import ShortVideoWarning
 from ..models.inference_plan import portable_kernel
 from ..ray_frame import assumed_intrinsics
@@ -94,6 +97,8 @@ class LiftResult:
             detector's labels were used as they came.
         stature_m: the person's height, metres, that ``joints_3d`` was scaled to
             (:meth:`scaled_to_stature`); None: the size the model predicted.
+        lift_fps: the frame rate the network saw (:mod:`anatomy_lib.frame_rate`): ``fps``
+            unless the video was resampled for it; None: not recorded.
     """
 
     joints_3d: np.ndarray
@@ -109,6 +114,7 @@ class LiftResult:
     swapped: np.ndarray | None = None
     smoothing_s: float = 0.0
     stature_m: float | None = None
+    lift_fps: float | None = None
 
     @property
     def valid(self) -> np.ndarray:
@@ -185,7 +191,8 @@ class LiftResult:
         units = "metres, root-relative, camera axes (x right, y down, z forward)"
         return {"width": self.width, "height": self.height, "fps": self.fps,
                 "model": self.model, "causal": self.causal, "smoothing_s": self.smoothing_s,
-                "stature_m": self.stature_m, "units": units}  # fmt: skip
+                "stature_m": self.stature_m, "lift_fps": self.lift_fps,
+                "units": units}  # fmt: skip
 
 
 #: Former name of :class:`LiftResult`.
@@ -258,17 +265,20 @@ def video_smoothing(net: nn.Module, smoothing_s: float | None) -> float:
 def _lift(
     net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
     flip: bool | None, length_frames: int | str, smoothing_s: float, fps: float,
+    lift_fps: float | str | None,
 ) -> np.ndarray:  # fmt: skip
     """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints:
     :func:`anatomy_lib.evaluation.predict_sequence` (with test-time flip, the video and its
-    mirror image go through the network in one pass), smoothed over ``smoothing_s`` seconds.
-    A model that predicts in the ray frame is turned back with the rays of an uncalibrated
-    camera (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`)."""
+    mirror image go through the network in one pass; at ``lift_fps``), smoothed over
+    ``smoothing_s`` seconds. A model that predicts in the ray frame is turned back with the
+    rays of an uncalibrated camera (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`)."""
     from ..evaluation import EvaluationConfig, predict_sequence
 
     param = next(net.parameters())
     norm = normalize_screen(kp, width, height).to(param.device, param.dtype)
-    protocol = EvaluationConfig(flip=flip, length_frames=length_frames, smoothing_s=smoothing_s)
+    protocol = EvaluationConfig(
+        flip=flip, length_frames=length_frames, smoothing_s=smoothing_s, lift_fps=lift_fps
+    )
     intrinsics = assumed_intrinsics(width, height, dtype=param.dtype)
     joints = predict_sequence(
         net, norm, sc.to(param.device, param.dtype), protocol, intrinsics, fps=fps
@@ -322,7 +332,7 @@ def _still_person(layout: str, frames: int = 2, width: int = 640, height: int = 
 
 def _rehearse(
     net: nn.Module, flip: bool | None, length_frames: int | str, layout: str,
-    smoothing_s: float | None,
+    smoothing_s: float | None, lift_fps: float | str | None,
 ) -> None:  # fmt: skip
     """Lift a two-frame still of a made-up person in the detector's ``layout`` exactly as a
     video's detections will be lifted (tracking, gap filling, layout conversion, folding the
@@ -334,7 +344,7 @@ def _rehearse(
         warnings.simplefilter("ignore", ShortVideoWarning)  # two frames, on purpose
         lift_detections(
             _still_person(layout), net, flip=flip, length_frames=length_frames,
-            smoothing_s=smoothing_s,
+            smoothing_s=smoothing_s, lift_fps=lift_fps,
         )  # fmt: skip
 
 
@@ -354,6 +364,7 @@ def lift_detections(
     fix_left_right: bool = True,
     smoothing_s: float | None = None,
     stature_m: float | None = None,
+    lift_fps: float | str | None = "auto",
     **track_options,
 ) -> LiftResult:
     """Lift one person of a video's 2D detections to 3D (see the module docstring).
@@ -377,6 +388,10 @@ def lift_detections(
             model).
         stature_m: the person's height in metres: the 3D is scaled to it
             (:meth:`LiftResult.scaled_to_stature`); None keeps the model's size.
+        lift_fps: the frame rate the network sees (:func:`anatomy_lib.frame_rate.lifting_fps`):
+            ``"auto"`` (default): 50 Hz, the models' training rate, when the video's rate is
+            outside the rates they have seen (37-67 fps) and the model is not causal; None:
+            the video's rate; a number: that rate.
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
@@ -387,6 +402,7 @@ def lift_detections(
         check_stature(stature_m)  # before any work
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
+    rate = lifting_fps(detections.fps, lift_fps, bool(net.config.causal))
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
     with _cpu_lifting(next(net.parameters()).device):
@@ -414,13 +430,13 @@ def lift_detections(
             kp, sc = to_h36m(kp, sc, detections.layout)
         joints = _lift(
             net, kp, sc, detections.width, detections.height, flip, length_frames, smoothing_s,
-            detections.fps,
+            detections.fps, rate,
         )  # fmt: skip
         joints[filled.status == FrameStatus.MISSING] = np.nan
         result = LiftResult(
             joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
             detections.width, detections.height, detections.fps, _model_name(model),
-            bool(net.config.causal), swapped, smoothing_s,
+            bool(net.config.causal), swapped, smoothing_s, lift_fps=rate,
         )  # fmt: skip
         return result if stature_m is None else result.scaled_to_stature(stature_m)
 
@@ -439,6 +455,7 @@ def lift_keypoints(
     device: torch.device | str = "cpu",
     smoothing_s: float | None = None,
     stature_m: float | None = None,
+    lift_fps: float | str | None = "auto",
 ) -> LiftResult:
     """Lift one person's keypoints as they are (no tracking, no filling): every frame is
     ``detected``.
@@ -446,8 +463,9 @@ def lift_keypoints(
     Args:
         keypoints: ``(T, K, 2)`` finite pixels of ``layout``.
         scores: ``(T, K)`` visibility in ``[0, 1]``, or None (all 1).
-        width, height: image size in pixels; fps: frame rate (exports, timestamps).
-        model, causal, flip, length_frames, device, smoothing_s, stature_m: as in
+        width, height: image size in pixels; fps: frame rate (exports, timestamps, and
+            the rate the network sees under ``lift_fps="auto"``).
+        model, causal, flip, length_frames, device, smoothing_s, stature_m, lift_fps: as in
             :func:`lift_detections`.
     """
     kp = np.asarray(keypoints, dtype=np.float64)
@@ -459,17 +477,18 @@ def lift_keypoints(
         check_stature(stature_m)
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
+    rate = lifting_fps(fps, lift_fps, bool(net.config.causal))
     with _cpu_lifting(next(net.parameters()).device):
         kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
         sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
         if layout != "h36m":
             kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
-        joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps)
+        joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps, rate)
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
     result = LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
         det.width, det.height, float(fps), _model_name(model), bool(net.config.causal),
-        smoothing_s=smoothing_s,
+        smoothing_s=smoothing_s, lift_fps=rate,
     )  # fmt: skip
     return result if stature_m is None else result.scaled_to_stature(stature_m)
 
@@ -601,6 +620,7 @@ def run_video(
     smoothing_s: float | None = None,
     pose_model: str = "full",
     stature_m: float | None = None,
+    lift_fps: float | str | None = "auto",
 ) -> VideoRun:
     """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
     decoded once (the figure's frames are kept, reduced, while detecting).
@@ -613,8 +633,8 @@ def run_video(
     Args:
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints,
-            fix_left_right, smoothing_s, stature_m: as in :func:`lift_detections`; the model
-            is loaded, checked and run on one still frame before any frame is read.
+            fix_left_right, smoothing_s, stature_m, lift_fps: as in :func:`lift_detections`;
+            the model is loaded, checked and run on one still frame before any frame is read.
         max_people: people the detector looks for in every frame: 1 (default) runs one
             MediaPipe graph; 2 finds a second person, at twice the detection time. None:
             one graph, and a second look with a second graph only at the frames where the
@@ -647,7 +667,8 @@ def run_video(
     info = video_info(video)
     net = resolve_model(model, device, causal)
     video_smoothing(net, smoothing_s)  # a causal model asked to smooth fails before reading
-    _rehearse(net, flip, length_frames, "mediapipe33", smoothing_s)  # detect_people's layout
+    lifting_fps(info.fps, lift_fps, bool(net.config.causal))  # a bad rate fails before reading
+    _rehearse(net, flip, length_frames, "mediapipe33", smoothing_s, lift_fps)
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
@@ -675,7 +696,7 @@ def run_video(
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
         min_keypoints=min_keypoints, fix_left_right=fix_left_right, smoothing_s=smoothing_s,
-        stature_m=stature_m,
+        stature_m=stature_m, lift_fps=lift_fps,
     )  # fmt: skip
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)

@@ -1,0 +1,137 @@
+"""Lifting at the frame rate the models learnt motion at.
+
+A temporal lifter learns how far a joint moves from one frame to the next. Every model of
+the library was trained on motion sampled at :data:`TRAINING_FPS` (50 Hz: the embedded
+dataset's and the engine's clips, and Human3.6M's rate), the engine's played 0.75-1.35x
+as fast (:class:`~anatomy_lib.data.engine.EngineConfig`'s ``time_warp``). A camera filming at
+``f`` fps shows real motion as the training data would show it played ``50 / f`` times as
+fast, so the models have seen the rates in :data:`SEEN_FPS` (37.0-66.7 fps). A 30 fps
+phone video is 1.67x, outside; 24 and 25 fps videos are about twice as fast.
+
+Lifting at another rate is a change of the time axis only. The 2D (positions and scores)
+is resampled to the lifting rate, linear in time between neighbouring frames,
+
+.. math:: x'_k = (1 - w)\\, x_{\\lfloor s_k \\rfloor} + w\\, x_{\\lfloor s_k \\rfloor + 1},
+   \\qquad s_k = k \\, f / f', \\quad w = s_k - \\lfloor s_k \\rfloor,
+
+the network lifts it, and the 3D is taken back at the video's frames the same way
+(:func:`resample`). For a causal model the way back holds the latest lifted sample at or
+before each frame instead (``hold=True``), so no frame depends on a later one.
+
+``lift_fps="auto"`` (:func:`lifting_fps`, the video pipeline's default) resamples only
+videos outside :data:`SEEN_FPS`, and only for a model that is not causal. Measured in
+session 28 on validation data only (``benchmarks/frame_rate.py``, the record
+``anatomy_lib/results/frame_rate.json``): at 25 fps the engine's validation videos lose
+~8 mm of P1 when lifted as filmed and get almost all of it back at 50 Hz; at 60 fps,
+inside the range, resampling costs a little.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+
+__all__ = ["TRAINING_FPS", "SEEN_FPS", "resample", "resampled_length", "lifting_fps"]
+
+#: The frame rate, Hz, of the motion every model of the library was trained on.
+TRAINING_FPS = 50.0
+
+#: Video frame rates, fps, whose motion the models have seen: :data:`TRAINING_FPS` divided by
+#: the fastest and the slowest playback of ``EngineConfig().time_warp`` (1.35, 0.75).
+SEEN_FPS = (TRAINING_FPS / 1.35, TRAINING_FPS / 0.75)
+
+
+def _check_fps(name: str, fps: float) -> float:
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < math.inf:
+        raise ValueError(f"{name}: expected a frame rate > 0 (frames per second), got {fps!r}")
+    return float(fps)
+
+
+def resampled_length(frames: int, fps: float, to_fps: float) -> int:
+    """Frames of a ``frames``-long video at ``fps`` resampled to ``to_fps``: enough for the
+    last sample to reach the last frame's time, ``ceil((frames - 1) to_fps / fps) + 1``."""
+    fps, to_fps = _check_fps("fps", fps), _check_fps("to_fps", to_fps)
+    if frames < 1:
+        raise ValueError(f"frames: expected at least 1, got {frames}")
+    # The small tolerance keeps exact ratios (60 -> 30) from gaining a frame to rounding.
+    return math.ceil((frames - 1) * to_fps / fps - 1e-9) + 1
+
+
+def resample(
+    x: torch.Tensor,
+    fps: float,
+    to_fps: float,
+    frames: int | None = None,
+    hold: bool = False,
+    dim: int = 0,
+) -> torch.Tensor:
+    """Resample a video's frames along ``dim`` from ``fps`` to ``to_fps`` (see the module
+    docstring): ``(..., T, ...) -> (..., T', ...)``.
+
+    Sample ``k`` is at time ``k / to_fps``; times after the last frame hold it. Linear in
+    time, so a signal linear in time comes back exactly, and ``fps == to_fps`` is the
+    identity. Differentiable in ``x``; any dtype and device.
+
+    Args:
+        x: frames along ``dim``.
+        fps: ``x``'s frame rate; to_fps: the rate wanted.
+        frames: ``T'`` (default :func:`resampled_length`).
+        hold: take the latest frame at or before each sample instead of interpolating
+            (then sample ``k`` never depends on a frame after its time).
+        dim: the time axis.
+
+    Raises:
+        ValueError: a rate not > 0, an empty time axis, ``frames`` < 1.
+    """
+    fps, to_fps = _check_fps("fps", fps), _check_fps("to_fps", to_fps)
+    t = x.shape[dim]
+    if t < 1:
+        raise ValueError(
+            f"x: expected at least one frame along dim {dim}, got shape {tuple(x.shape)}"
+        )
+    n = resampled_length(t, fps, to_fps) if frames is None else int(frames)
+    if n < 1:
+        raise ValueError(f"frames: expected at least 1, got {frames}")
+    # Source positions in frames, in float64 so long videos keep exact integer positions.
+    pos = torch.arange(n, dtype=torch.float64, device=x.device) * (fps / to_fps)
+    pos = pos.clamp(max=t - 1)
+    if hold:
+        return x.index_select(dim, (pos + 1e-9).floor().long())
+    lower = pos.floor().long().clamp(max=max(t - 2, 0))
+    upper = (lower + 1).clamp(max=t - 1)
+    w = (pos - lower).to(x.dtype)
+    shape = [1] * x.dim()
+    shape[dim] = n
+    w = w.reshape(shape)
+    return x.index_select(dim, lower) * (1 - w) + x.index_select(dim, upper) * w
+
+
+def lifting_fps(fps: float, lift_fps: float | str | None = "auto", causal: bool = False) -> float:
+    """The frame rate a network lifts a ``fps`` video at.
+
+    Args:
+        fps: the video's frame rate.
+        lift_fps: ``"auto"``: :data:`TRAINING_FPS` when ``fps`` is outside :data:`SEEN_FPS`
+            and the model is not causal, else ``fps``; None: ``fps`` (as filmed); a number:
+            that rate.
+        causal: whether the model is causal. Under ``"auto"`` a causal model lifts as filmed:
+            at 30 fps, resampling gained it less on the validation person (0.33 mm) than the
+            0.5 mm asked of a default (session 28, ``frame_rate.json``).
+
+    Raises:
+        ValueError: a rate not > 0, or another string than ``"auto"``.
+    """
+    fps = _check_fps("fps", fps)
+    if lift_fps is None:
+        return fps
+    if isinstance(lift_fps, str):
+        if lift_fps != "auto":
+            raise ValueError(
+                f"lift_fps: expected 'auto', None (the video's rate) or a frame rate, "
+                f"got {lift_fps!r}"
+            )
+        low, high = SEEN_FPS
+        return fps if causal or low <= fps <= high else TRAINING_FPS
+    return _check_fps("lift_fps", lift_fps)

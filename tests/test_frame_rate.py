@@ -1,0 +1,278 @@
+"""Lifting at the models' training frame rate (anatomy_lib.frame_rate, ``lift_fps``)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from anatomy_lib import cli
+from anatomy_lib.data import load_default_dataset
+from anatomy_lib.data.engine import EngineConfig
+from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
+from anatomy_lib.frame_rate import (
+    SEEN_FPS,
+    TRAINING_FPS,
+    lifting_fps,
+    resample,
+    resampled_length,
+)
+from anatomy_lib.models import AnatomyModel, ModelConfig
+from anatomy_lib.ray_frame import assumed_intrinsics
+from anatomy_lib.wild import Detections, lift_detections, lift_keypoints
+
+RATES = [(60.0, 50.0), (30.0, 50.0), (25.0, 50.0), (50.0, 24.0), (29.97, 50.0)]
+
+
+def _model(causal: bool = False, output_frame: str = "camera") -> AnatomyModel:
+    torch.manual_seed(0)
+    cfg = ModelConfig.preset("small").replace(causal=causal, channels=32, output_frame=output_frame)
+    return AnatomyModel(cfg).eval()
+
+
+def _clip(frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A real mocap clip's simulated 2D (normalised screen) and scores."""
+    seq = load_default_dataset().sequences[0]
+    return seq.keypoints_2d[:frames].float(), seq.scores[:frames].float()
+
+
+def test_the_same_rate_is_the_identity(dtype, device):
+    x = torch.randn(13, 17, 2, dtype=dtype, device=device)
+    assert torch.equal(resample(x, 50.0, 50.0), x)
+    assert torch.equal(resample(x, 50.0, 50.0, hold=True), x)
+
+
+@pytest.mark.parametrize(("fps", "to_fps"), RATES)
+def test_motion_linear_in_time_comes_back_exactly(fps, to_fps, dtype, device):
+    """Each sample of a signal linear in time is the signal at the sample's time (up to the
+    last frame's time; later samples hold the last frame)."""
+    t = 41
+    a = torch.randn(17, 3, dtype=dtype, device=device)
+    b = torch.randn(17, 3, dtype=dtype, device=device)
+    times = torch.arange(t, dtype=dtype, device=device) / fps
+    x = a + b * times[:, None, None]
+    out = resample(x, fps, to_fps)
+    assert out.shape == (resampled_length(t, fps, to_fps), 17, 3)
+    assert out.dtype == dtype and out.device == x.device
+    at = (torch.arange(out.shape[0], dtype=dtype, device=device) / to_fps).clamp(max=times[-1])
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    torch.testing.assert_close(out, a + b * at[:, None, None], atol=tol, rtol=0)
+
+
+def test_through_twice_the_rate_and_back_is_exact(dtype, device):
+    x = torch.randn(21, 17, 2, dtype=dtype, device=device)
+    up = resample(x, 25.0, 50.0)
+    assert up.shape[0] == 41
+    torch.testing.assert_close(up[::2], x, atol=0, rtol=0)  # the original frames kept
+    torch.testing.assert_close(up[1::2], (x[:-1] + x[1:]) / 2)  # midway: the mean
+    torch.testing.assert_close(resample(up, 50.0, 25.0, frames=21), x, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("frames", [1, 2, 7, 61, 1000])
+@pytest.mark.parametrize(("fps", "to_fps"), RATES)
+def test_the_last_sample_reaches_the_last_frame_and_no_further(frames, fps, to_fps):
+    n = resampled_length(frames, fps, to_fps)
+    last = (frames - 1) / fps
+    assert (n - 1) / to_fps >= last - 1e-12
+    assert n == 1 or (n - 2) / to_fps < last
+
+
+def test_an_exact_ratio_gains_no_frame_to_rounding():
+    assert resampled_length(61, 60.0, 30.0) == 31
+    assert resampled_length(31, 30.0, 60.0) == 61
+    assert resampled_length(1001, 29.97, 29.97) == 1001
+
+
+def test_other_time_axes(dtype):
+    x = torch.randn(3, 11, 17, dtype=dtype)
+    out = resample(x, 30.0, 50.0, dim=1)
+    for i in range(3):
+        torch.testing.assert_close(out[i], resample(x[i], 30.0, 50.0))
+
+
+@pytest.mark.parametrize(("fps", "to_fps"), RATES)
+def test_hold_takes_the_latest_frame_at_or_before_each_sample(fps, to_fps):
+    x = torch.randn(40, 17, 3, dtype=torch.float64)
+    out = resample(x, fps, to_fps, hold=True)
+    for k in range(out.shape[0]):
+        latest = min(math.floor(k * fps / to_fps + 1e-9), 39)
+        assert torch.equal(out[k], x[latest])
+    # so a prefix of the frames gives a prefix of the samples
+    head = resample(x[:17], fps, to_fps, hold=True)
+    torch.testing.assert_close(head, out[: head.shape[0]], atol=0, rtol=0)
+
+
+def test_gradcheck():
+    x = torch.randn(9, 4, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v: resample(v, 30.0, 50.0), (x,))
+    assert torch.autograd.gradcheck(lambda v: resample(v, 60.0, 50.0), (x,))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: resample(torch.zeros(5, 2), 0.0, 50.0), "fps: expected a frame rate > 0"),
+        (lambda: resample(torch.zeros(5, 2), 30.0, math.nan), "to_fps: expected"),
+        (lambda: resample(torch.zeros(0, 2), 30.0, 50.0), "at least one frame"),
+        (lambda: resample(torch.zeros(5, 2), 30.0, 50.0, frames=0), "frames: expected"),
+        (lambda: resampled_length(0, 30.0, 50.0), "frames: expected at least 1"),
+        (lambda: lifting_fps(-30.0), "fps: expected a frame rate > 0"),
+        (lambda: lifting_fps(30.0, "fast"), "expected 'auto', None"),
+        (lambda: lifting_fps(30.0, math.inf), "lift_fps: expected a frame rate > 0"),
+        (lambda: lifting_fps(30.0, True), "lift_fps: expected a frame rate > 0"),
+    ],
+)
+def test_bad_rates_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_seen_rates_follow_the_engines_playback_speeds():
+    slowest, fastest = EngineConfig().time_warp
+    assert SEEN_FPS == pytest.approx((TRAINING_FPS / fastest, TRAINING_FPS / slowest))
+    assert EngineConfig().frames > 0 and TRAINING_FPS == 50.0
+
+
+@pytest.mark.parametrize(
+    ("fps", "lift_fps", "causal", "expected"),
+    [
+        (30.0, "auto", False, TRAINING_FPS),  # phones: faster than anything seen
+        (25.0, "auto", False, TRAINING_FPS),
+        (120.0, "auto", False, TRAINING_FPS),  # slow motion
+        (60.0, "auto", False, 60.0),  # inside the seen rates: as filmed
+        (SEEN_FPS[0], "auto", False, SEEN_FPS[0]),
+        (SEEN_FPS[1], "auto", False, SEEN_FPS[1]),
+        (30.0, "auto", True, 30.0),  # a causal model lifts as filmed
+        (30.0, None, False, 30.0),
+        (30.0, 40, True, 40.0),
+    ],
+)
+def test_lifting_fps(fps, lift_fps, causal, expected):
+    assert lifting_fps(fps, lift_fps, causal) == expected
+
+
+def test_predict_sequence_at_the_videos_own_rate_is_unchanged():
+    kp, sc = _clip(40)
+    model = _model()
+    plain = predict_sequence(model, kp, sc, EvaluationConfig())
+    same = predict_sequence(model, kp, sc, EvaluationConfig(lift_fps=50.0), fps=50.0)
+    assert torch.equal(plain, same)
+    inside = predict_sequence(model, kp, sc, EvaluationConfig(lift_fps="auto"), fps=60.0)
+    assert torch.equal(plain, inside)
+
+
+@pytest.mark.parametrize("output_frame", ["camera", "ray"])
+def test_predict_sequence_lifts_the_resampled_video_and_takes_it_back(output_frame):
+    """``lift_fps`` = lifting the 2D resampled by hand at 50 Hz, then the 3D resampled back
+    (for a ray-frame model too: its rays come from the resampled 2D)."""
+    kp, sc = _clip(30)
+    model = _model(output_frame=output_frame)
+    intrinsics = assumed_intrinsics(1000, 1000)
+    config = EvaluationConfig(flip=True, lift_fps="auto")
+    got = predict_sequence(model, kp, sc, config, intrinsics, fps=25.0)
+    at_50 = predict_sequence(
+        model, resample(kp, 25.0, 50.0), resample(sc, 25.0, 50.0), EvaluationConfig(flip=True),
+        intrinsics,
+    )  # fmt: skip
+    assert got.shape == (30, 17, 3)
+    torch.testing.assert_close(got, resample(at_50, 50.0, 25.0, frames=30))
+    assert not torch.allclose(got, predict_sequence(model, kp, sc, EvaluationConfig(flip=True),
+                                                    intrinsics), atol=1e-3)  # fmt: skip
+
+
+def test_a_causal_model_at_another_rate_still_never_looks_ahead():
+    kp, sc = _clip(45)
+    model = _model(causal=True)
+    config = EvaluationConfig(flip=False, lift_fps=50.0)
+    full = predict_sequence(model, kp, sc, config, fps=30.0)
+    for t in (5, 17, 30):
+        head = predict_sequence(model, kp[: t + 1], sc[: t + 1], config, fps=30.0)
+        torch.testing.assert_close(head, full[: t + 1], atol=1e-5, rtol=0)
+
+
+def test_evaluation_config_names_a_bad_lift_fps_and_a_missing_frame_rate():
+    with pytest.raises(ValueError, match="EvaluationConfig.lift_fps: expected 'auto'"):
+        EvaluationConfig(lift_fps="fast")
+    with pytest.raises(ValueError, match="EvaluationConfig.lift_fps: expected a frame rate"):
+        EvaluationConfig(lift_fps=0)
+    kp, sc = _clip(10)
+    with pytest.raises(ValueError, match="lift_fps='auto' needs the video's frame rate"):
+        predict_sequence(_model(), kp, sc, EvaluationConfig(lift_fps="auto"))
+
+
+def _detections(fps: float, frames: int = 40) -> Detections:
+    kp, sc = _clip(frames)
+    pixels = (kp.double() + 1) * 500  # normalised screen -> 1000 x 1000 pixels
+    return Detections(pixels.numpy(), sc.double().numpy(), "h36m", 1000, 1000, fps)
+
+
+@pytest.mark.parametrize(
+    ("fps", "lift_fps", "causal", "rate"),
+    [(30.0, "auto", False, 50.0), (60.0, "auto", False, 60.0), (30.0, None, False, 30.0),
+     (30.0, "auto", True, 30.0), (60.0, 50.0, False, 50.0)],
+)  # fmt: skip
+def test_the_pipeline_records_the_rate_it_lifted_at(fps, lift_fps, causal, rate, tmp_path):
+    det = _detections(fps)
+    result = lift_detections(det, _model(causal), lift_fps=lift_fps)
+    assert result.lift_fps == rate and result.fps == fps
+    assert result.joints_3d.shape == (40, 17, 3)
+    expected = lift_detections(det, _model(causal), lift_fps=rate)  # the same, named
+    np.testing.assert_array_equal(result.joints_3d, expected.joints_3d)
+    npz = result.save(tmp_path / "r.npz", formats="npz")[0]
+    with np.load(npz) as f:
+        assert json.loads(str(f["meta_json"]))["lift_fps"] == rate
+    kp = lift_keypoints(det.keypoints[:, 0], det.scores[:, 0], 1000, 1000, model=_model(causal),
+                        fps=fps, lift_fps=lift_fps)  # fmt: skip
+    assert kp.lift_fps == rate
+    np.testing.assert_allclose(kp.joints_3d, result.joints_3d, atol=1e-5)
+
+
+def test_the_command_lifts_at_50hz_by_default_and_as_filmed_when_asked(tmp_path, capsys):
+    kp, sc = _clip(40)
+    path = tmp_path / "kp.npz"
+    np.savez(path, keypoints=((kp.double() + 1) * 500).numpy(), scores=sc.numpy(), width=1000,
+             height=1000)  # fmt: skip
+    lifted = {}
+    for flag in ("auto", "video", "50"):
+        out = tmp_path / f"{flag}.npz"
+        argv = ["infer", "anatomy_small", str(path), "--out", str(out), "--fps", "25"]
+        assert cli.main([*argv, "--lift-fps", flag, "--device", "cpu"]) == 0
+        said = "lifted at 50 Hz, the 3D taken back at the video's 25 fps" in capsys.readouterr().out
+        assert said == (flag != "video")
+        with np.load(out) as f:
+            lifted[flag] = f["joints_3d"]
+            assert json.loads(str(f["meta_json"]))["lift_fps"] == (25 if flag == "video" else 50)
+    np.testing.assert_array_equal(lifted["auto"], lifted["50"])
+    assert np.abs(lifted["auto"] - lifted["video"]).max() > 1e-3
+    for bad in ("fast", "0", "-5", "inf", "nan"):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["infer", str(path), "--lift-fps", bad, "--device", "cpu"])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and "--lift-fps: expected auto, video or a frame rate" in err
+        assert "Traceback" not in err
+
+
+def test_every_nth_frame_is_the_video_of_a_slower_camera():
+    """``PoseSequence.every``: each per-frame tensor keeps every step-th frame, the rate
+    drops by the step, the rest is unchanged."""
+    from anatomy_lib.data import load_pose2sim_multiperson
+
+    seq = load_pose2sim_multiperson()[0]
+    half = seq.every(2)
+    assert half.fps == seq.fps / 2 and half.num_frames == math.ceil(seq.num_frames / 2)
+    per_frame = 0
+    for name, value in vars(seq).items():
+        if isinstance(value, torch.Tensor) and value.shape[:1] == (seq.num_frames,):
+            assert torch.equal(getattr(half, name), value[::2]), name
+            per_frame += 1
+        elif name != "fps":
+            assert getattr(half, name) is value, name
+    assert per_frame >= 5  # 2D, scores, 3D, world 3D, valid
+    same = seq.every(1)
+    assert same.fps == seq.fps and torch.equal(same.keypoints_2d, seq.keypoints_2d)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="step: expected an int >= 1"):
+            seq.every(bad)
