@@ -1,0 +1,110 @@
+"""What lifting at the models' training frame rate is worth (``lift_fps``).
+
+Every model learnt motion at 50 Hz (:mod:`anatomy_lib.frame_rate`). Prints one JSON object
+with, per model, on validation data only, each video as filmed and at every ``step``-th
+frame (``--steps``, default 1 and 2: the same motion as a camera at half the rate sees it,
+:meth:`~anatomy_lib.data.sequences.PoseSequence.every`), lifted at the video's own rate
+(``as_filmed``) and at 50 Hz (``at_50hz``: the 2D resampled to 50 Hz, the 3D back), with the
+library's mirror pass and no smoothing:
+
+* ``engine_fixed`` / ``engine_varied``: the engine's validation videos (50 fps; held-out
+  clips, bodies and cameras, :func:`~anatomy_lib.training.engine_data.validation_videos`;
+  ``varied``: the spine, neck/nose and head drawn per body): P1 and P2 (mm), and
+  ``at_50hz_minus_as_filmed``, each video's P1 paired (mean, 95 % interval, videos lower);
+* ``person2``: the real validation person (Pose2Sim's two-person demo, 60 fps, MediaPipe's
+  full, lite and heavy 2D, :func:`~anatomy_lib.data.load_pose2sim_multiperson`): P-MPJPE over
+  15 joints (mm, the mean over the 9 sequences) and the paired difference per camera
+  (:func:`real_validation.paired_comparison`);
+* ``auto_lifts_at``: the rate ``lift_fps="auto"`` (``anatomy3d infer``'s default) picks.
+
+Neither the embedded test split nor the test trial is read.
+
+    python benchmarks/frame_rate.py [--model NAME_OR_PATH ...] [--steps 1 2] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _model_report import model_report  # noqa: E402
+from engine_validation import paired_videos, split_errors  # noqa: E402
+from real_validation import lift_sequences, paired_comparison, score_sequences  # noqa: E402
+
+from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
+from anatomy_lib.frame_rate import TRAINING_FPS, lifting_fps  # noqa: E402
+from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
+
+#: The two ways of lifting compared: the video's own rate, and the training rate.
+LIFTING = {"as_filmed": None, "at_50hz": TRAINING_FPS}
+
+
+def every(dataset, step: int):
+    """``dataset`` (a :class:`~anatomy_lib.data.sequences.PoseDataset` or a list of
+    sequences) with every sequence at every ``step``-th frame."""
+    sequences = [s.every(step) for s in dataset]
+    if isinstance(dataset, list):
+        return sequences
+    return dataclasses.replace(dataset, sequences=tuple(sequences))
+
+
+def engine_rows(model, dataset) -> dict:
+    """P1 and P2 of ``model`` on ``dataset`` lifted each way of :data:`LIFTING`, and the
+    paired difference of each video's P1."""
+    rows, per_video = {}, {}
+    for name, lift_fps in LIFTING.items():
+        row, per_video[name] = split_errors(model, dataset, 0.0, None, lift_fps)
+        rows[name] = {"p1": row["p1"], "p2": row["p2"]}
+    rows["at_50hz_minus_as_filmed"] = paired_videos(per_video["as_filmed"], per_video["at_50hz"])
+    rows["fps"] = dataset.sequences[0].fps
+    rows["auto_lifts_at"] = lifting_fps(rows["fps"], "auto")
+    return rows
+
+
+def person_rows(model, trial: list) -> dict:
+    """P-MPJPE 15 of ``model`` on the validation person lifted each way of :data:`LIFTING`,
+    and the paired difference (per camera, over its three detectors)."""
+    rows, per_sequence = {}, {}
+    for name, lift_fps in LIFTING.items():
+        scores = score_sequences(lift_sequences(model, trial, 0.0, None, lift_fps), trial)
+        rows[name] = scores["p_mpjpe_15"]["mean"]
+        per_sequence[name] = scores["p_mpjpe_15"]["per_sequence"]
+    difference = paired_comparison(per_sequence["as_filmed"], per_sequence["at_50hz"])
+    rows["at_50hz_minus_as_filmed"] = difference
+    rows["fps"] = trial[0].fps
+    rows["auto_lifts_at"] = lifting_fps(rows["fps"], "auto")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict:
+    engine = functools.cache(
+        lambda: {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
+    )
+    person = functools.cache(lambda: list(load_pose2sim_multiperson(("full", "lite", "heavy"))))
+
+    def add_arguments(parser) -> None:
+        parser.add_argument("--steps", type=int, nargs="+", default=[1, 2],
+                            help="keep every STEP-th frame of a video (default 1 2)")  # fmt: skip
+
+    def score(model, args) -> dict:
+        report = {}
+        for step in args.steps:
+            rows = {f"engine_{n}": engine_rows(model, every(d, step)) for n, d in engine().items()}
+            rows["person2"] = person_rows(model, every(person(), step))
+            report[f"every_{step}"] = rows
+        return report
+
+    return model_report(
+        "benchmarks/frame_rate.py", __doc__.split("\n\n")[0], score, argv,
+        add_arguments=add_arguments,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
