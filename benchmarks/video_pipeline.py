@@ -118,15 +118,20 @@ def _spread(values: list[float]) -> dict:
             "max": round(max(values), 3)}  # fmt: skip
 
 
-def stages(video: Path) -> dict:
+def stages(video: Path, lift_fps: str = "auto") -> dict:
     """One :func:`~anatomy_lib.wild.pipeline.run_video` of ``video`` with the command's
-    defaults, in this (fresh) process: seconds per stage and what it found."""
+    defaults (``lift_fps``: as ``--lift-fps`` takes it), in this (fresh) process: seconds
+    per stage and what it found."""
     start = time.perf_counter()
     sys.path.insert(0, str(ROOT))
     from anatomy_lib.wild.pipeline import run_video
 
     imported = time.perf_counter() - start
-    run = run_video(video, out_dir=Path(tempfile.mkdtemp()), progress=False, device="cpu")
+    named = {"auto": "auto", "video": None}
+    rate = named[lift_fps] if lift_fps in named else float(lift_fps)
+    run = run_video(
+        video, out_dir=Path(tempfile.mkdtemp()), progress=False, device="cpu", lift_fps=rate
+    )
     timings = {"import": imported, **run.timings}
     return {
         "frames": run.detections.num_frames,
@@ -134,22 +139,25 @@ def stages(video: Path) -> dict:
         "stages_s": {k: round(v, 4) for k, v in timings.items()},
         "html_mb": round(run.paths["html"].stat().st_size / 1e6, 2),
         "counts": run.result.counts,
+        "lift_fps": run.result.lift_fps,
     }
 
 
-def measure(video: Path, runs: int) -> dict:
+def measure(video: Path, runs: int, lift_fps: str = "auto") -> dict:
     """Paired whole-process timings and ``runs`` stage breakdowns (each in a fresh process)
-    of ``video``."""
+    of ``video``, lifted at ``lift_fps`` (as ``--lift-fps`` takes it)."""
     out = Path(tempfile.mkdtemp())
     command = [sys.executable, "-m", "anatomy_lib.cli", "infer", str(video), "--out-dir",
-               str(out / "cli"), "--no-progress", "--device", "cpu"]  # fmt: skip
+               str(out / "cli"), "--no-progress", "--device", "cpu",
+               "--lift-fps", lift_fps]  # fmt: skip
     baseline = [sys.executable, str(Path(__file__).resolve()), "--detector-only", str(video)]
     _timed(baseline)  # warm the file cache and the interpreter once
     pairs = [(_timed(command), _timed(baseline)) for _ in range(runs)]
     reports = []
     for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--stages", str(video)],
+            [sys.executable, str(Path(__file__).resolve()), "--stages", str(video),
+             "--lift-fps", lift_fps],
             check=True, capture_output=True, text=True, cwd=ROOT,
         )  # fmt: skip
         reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -169,6 +177,7 @@ def measure(video: Path, runs: int) -> dict:
         ),  # fmt: skip
         "html_mb": reports[0]["html_mb"],
         "counts": reports[0]["counts"],
+        "lift_fps": reports[0]["lift_fps"],
     }
 
 
@@ -198,6 +207,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--videos", nargs="*", default=list(VIDEOS), choices=list(VIDEOS))
     p.add_argument("--detector-only", type=Path, metavar="VIDEO", help=argparse.SUPPRESS)
     p.add_argument("--stages", type=Path, metavar="VIDEO", help=argparse.SUPPRESS)
+    p.add_argument("--lift-fps", default="auto", metavar="auto|video|HZ",
+                   help="the rate the command lifts at (anatomy3d infer --lift-fps; default "
+                   "auto, the command's)")  # fmt: skip
     p.add_argument("--flip-accuracy", action="store_true",
                    help="print anatomy_medium's errors with and without test-time flip on the "
                    "engine's validation split instead (no MediaPipe needed)")  # fmt: skip
@@ -209,15 +221,16 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(detector_only(args.detector_only)))
         return
     if args.stages is not None:
-        print(json.dumps(stages(args.stages)))
+        print(json.dumps(stages(args.stages, args.lift_fps)))
         return
     sys.path.insert(0, str(ROOT))
     import platform
 
     report = {"python": platform.python_version(), "machine": platform.machine(),
-              "cores": __import__("os").cpu_count(), "runs": args.runs, "videos": {}}  # fmt: skip
+              "cores": __import__("os").cpu_count(), "runs": args.runs,
+              "lift_fps": args.lift_fps, "videos": {}}  # fmt: skip
     for name in args.videos:
-        report["videos"][name] = measure(fetch_video(name, args.cache), args.runs)
+        report["videos"][name] = measure(fetch_video(name, args.cache), args.runs, args.lift_fps)
     print(json.dumps(report, indent=1))
 
 
