@@ -240,13 +240,13 @@ def predict_sequence(
     check_screen_keypoints(keypoints_2d)  # pixels given where normalised are expected
     if scores is not None:
         check_scores(scores)  # NaN or outside [0, 1] would change the output silently
-    has_fps = fps is not None and 0 < fps < math.inf
-    if (config.smoothing_s > 0 or config.lift_fps is not None) and not has_fps:
-        what = f"smoothing over {config.smoothing_s} s" if config.smoothing_s > 0 else None
-        raise ValueError(
-            f"{what or f'lift_fps={config.lift_fps!r}'} needs the video's frame rate: "
-            f"expected fps > 0, got {fps!r}"
-        )
+    needs_fps = None
+    if config.smoothing_s > 0:
+        needs_fps = f"smoothing over {config.smoothing_s} s"
+    elif config.lift_fps is not None:
+        needs_fps = f"lift_fps={config.lift_fps!r}"
+    if needs_fps and not (fps is not None and 0 < fps < math.inf):
+        raise ValueError(f"{needs_fps} needs the video's frame rate: expected fps > 0, got {fps!r}")
     causal = bool(getattr(getattr(model, "config", None), "causal", False))
     lift_fps = fps if config.lift_fps is None else lifting_fps(fps, config.lift_fps, causal)
     frames = keypoints_2d.shape[0]
