@@ -32,7 +32,9 @@ test-time flip for one model, none for an ensemble; not smoothed).
 
 The trial rows lift as ``anatomy3d infer`` does: test-time flip for one model, none for an
 ensemble, the 3D smoothed over time by :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S` (0, not
-smoothed, since session 23; 1/60 s in sessions 20-22; never for a causal model).
+smoothed, since session 23; 1/60 s in sessions 20-22; never for a causal model), at the rate
+``lift_fps="auto"`` picks (:mod:`anatomy_lib.frame_rate`; the trial's 60 fps is a rate the
+models have seen, so it is lifted as filmed).
 
 The video rows need the videos (``pip download`` of the pose2sim 0.10.49 wheel into
 ``--cache``) and MediaPipe (the ``wild`` extra). MediaPipe's outputs are cached per video
