@@ -15,19 +15,27 @@ library's mirror pass and no smoothing:
   full, lite and heavy 2D, :func:`~anatomy_lib.data.load_pose2sim_multiperson`): P-MPJPE over
   15 joints (mm, the mean over the 9 sequences) and the paired difference per camera
   (:func:`real_validation.paired_comparison`);
-* ``auto_lifts_at``: the rate ``lift_fps="auto"`` (``anatomy3d infer``'s default) picks.
+* ``auto_lifts_at``: the rate ``lift_fps="auto"`` (``anatomy3d infer``'s default) picks;
+* ``engine_rendered`` (``--rates``, default 25 30 50 60 100 120 fps): the engine's
+  validation videos rendered as a camera of each rate films them (every clip played
+  ``50 / fps`` times as fast, the detector's errors drawn per frame: slow cameras and slow
+  motion, which every-``step``-th frame cannot give), the same rows as ``engine_fixed``.
 
 Neither the embedded test split nor the test trial is read.
 
-    python benchmarks/frame_rate.py [--model NAME_OR_PATH ...] [--steps 1 2] [--threads 2]
+    python benchmarks/frame_rate.py [--model NAME_OR_PATH ...] [--steps 1 2] [--rates 25 30]
+        [--threads 2]
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import sys
 from pathlib import Path
+
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,7 +47,11 @@ from real_validation import lift_sequences, paired_comparison, score_sequences  
 
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.frame_rate import TRAINING_FPS, lifting_fps  # noqa: E402
-from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
+from anatomy_lib.training.engine_data import (  # noqa: E402
+    VALIDATION_SEED,
+    engine_for,
+    validation_videos,
+)
 
 #: The two ways of lifting compared: the video's own rate, and the training rate.
 LIFTING = {"as_filmed": None, "at_50hz": TRAINING_FPS}
@@ -52,6 +64,19 @@ def every(dataset, step: int):
     if isinstance(dataset, list):
         return sequences
     return dataclasses.replace(dataset, sequences=tuple(sequences))
+
+
+def rendered_at(fps: float, videos: int = 64):
+    """The engine's validation videos (``fixed`` joints) as a camera filming at ``fps``
+    sees them: every clip played ``TRAINING_FPS / fps`` times as fast (instead of
+    ``EngineConfig.time_warp``'s random speed), the detector's errors drawn per frame, the
+    sequences labelled ``fps``."""
+    engine = copy.copy(engine_for("ansur", 0.0))  # the cached engine stays as it is
+    speed = TRAINING_FPS / fps
+    engine.config = dataclasses.replace(engine.config, time_warp=(speed, speed))
+    data = engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
+    labelled = tuple(dataclasses.replace(s, fps=fps) for s in data.sequences)
+    return dataclasses.replace(data, sequences=labelled)
 
 
 def engine_rows(model, dataset) -> dict:
@@ -91,6 +116,9 @@ def main(argv: list[str] | None = None) -> dict:
     def add_arguments(parser) -> None:
         parser.add_argument("--steps", type=int, nargs="+", default=[1, 2],
                             help="keep every STEP-th frame of a video (default 1 2)")  # fmt: skip
+        parser.add_argument("--rates", type=float, nargs="*", default=[25, 30, 50, 60, 100, 120],
+                            help="frame rates the engine's videos are rendered at (default 25 "
+                            "30 50 60 100 120; none: skip)")  # fmt: skip
 
     def score(model, args) -> dict:
         report = {}
@@ -98,6 +126,10 @@ def main(argv: list[str] | None = None) -> dict:
             rows = {f"engine_{n}": engine_rows(model, every(d, step)) for n, d in engine().items()}
             rows["person2"] = person_rows(model, every(person(), step))
             report[f"every_{step}"] = rows
+        if args.rates:
+            report["engine_rendered"] = {
+                f"{fps:g}": engine_rows(model, rendered_at(fps)) for fps in args.rates
+            }
         return report
 
     return model_report(

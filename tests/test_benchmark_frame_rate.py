@@ -39,3 +39,17 @@ def test_engine_rows_differ_only_where_the_rate_differs(bench):
     _, at_50 = bench.split_errors(model, bench.every(videos, 2), 0.0, None, 50.0)
     expected = sum(b - a for a, b in zip(filmed, at_50, strict=True)) / 3
     assert half["at_50hz_minus_as_filmed"]["mean"] == pytest.approx(expected, abs=0.006)
+
+
+def test_rendered_videos_move_as_far_per_frame_as_their_camera_rate_says(bench):
+    """A camera at half the rate sees the motion move about twice as far per frame."""
+
+    def step_per_frame(fps: float) -> float:
+        videos = bench.rendered_at(fps, videos=4)
+        assert all(s.fps == fps for s in videos)
+        moves = [(s.joints_3d_relative[1:] - s.joints_3d_relative[:-1]).norm(dim=-1).mean()
+                 for s in videos]  # fmt: skip
+        return float(sum(moves) / len(moves))
+
+    ratio = step_per_frame(25.0) / step_per_frame(50.0)
+    assert 1.6 < ratio < 2.4
