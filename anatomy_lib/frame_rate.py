@@ -23,7 +23,8 @@ videos outside :data:`SEEN_FPS`, and only for a model that is not causal. Measur
 session 28 on validation data only (``benchmarks/frame_rate.py``, the record
 ``anatomy_lib/results/frame_rate.json``): at 25 fps the engine's validation videos lose
 ~8 mm of P1 when lifted as filmed and get almost all of it back at 50 Hz; at 60 fps,
-inside the range, resampling costs a little.
+inside the range, resampling costs a little; rendered as slow motion (100 and 120 fps,
+above the range) they come out about even either way.
 """
 
 from __future__ import annotations

@@ -202,9 +202,10 @@ shows it.
 ``frame_rate.json`` (``benchmarks/frame_rate.py``): lifting at the models' training rate,
 50 Hz, against lifting as filmed (:mod:`anatomy_lib.frame_rate`), for the default, its causal
 twin and ``anatomy_small``, on the engine's validation videos (50 fps and every second and
-third frame) and the validation person (60 fps and every second and third frame), with the
-rule written before the measurement that made ``lift_fps="auto"`` the pipeline's default
-and kept the causal twin as filmed. Chapter 11 shows it.
+third frame; and rendered as cameras of 25 to 120 fps film them) and the validation person
+(60 fps and every second and third frame), with the rule written before the measurement
+that made ``lift_fps="auto"`` the pipeline's default and kept the causal twin as filmed.
+Chapter 11 shows it.
 """
 
 from __future__ import annotations
