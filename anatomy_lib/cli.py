@@ -43,6 +43,9 @@ __all__ = ["main", "build_parser", "load_any_model", "read_keypoint_file"]
 #: Model used by ``anatomy3d infer`` when none is named (``--causal``: a causal one).
 DEFAULT_MODEL = PRETRAINED_DEFAULT
 DEFAULT_CAUSAL_MODEL = PRETRAINED_CAUSAL
+#: The frame rate taken for an OpenPose folder or keypoint file given without ``--fps`` (for
+#: the longest gap interpolated and the exports' timing; it is lifted as filmed).
+UNKNOWN_FPS = 30.0
 #: File endings ``anatomy3d infer`` reads as videos.
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".gif")
 
@@ -152,10 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "coco17, body25, body25b, halpe26, mediapipe33 (default: from K)")  # fmt: skip
     i.add_argument("--width", type=float, help="image width in pixels (if not in the file)")
     i.add_argument("--height", type=float, help="image height in pixels (if not in the file)")
-    i.add_argument("--fps", type=float, default=30.0,
-                   help="frame rate of an OpenPose folder or keypoint file (the longest gap "
-                   "interpolated is fps / 4 frames; exports' timing; --lift-fps auto resamples "
-                   "rates outside 37-67 fps; default 30)")  # fmt: skip
+    i.add_argument("--fps", type=float, default=None,
+                   help="frame rate of an OpenPose folder or keypoint file: the longest gap "
+                   "interpolated is fps / 4 frames, the exports' timing, and --lift-fps auto "
+                   "lifts at 50 Hz when it is outside 37-67 fps (default: unknown, taken as "
+                   f"{UNKNOWN_FPS:g} for gaps and timing, and lifted as filmed)")  # fmt: skip
     i.add_argument("--causal", action="store_true",
                    help="insist on a causal model (3D of frame t from frames <= t: streaming); "
                    f"the default model becomes {DEFAULT_CAUSAL_MODEL}")  # fmt: skip
@@ -571,6 +575,14 @@ def _formats(args, figure: bool) -> list[str]:
     return formats + (["html"] if figure and not args.no_figure else [])
 
 
+def _say_if_fps_unknown(args) -> None:
+    if args.fps_unknown:
+        print(
+            f"  (no --fps: {UNKNOWN_FPS:g} fps assumed for gaps and timing, lifted as filmed; "
+            "--fps RATE lifts at 50 Hz when RATE is outside 37-67 fps)"
+        )
+
+
 def _lift_fps(text: str) -> float | str | None:
     """``--lift-fps``: ``auto``, ``video`` (None: as filmed) or a frame rate > 0."""
     if text in ("auto", "video"):
@@ -672,6 +684,7 @@ def _infer_openpose(args, device, protocol) -> int:
             title=f"OpenPose {stem}",
         )  # fmt: skip
     _print_outputs(paths, result)
+    _say_if_fps_unknown(args)
     return 0
 
 
@@ -698,6 +711,7 @@ def _infer_keypoints(args, device, protocol) -> int:
     result.model = args.model
     paths = dict(zip(formats, result.save(out, csv_path=args.csv, formats=formats), strict=True))
     _print_outputs(paths, result)
+    _say_if_fps_unknown(args)
     if scores is None:
         print("  (no scores in the input: visibility set to 1)")
     if args.layout is None and kp.shape[1] == 17:
@@ -717,6 +731,10 @@ def _cmd_infer(args) -> int:
             raise CommandError(f"--stature: {str(exc).removeprefix('stature: ')}") from None
     args.lift_fps = _lift_fps(args.lift_fps)
     kind = _input_kind(args.input)
+    args.fps_unknown = kind != "video" and args.fps is None
+    if args.fps_unknown:  # a file's rate cannot be judged: lift it as it comes
+        args.fps = UNKNOWN_FPS
+        args.lift_fps = None if args.lift_fps == "auto" else args.lift_fps
     if kind == "keypoints" and args.out_dir is not None:
         raise CommandError("--out-dir is for videos and OpenPose folders; use --out / --csv")
     if kind != "keypoints" and (args.out is not None or args.csv is not None):

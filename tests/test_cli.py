@@ -122,9 +122,9 @@ def test_train_evaluate_infer_round_trip(tmp_path, capsys):
     out = np.load(tmp_path / "kp_3d.npz")
     assert out["joints_3d"].shape == (seq.num_frames, 17, 3)
     model = cli.load_any_model(str(run / "model.pt"))
-    # infer lifts as the library does with the video defaults (VIDEO_SMOOTHING_S: none; the
-    # default --fps 30 is outside the rates the models have seen: lifted at 50 Hz)
-    smoothed = EvaluationConfig(smoothing_s=VIDEO_SMOOTHING_S, lift_fps="auto")
+    # infer lifts as the library does with the video defaults (VIDEO_SMOOTHING_S: none; a
+    # keypoint file's rate is unknown without --fps: lifted as filmed)
+    smoothed = EvaluationConfig(smoothing_s=VIDEO_SMOOTHING_S)
     want = predict_sequence(model, seq.keypoints_2d, seq.scores, smoothed, fps=30.0)
     np.testing.assert_allclose(out["joints_3d"], want.numpy(), atol=1e-5)
     rows = list(csv.reader((tmp_path / "kp_3d.csv").open()))  # the schema of every input
@@ -393,8 +393,8 @@ def test_infer_averages_models_joined_by_plus(tmp_path, capsys):
     assert "model anatomy_small+baseline_small" in capsys.readouterr().out
     members = [cli.load_any_model(name) for name in ("anatomy_small", "baseline_small")]
     kp_2d, scores = seq.keypoints_2d[:30], seq.scores[:30]
-    config = EvaluationConfig(flip=False, lift_fps="auto")  # the default --fps 30: at 50 Hz
-    alone = [predict_sequence(m, kp_2d, scores, config, fps=30.0) for m in members]
+    config = EvaluationConfig(flip=False)  # no --fps: the rate is unknown, lifted as filmed
+    alone = [predict_sequence(m, kp_2d, scores, config) for m in members]
     with np.load(out) as f:  # an ensemble is lifted without the mirror pass
         np.testing.assert_allclose(f["joints_3d"], (sum(alone) / 2).numpy(), atol=1e-5)
     for bad, message in (("anatomy_small+", "empty name"), ("anatomy_small+nope", "'nope'")):

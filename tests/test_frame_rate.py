@@ -276,3 +276,23 @@ def test_every_nth_frame_is_the_video_of_a_slower_camera():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="step: expected an int >= 1"):
             seq.every(bad)
+
+
+def test_a_file_without_its_frame_rate_is_lifted_as_filmed(tmp_path, capsys):
+    """A keypoint file's rate is unknown without --fps: taken as 30 fps for gaps and
+    timing, lifted as it comes, and the command says so; --fps 30 lifts at 50 Hz."""
+    kp, sc = _clip(40)
+    path = tmp_path / "kp.npz"
+    np.savez(path, keypoints=((kp.double() + 1) * 500).numpy(), scores=sc.numpy(), width=1000,
+             height=1000)  # fmt: skip
+    rates = {}
+    for extra in ([], ["--fps", "30"]):
+        out = tmp_path / f"out{len(extra)}.npz"
+        argv = ["infer", "anatomy_small", str(path), "--out", str(out), *extra]
+        assert cli.main([*argv, "--device", "cpu"]) == 0
+        said = capsys.readouterr().out
+        assert ("no --fps: 30 fps assumed" in said) == (not extra)
+        with np.load(out) as f:
+            meta = json.loads(str(f["meta_json"]))
+            rates[len(extra)] = (meta["fps"], meta["lift_fps"])
+    assert rates == {0: (30.0, 30.0), 2: (30.0, 50.0)}
