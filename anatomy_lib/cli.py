@@ -622,7 +622,7 @@ def _infer_video(args, device, protocol) -> int:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     try:
-        video_info(args.input)
+        info = video_info(args.input)
     except (OSError, ValueError, ImportError) as exc:
         raise CommandError(str(exc)) from None
     net = load_any_model(args.model, device, args.causal or None, args.trust_checkpoint)
@@ -638,6 +638,11 @@ def _infer_video(args, device, protocol) -> int:
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
     _print_outputs(run.paths, run.result)
+    if not info.fps_known:
+        print(
+            f"  (the input stores no frame rate: {info.fps:g} fps assumed for gaps and timing, "
+            "lifted as filmed)"
+        )
     lost = run.missing_with_someone_else
     if lost and max_people == 1:
         print(

@@ -296,3 +296,24 @@ def test_a_file_without_its_frame_rate_is_lifted_as_filmed(tmp_path, capsys):
             meta = json.loads(str(f["meta_json"]))
             rates[len(extra)] = (meta["fps"], meta["lift_fps"])
     assert rates == {0: (30.0, 30.0), 2: (30.0, 50.0)}
+
+
+@pytest.mark.parametrize(("fps_known", "rate"), [(True, 50.0), (False, 30.0)])
+def test_a_video_that_stores_no_frame_rate_is_lifted_as_filmed(
+    fps_known, rate, tmp_path, monkeypatch
+):
+    """``run_video`` under "auto": a 30 fps video whose rate the file stores is lifted at
+    50 Hz; one whose rate is assumed (an image folder) as it comes."""
+    from anatomy_lib.wild import detector, pipeline, video
+    from anatomy_lib.wild.sports2d import load_sports2d_demo
+
+    found = load_sports2d_demo().detections  # MediaPipe's 2D of a 30 fps video
+    info = video.VideoInfo(str(tmp_path), found.width, found.height, 30.0, found.num_frames,
+                           fps_known=fps_known)  # fmt: skip
+    monkeypatch.setattr(detector, "mediapipe_available", lambda: True)
+    monkeypatch.setattr(video, "video_info", lambda path: info)
+    monkeypatch.setattr(video, "iter_frames", lambda path: iter([]))
+    monkeypatch.setattr(detector, "detect_people", lambda *a, **k: found)
+    run = pipeline.run_video(tmp_path, _model(), out_dir=tmp_path / "out", formats="npz",
+                             progress=False)  # fmt: skip
+    assert run.result.fps == 30.0 and run.result.lift_fps == rate

@@ -29,7 +29,7 @@ def test_gif_frames_info_and_step(gif):
     np.testing.assert_array_equal(np.stack(frames), _frames())  # flat colours: lossless
     info = video_info(gif)
     assert (info.width, info.height, info.num_frames) == (32, 24, 5)
-    assert info.fps == pytest.approx(25.0)
+    assert info.fps == pytest.approx(25.0) and info.fps_known  # from the GIF's durations
     np.testing.assert_array_equal(np.stack(list(iter_frames(gif, step=2))), _frames()[::2])
     picked = read_frames(gif, [3, 1])
     np.testing.assert_array_equal(picked[0], _frames()[3])
@@ -43,6 +43,7 @@ def test_image_folder(tmp_path):
     np.testing.assert_array_equal(np.stack(list(iter_frames(tmp_path))), _frames())
     info = video_info(tmp_path, default_fps=12.5)
     assert (info.width, info.height, info.num_frames, info.fps) == (32, 24, 5, 12.5)
+    assert not info.fps_known  # images store no frame rate: 12.5 is assumed
 
 
 def test_grey_frames_become_rgb(tmp_path):

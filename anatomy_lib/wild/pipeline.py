@@ -635,6 +635,8 @@ def run_video(
         model, causal, device, flip, length_frames, max_gap, min_keypoints,
             fix_left_right, smoothing_s, stature_m, lift_fps: as in :func:`lift_detections`;
             the model is loaded, checked and run on one still frame before any frame is read.
+            A file that stores no frame rate (an image folder) is lifted as filmed under
+            ``lift_fps="auto"`` (its rate is assumed, :attr:`.video.VideoInfo.fps_known`).
         max_people: people the detector looks for in every frame: 1 (default) runs one
             MediaPipe graph; 2 finds a second person, at twice the detection time. None:
             one graph, and a second look with a second graph only at the frames where the
@@ -665,6 +667,8 @@ def run_video(
         raise ImportError(WILD_EXTRA_HINT)
     video = Path(video)
     info = video_info(video)
+    if not info.fps_known and lift_fps == "auto":
+        lift_fps = None  # an assumed rate must not decide the resampling: lifted as filmed
     net = resolve_model(model, device, causal)
     video_smoothing(net, smoothing_s)  # a causal model asked to smooth fails before reading
     lifting_fps(info.fps, lift_fps, bool(net.config.causal))  # a bad rate fails before reading

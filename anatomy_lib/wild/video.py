@@ -27,6 +27,8 @@ class VideoInfo:
     """What a video is: ``num_frames`` frames of ``width`` x ``height`` pixels at ``fps``.
 
     ``num_frames`` is None when the container does not say (it is then counted by reading).
+    ``fps_known`` is False when the file stores no frame rate (image folders, some GIFs) and
+    ``fps`` is the rate assumed.
     """
 
     path: str
@@ -34,6 +36,7 @@ class VideoInfo:
     height: int
     fps: float
     num_frames: int | None
+    fps_known: bool = True
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -156,7 +159,7 @@ def video_info(path: str | Path, default_fps: float = 30.0) -> VideoInfo:
     if path.is_dir():
         files = _image_files(path)
         h, w = _rgb(iio.imread(files[0]), str(files[0])).shape[:2]
-        return VideoInfo(str(path), w, h, float(default_fps), len(files))
+        return VideoInfo(str(path), w, h, float(default_fps), len(files), fps_known=False)
     if not _opencv_first(path) and _imageio_readable(path):
         meta = iio.immeta(path)
         first = _rgb(next(iter(iio.imiter(path))), str(path))
@@ -167,18 +170,19 @@ def video_info(path: str | Path, default_fps: float = 30.0) -> VideoInfo:
         n = int(n) if isinstance(n, int | float) and np.isfinite(n) and n > 0 else None
         if n is None:
             n = sum(1 for _ in iio.imiter(path))
-        return VideoInfo(str(path), first.shape[1], first.shape[0], float(fps or default_fps), n)
+        width, height = first.shape[1], first.shape[0]
+        return VideoInfo(str(path), width, height, float(fps or default_fps), n, bool(fps))
     cv2 = _import_cv2(path)
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise OSError(f"{path}: OpenCV cannot open this file")
     try:
         w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        fps = float(cap.get(cv2.CAP_PROP_FPS)) or float(default_fps)
+        stored = float(cap.get(cv2.CAP_PROP_FPS))
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     finally:
         cap.release()
-    return VideoInfo(str(path), w, h, fps, n)
+    return VideoInfo(str(path), w, h, stored or float(default_fps), n, stored > 0)
 
 
 def read_frames(path: str | Path, indices: Sequence[int]) -> list[np.ndarray]:
