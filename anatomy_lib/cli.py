@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 import warnings
@@ -575,27 +574,26 @@ def _formats(args, figure: bool) -> list[str]:
     return formats + (["html"] if figure and not args.no_figure else [])
 
 
+def _say_rate_assumed(what: str, fps: float, hint: str = "") -> None:
+    """Tell that the input's frame rate was assumed, so it was lifted as filmed."""
+    tail = f"; {hint}" if hint else ""
+    print(f"  ({what}: {fps:g} fps assumed for gaps and timing, lifted as filmed{tail})")
+
+
 def _say_if_fps_unknown(args) -> None:
     if args.fps_unknown:
-        print(
-            f"  (no --fps: {UNKNOWN_FPS:g} fps assumed for gaps and timing, lifted as filmed; "
-            "--fps RATE lifts at 50 Hz when RATE is outside 37-67 fps)"
-        )
+        hint = "--fps RATE lifts at 50 Hz when RATE is outside 37-67 fps"
+        _say_rate_assumed("no --fps", UNKNOWN_FPS, hint)
 
 
 def _lift_fps(text: str) -> float | str | None:
-    """``--lift-fps``: ``auto``, ``video`` (None: as filmed) or a frame rate > 0."""
-    if text in ("auto", "video"):
-        return None if text == "video" else text
+    """``--lift-fps`` (:func:`anatomy_lib.frame_rate.parse_lift_fps`)."""
+    from .frame_rate import parse_lift_fps
+
     try:
-        rate = float(text)
-    except ValueError:
-        rate = math.nan
-    if not 0 < rate < math.inf:
-        raise CommandError(
-            f"--lift-fps: expected auto, video or a frame rate in Hz > 0, got {text!r}"
-        )
-    return rate
+        return parse_lift_fps(text)
+    except ValueError as exc:
+        raise CommandError(f"--lift-fps: {exc}") from None
 
 
 def _max_people(text: str) -> int | None:
@@ -639,10 +637,7 @@ def _infer_video(args, device, protocol) -> int:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
     _print_outputs(run.paths, run.result)
     if not info.fps_known:
-        print(
-            f"  (the input stores no frame rate: {info.fps:g} fps assumed for gaps and timing, "
-            "lifted as filmed)"
-        )
+        _say_rate_assumed("the input stores no frame rate", info.fps)
     lost = run.missing_with_someone_else
     if lost and max_people == 1:
         print(

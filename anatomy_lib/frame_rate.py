@@ -34,7 +34,14 @@ import numbers
 
 import torch
 
-__all__ = ["TRAINING_FPS", "SEEN_FPS", "resample", "resampled_length", "lifting_fps"]
+__all__ = [
+    "TRAINING_FPS",
+    "SEEN_FPS",
+    "resample",
+    "resampled_length",
+    "lifting_fps",
+    "parse_lift_fps",
+]
 
 #: The frame rate, Hz, of the motion every model of the library was trained on.
 TRAINING_FPS = 50.0
@@ -107,6 +114,24 @@ def resample(
     shape[dim] = n
     w = w.reshape(shape)
     return x.index_select(dim, lower) * (1 - w) + x.index_select(dim, upper) * w
+
+
+def parse_lift_fps(text: str) -> float | str | None:
+    """``lift_fps`` from its command-line words (``--lift-fps``): ``"auto"``, ``"video"``
+    (None: as filmed) or a frame rate in Hz.
+
+    Raises:
+        ValueError: anything else, or a rate not > 0.
+    """
+    if text in ("auto", "video"):
+        return None if text == "video" else text
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0 < rate < math.inf:
+        raise ValueError(f"expected auto, video or a frame rate in Hz > 0, got {text!r}")
+    return rate
 
 
 def lifting_fps(fps: float, lift_fps: float | str | None = "auto", causal: bool = False) -> float:

@@ -124,11 +124,11 @@ def stages(video: Path, lift_fps: str = "auto") -> dict:
     per stage and what it found."""
     start = time.perf_counter()
     sys.path.insert(0, str(ROOT))
+    from anatomy_lib.frame_rate import parse_lift_fps
     from anatomy_lib.wild.pipeline import run_video
 
     imported = time.perf_counter() - start
-    named = {"auto": "auto", "video": None}
-    rate = named[lift_fps] if lift_fps in named else float(lift_fps)
+    rate = parse_lift_fps(lift_fps)
     run = run_video(
         video, out_dir=Path(tempfile.mkdtemp()), progress=False, device="cpu", lift_fps=rate
     )

@@ -17,6 +17,7 @@ from anatomy_lib.frame_rate import (
     SEEN_FPS,
     TRAINING_FPS,
     lifting_fps,
+    parse_lift_fps,
     resample,
     resampled_length,
 )
@@ -152,6 +153,14 @@ def test_seen_rates_follow_the_engines_playback_speeds():
 )
 def test_lifting_fps(fps, lift_fps, causal, expected):
     assert lifting_fps(fps, lift_fps, causal) == expected
+
+
+def test_the_command_line_words_for_lift_fps():
+    assert parse_lift_fps("auto") == "auto" and parse_lift_fps("video") is None
+    assert parse_lift_fps("50") == 50.0 and parse_lift_fps("29.97") == 29.97
+    for bad in ("fast", "0", "-5", "inf", "nan", ""):
+        with pytest.raises(ValueError, match="expected auto, video or a frame rate"):
+            parse_lift_fps(bad)
 
 
 def test_predict_sequence_at_the_videos_own_rate_is_unchanged():

@@ -319,31 +319,35 @@ def _used_keypoints(layout: str) -> np.ndarray:
     return used
 
 
-def _still_person(layout: str, frames: int = 2, width: int = 640, height: int = 480) -> Detections:
-    """``frames`` identical frames of one made-up person in ``layout`` (keypoints spread
-    over the middle of a ``width x height`` image, every score 1): input for a rehearsal."""
+def _still_person(
+    layout: str, frames: int = 2, width: int = 640, height: int = 480, fps: float = 30.0
+) -> Detections:
+    """``frames`` identical frames at ``fps`` of one made-up person in ``layout`` (keypoints
+    spread over the middle of a ``width x height`` image, every score 1): input for a
+    rehearsal."""
     k = 17 if layout == "h36m" else KEYPOINT_FORMATS[layout].num_keypoints
     index = np.arange(k)
     x = width * (0.4 + 0.2 * index / max(k - 1, 1))
     y = height * (0.2 + 0.6 * ((7 * index) % k) / max(k - 1, 1))
     keypoints = np.broadcast_to(np.stack([x, y], -1), (frames, k, 2))
-    return Detections(keypoints, np.ones((frames, k)), layout, width, height, 30.0, "rehearsal")
+    return Detections(keypoints, np.ones((frames, k)), layout, width, height, fps, "rehearsal")
 
 
 def _rehearse(
     net: nn.Module, flip: bool | None, length_frames: int | str, layout: str,
-    smoothing_s: float | None, lift_fps: float | str | None,
+    smoothing_s: float | None, lift_fps: float | str | None, fps: float,
 ) -> None:  # fmt: skip
-    """Lift a two-frame still of a made-up person in the detector's ``layout`` exactly as a
-    video's detections will be lifted (tracking, gap filling, layout conversion, folding the
-    network into its inference plan): a model that cannot lift fails before any frame is
-    read, and the one-time costs of a process's first lifting (the matrix library's set-up,
-    ~10 ms; NumPy's lazily imported modules that tracking needs, ~10 ms) are paid with the
-    model loading (the ``start`` stage) rather than counted in the video's lifting."""
+    """Lift a two-frame still of a made-up person in the detector's ``layout`` at the
+    video's ``fps`` exactly as a video's detections will be lifted (tracking, gap filling,
+    layout conversion, the lifting rate, folding the network into its inference plan): a
+    model or an option that cannot lift fails before any frame is read, and the one-time
+    costs of a process's first lifting (the matrix library's set-up, ~10 ms; NumPy's lazily
+    imported modules that tracking needs, ~10 ms) are paid with the model loading (the
+    ``start`` stage) rather than counted in the video's lifting."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShortVideoWarning)  # two frames, on purpose
         lift_detections(
-            _still_person(layout), net, flip=flip, length_frames=length_frames,
+            _still_person(layout, fps=fps), net, flip=flip, length_frames=length_frames,
             smoothing_s=smoothing_s, lift_fps=lift_fps,
         )  # fmt: skip
 
@@ -671,8 +675,7 @@ def run_video(
         lift_fps = None  # an assumed rate must not decide the resampling: lifted as filmed
     net = resolve_model(model, device, causal)
     video_smoothing(net, smoothing_s)  # a causal model asked to smooth fails before reading
-    lifting_fps(info.fps, lift_fps, bool(net.config.causal))  # a bad rate fails before reading
-    _rehearse(net, flip, length_frames, "mediapipe33", smoothing_s, lift_fps)
+    _rehearse(net, flip, length_frames, "mediapipe33", smoothing_s, lift_fps, info.fps)
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
