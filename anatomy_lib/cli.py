@@ -196,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--lift-fps", default="auto", metavar="auto|video|HZ",
                    help="the frame rate the network sees: auto (default: 50 Hz, the models' "
                    "training rate, when the video's rate is outside the 37-67 fps they have "
-                   "seen, except for a causal model), video (as filmed) or a rate in Hz; the "
+                   "seen; a causal model only below them, at a whole multiple of the "
+                   "video's rate: 30 fps at 60 Hz), video (as filmed) or a rate in Hz; the "
                    "3D comes back at the video's frames")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i, "0, none")

@@ -201,6 +201,12 @@ def _lift(
     return result.joints
 
 
+def is_causal(model: nn.Module) -> bool:
+    """Whether ``model`` uses past frames only (``ModelConfig.causal``; False for models
+    without that setting, such as a :class:`~anatomy_lib.models.ensemble.PredictionEnsemble`)."""
+    return bool(getattr(getattr(model, "config", None), "causal", False))
+
+
 def output_frame(model: nn.Module) -> str:
     """``"camera"`` or ``"ray"``: the frame of ``model``'s 3D output
     (``ModelConfig.output_frame``; ``"camera"`` for models without that setting)."""
@@ -247,7 +253,7 @@ def predict_sequence(
         needs_fps = f"lift_fps={config.lift_fps!r}"
     if needs_fps and not (fps is not None and 0 < fps < math.inf):
         raise ValueError(f"{needs_fps} needs the video's frame rate: expected fps > 0, got {fps!r}")
-    causal = bool(getattr(getattr(model, "config", None), "causal", False))
+    causal = is_causal(model)
     lift_fps = fps if config.lift_fps is None else lifting_fps(fps, config.lift_fps, causal)
     frames = keypoints_2d.shape[0]
     if lift_fps != fps:  # the network sees the video at lift_fps (anatomy_lib.frame_rate)

@@ -18,13 +18,18 @@ the network lifts it, and the 3D is taken back at the video's frames the same wa
 (:func:`resample`). For a causal model the way back holds the latest lifted sample at or
 before each frame instead (``hold=True``), so no frame depends on a later one.
 
+At a whole multiple of the video's rate (30 fps lifted at 60 Hz: :func:`seen_multiple_fps`)
+every video frame is a lifted sample, so the way back blends nothing and a causal model's
+hold has no lag.
+
 ``lift_fps="auto"`` (:func:`lifting_fps`, the video pipeline's default) resamples only
-videos outside :data:`SEEN_FPS`, and only for a model that is not causal. Measured in
-session 28 on validation data only (``benchmarks/frame_rate.py``, the record
-``anatomy_lib/results/frame_rate.json``): at 25 fps the engine's validation videos lose
-~8 mm of P1 when lifted as filmed and get almost all of it back at 50 Hz; at 60 fps,
-inside the range, resampling costs a little; rendered as slow motion (100 and 120 fps,
-above the range) they come out about even either way.
+videos outside :data:`SEEN_FPS`: a model that is not causal at 50 Hz, a causal one only
+below the seen rates, at the smallest whole multiple inside them. Measured on validation
+data only (``benchmarks/frame_rate.py``, the record ``anatomy_lib/results/frame_rate.json``):
+at 25 fps the engine's validation videos lose ~8 mm of P1 when lifted as filmed and get
+almost all of it back at 50 Hz; at 60 fps, inside the range, resampling costs a little;
+rendered as slow motion (100 and 120 fps, above the range) they come out about even either
+way.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ __all__ = [
     "resample",
     "resampled_length",
     "lifting_fps",
+    "seen_multiple_fps",
     "parse_lift_fps",
 ]
 
@@ -102,11 +108,12 @@ def resample(
     n = resampled_length(t, fps, to_fps) if frames is None else int(frames)
     if n < 1:
         raise ValueError(f"frames: expected at least 1, got {frames}")
-    # Source positions in frames, in float64 so long videos keep exact integer positions.
+    # Source positions in frames, in float64; a position within rounding of a frame is that
+    # frame, so integer ratios (30 -> 60 -> 30) keep and give back the frames exactly.
     pos = torch.arange(n, dtype=torch.float64, device=x.device) * (fps / to_fps)
-    pos = pos.clamp(max=t - 1)
+    pos = torch.where((pos - pos.round()).abs() < 1e-9, pos.round(), pos).clamp(max=t - 1)
     if hold:
-        return x.index_select(dim, (pos + 1e-9).floor().long())
+        return x.index_select(dim, pos.floor().long())
     lower = pos.floor().long().clamp(max=max(t - 2, 0))
     upper = (lower + 1).clamp(max=t - 1)
     w = (pos - lower).to(x.dtype)
@@ -114,6 +121,25 @@ def resample(
     shape[dim] = n
     w = w.reshape(shape)
     return x.index_select(dim, lower) * (1 - w) + x.index_select(dim, upper) * w
+
+
+def seen_multiple_fps(fps: float) -> float | None:
+    """The smallest integer multiple ``n * fps`` (``n >= 1``) inside :data:`SEEN_FPS`, or None
+    when there is none (above the range, or 33.4-37.0 fps, whose doubles are above it).
+
+    Lifting at ``n * fps`` makes every video frame a lifted sample (sample ``n t`` is frame
+    ``t``), so the 3D comes back with no blend of neighbouring samples and, for a causal
+    model, with no lag: 30 -> 60 Hz, 25 -> 50, 24 -> 48, 20 -> 40, 15 -> 45.
+
+    Raises:
+        ValueError: a rate not > 0.
+    """
+    fps = _check_fps("fps", fps)
+    low, high = SEEN_FPS
+    if fps > high:
+        return None
+    multiple = math.ceil(low / fps - 1e-9) * fps
+    return multiple if multiple <= high else None
 
 
 def parse_lift_fps(text: str) -> float | str | None:
@@ -139,12 +165,16 @@ def lifting_fps(fps: float, lift_fps: float | str | None = "auto", causal: bool 
 
     Args:
         fps: the video's frame rate.
-        lift_fps: ``"auto"``: :data:`TRAINING_FPS` when ``fps`` is outside :data:`SEEN_FPS`
-            and the model is not causal, else ``fps``; None: ``fps`` (as filmed); a number:
-            that rate.
-        causal: whether the model is causal. Under ``"auto"`` a causal model lifts as filmed:
-            at 30 fps, resampling gained it less on the validation person (0.33 mm) than the
-            0.5 mm asked of a default (session 28, ``frame_rate.json``).
+        lift_fps: ``"auto"``: ``fps`` inside :data:`SEEN_FPS`; outside, for a model that is
+            not causal, :data:`TRAINING_FPS`; for a causal one, below the seen rates
+            :func:`seen_multiple_fps` (:data:`TRAINING_FPS` where there is none) and above
+            them ``fps``. None: ``fps`` (as filmed); a number: that rate.
+        causal: whether the model is causal. Measured on validation data only
+            (``frame_rate.json``): a causal model held the latest 50 Hz sample at 30 fps, a
+            lag of up to 0.6 frame, and gained 0.33 mm on the validation person, short of the
+            0.5 mm asked of a default (session 28); at 60 Hz, where every frame is a sample,
+            it gained 0.53 mm (session 29). A model that is not causal kept 50 Hz, which at
+            20 fps did better than 40 Hz on the engine's videos (session 29).
 
     Raises:
         ValueError: a rate not > 0, or another string than ``"auto"``.
@@ -159,5 +189,7 @@ def lifting_fps(fps: float, lift_fps: float | str | None = "auto", causal: bool 
                 f"got {lift_fps!r}"
             )
         low, high = SEEN_FPS
-        return fps if causal or low <= fps <= high else TRAINING_FPS
+        if low <= fps <= high or (causal and fps > high):
+            return fps
+        return (seen_multiple_fps(fps) or TRAINING_FPS) if causal else TRAINING_FPS
     return _check_fps("lift_fps", lift_fps)

@@ -4,18 +4,24 @@ Every model learnt motion at 50 Hz (:mod:`anatomy_lib.frame_rate`). Prints one J
 with, per model, on validation data only, each video as filmed and at every ``step``-th
 frame (``--steps``, default 1 and 2: the same motion as a camera at half the rate sees it,
 :meth:`~anatomy_lib.data.sequences.PoseSequence.every`), lifted at the video's own rate
-(``as_filmed``) and at 50 Hz (``at_50hz``: the 2D resampled to 50 Hz, the 3D back), with the
-library's mirror pass and no smoothing:
+(``as_filmed``), at 50 Hz (``at_50hz``: the 2D resampled to 50 Hz, the 3D back) and at the
+smallest whole multiple of its rate inside the seen rates (``at_multiple``, 30 fps at 60 Hz:
+every frame is a lifted sample; 50 Hz where no multiple is inside,
+:func:`~anatomy_lib.frame_rate.seen_multiple_fps`), with the library's mirror pass and no
+smoothing:
 
 * ``engine_fixed`` / ``engine_varied``: the engine's validation videos (50 fps; held-out
   clips, bodies and cameras, :func:`~anatomy_lib.training.engine_data.validation_videos`;
-  ``varied``: the spine, neck/nose and head drawn per body): P1 and P2 (mm), and
-  ``at_50hz_minus_as_filmed``, each video's P1 paired (mean, 95 % interval, videos lower);
+  ``varied``: the spine, neck/nose and head drawn per body): P1 and P2 (mm) and the rate
+  lifted at, and each video's P1 paired (mean, 95 % interval, videos lower) between the
+  ways (``at_50hz_minus_as_filmed``, ``at_multiple_minus_as_filmed``,
+  ``at_multiple_minus_at_50hz``);
 * ``person2``: the real validation person (Pose2Sim's two-person demo, 60 fps, MediaPipe's
   full, lite and heavy 2D, :func:`~anatomy_lib.data.load_pose2sim_multiperson`): P-MPJPE over
   15 joints (mm, the mean over the 9 sequences) and the paired difference per camera
   (:func:`real_validation.paired_comparison`);
-* ``auto_lifts_at``: the rate ``lift_fps="auto"`` (``anatomy3d infer``'s default) picks;
+* ``auto_lifts_at``: the rate ``lift_fps="auto"`` (``anatomy3d infer``'s default) picks for
+  the model;
 * ``engine_rendered`` (``--rates``, default 25 30 50 60 100 120 fps): the engine's
   validation videos rendered as a camera of each rate films them (every clip played
   ``50 / fps`` times as fast, the detector's errors drawn per frame: slow cameras and slow
@@ -46,15 +52,34 @@ from engine_validation import paired_videos, split_errors  # noqa: E402
 from real_validation import lift_sequences, paired_comparison, score_sequences  # noqa: E402
 
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
-from anatomy_lib.frame_rate import TRAINING_FPS, lifting_fps  # noqa: E402
+from anatomy_lib.evaluation import is_causal  # noqa: E402
+from anatomy_lib.frame_rate import TRAINING_FPS, lifting_fps, seen_multiple_fps  # noqa: E402
 from anatomy_lib.training.engine_data import (  # noqa: E402
     VALIDATION_SEED,
     engine_for,
     validation_videos,
 )
 
-#: The two ways of lifting compared: the video's own rate, and the training rate.
-LIFTING = {"as_filmed": None, "at_50hz": TRAINING_FPS}
+
+def lifting_ways(fps: float) -> dict[str, float | None]:
+    """The ways of lifting a ``fps`` video compared: at its own rate, at the training rate,
+    and at the smallest integer multiple of its rate the models have seen
+    (:func:`~anatomy_lib.frame_rate.seen_multiple_fps`; 50 Hz where there is none)."""
+    return {
+        "as_filmed": None,
+        "at_50hz": TRAINING_FPS,
+        "at_multiple": seen_multiple_fps(fps) or TRAINING_FPS,
+    }
+
+
+def paired_rows(per_item: dict, pair) -> dict:
+    """Every way of :func:`lifting_ways` against as filmed, and the multiple against 50 Hz,
+    each paired by ``pair(first, other)`` over ``per_item``'s videos or sequences."""
+    return {
+        "at_50hz_minus_as_filmed": pair(per_item["as_filmed"], per_item["at_50hz"]),
+        "at_multiple_minus_as_filmed": pair(per_item["as_filmed"], per_item["at_multiple"]),
+        "at_multiple_minus_at_50hz": pair(per_item["at_50hz"], per_item["at_multiple"]),
+    }
 
 
 def every(dataset, step: int):
@@ -80,30 +105,27 @@ def rendered_at(fps: float, videos: int = 64):
 
 
 def engine_rows(model, dataset) -> dict:
-    """P1 and P2 of ``model`` on ``dataset`` lifted each way of :data:`LIFTING`, and the
+    """P1 and P2 of ``model`` on ``dataset`` lifted each way of :func:`lifting_ways`, and the
     paired difference of each video's P1."""
-    rows, per_video = {}, {}
-    for name, lift_fps in LIFTING.items():
+    rows, per_video = {"fps": dataset.sequences[0].fps}, {}
+    for name, lift_fps in lifting_ways(rows["fps"]).items():
         row, per_video[name] = split_errors(model, dataset, 0.0, None, lift_fps)
-        rows[name] = {"p1": row["p1"], "p2": row["p2"]}
-    rows["at_50hz_minus_as_filmed"] = paired_videos(per_video["as_filmed"], per_video["at_50hz"])
-    rows["fps"] = dataset.sequences[0].fps
-    rows["auto_lifts_at"] = lifting_fps(rows["fps"], "auto")
+        rows[name] = {"p1": row["p1"], "p2": row["p2"], "lifted_at": lift_fps or rows["fps"]}
+    rows.update(paired_rows(per_video, paired_videos))
+    rows["auto_lifts_at"] = lifting_fps(rows["fps"], "auto", is_causal(model))
     return rows
 
 
 def person_rows(model, trial: list) -> dict:
-    """P-MPJPE 15 of ``model`` on the validation person lifted each way of :data:`LIFTING`,
+    """P-MPJPE 15 of ``model`` on the validation person lifted each way of :func:`lifting_ways`,
     and the paired difference (per camera, over its three detectors)."""
-    rows, per_sequence = {}, {}
-    for name, lift_fps in LIFTING.items():
+    rows, per_sequence = {"fps": trial[0].fps}, {}
+    for name, lift_fps in lifting_ways(rows["fps"]).items():
         scores = score_sequences(lift_sequences(model, trial, 0.0, None, lift_fps), trial)
         rows[name] = scores["p_mpjpe_15"]["mean"]
         per_sequence[name] = scores["p_mpjpe_15"]["per_sequence"]
-    difference = paired_comparison(per_sequence["as_filmed"], per_sequence["at_50hz"])
-    rows["at_50hz_minus_as_filmed"] = difference
-    rows["fps"] = trial[0].fps
-    rows["auto_lifts_at"] = lifting_fps(rows["fps"], "auto")
+    rows.update(paired_rows(per_sequence, paired_comparison))
+    rows["auto_lifts_at"] = lifting_fps(rows["fps"], "auto", is_causal(model))
     return rows
 
 

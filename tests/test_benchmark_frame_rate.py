@@ -1,4 +1,4 @@
-"""``benchmarks/frame_rate.py``: its rows compare the two ways of lifting on the same videos."""
+"""``benchmarks/frame_rate.py``: its rows compare the ways of lifting on the same videos."""
 
 from __future__ import annotations
 
@@ -39,6 +39,15 @@ def test_engine_rows_differ_only_where_the_rate_differs(bench):
     _, at_50 = bench.split_errors(model, bench.every(videos, 2), 0.0, None, 50.0)
     expected = sum(b - a for a, b in zip(filmed, at_50, strict=True)) / 3
     assert half["at_50hz_minus_as_filmed"]["mean"] == pytest.approx(expected, abs=0.006)
+    # 50 Hz is 25 fps's seen multiple: the third way is the second, row for row
+    assert half["at_multiple"] == half["at_50hz"]
+    assert half["at_multiple_minus_at_50hz"]["mean"] == 0.0
+
+
+def test_the_ways_of_lifting(bench):
+    assert bench.lifting_ways(30.0) == {"as_filmed": None, "at_50hz": 50.0, "at_multiple": 60.0}
+    assert bench.lifting_ways(60.0)["at_multiple"] == 60.0  # inside the seen rates: as filmed
+    assert bench.lifting_ways(35.0)["at_multiple"] == 50.0  # no multiple inside: 50 Hz
 
 
 def test_rendered_videos_move_as_far_per_frame_as_their_camera_rate_says(bench):

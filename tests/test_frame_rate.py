@@ -12,7 +12,7 @@ import torch
 from anatomy_lib import cli
 from anatomy_lib.data import load_default_dataset
 from anatomy_lib.data.engine import EngineConfig
-from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
+from anatomy_lib.evaluation import EvaluationConfig, is_causal, predict_sequence
 from anatomy_lib.frame_rate import (
     SEEN_FPS,
     TRAINING_FPS,
@@ -20,8 +20,10 @@ from anatomy_lib.frame_rate import (
     parse_lift_fps,
     resample,
     resampled_length,
+    seen_multiple_fps,
 )
 from anatomy_lib.models import AnatomyModel, ModelConfig
+from anatomy_lib.models.ensemble import PredictionEnsemble
 from anatomy_lib.ray_frame import assumed_intrinsics
 from anatomy_lib.wild import Detections, lift_detections, lift_keypoints
 
@@ -146,13 +148,69 @@ def test_seen_rates_follow_the_engines_playback_speeds():
         (60.0, "auto", False, 60.0),  # inside the seen rates: as filmed
         (SEEN_FPS[0], "auto", False, SEEN_FPS[0]),
         (SEEN_FPS[1], "auto", False, SEEN_FPS[1]),
-        (30.0, "auto", True, 30.0),  # a causal model lifts as filmed
+        # a causal model: below the seen rates at the smallest whole multiple inside them
+        (30.0, "auto", True, 60.0),
+        (20.0, "auto", True, 40.0),
+        (25.0, "auto", True, 50.0),
+        (35.0, "auto", True, TRAINING_FPS),  # its double (70) is above them
+        (60.0, "auto", True, 60.0),
+        (120.0, "auto", True, 120.0),  # and as filmed above them
         (30.0, None, False, 30.0),
         (30.0, 40, True, 40.0),
     ],
 )
 def test_lifting_fps(fps, lift_fps, causal, expected):
     assert lifting_fps(fps, lift_fps, causal) == expected
+
+
+@pytest.mark.parametrize(
+    ("fps", "expected"),
+    [
+        (30.0, 60.0), (29.97, 59.94), (25.0, 50.0), (24.0, 48.0), (20.0, 40.0),
+        (15.0, 45.0), (12.0, 48.0), (10.0, 40.0), (33.0, 66.0),
+        (34.0, None), (37.0, None),  # doubled, above the seen rates
+        (40.0, 40.0), (60.0, 60.0), (SEEN_FPS[0], SEEN_FPS[0]), (SEEN_FPS[1], SEEN_FPS[1]),
+        (67.0, None), (120.0, None),  # above: no multiple is lower
+    ],
+)  # fmt: skip
+def test_seen_multiple_fps(fps, expected):
+    assert seen_multiple_fps(fps) == (None if expected is None else pytest.approx(expected))
+
+
+FRAME_RATES = [float(f) for f in np.random.default_rng(3).uniform(1.0, 80.0, 200)]
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES[:40] + [16.630186076336212, 4.625243490461169])
+def test_the_seen_multiple_is_the_smallest_whole_multiple_inside_the_seen_rates(fps):
+    multiple, (low, high) = seen_multiple_fps(fps), SEEN_FPS
+    smallest = next(n * fps for n in range(1, 100) if n * fps >= low)
+    if multiple is None:
+        assert smallest > high
+    else:
+        n = multiple / fps
+        assert n == pytest.approx(round(n)) and low <= multiple <= high
+        assert multiple == pytest.approx(smallest)
+
+
+@pytest.mark.parametrize(
+    "fps", [30.0, 29.97, 24.0, 20.0, 15.0, 16.630186076336212, 4.625243490461169]
+)
+def test_at_the_seen_multiple_every_frame_is_a_sample_and_comes_back_exactly(fps):
+    """(16.63 and 4.63 fps: ``k fps / n fps`` rounds off a whole frame in float64.)"""
+    multiple = seen_multiple_fps(fps)
+    n = round(multiple / fps)
+    x = torch.randn(3001, 2, dtype=torch.float64)
+    up = resample(x, fps, multiple)
+    torch.testing.assert_close(up[::n], x, atol=0, rtol=0)
+    for hold in (False, True):
+        back = resample(up, multiple, fps, frames=x.shape[0], hold=hold)
+        torch.testing.assert_close(back, x, atol=0, rtol=0)
+
+
+def test_is_causal_reads_the_models_setting():
+    assert is_causal(_model(causal=True)) and not is_causal(_model())
+    assert not is_causal(PredictionEnsemble([_model(), _model()]))
+    assert not is_causal(torch.nn.Linear(2, 2))  # no ModelConfig at all
 
 
 def test_the_command_line_words_for_lift_fps():
@@ -202,6 +260,22 @@ def test_a_causal_model_at_another_rate_still_never_looks_ahead():
         torch.testing.assert_close(head, full[: t + 1], atol=1e-5, rtol=0)
 
 
+def test_a_causal_model_at_the_seen_multiple_lifts_every_frame_without_lag():
+    """30 fps under "auto": lifted at 60 Hz, frame ``t`` is sample ``2 t`` itself (no hold
+    back to an earlier sample), and no frame depends on a later one."""
+    kp, sc = _clip(45)
+    model = _model(causal=True)
+    config = EvaluationConfig(flip=False, lift_fps="auto")
+    full = predict_sequence(model, kp, sc, config, fps=30.0)
+    at_60 = predict_sequence(
+        model, resample(kp, 30.0, 60.0), resample(sc, 30.0, 60.0), EvaluationConfig(flip=False)
+    )
+    torch.testing.assert_close(full, at_60[::2], atol=0, rtol=0)
+    for t in (4, 17, 30):
+        head = predict_sequence(model, kp[: t + 1], sc[: t + 1], config, fps=30.0)
+        torch.testing.assert_close(head, full[: t + 1], atol=1e-5, rtol=0)
+
+
 def test_evaluation_config_names_a_bad_lift_fps_and_a_missing_frame_rate():
     with pytest.raises(ValueError, match="EvaluationConfig.lift_fps: expected 'auto'"):
         EvaluationConfig(lift_fps="fast")
@@ -221,7 +295,7 @@ def _detections(fps: float, frames: int = 40) -> Detections:
 @pytest.mark.parametrize(
     ("fps", "lift_fps", "causal", "rate"),
     [(30.0, "auto", False, 50.0), (60.0, "auto", False, 60.0), (30.0, None, False, 30.0),
-     (30.0, "auto", True, 30.0), (60.0, 50.0, False, 50.0)],
+     (30.0, "auto", True, 60.0), (120.0, "auto", True, 120.0), (60.0, 50.0, False, 50.0)],
 )  # fmt: skip
 def test_the_pipeline_records_the_rate_it_lifted_at(fps, lift_fps, causal, rate, tmp_path):
     det = _detections(fps)

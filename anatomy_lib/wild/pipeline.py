@@ -394,8 +394,9 @@ def lift_detections(
             (:meth:`LiftResult.scaled_to_stature`); None keeps the model's size.
         lift_fps: the frame rate the network sees (:func:`anatomy_lib.frame_rate.lifting_fps`):
             ``"auto"`` (default): 50 Hz, the models' training rate, when the video's rate is
-            outside the rates they have seen (37-67 fps) and the model is not causal; None:
-            the video's rate; a number: that rate.
+            outside the rates they have seen (37-67 fps); a causal model only below them, at
+            the smallest whole multiple of the video's rate inside them (30 fps at 60 Hz);
+            None: the video's rate; a number: that rate.
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
