@@ -171,7 +171,7 @@ def lifting_fps(fps: float, lift_fps: float | str | None = "auto", causal: bool 
             them ``fps``. None: ``fps`` (as filmed); a number: that rate.
         causal: whether the model is causal. Measured on validation data only
             (``frame_rate.json``): a causal model held the latest 50 Hz sample at 30 fps, a
-            lag of up to 0.6 frame, and gained 0.33 mm on the validation person, short of the
+            lag of up to 0.4 frame, and gained 0.33 mm on the validation person, short of the
             0.5 mm asked of a default (session 28); at 60 Hz, where every frame is a sample,
             it gained 0.53 mm (session 29). A model that is not causal kept 50 Hz, which at
             20 fps did better than 40 Hz on the engine's videos (session 29).

@@ -22,7 +22,7 @@ from anatomy_lib.frame_rate import (
     resampled_length,
     seen_multiple_fps,
 )
-from anatomy_lib.models import AnatomyModel, ModelConfig
+from anatomy_lib.models import AnatomyModel, ModelConfig, ShortVideoWarning
 from anatomy_lib.models.ensemble import PredictionEnsemble
 from anatomy_lib.ray_frame import assumed_intrinsics
 from anatomy_lib.wild import Detections, lift_detections, lift_keypoints
@@ -274,6 +274,12 @@ def test_a_causal_model_at_the_seen_multiple_lifts_every_frame_without_lag():
     for t in (4, 17, 30):
         head = predict_sequence(model, kp[: t + 1], sc[: t + 1], config, fps=30.0)
         torch.testing.assert_close(head, full[: t + 1], atol=1e-5, rtol=0)
+
+
+def test_a_short_video_is_counted_in_the_samples_the_network_sees():
+    kp, sc = _clip(12)  # 12 frames at 30 fps: 23 samples at 60 Hz, still under 27
+    with pytest.warns(ShortVideoWarning, match="sees 23 frames"):
+        predict_sequence(_model(causal=True), kp, sc, EvaluationConfig(lift_fps="auto"), fps=30.0)
 
 
 def test_evaluation_config_names_a_bad_lift_fps_and_a_missing_frame_rate():

@@ -113,7 +113,8 @@ def warn_if_short(num_frames: int, receptive_field: int, stacklevel: int = 3) ->
     warning points ``stacklevel`` frames up: 3, the caller of this function's caller)."""
     if num_frames < receptive_field:
         warnings.warn(
-            f"the video has {num_frames} frames, fewer than the model's receptive field "
+            f"the network sees {num_frames} frames (the video's, or its samples when it is "
+            f"lifted at another frame rate), fewer than the model's receptive field "
             f"({receptive_field}): it is padded by repeating its first and last frames, as "
             "the published protocol does, so part of every window is copies of those frames",
             ShortVideoWarning,

@@ -204,8 +204,11 @@ shows it.
 twin and ``anatomy_small``, on the engine's validation videos (50 fps and every second and
 third frame; and rendered as cameras of 25 to 120 fps film them) and the validation person
 (60 fps and every second and third frame), with the rule written before the measurement
-that made ``lift_fps="auto"`` the pipeline's default and kept the causal twin as filmed.
-Chapter 11 shows it.
+that made ``lift_fps="auto"`` the pipeline's default and kept the causal twin as filmed;
+and, under ``session29``, its rule, rows and decision for a third way, lifting at the
+smallest whole multiple of the video's rate inside the seen rates
+(:func:`~anatomy_lib.frame_rate.seen_multiple_fps`), which a causal model now uses below
+them. Chapter 11 shows it.
 """
 
 from __future__ import annotations
