@@ -40,6 +40,7 @@ through the network in one pass (:func:`anatomy_lib.models.inference.lift_videos
 Needs the ``wild`` extra (MediaPipe + OpenCV)::
 
     python benchmarks/video_pipeline.py [--runs 5] [--cache ~/.cache/anatomy3d/videos]
+        [--lift-fps auto|video|HZ] [--causal]
     python benchmarks/video_pipeline.py --flip-accuracy   # the flip's effect, no MediaPipe
 
 Prints one JSON object.
@@ -118,20 +119,22 @@ def _spread(values: list[float]) -> dict:
             "max": round(max(values), 3)}  # fmt: skip
 
 
-def stages(video: Path, lift_fps: str = "auto") -> dict:
+def stages(video: Path, lift_fps: str = "auto", causal: bool = False) -> dict:
     """One :func:`~anatomy_lib.wild.pipeline.run_video` of ``video`` with the command's
-    defaults (``lift_fps``: as ``--lift-fps`` takes it), in this (fresh) process: seconds
-    per stage and what it found."""
+    defaults (``lift_fps``: as ``--lift-fps`` takes it; ``causal``: as ``--causal``), in this
+    (fresh) process: seconds per stage and what it found."""
     start = time.perf_counter()
     sys.path.insert(0, str(ROOT))
+    from anatomy_lib.checkpoints import DEFAULT_CAUSAL_MODEL, DEFAULT_MODEL
     from anatomy_lib.frame_rate import parse_lift_fps
     from anatomy_lib.wild.pipeline import run_video
 
     imported = time.perf_counter() - start
     rate = parse_lift_fps(lift_fps)
     run = run_video(
-        video, out_dir=Path(tempfile.mkdtemp()), progress=False, device="cpu", lift_fps=rate
-    )
+        video, DEFAULT_CAUSAL_MODEL if causal else DEFAULT_MODEL, out_dir=Path(tempfile.mkdtemp()),
+        causal=causal, progress=False, device="cpu", lift_fps=rate,
+    )  # fmt: skip
     timings = {"import": imported, **run.timings}
     return {
         "frames": run.detections.num_frames,
@@ -143,21 +146,21 @@ def stages(video: Path, lift_fps: str = "auto") -> dict:
     }
 
 
-def measure(video: Path, runs: int, lift_fps: str = "auto") -> dict:
+def measure(video: Path, runs: int, lift_fps: str = "auto", causal: bool = False) -> dict:
     """Paired whole-process timings and ``runs`` stage breakdowns (each in a fresh process)
-    of ``video``, lifted at ``lift_fps`` (as ``--lift-fps`` takes it)."""
+    of ``video``, lifted at ``lift_fps`` (as ``--lift-fps`` takes it), by the causal model
+    when ``causal``."""
     out = Path(tempfile.mkdtemp())
+    flags = ["--lift-fps", lift_fps, *(["--causal"] if causal else [])]
     command = [sys.executable, "-m", "anatomy_lib.cli", "infer", str(video), "--out-dir",
-               str(out / "cli"), "--no-progress", "--device", "cpu",
-               "--lift-fps", lift_fps]  # fmt: skip
+               str(out / "cli"), "--no-progress", "--device", "cpu", *flags]  # fmt: skip
     baseline = [sys.executable, str(Path(__file__).resolve()), "--detector-only", str(video)]
     _timed(baseline)  # warm the file cache and the interpreter once
     pairs = [(_timed(command), _timed(baseline)) for _ in range(runs)]
     reports = []
     for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--stages", str(video),
-             "--lift-fps", lift_fps],
+            [sys.executable, str(Path(__file__).resolve()), "--stages", str(video), *flags],
             check=True, capture_output=True, text=True, cwd=ROOT,
         )  # fmt: skip
         reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -210,6 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lift-fps", default="auto", metavar="auto|video|HZ",
                    help="the rate the command lifts at (anatomy3d infer --lift-fps; default "
                    "auto, the command's)")  # fmt: skip
+    p.add_argument("--causal", action="store_true",
+                   help="the command with --causal (the shipped causal model)")  # fmt: skip
     p.add_argument("--flip-accuracy", action="store_true",
                    help="print anatomy_medium's errors with and without test-time flip on the "
                    "engine's validation split instead (no MediaPipe needed)")  # fmt: skip
@@ -221,16 +226,17 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(detector_only(args.detector_only)))
         return
     if args.stages is not None:
-        print(json.dumps(stages(args.stages, args.lift_fps)))
+        print(json.dumps(stages(args.stages, args.lift_fps, args.causal)))
         return
     sys.path.insert(0, str(ROOT))
     import platform
 
     report = {"python": platform.python_version(), "machine": platform.machine(),
               "cores": __import__("os").cpu_count(), "runs": args.runs,
-              "lift_fps": args.lift_fps, "videos": {}}  # fmt: skip
+              "lift_fps": args.lift_fps, "causal": args.causal, "videos": {}}  # fmt: skip
     for name in args.videos:
-        report["videos"][name] = measure(fetch_video(name, args.cache), args.runs, args.lift_fps)
+        video = fetch_video(name, args.cache)
+        report["videos"][name] = measure(video, args.runs, args.lift_fps, args.causal)
     print(json.dumps(report, indent=1))
 
 
