@@ -88,6 +88,9 @@ class EvaluationConfig:
             3D over time (:func:`~anatomy_lib.smoothing.smooth_over_time`); 0 (the paper's
             protocol) does not smooth. The video pipeline's default is
             :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`.
+        lift_fps: the frame rate the network sees (:func:`~anatomy_lib.frame_rate.lifting_fps`):
+            None (the paper's protocol: as filmed), ``"auto"`` (the video pipeline's default)
+            or a rate in Hz; :func:`predict_sequence` then needs the video's ``fps``.
     """
 
     flip: bool | None = None
