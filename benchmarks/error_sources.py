@@ -6,7 +6,7 @@ reference's part in place of the model's and re-assembles the joints
 (:func:`with_true_parts`). The error left is what the other part costs; the drop is the
 most any better estimate of the replaced part could give:
 
-* ``as_lifted``: the model's 3D;
+* ``as_lifted``: the model's 3D (re-assembled, so with its root at the origin);
 * ``true_lengths_per_frame``: the reference's bone lengths, frame by frame;
 * ``true_lengths_median``: its median lengths over the video, one skeleton per video as the
   model itself predicts;

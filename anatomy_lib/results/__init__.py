@@ -209,6 +209,11 @@ and, under ``session29``, its rule, rows and decision for a third way, lifting a
 smallest whole multiple of the video's rate inside the seen rates
 (:func:`~anatomy_lib.frame_rate.seen_multiple_fps`), which a causal model now uses below
 them. Chapter 11 shows it.
+
+``error_sources.json`` (``benchmarks/error_sources.py``): where the shipped medium models'
+and ``anatomy_small``'s errors lie on the engine's validation videos and the validation
+person: the reference's bone lengths (per frame, the video's median) or directions (all,
+each bone alone) put into the lifted 3D. Chapter 11 shows it.
 """
 
 from __future__ import annotations
