@@ -312,7 +312,8 @@ Teaching with them? The graded versions (student release without solutions, hidd
 points, a grading command that writes a CSV) are described in
 {doc}`For instructors <instructors>`."""
 
-COLAB_CELL = """# In Colab, install the package first (Colab has torch); elsewhere nothing happens.
+COLAB_CELL = """# In Colab, install the package first (Colab already has torch).
+# Elsewhere this does nothing.
 import sys
 
 if "google.colab" in sys.modules:
