@@ -10,6 +10,8 @@ most any better estimate of the replaced part could give:
 * ``true_lengths_per_frame``: the reference's bone lengths, frame by frame;
 * ``true_lengths_median``: its median lengths over the video, one skeleton per video as the
   model itself predicts;
+* ``true_proportions``: that skeleton scaled to the model's size (the lengths' sum, frame by
+  frame): the true proportions without the true size, which one camera cannot see;
 * ``true_directions``: every bone's true direction, the model's lengths;
 * ``one_true_direction``: each bone's true direction alone, as the change of the error
   (mm; negative: that bone's direction costs the error), most costly first, the bone named
@@ -62,7 +64,9 @@ def with_true_parts(
     Args:
         pred, true: a video's predicted and reference joints.
         lengths: ``"frame"`` (each frame's true bone lengths), ``"median"`` (their median
-            over ``valid`` frames, the same for every frame) or None (the model's).
+            over ``valid`` frames, the same for every frame), ``"proportions"`` (that median
+            skeleton scaled to the model's size: in each frame its lengths sum to the
+            model's) or None (the model's).
         directions: ``"all"`` (every bone's true direction), a bone index (that bone's
             only) or None (the model's).
         valid: ``(T,)`` frames with a reference (default all).
@@ -71,11 +75,16 @@ def with_true_parts(
     bone_lengths, bone_directions = p.lengths, p.directions
     if lengths == "frame":
         bone_lengths = t.lengths
-    elif lengths == "median":
+    elif lengths in ("median", "proportions"):
         kept = t.lengths if valid is None else t.lengths[valid]
         bone_lengths = kept.median(0).values.expand_as(t.lengths)
+        if lengths == "proportions":
+            size = p.lengths.sum(-1, keepdim=True) / bone_lengths.sum(-1, keepdim=True)
+            bone_lengths = bone_lengths * size
     elif lengths is not None:
-        raise ValueError(f"lengths: expected 'frame', 'median' or None, got {lengths!r}")
+        raise ValueError(
+            f"lengths: expected 'frame', 'median', 'proportions' or None, got {lengths!r}"
+        )
     if directions == "all":
         bone_directions = t.directions
     elif isinstance(directions, int):
@@ -97,6 +106,7 @@ SWAPS = (
     ("as_lifted", None, None),
     ("true_lengths_per_frame", "frame", None),
     ("true_lengths_median", "median", None),
+    ("true_proportions", "proportions", None),
     ("true_directions", None, "all"),
 )
 

@@ -70,9 +70,21 @@ def test_median_lengths_are_one_skeleton_from_the_valid_frames(bench):
     torch.testing.assert_close(got.directions, joints_to_bones(pred, H36M_17).directions)
 
 
+def test_true_proportions_keep_the_models_size(bench):
+    pred, true = _pair(5)
+    got = joints_to_bones(bench.with_true_parts(pred, true, "proportions"), H36M_17)
+    model = joints_to_bones(pred, H36M_17).lengths
+    torch.testing.assert_close(got.lengths.sum(-1), model.sum(-1))  # the model's size
+    skeleton = joints_to_bones(true, H36M_17).lengths.median(0).values
+    ratio = got.lengths / skeleton  # the true proportions: one factor per frame
+    torch.testing.assert_close(ratio, ratio[:, :1].expand_as(ratio))
+
+
 def test_bad_swaps_are_named(bench):
     pred, true = _pair()
-    with pytest.raises(ValueError, match="lengths: expected 'frame', 'median' or None"):
+    with pytest.raises(
+        ValueError, match="lengths: expected 'frame', 'median', 'proportions' or None"
+    ):
         bench.with_true_parts(pred, true, lengths="mean")
     with pytest.raises(ValueError, match="directions: expected 'all', a bone index or None"):
         bench.with_true_parts(pred, true, directions="some")
