@@ -205,8 +205,9 @@ def _lift(
 
 
 def is_causal(model: nn.Module) -> bool:
-    """Whether ``model`` uses past frames only (``ModelConfig.causal``; False for models
-    without that setting, such as a :class:`~anatomy_lib.models.ensemble.PredictionEnsemble`)."""
+    """Whether ``model`` uses past frames only (``model.config.causal``: a network's
+    ``ModelConfig``, or an ensemble's, causal when all its members are; False for a module
+    without one)."""
     return bool(getattr(getattr(model, "config", None), "causal", False))
 
 

@@ -108,6 +108,13 @@ def split_errors(
     return row, per_video
 
 
+@functools.cache
+def fixed_and_varied() -> dict:
+    """The ``fixed`` and ``varied`` validation splits (:func:`validation_videos`), built once
+    per process."""
+    return {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
+
+
 def paired_videos(first: list[float], other: list[float]) -> dict:
     """``other - first``, each video's P1 (mm) paired: the mean, a 95 % Student-t interval
     over the videos (each its own clip, body, camera and detector draw) and how many

@@ -28,7 +28,6 @@ joints as :mod:`real_validation` scores them). The model lifts as ``anatomy3d in
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
@@ -40,14 +39,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import model_report  # noqa: E402
-from real_validation import lift_sequences, score_sequences, sequence_name  # noqa: E402
+from engine_validation import fixed_and_varied  # noqa: E402
+from real_validation import (  # noqa: E402
+    lift_sequences,
+    score_sequences,
+    sequence_name,
+    validation_person,
+)
 
 from anatomy_lib.bones import bones_to_joints, joints_to_bones  # noqa: E402
-from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
 from anatomy_lib.metrics import mpjpe, p_mpjpe  # noqa: E402
 from anatomy_lib.skeleton import H36M_17, Skeleton  # noqa: E402
-from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 
 
 def with_true_parts(
@@ -170,13 +173,10 @@ def person_rows(model, trial: list) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    engine = functools.cache(lambda: validation_videos(joint_definitions="fixed"))
-    person = functools.cache(lambda: list(load_pose2sim_multiperson(("full", "lite", "heavy"))))
-
     def score(model, args) -> dict:
         return {
-            "engine_fixed": engine_rows(model, engine()),
-            "person2": person_rows(model, person()),
+            "engine_fixed": engine_rows(model, fixed_and_varied()["fixed"]),
+            "person2": person_rows(model, validation_person()),
         }
 
     return model_report("benchmarks/error_sources.py", __doc__.split("\n\n")[0], score, argv)

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import sys
 from pathlib import Path
 
@@ -48,16 +47,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import model_report  # noqa: E402
-from engine_validation import paired_videos, split_errors  # noqa: E402
-from real_validation import lift_sequences, paired_comparison, score_sequences  # noqa: E402
+from engine_validation import fixed_and_varied, paired_videos, split_errors  # noqa: E402
+from real_validation import (  # noqa: E402
+    lift_sequences,
+    paired_comparison,
+    score_sequences,
+    validation_person,
+)
 
-from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.evaluation import is_causal  # noqa: E402
 from anatomy_lib.frame_rate import TRAINING_FPS, lifting_fps, seen_multiple_fps  # noqa: E402
 from anatomy_lib.training.engine_data import (  # noqa: E402
     VALIDATION_SEED,
     engine_for,
-    validation_videos,
 )
 
 
@@ -130,11 +132,6 @@ def person_rows(model, trial: list) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    engine = functools.cache(
-        lambda: {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
-    )
-    person = functools.cache(lambda: list(load_pose2sim_multiperson(("full", "lite", "heavy"))))
-
     def add_arguments(parser) -> None:
         parser.add_argument("--steps", type=int, nargs="+", default=[1, 2],
                             help="keep every STEP-th frame of a video (default 1 2)")  # fmt: skip
@@ -145,8 +142,9 @@ def main(argv: list[str] | None = None) -> dict:
     def score(model, args) -> dict:
         report = {}
         for step in args.steps:
-            rows = {f"engine_{n}": engine_rows(model, every(d, step)) for n, d in engine().items()}
-            rows["person2"] = person_rows(model, every(person(), step))
+            splits = fixed_and_varied().items()
+            rows = {f"engine_{n}": engine_rows(model, every(d, step)) for n, d in splits}
+            rows["person2"] = person_rows(model, every(validation_person(), step))
             report[f"every_{step}"] = rows
         if args.rates:
             report["engine_rendered"] = {

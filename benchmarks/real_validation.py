@@ -41,6 +41,7 @@ split nor the test trial's files are read.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -61,6 +62,16 @@ from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, uses_flip  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
+
+#: MediaPipe's three pose models, whose 2D of the validation person can be lifted.
+DETECTORS = ("full", "lite", "heavy")
+
+
+@functools.cache
+def validation_person() -> list[PoseSequence]:
+    """The validation person's sequences with every detector's 2D (:data:`DETECTORS`),
+    loaded once per process."""
+    return list(load_pose2sim_multiperson(DETECTORS))
 
 
 def sequence_name(seq: PoseSequence) -> str:
@@ -215,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
                             "infer, none for a causal model)")  # fmt: skip
         add_flip_option(parser)
         parser.add_argument("--detectors", nargs="+", default=["full"],
-                            choices=["full", "lite", "heavy"],
+                            choices=list(DETECTORS),
                             help="whose 2D is lifted: MediaPipe's full model (the reference's "
                             "own detector; default) and/or its lite and heavy models")  # fmt: skip
         parser.add_argument("--people", choices=["validation", "all"], default="validation",

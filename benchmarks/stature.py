@@ -28,7 +28,6 @@ Neither the embedded test split nor the test trial is read.
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
@@ -40,13 +39,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import model_report  # noqa: E402
+from engine_validation import fixed_and_varied  # noqa: E402
 from real_data import JOINTS_15  # noqa: E402
-from real_validation import lift_sequences  # noqa: E402
+from real_validation import lift_sequences, validation_person  # noqa: E402
 
-from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset  # noqa: E402
 from anatomy_lib.stature import estimate_stature, scale_to_stature, stature_fit  # noqa: E402
-from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 
 
 def scaling_rows(
@@ -84,23 +82,19 @@ def scaling_rows(
 
 
 def main(argv: list[str] | None = None) -> dict:
-    engine = functools.cache(
-        lambda: {d: validation_videos(joint_definitions=d) for d in ("fixed", "varied")}
-    )
-    person = functools.cache(lambda: load_pose2sim_multiperson(("full", "lite", "heavy")))
-
     def score(model, args) -> dict:
         report = {}
-        for name, data in engine().items():
+        for name, data in fixed_and_varied().items():
             result = evaluate_dataset(
                 model, data, EvaluationConfig(), progress=False, keep_predictions=True
             )
             targets = [s.joints_3d_relative for s in data if s.joints_3d is not None]
             report[f"engine_{name}"] = scaling_rows(result.predictions, targets)
-        lifted = lift_sequences(model, person(), smoothing_s=0.0)
-        pairs = zip(lifted.values(), person(), strict=True)
+        person = validation_person()
+        lifted = lift_sequences(model, person, smoothing_s=0.0)
+        pairs = zip(lifted.values(), person, strict=True)
         predictions = [torch.from_numpy(pred)[seq.valid] for pred, seq in pairs]
-        targets = [s.joints_3d.double()[s.valid] for s in person()]
+        targets = [s.joints_3d.double()[s.valid] for s in person]
         report["person2"] = scaling_rows(predictions, targets, list(JOINTS_15))
         report["person2"]["sequences"] = list(lifted)
         return report

@@ -177,10 +177,10 @@ def test_seen_multiple_fps(fps, expected):
     assert seen_multiple_fps(fps) == (None if expected is None else pytest.approx(expected))
 
 
-FRAME_RATES = [float(f) for f in np.random.default_rng(3).uniform(1.0, 80.0, 200)]
+FRAME_RATES = [float(f) for f in np.random.default_rng(3).uniform(1.0, 80.0, 40)]
 
 
-@pytest.mark.parametrize("fps", FRAME_RATES[:40] + [16.630186076336212, 4.625243490461169])
+@pytest.mark.parametrize("fps", FRAME_RATES + [16.630186076336212, 4.625243490461169])
 def test_the_seen_multiple_is_the_smallest_whole_multiple_inside_the_seen_rates(fps):
     multiple, (low, high) = seen_multiple_fps(fps), SEEN_FPS
     smallest = next(n * fps for n in range(1, 100) if n * fps >= low)

@@ -18,8 +18,9 @@ Steps of :func:`lift_detections`:
 5. lift the whole video with a model (:func:`anatomy_lib.evaluation.predict_sequence`:
    test-time flip by default for one model, such as the default
    :data:`~anatomy_lib.checkpoints.DEFAULT_MODEL`; an ensemble averages its models
-   instead), at 50 Hz when the video's rate is one the models never saw
-   (:mod:`anatomy_lib.frame_rate`: the 2D resampled in, the 3D back), and, when asked,
+   instead), at another rate when the video's is one the models never saw (50 Hz; a
+   causal model below them at a whole multiple of the video's rate;
+   :mod:`anatomy_lib.frame_rate`: the 2D resampled in, the 3D back), and, when asked,
    smooth the 3D over time (a Gaussian; none by default,
    :data:`~anatomy_lib.smoothing.VIDEO_SMOOTHING_S`). A causal model
    (``ModelConfig.causal``) gives the 3D of frame ``t`` from frames ``0..t`` only: the
@@ -49,6 +50,7 @@ from torch import nn
 from ..camera import normalize_screen
 from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
+from ..evaluation import is_causal
 from ..frame_rate import lifting_fps
 from ..models.inference import ShortVideoWarning
 from ..models.inference_plan import portable_kernel
@@ -231,14 +233,14 @@ def resolve_model(
         from ..training.model_files import load_model_file
 
         net = load_model_file(model, device, trusted)
-    is_causal = bool(getattr(getattr(net, "config", None), "causal", False))
-    if causal is not None and causal != is_causal:
+    net_causal = is_causal(net)
+    if causal is not None and causal != net_causal:
         hint = (
             " (the shipped causal model is anatomy_medium_causal; or train one, e.g. "
             "`anatomy3d train small model.causal=true`, and give its model.pt)"
         ) if causal else ""  # fmt: skip
         raise ValueError(
-            f"causal={causal} but the model is {'causal' if is_causal else 'non-causal'}; "
+            f"causal={causal} but the model is {'causal' if net_causal else 'non-causal'}; "
             f"give a {'causal' if causal else 'non-causal'} model{hint}"
         )
     return net
@@ -251,7 +253,7 @@ def video_smoothing(net: nn.Module, smoothing_s: float | None) -> float:
     Raises:
         ValueError: smoothing asked of a causal model (a centred filter looks ahead).
     """
-    causal = bool(net.config.causal)
+    causal = is_causal(net)
     if smoothing_s is None:
         return 0.0 if causal else VIDEO_SMOOTHING_S
     if causal and smoothing_s > 0:
@@ -407,7 +409,7 @@ def lift_detections(
         check_stature(stature_m)  # before any work
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
-    rate = lifting_fps(detections.fps, lift_fps, bool(net.config.causal))
+    rate = lifting_fps(detections.fps, lift_fps, is_causal(net))
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
     with _cpu_lifting(next(net.parameters()).device):
@@ -420,12 +422,12 @@ def lift_detections(
         swapped = None
         if fix_left_right:
             swapped = find_left_right_swaps(
-                keypoints, scores, detections.layout, causal=bool(net.config.causal),
+                keypoints, scores, detections.layout, causal=is_causal(net),
                 max_gap=max_gap,
             )  # fmt: skip
             keypoints, scores = swap_back(keypoints, scores, swapped, detections.layout)
         filled = fill_gaps(
-            keypoints[:, used], scores[:, used], max_gap, causal=bool(net.config.causal),
+            keypoints[:, used], scores[:, used], max_gap, causal=is_causal(net),
             min_keypoints=min_keypoints,
         )  # fmt: skip
         keypoints[:, used], scores[:, used] = filled.keypoints, filled.scores
@@ -441,7 +443,7 @@ def lift_detections(
         result = LiftResult(
             joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
             detections.width, detections.height, detections.fps, _model_name(model),
-            bool(net.config.causal), swapped, smoothing_s, lift_fps=rate,
+            is_causal(net), swapped, smoothing_s, lift_fps=rate,
         )  # fmt: skip
         return result if stature_m is None else result.scaled_to_stature(stature_m)
 
@@ -482,7 +484,7 @@ def lift_keypoints(
         check_stature(stature_m)
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
-    rate = lifting_fps(fps, lift_fps, bool(net.config.causal))
+    rate = lifting_fps(fps, lift_fps, is_causal(net))
     with _cpu_lifting(next(net.parameters()).device):
         kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
         sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
@@ -492,7 +494,7 @@ def lift_keypoints(
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
     result = LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
-        det.width, det.height, float(fps), _model_name(model), bool(net.config.causal),
+        det.width, det.height, float(fps), _model_name(model), is_causal(net),
         smoothing_s=smoothing_s, lift_fps=rate,
     )  # fmt: skip
     return result if stature_m is None else result.scaled_to_stature(stature_m)
