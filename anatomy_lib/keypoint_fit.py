@@ -1,0 +1,198 @@
+"""Lifted 3D fitted to the 2D it was lifted from: a test-time refinement.
+
+The network's 3D need not reproject onto its own 2D input. With the bone lengths held at
+the model's, a bone's 2D length says how far it leans in depth (foreshortening), so making
+the pose agree with the 2D can correct the directions in depth, where the default model's
+error lies (``benchmarks/error_sources.py``). Per frame, with the model's bone lengths
+:math:`L_b` and directions :math:`\\hat d_b` (Eq. 1), the 2D keypoints :math:`x_j` with
+scores :math:`w_j` and the camera's normalised intrinsics :math:`K`,
+:func:`fit_to_keypoints` minimises over unit directions :math:`d_b` and the root's
+position :math:`t`
+
+.. math::  E(d, t) = \\sum_j w_j \\frac{|\\pi_K(X_j(L, d) + t) - x_j|^2}{\\sigma^2}
+           + \\lambda \\sum_b |d_b - \\hat d_b|^2,
+
+where :math:`X(L, d)` is Eq. 1 with the root at the origin and :math:`\\pi_K` the pinhole
+projection to normalised screen coordinates (no lens distortion, as
+:func:`~anatomy_lib.ray_frame.pixel_rays`). It starts at the model's directions and at the
+translation that least-squares places the model's pose on the keypoints' viewing rays
+(:func:`root_translation`, exact for exact 2D) and runs Adam. The prior (weight
+:math:`\\lambda`) keeps each bone near the network's direction: it chooses the side in
+depth that the 2D cannot see, and stops the fit from following the detector's noise.
+
+Measured in session 30 (``benchmarks/keypoint_fit.py``,
+``anatomy_lib/results/keypoint_fit.json``): :math:`\\lambda = 300` (chosen on the engine's
+``fixed`` validation split) lowers the engine's validation P1 by 3.5-4.9 mm but raises the
+real validation person's P-MPJPE by 0.7 mm, so it is **not** part of the default lifting;
+call it yourself, and judge it on your own data.
+
+Shapes: joints ``(..., J, 3)`` root-relative camera space (metres), keypoints
+``(..., J, 2)`` normalised screen coordinates, scores ``(..., J)``, intrinsics ``(9,)`` or
+``(..., 9)`` (:func:`~anatomy_lib.data.augment.normalized_intrinsics`); translations
+``(..., 3)``. The leading dimensions (frames, videos) are independent problems. Device and
+dtype follow the joints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from ._validation import (
+    check_int_field,
+    check_points,
+    check_positive_float_field,
+    check_scores,
+    check_screen_keypoints,
+)
+from .bones import bones_to_joints, joints_to_bones
+from .ray_frame import pixel_rays
+from .skeleton import H36M_17, Skeleton
+
+__all__ = ["KeypointFit", "KeypointFitConfig", "fit_to_keypoints", "root_translation"]
+
+
+@dataclass(frozen=True)
+class KeypointFitConfig:
+    """Settings of :func:`fit_to_keypoints` (the defaults are session 30's).
+
+    Attributes:
+        prior_weight: :math:`\\lambda`, the pull towards the network's bone directions;
+            300 had the lowest P1 of a grid from 0.3 to 10,000 on the engine's ``fixed``
+            validation split.
+        noise: :math:`\\sigma`, the 2D error (normalised screen units, 2 / image width per
+            pixel) that one unit of the 2D term stands for.
+        iterations: Adam steps (200 and 400 gave the same P1 to 0.02 mm).
+        learning_rate: Adam's step size (radians of a bone's turn; metres of translation).
+    """
+
+    prior_weight: float = 300.0
+    noise: float = 0.01
+    iterations: int = 200
+    learning_rate: float = 0.01
+
+    def __post_init__(self) -> None:
+        for key in ("prior_weight", "noise", "learning_rate"):
+            check_positive_float_field(self, key)
+        check_int_field(self, "iterations", minimum=0)
+
+
+class KeypointFit(NamedTuple):
+    """:func:`fit_to_keypoints`' result: ``joints (..., J, 3)`` root-relative, with the
+    model's bone lengths, and ``translation (..., 3)``, the root in camera space (metres),
+    so that ``joints + translation[..., None, :]`` reprojects onto the keypoints."""
+
+    joints: torch.Tensor
+    translation: torch.Tensor
+
+
+def _image_points(keypoints: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
+    """``(..., J, 2)`` pinhole image coordinates (x / z, y / z) of the keypoints' rays."""
+    return pixel_rays(keypoints, intrinsics.unsqueeze(-2))[..., :2]
+
+
+def _checked(
+    joints: torch.Tensor, keypoints_2d: torch.Tensor, scores: torch.Tensor | None,
+    intrinsics: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+    """The inputs in the joints' dtype and device, checked; scores default to ones."""
+    check_points(joints, None, 3, "joints")
+    check_points(keypoints_2d, joints.shape[-2], 2, "keypoints_2d")
+    check_screen_keypoints(keypoints_2d)
+    if keypoints_2d.shape != joints.shape[:-1] + (2,):
+        raise ValueError(
+            f"keypoints_2d: expected shape {tuple(joints.shape[:-1]) + (2,)} to match joints "
+            f"{tuple(joints.shape)}, got {tuple(keypoints_2d.shape)}"
+        )
+    if not isinstance(intrinsics, torch.Tensor) or intrinsics.shape[-1:] != (9,):
+        got = tuple(intrinsics.shape) if isinstance(intrinsics, torch.Tensor) else intrinsics
+        raise ValueError(
+            "intrinsics: expected normalised intrinsics of shape (9,) or (..., 9) "
+            f"(anatomy_lib.data.augment.normalized_intrinsics(camera)), got {got}"
+        )
+    if scores is None:
+        scores = torch.ones(joints.shape[:-1], dtype=joints.dtype, device=joints.device)
+    elif scores.shape != joints.shape[:-1]:
+        raise ValueError(
+            f"scores: expected shape {tuple(joints.shape[:-1])} (one per keypoint), "
+            f"got {tuple(scores.shape)}"
+        )
+    check_scores(scores)
+    like = {"dtype": joints.dtype, "device": joints.device}
+    return keypoints_2d.to(**like), scores.to(**like), intrinsics.to(**like)
+
+
+def root_translation(
+    joints: torch.Tensor,
+    keypoints_2d: torch.Tensor,
+    scores: torch.Tensor | None,
+    intrinsics: torch.Tensor,
+) -> torch.Tensor:
+    """Where to put the root so that root-relative joints lie on the keypoints' rays:
+    ``(..., J, 3), (..., J, 2), (..., J), (..., 9) -> (..., 3)``.
+
+    Each joint gives two equations linear in :math:`t`,
+    :math:`(X_j + t)_{x,y} - m_j (X_j + t)_z = 0` with :math:`m_j` the keypoint's pinhole
+    image coordinates, solved by weighted least squares (weights = scores, None: all 1).
+    Exact when the keypoints are the joints' exact pinhole projection."""
+    keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
+    m = _image_points(keypoints_2d, intrinsics)  # (..., J, 2)
+    eye = torch.eye(2, dtype=joints.dtype, device=joints.device)
+    a = torch.cat([eye.expand(*m.shape, 2), -m.unsqueeze(-1)], -1)  # (..., J, 2, 3)
+    b = m * joints[..., 2:] - joints[..., :2]  # (..., J, 2)
+    w = scores[..., None, None]
+    normal = (a.transpose(-1, -2) @ (w * a)).sum(-3)  # (..., 3, 3)
+    rhs = (a.transpose(-1, -2) @ (w * b.unsqueeze(-1))).sum(-3)  # (..., 3, 1)
+    return torch.linalg.solve(normal, rhs).squeeze(-1)
+
+
+def fit_to_keypoints(
+    joints: torch.Tensor,
+    keypoints_2d: torch.Tensor,
+    scores: torch.Tensor | None,
+    intrinsics: torch.Tensor,
+    config: KeypointFitConfig = KeypointFitConfig(),
+    skeleton: Skeleton = H36M_17,
+) -> KeypointFit:
+    """Minimise the module docstring's :math:`E` from the network's pose.
+
+    Args:
+        joints: ``(..., J, 3)`` the lifted root-relative camera-space joints (metres).
+        keypoints_2d: ``(..., J, 2)`` the 2D they were lifted from, normalised screen
+            coordinates.
+        scores: ``(..., J)`` keypoint confidences in ``[0, 1]``, the 2D term's weights (a
+            keypoint with score 0 has no say); None: all 1.
+        intrinsics: ``(9,)`` or ``(..., 9)`` the camera's normalised intrinsics.
+        config: :class:`KeypointFitConfig`.
+        skeleton: the joint tree.
+
+    Returns:
+        :class:`KeypointFit`; its joints keep the input's bone lengths. Not differentiable
+        (an optimisation runs inside); the inputs' gradients are not tracked.
+    """
+    keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
+    joints = joints.detach()
+    m = _image_points(keypoints_2d, intrinsics)
+    focal = intrinsics[..., 0:2].unsqueeze(-2)  # normalised screen units per image unit
+    bones = joints_to_bones(joints, skeleton)
+    lengths, prior = bones.lengths, bones.directions
+    translation = root_translation(joints, keypoints_2d, scores, intrinsics)
+    with torch.enable_grad():
+        t = translation.clone().requires_grad_(True)
+        v = prior.clone().requires_grad_(True)
+        optimiser = torch.optim.Adam([v, t], lr=config.learning_rate)
+        for _ in range(config.iterations):
+            optimiser.zero_grad()
+            d = v / v.norm(dim=-1, keepdim=True)
+            x = bones_to_joints(lengths, d, skeleton) + t.unsqueeze(-2)
+            image = x[..., :2] / x[..., 2:].clamp_min(1e-3)
+            residual = (image - m) * focal
+            fit_2d = (scores.unsqueeze(-1) * residual**2).sum() / config.noise**2
+            energy = fit_2d + config.prior_weight * ((d - prior) ** 2).sum()
+            energy.backward()
+            optimiser.step()
+    with torch.no_grad():
+        d = v / v.norm(dim=-1, keepdim=True)
+        return KeypointFit(bones_to_joints(lengths, d, skeleton), t.detach())

@@ -1,0 +1,196 @@
+"""anatomy_lib.keypoint_fit: the root on the keypoints' rays, the fit to the 2D."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from conftest import standing_pose
+
+from anatomy_lib.bones import joints_to_bones
+from anatomy_lib.camera import Camera, project_normalized
+from anatomy_lib.data.augment import normalized_intrinsics
+from anatomy_lib.keypoint_fit import KeypointFitConfig, fit_to_keypoints, root_translation
+from anatomy_lib.skeleton import H36M_17
+
+CAMERA = Camera("test", 1280, 720, (1000.0, 1010.0), (650.0, 350.0))
+RIGHT_ELBOW, RIGHT_WRIST = H36M_17.joint_index("right_elbow"), H36M_17.joint_index("right_wrist")
+
+
+def camera_poses(frames: int, dtype=torch.float64, device="cpu") -> torch.Tensor:
+    """``(frames, 17, 3)`` a standing pose in camera space (y down, z forward), its right
+    forearm pointing at the camera, each frame turned (by up to 0.75 rad) and placed differently 3-5.5 m away."""
+    pose = standing_pose(torch.float64) * torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)
+    pose[RIGHT_WRIST] = pose[RIGHT_ELBOW] + torch.tensor([0.0, -0.08, -0.24]).double()
+    pose = pose - pose[0]
+    out = []
+    for t in range(frames):
+        a = 0.15 * t
+        turn = torch.tensor(
+            [[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]]
+        ).double()
+        out.append(pose @ turn.T + torch.tensor([0.3 - 0.2 * t, 0.1 * t, 3.0 + 0.5 * t]).double())
+    return torch.stack(out).to(dtype=dtype, device=device)
+
+
+def exact_2d(joints: torch.Tensor) -> torch.Tensor:
+    """The joints' pinhole projection in normalised screen coordinates."""
+    return project_normalized(joints.double().cpu(), CAMERA, distort=False).to(joints)
+
+
+def intrinsics_like(joints: torch.Tensor) -> torch.Tensor:
+    return normalized_intrinsics(CAMERA, dtype=torch.float64).to(joints)
+
+
+def test_root_translation_is_exact_for_exact_2d(dtype, device):
+    joints = camera_poses(5, dtype, device)
+    relative = joints - joints[:, :1]
+    t = root_translation(relative, exact_2d(joints), None, intrinsics_like(joints))
+    assert t.shape == (5, 3) and t.dtype == dtype and t.device.type == device.type
+    tol = 1e-4 if dtype == torch.float32 else 1e-9
+    torch.testing.assert_close(t, joints[:, 0], atol=tol, rtol=0)
+
+
+def test_root_translation_ignores_keypoints_with_score_zero():
+    joints = camera_poses(3)
+    relative = joints - joints[:, :1]
+    keypoints, scores = exact_2d(joints), torch.ones(3, 17, dtype=torch.float64)
+    keypoints[:, RIGHT_WRIST] += 0.3  # a gross error, with no say
+    scores[:, RIGHT_WRIST] = 0
+    t = root_translation(relative, keypoints, scores, intrinsics_like(joints))
+    torch.testing.assert_close(t, joints[:, 0], atol=1e-9, rtol=0)
+
+
+def test_the_truth_with_its_own_2d_stays_where_it_is(dtype, device):
+    joints = camera_poses(4, dtype, device)
+    relative = joints - joints[:, :1]
+    fit = fit_to_keypoints(relative, exact_2d(joints), None, intrinsics_like(joints))
+    assert fit.joints.dtype == dtype and fit.joints.device.type == device.type
+    assert float((fit.joints - relative).norm(dim=-1).max()) < 1e-3  # metres
+    assert float((fit.translation - joints[:, 0]).norm(dim=-1).max()) < 1e-2
+
+
+def forearm_flattened(joints: torch.Tensor) -> torch.Tensor:
+    """Root-relative joints whose right forearm keeps its length but lies in the image
+    plane (its depth component removed): a pose the 2D's foreshortening contradicts."""
+    relative = (joints - joints[:, :1]).clone()
+    forearm = relative[:, RIGHT_WRIST] - relative[:, RIGHT_ELBOW]
+    flat = forearm * torch.tensor([1.0, 1.0, 0.3], dtype=joints.dtype, device=joints.device)
+    flat = flat * forearm.norm(dim=-1, keepdim=True) / flat.norm(dim=-1, keepdim=True)
+    relative[:, RIGHT_WRIST] = relative[:, RIGHT_ELBOW] + flat
+    return relative
+
+
+def test_foreshortening_turns_a_bone_back_in_depth(dtype, device):
+    """With the true 2D and a weak prior, a bone the network laid flat is turned back
+    towards the depth its 2D length says."""
+    joints = camera_poses(4, dtype, device)
+    truth = joints - joints[:, :1]
+    wrong = forearm_flattened(joints)
+    config = KeypointFitConfig(prior_weight=1.0, iterations=400)
+    fit = fit_to_keypoints(wrong, exact_2d(joints), None, intrinsics_like(joints), config)
+    before = (wrong[:, RIGHT_WRIST] - truth[:, RIGHT_WRIST]).norm(dim=-1)
+    after = (fit.joints[:, RIGHT_WRIST] - truth[:, RIGHT_WRIST]).norm(dim=-1)
+    assert bool((before > 0.05).all())
+    assert bool((after < 0.25 * before).all()), (before, after)
+
+
+def test_a_strong_prior_keeps_the_network_pose():
+    joints = camera_poses(3)
+    wrong = forearm_flattened(joints)
+    config = KeypointFitConfig(prior_weight=1e9)
+    fit = fit_to_keypoints(wrong, exact_2d(joints), None, intrinsics_like(joints), config)
+    assert float((fit.joints - wrong).norm(dim=-1).max()) < 1e-4
+
+
+@pytest.mark.parametrize("weight", [1.0, 300.0])
+def test_bone_lengths_are_the_network_s(weight):
+    joints = camera_poses(3)
+    wrong = forearm_flattened(joints)
+    noisy = (
+        exact_2d(joints)
+        + 0.01 * torch.randn(3, 17, 2, generator=torch.Generator().manual_seed(0)).double()
+    )
+    config = KeypointFitConfig(prior_weight=weight)
+    fit = fit_to_keypoints(wrong, noisy, None, intrinsics_like(joints), config)
+    assert float((fit.joints - wrong).abs().max()) > 1e-3  # it moved
+    torch.testing.assert_close(
+        joints_to_bones(fit.joints, H36M_17).lengths, joints_to_bones(wrong, H36M_17).lengths
+    )
+    torch.testing.assert_close(fit.joints[:, 0], torch.zeros(3, 3, dtype=torch.float64))
+
+
+def test_a_keypoint_with_score_zero_has_no_say():
+    joints = camera_poses(2)
+    wrong = forearm_flattened(joints)
+    keypoints = exact_2d(joints)
+    scores = torch.full((2, 17), 0.8, dtype=torch.float64)
+    scores[:, RIGHT_WRIST] = 0
+    moved = keypoints.clone()
+    moved[:, RIGHT_WRIST] += torch.tensor([0.2, -0.1]).double()
+    k = intrinsics_like(joints)
+    a = fit_to_keypoints(wrong, keypoints, scores, k)
+    b = fit_to_keypoints(wrong, moved, scores, k)
+    torch.testing.assert_close(a.joints, b.joints, atol=0, rtol=0)
+    c = fit_to_keypoints(wrong, moved, scores.clamp_min(0.5), k)
+    assert float((a.joints - c.joints).abs().max()) > 1e-3  # with a say, it moves the fit
+
+
+def test_frames_and_videos_are_independent_problems():
+    joints = camera_poses(6)
+    wrong = forearm_flattened(joints)
+    keypoints = (
+        exact_2d(joints)
+        + 0.005 * torch.randn(6, 17, 2, generator=torch.Generator().manual_seed(1)).double()
+    )
+    k = intrinsics_like(joints)
+    whole = fit_to_keypoints(wrong.view(2, 3, 17, 3), keypoints.view(2, 3, 17, 2), None, k)
+    parts = [fit_to_keypoints(wrong[i : i + 1], keypoints[i : i + 1], None, k) for i in range(6)]
+    torch.testing.assert_close(whole.joints.reshape(6, 17, 3), torch.cat([p.joints for p in parts]))
+    torch.testing.assert_close(
+        whole.translation.reshape(6, 3), torch.cat([p.translation for p in parts])
+    )
+
+
+def test_inputs_keep_their_gradient_state_and_values():
+    joints = camera_poses(2)
+    relative = (joints - joints[:, :1]).requires_grad_(True)
+    copy = relative.detach().clone()
+    with torch.no_grad():  # the fit optimises even where the caller disabled gradients
+        fit = fit_to_keypoints(
+            forearm_flattened(joints), exact_2d(joints), None, intrinsics_like(joints),
+            KeypointFitConfig(prior_weight=1.0),
+        )  # fmt: skip
+    assert not fit.joints.requires_grad
+    err = (fit.joints[:, RIGHT_WRIST] - copy[:, RIGHT_WRIST]).norm(dim=-1)
+    assert bool((err < 0.05).all())
+    torch.testing.assert_close(relative.detach(), copy)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("prior_weight", 0.0), ("prior_weight", float("nan")), ("noise", -0.01),
+     ("learning_rate", float("inf")), ("iterations", -1), ("iterations", 2.5)],
+)  # fmt: skip
+def test_config_rejects_bad_values(field, value):
+    with pytest.raises(ValueError, match=f"KeypointFitConfig.{field}"):
+        KeypointFitConfig(**{field: value})
+
+
+def test_bad_inputs_are_named():
+    joints = camera_poses(2)
+    relative = joints - joints[:, :1]
+    keypoints, k = exact_2d(joints), intrinsics_like(joints)
+    with pytest.raises(ValueError, match="keypoints_2d: expected 17 joints"):
+        fit_to_keypoints(relative, keypoints[:, :16], None, k)
+    with pytest.raises(ValueError, match="look like pixels"):
+        fit_to_keypoints(relative, keypoints * 500, None, k)
+    with pytest.raises(ValueError, match="keypoints_2d: expected shape \\(2, 17, 2\\)"):
+        fit_to_keypoints(relative, keypoints[:1], None, k)
+    with pytest.raises(ValueError, match="intrinsics: expected normalised intrinsics"):
+        fit_to_keypoints(relative, keypoints, None, k[:4])
+    with pytest.raises(ValueError, match="scores: expected shape \\(2, 17\\)"):
+        fit_to_keypoints(relative, keypoints, torch.ones(2, 16), k)
+    with pytest.raises(ValueError, match="confidences in \\[0, 1\\]"):
+        root_translation(relative, keypoints, torch.full((2, 17), 1.5), k)
