@@ -35,6 +35,7 @@ dtype follow the joints.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -88,6 +89,10 @@ class KeypointFit(NamedTuple):
     translation: torch.Tensor
 
 
+#: Where an unplaced frame's root waits during the fit (metres ahead; no 2D term there).
+_AHEAD_M = 10.0
+
+
 def _image_points(keypoints: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
     """``(..., J, 2)`` pinhole image coordinates (x / z, y / z) of the keypoints' rays."""
     return pixel_rays(keypoints, intrinsics.unsqueeze(-2))[..., :2]
@@ -136,7 +141,8 @@ def root_translation(
     Each joint gives two equations linear in :math:`t`,
     :math:`(X_j + t)_{x,y} - m_j (X_j + t)_z = 0` with :math:`m_j` the keypoint's pinhole
     image coordinates, solved by weighted least squares (weights = scores, None: all 1).
-    Exact when the keypoints are the joints' exact pinhole projection."""
+    Exact when the keypoints are the joints' exact pinhole projection. A frame with fewer
+    than two keypoints scored above 0 cannot be placed: its translation is NaN."""
     keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
     m = _image_points(keypoints_2d, intrinsics)  # (..., J, 2)
     eye = torch.eye(2, dtype=joints.dtype, device=joints.device)
@@ -145,7 +151,11 @@ def root_translation(
     w = scores[..., None, None]
     normal = (a.transpose(-1, -2) @ (w * a)).sum(-3)  # (..., 3, 3)
     rhs = (a.transpose(-1, -2) @ (w * b.unsqueeze(-1))).sum(-3)  # (..., 3, 1)
-    return torch.linalg.solve(normal, rhs).squeeze(-1)
+    placed = ((scores > 0).sum(-1) >= 2).unsqueeze(-1)
+    eye3 = torch.eye(3, dtype=joints.dtype, device=joints.device)
+    normal = normal + (~placed).unsqueeze(-1) * eye3  # solvable everywhere; unplaced -> NaN
+    translation = torch.linalg.solve(normal, rhs).squeeze(-1)
+    return torch.where(placed, translation, torch.full_like(translation, math.nan))
 
 
 def fit_to_keypoints(
@@ -169,7 +179,9 @@ def fit_to_keypoints(
         skeleton: the joint tree.
 
     Returns:
-        :class:`KeypointFit`; its joints keep the input's bone lengths. Not differentiable
+        :class:`KeypointFit`; its joints keep the input's bone lengths. A frame that
+        :func:`root_translation` cannot place (fewer than two keypoints scored) keeps the
+        network's joints, with a NaN translation. Not differentiable
         (an optimisation runs inside); the inputs' gradients are not tracked.
     """
     keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
@@ -179,8 +191,12 @@ def fit_to_keypoints(
     bones = joints_to_bones(joints, skeleton)
     lengths, prior = bones.lengths, bones.directions
     translation = root_translation(joints, keypoints_2d, scores, intrinsics)
+    placed = torch.isfinite(translation).all(-1)
+    ahead = torch.zeros_like(translation)
+    ahead[..., 2] = _AHEAD_M
+    start = torch.where(placed.unsqueeze(-1), translation, ahead)
     with torch.enable_grad():
-        t = translation.clone().requires_grad_(True)
+        t = start.clone().requires_grad_(True)
         v = prior.clone().requires_grad_(True)
         optimiser = torch.optim.Adam([v, t], lr=config.learning_rate)
         for _ in range(config.iterations):
@@ -195,4 +211,5 @@ def fit_to_keypoints(
             optimiser.step()
     with torch.no_grad():
         d = v / v.norm(dim=-1, keepdim=True)
-        return KeypointFit(bones_to_joints(lengths, d, skeleton), t.detach())
+        fitted = torch.where(placed[..., None, None], bones_to_joints(lengths, d, skeleton), joints)
+        return KeypointFit(fitted, torch.where(placed.unsqueeze(-1), t.detach(), translation))

@@ -20,7 +20,8 @@ RIGHT_ELBOW, RIGHT_WRIST = H36M_17.joint_index("right_elbow"), H36M_17.joint_ind
 
 def camera_poses(frames: int, dtype=torch.float64, device="cpu") -> torch.Tensor:
     """``(frames, 17, 3)`` a standing pose in camera space (y down, z forward), its right
-    forearm pointing at the camera, each frame turned (by up to 0.75 rad) and placed differently 3-5.5 m away."""
+    forearm pointing at the camera, each frame turned (0.15 rad more per frame) and placed
+    differently, 3 m away and 0.5 m further per frame."""
     pose = standing_pose(torch.float64) * torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)
     pose[RIGHT_WRIST] = pose[RIGHT_ELBOW] + torch.tensor([0.0, -0.08, -0.24]).double()
     pose = pose - pose[0]
@@ -194,3 +195,18 @@ def test_bad_inputs_are_named():
         fit_to_keypoints(relative, keypoints, torch.ones(2, 16), k)
     with pytest.raises(ValueError, match="confidences in \\[0, 1\\]"):
         root_translation(relative, keypoints, torch.full((2, 17), 1.5), k)
+
+
+def test_a_frame_with_fewer_than_two_scored_keypoints_is_not_placed():
+    joints = camera_poses(3)
+    wrong = forearm_flattened(joints)
+    scores = torch.ones(3, 17, dtype=torch.float64)
+    scores[1] = 0  # no detection
+    scores[2, 1:] = 0  # one keypoint: two equations for three unknowns
+    k = intrinsics_like(joints)
+    t = root_translation(wrong, exact_2d(joints), scores, k)
+    assert bool(torch.isfinite(t[0]).all()) and bool(torch.isnan(t[1:]).all())
+    fit = fit_to_keypoints(wrong, exact_2d(joints), scores, k, KeypointFitConfig(prior_weight=1.0))
+    torch.testing.assert_close(fit.joints[1:], wrong[1:], atol=0, rtol=0)  # the network's
+    assert bool(torch.isnan(fit.translation[1:]).all())
+    assert float((fit.joints[0] - wrong[0]).abs().max()) > 1e-3  # the placed frame is fitted
