@@ -214,6 +214,12 @@ them. Chapter 11 shows it.
 and ``anatomy_small``'s errors lie on the engine's validation videos and the validation
 person: the reference's bone lengths (per frame, the video's median) or directions (all,
 each bone alone) put into the lifted 3D. Chapter 11 shows it.
+
+``keypoint_fit.json`` (``benchmarks/keypoint_fit.py``, session 30): the default model's 3D
+fitted to its own 2D with its bone lengths kept (:mod:`anatomy_lib.keypoint_fit`) on the
+engine's validation videos (four error sizes) and the validation person, with the rule
+written before it, the grid that chose the prior weight and the decision (not a default: it
+fails on the validation person). Chapter 11 shows it.
 """
 
 from __future__ import annotations
