@@ -94,7 +94,7 @@ _MAX_SCREEN = 20.0
 def check_screen_keypoints(keypoints: torch.Tensor, name: str = "keypoints_2d") -> None:
     """Raise ``ValueError`` when 2D keypoints meant to be normalised screen coordinates are
     clearly pixels (any finite ``|value| > 20``)."""
-    finite = keypoints[torch.isfinite(keypoints)]
+    finite = keypoints.detach()[torch.isfinite(keypoints)]
     if finite.numel() and float(finite.abs().max()) > _MAX_SCREEN:
         raise ValueError(
             f"{name}: values up to {float(finite.abs().max()):.4g}; expected normalised screen "

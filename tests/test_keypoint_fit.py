@@ -210,3 +210,17 @@ def test_a_frame_with_fewer_than_two_scored_keypoints_is_not_placed():
     torch.testing.assert_close(fit.joints[1:], wrong[1:], atol=0, rtol=0)  # the network's
     assert bool(torch.isnan(fit.translation[1:]).all())
     assert float((fit.joints[0] - wrong[0]).abs().max()) > 1e-3  # the placed frame is fitted
+
+
+def test_root_translation_gradcheck():
+    joints = camera_poses(2)
+    relative = (joints - joints[:, :1]).requires_grad_(True)
+    noisy = exact_2d(joints) + 0.01 * torch.randn(
+        2, 17, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64
+    )
+    scores = torch.rand(2, 17, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    keypoints = noisy.requires_grad_(True)
+    k = intrinsics_like(joints)
+    assert torch.autograd.gradcheck(
+        lambda x, y: root_translation(x, y, scores, k), (relative, keypoints)
+    )
