@@ -100,6 +100,11 @@ DETECTOR_SENTENCES = {
         "on real MediaPipe on the validation person (data.engine_detector_errors="
         "validation_person_half, anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS)."
     ),
+    ("engine_occluded_noise", "all"): (
+        " An occluded joint's whole simulated error, drift included, was scaled by the "
+        "families' occlusion factor (data.engine_occluded_noise=all, "
+        "anatomy_lib.data.detector_errors.DetectorErrorConfig.occluded_noise)."
+    ),
 }
 
 
@@ -107,7 +112,7 @@ def _detector_sentences(data) -> str:
     """The data record's sentences on a run's simulated detectors (``DataConfig``)."""
     return "".join(
         DETECTOR_SENTENCES.get((field, getattr(data, field)), "")
-        for field in ("engine_detector_noise", "engine_detector_errors")
+        for field in ("engine_detector_noise", "engine_detector_errors", "engine_occluded_noise")
     )
 
 

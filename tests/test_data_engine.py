@@ -224,6 +224,45 @@ def test_coco_spread_rescales_each_joints_noise_of_the_same_draws():
     assert error[H36M_17.joint_index("right_hip")] > 3 * error[H36M_17.joint_index("neck_nose")]
 
 
+def test_occluded_noise_all_scales_the_drift_of_the_same_draws_by_the_occlusion_factor():
+    # No white noise, outliers, swaps or gaps: the error is the drift alone, which "all"
+    # multiplies by each joint-frame's occlusion factor and "jitter" leaves as it is.
+    quiet = {"outlier_probability": (0.0, 0.0), "swap_probability": 0.0, "jitter": (0.0, 0.0)}
+    quiet |= {"missing_probability": (0.0, 0.0), "missing_occluded": 0.0}
+    jitter_only = DetectorErrorConfig(**quiet)
+    everything = dataclasses.replace(jitter_only, occluded_noise="all")
+    cam, cams, a = _simulate(jitter_only, seed=6)
+    _, _, b = _simulate(everything, seed=6)
+    exact = project_with_intrinsics(cam, cams.intrinsics[:, None])
+    factor = 1 + (jitter_only.occluded_factor - 1) * (1 - a.visibility)
+    assert bool((a.visibility < 0.5).any())  # some joints are occluded
+    torch.testing.assert_close(b.pixels - exact, (a.pixels - exact) * factor[..., None],
+                               atol=2e-3, rtol=1e-4)  # fmt: skip
+    assert torch.equal(a.scores, b.scores)  # the confidences do not change
+    # With a factor of 1 the two settings are the same detector, bit for bit.
+    ones = {"occluded_factor": 1.0, "jitter": (1.5, 5.0)}
+    _, _, c = _simulate(dataclasses.replace(jitter_only, **ones), seed=7)
+    _, _, d = _simulate(dataclasses.replace(everything, **ones), seed=7)
+    assert torch.equal(c.pixels, d.pixels)
+    with pytest.raises(ValueError, match="DetectorErrorConfig.occluded_noise: expected one of"):
+        DetectorErrorConfig(occluded_noise="drift")
+
+
+def test_occluded_noise_reaches_the_training_engine_but_not_validation():
+    from anatomy_lib.training.engine_data import engine_for
+
+    assert all(d.occluded_noise == "jitter" for d in engine_for("ansur", 0.5).config.detectors)
+    families = engine_for(
+        "ansur", 0.5, detector_errors="validation_person", occluded_noise="all"
+    ).config.detectors
+    assert all(d.occluded_noise == "all" for d in families) and len(families) == 2
+    _same_videos_detected_anew(engine_occluded_noise="all")
+    with pytest.raises(ValueError, match="engine_occluded_noise"):
+        DataConfig(dataset="engine", engine_occluded_noise="drift")
+    with pytest.raises(ValueError, match="occluded_noise: expected one of"):
+        engine_for("ansur", 0.5, occluded_noise="drift")
+
+
 def _joints(data, split):
     return torch.cat([s.joints_3d for s in data.split(split)])
 

@@ -16,6 +16,11 @@
 Errors scale with the person's height in the image, in units of ``person_px / 500``
 (a detector's error grows with the person's size in pixels, not with the image size).
 
+By default an occluded joint's *jitter* is larger (``occluded_factor`` at visibility 0).
+``occluded_noise="all"`` scales its whole error, drift included, by that factor: with the
+error sizes measured on real MediaPipe, whose drift dwarfs its jitter, only then does a low
+score still mean a less accurate keypoint, as it does for the real detector (session 30).
+
 By default every joint is equally noisy. ``joint_noise="coco_spread"`` scales each joint's
 jitter and drift by how widely people place that keypoint (:data:`KEYPOINT_SPREAD`, the
 per-keypoint constants of COCO's keypoint evaluation): a hip is about four times as uncertain
@@ -59,6 +64,8 @@ __all__ = [
     "ERROR_SIZES",
     "FAMILY_COPIES",
     "JointNoise",
+    "OCCLUDED_NOISE",
+    "OccludedNoise",
     "KEYPOINT_SPREAD",
     "joint_noise_scale",
     "projected_height",
@@ -72,6 +79,10 @@ Range = tuple[float, float]
 #: How each joint's jitter and drift are scaled (:func:`joint_noise_scale`).
 JointNoise = Literal["uniform", "coco_spread"]
 JOINT_NOISE: tuple[str, ...] = get_args(JointNoise)
+#: What an occluded joint's ``occluded_factor`` multiplies: ``"jitter"`` (the white noise
+#: only) or ``"all"`` (drift and jitter).
+OccludedNoise = Literal["jitter", "all"]
+OCCLUDED_NOISE: tuple[str, ...] = get_args(OccludedNoise)
 #: ``"assumed"``: the families' own error sizes; ``"calibrated"``: :data:`CALIBRATED_ERRORS`;
 #: ``"validation_person"``: :data:`VALIDATION_PERSON_ERRORS`; ``"validation_person_half"``:
 #: half the videos each (every family twice, with its own sizes and with the validation
@@ -186,6 +197,9 @@ class DetectorErrorConfig:
         drift: stationary std of the slow AR(1) error.
         drift_correlation: AR(1) coefficient per frame at 50 Hz (0.9 ~ 0.2 s, 0.98 ~ 1 s).
         occluded_factor: noise multiplier at visibility 0 (linear in between).
+        occluded_noise: what it multiplies: ``"jitter"`` (the white noise only) or ``"all"``
+            (the drift too, so that an occluded joint is less accurate however the error
+            is split between drift and jitter).
         outlier_probability: chance of a gross error per joint and frame.
         outlier_std: std of a gross error.
         swap_probability: chance that a video has a run of left/right swapped limbs.
@@ -215,12 +229,18 @@ class DetectorErrorConfig:
     score_occluded: Range = (0.2, 0.45)
     score_noise: float = 0.07
     joint_noise: JointNoise = "uniform"
+    occluded_noise: OccludedNoise = "jitter"
 
     def __post_init__(self) -> None:
         if self.joint_noise not in JOINT_NOISE:
             raise ValueError(
                 f"DetectorErrorConfig.joint_noise: expected one of {JOINT_NOISE}, "
                 f"got {self.joint_noise!r}"
+            )
+        if self.occluded_noise not in OCCLUDED_NOISE:
+            raise ValueError(
+                f"DetectorErrorConfig.occluded_noise: expected one of {OCCLUDED_NOISE}, "
+                f"got {self.occluded_noise!r}"
             )
 
     def with_error_sizes(self, sizes: str) -> DetectorErrorConfig:
@@ -408,7 +428,11 @@ def simulate_detector(
     for k in range(1, t):
         drift[:, k] = rho * drift[:, k - 1] + innovation[:, k]
     occluded = 1 + (config.occluded_factor - 1) * (1 - vis)
-    noise = drift + randn(n, t, j, 2) * jitter * occluded.unsqueeze(-1)
+    white = randn(n, t, j, 2) * jitter
+    if config.occluded_noise == "all":
+        noise = (drift + white) * occluded.unsqueeze(-1)
+    else:
+        noise = drift + white * occluded.unsqueeze(-1)
     noise = noise * joint_noise_scale(skeleton, config.joint_noise).to(dtype)[:, None]  # ones
     outlier_p = uniform(config.outlier_probability, n, g, dtype).reshape(n, 1, 1)
     outliers = rand(n, t, j) < outlier_p

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_args, get_origin
 
 from .._validation import check_choice_field, check_int_field, check_positive_float_field
-from ..data.detector_errors import DetectorErrors, JointNoise
+from ..data.detector_errors import DetectorErrors, JointNoise, OccludedNoise
 from ..data.pose_recombination import Rejection
 from ..losses import LossWeights
 from ..models.config import ModelConfig
@@ -108,6 +108,10 @@ class DataConfig:
             :data:`~anatomy_lib.data.detector_errors.VALIDATION_PERSON_ERRORS`) or
             ``"validation_person_half"`` (half the videos with each family's own sizes,
             half with the validation person's). Validation always uses ``"assumed"``.
+        engine_occluded_noise: ``"engine"`` only: what an occluded joint's noise factor
+            multiplies: ``"jitter"`` (the white noise only) or ``"all"`` (the drift too;
+            :class:`~anatomy_lib.data.detector_errors.DetectorErrorConfig`
+            ``occluded_noise``). Validation always uses ``"jitter"``.
         engine_mutation_deg: ``"engine"`` only: size of the smooth mutation of recombined
             limbs (:class:`~anatomy_lib.data.pose_recombination.RecombinationConfig`
             ``mutation_std_deg``, degrees).
@@ -134,6 +138,7 @@ class DataConfig:
     engine_joint_definitions: JointDefinitions = "fixed"
     engine_detector_noise: JointNoise = "uniform"
     engine_detector_errors: DetectorErrors = "assumed"
+    engine_occluded_noise: OccludedNoise = "jitter"
     engine_mutation_deg: float = 5.0
     engine_mutation_retry_scale: float = 1.0
     engine_rejection: Rejection = "window"
@@ -145,6 +150,7 @@ class DataConfig:
         check_choice_field(self, "engine_joint_definitions", get_args(JointDefinitions))
         check_choice_field(self, "engine_detector_noise", get_args(JointNoise))
         check_choice_field(self, "engine_detector_errors", get_args(DetectorErrors))
+        check_choice_field(self, "engine_occluded_noise", get_args(OccludedNoise))
         check_choice_field(self, "engine_rejection", get_args(Rejection))
         check_int_field(self, "engine_videos")
         check_int_field(self, "engine_validation_videos")

@@ -18,7 +18,7 @@ from typing import get_args
 import torch
 
 from ..data.bodies import MarkerJointRanges
-from ..data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES, JOINT_NOISE
+from ..data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES, JOINT_NOISE, OCCLUDED_NOISE
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
@@ -40,6 +40,7 @@ def engine_for(
     recombination_config: RecombinationConfig | None = None,
     detector_noise: str = "uniform",
     detector_errors: str = "assumed",
+    occluded_noise: str = "jitter",
 ) -> TrainingDataEngine:
     """The engine of a data configuration (cached: the motion clips load once);
     ``recombination_config`` defaults to :class:`RecombinationConfig`'s defaults;
@@ -47,7 +48,8 @@ def engine_for(
     "calibrated"`` or ``"validation_person"`` gives every family those measured error sizes
     (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.with_error_sizes`);
     ``"validation_person_half"`` keeps each family and adds its copy with the validation
-    person's sizes (:data:`~anatomy_lib.data.detector_errors.FAMILY_COPIES`)."""
+    person's sizes (:data:`~anatomy_lib.data.detector_errors.FAMILY_COPIES`);
+    ``occluded_noise`` sets every family's ``occluded_noise``."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
@@ -59,8 +61,13 @@ def engine_for(
         raise ValueError(
             f"detector_errors: expected one of {DETECTOR_ERRORS}, got {detector_errors!r}"
         )
+    if occluded_noise not in OCCLUDED_NOISE:
+        raise ValueError(
+            f"occluded_noise: expected one of {OCCLUDED_NOISE}, got {occluded_noise!r}"
+        )
     families = [
-        dataclasses.replace(d, joint_noise=detector_noise) for d in EngineConfig().detectors
+        dataclasses.replace(d, joint_noise=detector_noise, occluded_noise=occluded_noise)
+        for d in EngineConfig().detectors
     ]
     detectors = tuple(
         d if sizes is None else d.with_error_sizes(sizes)
@@ -104,6 +111,7 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
         ),
         data.engine_detector_noise,
         data.engine_detector_errors,
+        data.engine_occluded_noise,
     )
     generator = seeded_generator(seed, "engine", epoch)
     pool = engine.dataset(data.engine_videos, generator, "train")
