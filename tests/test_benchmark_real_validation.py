@@ -12,6 +12,7 @@ from conftest import load_benchmark
 
 from anatomy_lib.data import load_pose2sim_multiperson
 from anatomy_lib.data.detector_errors import ERROR_SIZES, DetectorErrorConfig
+from anatomy_lib.skeleton import H36M_17
 from anatomy_lib.training.config import DataConfig
 from anatomy_lib.training.engine_data import engine_for
 
@@ -94,11 +95,12 @@ def test_calibrated_errors_are_larger_and_less_jittery():
 
 def test_real_detector_error_statistics_from_the_trial():
     dc = load_benchmark("detector_calibration")
-    rows, pooled = dc.real_errors()
+    rows, pooled, scores = dc.real_errors()
     assert set(rows) == {f"{s.subject}/{s.camera.id}" for s in load_pose2sim_multiperson()}
     assert {name.split("/")[0] for name in rows} == {"person2"}  # not the test performer
     assert set(dc.real_errors("all")[0]) == set(rows) | {f"person1/cam0{i}" for i in range(1, 5)}
     assert pooled.shape[1] == 17 and pooled.shape[0] == sum(r["frames"] for r in rows.values())
+    assert scores.shape == pooled.shape and bool(((scores >= 0) & (scores <= 1)).all())
     stats = dc.error_statistics(pooled)
     assert stats["limbs"]["median"] <= stats["limbs"]["p90"]
     assert stats["limbs"]["median"] < stats["limbs"]["mean"]  # a heavy tail
@@ -230,3 +232,37 @@ def test_flip_option_reaches_the_lifting(bench, trial):
     assert mirrored["p_mpjpe_15"]["per_sequence"] == pytest.approx(expected, abs=0.02)
     single = resolve_model("anatomy_small")
     assert bench.model_rows(single, trial, 0.0) == bench.model_rows(single, trial, 0.0, flip=True)
+
+
+def test_error_by_score_bands_split_the_limb_keypoints():
+    dc = load_benchmark("detector_calibration")
+    g = torch.Generator().manual_seed(0)
+    scores = torch.rand(200, 17, generator=g, dtype=torch.float64)
+    scores[0, 1] = 1.0  # the top band includes 1
+    errors = 10 * (1 - scores)  # a lower score, a larger error
+    bands = dc.error_by_score(errors, scores)
+    edges = zip(dc.SCORE_BINS[:-1], dc.SCORE_BINS[1:], strict=True)
+    assert list(bands) == [f"{a}-{b}" for a, b in edges]
+    assert sum(b["share"] for b in bands.values()) == pytest.approx(1.0, abs=0.003)
+    medians = [b["median"] for b in bands.values()]
+    assert medians == sorted(medians, reverse=True)
+    top = scores[:, [H36M_17.joint_index(n) for n in dc.LIMBS]] >= 0.9
+    assert bands["0.9-1.0"]["share"] == pytest.approx(float(top.double().mean()), abs=5e-4)
+    empty = dc.error_by_score(errors, torch.full_like(scores, 0.95))
+    assert empty["0.0-0.3"] == {"share": 0.0, "median": None}
+
+
+def test_real_scores_say_where_the_error_is_and_occluded_noise_all_lets_the_engine_say_it():
+    """On the validation person a low MediaPipe score means a larger error; the engine's
+    MediaPipe-like family with her sizes shows that only with ``occluded_noise="all"``."""
+    dc = load_benchmark("detector_calibration")
+    _, errors, scores = dc.real_errors()
+    real = dc.error_by_score(errors, scores)
+    assert real["0.0-0.3"]["median"] > 2 * real["0.9-1.0"]["median"]
+    family = DetectorErrorConfig.mediapipe_like().with_error_sizes("validation_person")
+    jitter_only = dc.engine_errors(family, videos=16)["by_score"]
+    everything = dc.engine_errors(dataclasses.replace(family, occluded_noise="all"), videos=16)[
+        "by_score"
+    ]
+    assert jitter_only["0.0-0.3"]["median"] < 1.6 * jitter_only["0.9-1.0"]["median"]
+    assert everything["0.0-0.3"]["median"] > 2 * everything["0.9-1.0"]["median"]
