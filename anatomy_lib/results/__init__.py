@@ -64,7 +64,9 @@ trial's performer in the test frames (found in session 23, see
 23 on person 2 alone; session 19's both-people numbers, on which ``CALIBRATED_ERRORS`` were
 fitted, are kept in ``default_model_session23.json``): the size of real MediaPipe's 2D error
 on the validation person against the engine's detector families with their assumed,
-calibrated and validation-person error sizes. Chapter 3 shows both.
+calibrated and validation-person error sizes; since session 30 (re-printed, the earlier
+fields unchanged) also the error per score band, and the families with her sizes and
+``occluded_noise="all"``. Chapter 3 shows them.
 
 **Sessions 19-22 chose on both people of that trial** (the files below): their rules and
 decisions used test-performer sequences; ``default_model_session23.json`` re-summarises
