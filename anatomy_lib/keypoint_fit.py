@@ -201,7 +201,7 @@ def fit_to_keypoints(
         optimiser = torch.optim.Adam([v, t], lr=config.learning_rate)
         for _ in range(config.iterations):
             optimiser.zero_grad()
-            d = v / v.norm(dim=-1, keepdim=True)
+            d = v / v.norm(dim=-1, keepdim=True).clamp_min(1e-12)
             x = bones_to_joints(lengths, d, skeleton) + t.unsqueeze(-2)
             image = x[..., :2] / x[..., 2:].clamp_min(1e-3)
             residual = (image - m) * focal
@@ -210,6 +210,6 @@ def fit_to_keypoints(
             energy.backward()
             optimiser.step()
     with torch.no_grad():
-        d = v / v.norm(dim=-1, keepdim=True)
+        d = v / v.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         fitted = torch.where(placed[..., None, None], bones_to_joints(lengths, d, skeleton), joints)
         return KeypointFit(fitted, torch.where(placed.unsqueeze(-1), t.detach(), translation))
