@@ -224,3 +224,12 @@ def test_root_translation_gradcheck():
     assert torch.autograd.gradcheck(
         lambda x, y: root_translation(x, y, scores, k), (relative, keypoints)
     )
+
+
+def test_a_zero_length_bone_stays_finite():
+    joints = camera_poses(2)
+    relative = joints - joints[:, :1]
+    relative[:, RIGHT_WRIST] = relative[:, RIGHT_ELBOW]  # the forearm has no length
+    fit = fit_to_keypoints(relative, exact_2d(joints), None, intrinsics_like(joints))
+    assert bool(torch.isfinite(fit.joints).all())
+    torch.testing.assert_close(fit.joints[:, RIGHT_WRIST], fit.joints[:, RIGHT_ELBOW])
