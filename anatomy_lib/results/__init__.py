@@ -222,6 +222,12 @@ fitted to its own 2D with its bone lengths kept (:mod:`anatomy_lib.keypoint_fit`
 engine's validation videos (four error sizes) and the validation person, with the rule
 written before it, the grid that chose the prior weight and the decision (not a default: it
 fails on the validation person). Chapter 11 shows it.
+
+``cpu_runs_session30.json``: session 30's CPU continuation of ``anatomy_medium`` with the
+occlusion factor scaling the whole simulated error (``data.engine_occluded_noise=all``), the
+candidate named before it, the rule written before the option existed, its checks and the
+decision (nothing shipped: the engine's bounds fail), and a diagnostic measured after the
+decision. Chapter 11 shows it.
 """
 
 from __future__ import annotations
