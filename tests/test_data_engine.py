@@ -205,14 +205,21 @@ def test_coco_spread_factors_follow_the_table_with_unit_mean_square():
         DetectorErrorConfig(joint_noise="per_joint")
 
 
+#: A detector with no outliers, swaps or gaps: only jitter and drift (and occlusion) remain.
+QUIET = {
+    "outlier_probability": (0.0, 0.0),
+    "swap_probability": 0.0,
+    "missing_probability": (0.0, 0.0),
+    "missing_occluded": 0.0,
+}
+
+
 def test_coco_spread_rescales_each_joints_noise_of_the_same_draws():
     from anatomy_lib.data.detector_errors import joint_noise_scale
 
-    # Jitter, drift and occlusion only (outliers, swaps and gaps off): the same seed draws
-    # the same noise, which coco_spread multiplies per joint.
-    quiet = {"outlier_probability": (0.0, 0.0), "swap_probability": 0.0}
-    quiet |= {"missing_probability": (0.0, 0.0), "missing_occluded": 0.0}
-    uniform = DetectorErrorConfig(**quiet)
+    # Jitter, drift and occlusion only: the same seed draws the same noise, which
+    # coco_spread multiplies per joint.
+    uniform = DetectorErrorConfig(**QUIET)
     spread = dataclasses.replace(uniform, joint_noise="coco_spread")
     cam, cams, a = _simulate(uniform, seed=5)
     _, _, b = _simulate(spread, seed=5)
@@ -225,11 +232,9 @@ def test_coco_spread_rescales_each_joints_noise_of_the_same_draws():
 
 
 def test_occluded_noise_all_scales_the_drift_of_the_same_draws_by_the_occlusion_factor():
-    # No white noise, outliers, swaps or gaps: the error is the drift alone, which "all"
-    # multiplies by each joint-frame's occlusion factor and "jitter" leaves as it is.
-    quiet = {"outlier_probability": (0.0, 0.0), "swap_probability": 0.0, "jitter": (0.0, 0.0)}
-    quiet |= {"missing_probability": (0.0, 0.0), "missing_occluded": 0.0}
-    jitter_only = DetectorErrorConfig(**quiet)
+    # No white noise either: the error is the drift alone, which "all" multiplies by each
+    # joint-frame's occlusion factor and "jitter" leaves as it is.
+    jitter_only = DetectorErrorConfig(**QUIET, jitter=(0.0, 0.0))
     everything = dataclasses.replace(jitter_only, occluded_noise="all")
     cam, cams, a = _simulate(jitter_only, seed=6)
     _, _, b = _simulate(everything, seed=6)
