@@ -144,7 +144,11 @@ def root_translation(
     Exact when the keypoints are the joints' exact pinhole projection. A frame with fewer
     than two keypoints scored above 0 cannot be placed: its translation is NaN."""
     keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
-    m = _image_points(keypoints_2d, intrinsics)  # (..., J, 2)
+    return _root_on_rays(joints, _image_points(keypoints_2d, intrinsics), scores)
+
+
+def _root_on_rays(joints: torch.Tensor, m: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """:func:`root_translation` of checked inputs, ``m (..., J, 2)`` the pinhole image points."""
     eye = torch.eye(2, dtype=joints.dtype, device=joints.device)
     a = torch.cat([eye.expand(*m.shape, 2), -m.unsqueeze(-1)], -1)  # (..., J, 2, 3)
     b = m * joints[..., 2:] - joints[..., :2]  # (..., J, 2)
@@ -190,7 +194,7 @@ def fit_to_keypoints(
     focal = intrinsics[..., 0:2].unsqueeze(-2)  # normalised screen units per image unit
     bones = joints_to_bones(joints, skeleton)
     lengths, prior = bones.lengths, bones.directions
-    translation = root_translation(joints, keypoints_2d, scores, intrinsics)
+    translation = _root_on_rays(joints, m, scores)
     placed = torch.isfinite(translation).all(-1)
     ahead = torch.zeros_like(translation)
     ahead[..., 2] = _AHEAD_M

@@ -82,6 +82,14 @@ def group_errors(
             for name, idx in joint_groups(skeleton).items()}  # fmt: skip
 
 
+def per_video_p1(predictions: list[torch.Tensor], targets: list[torch.Tensor]) -> list[float]:
+    """Each video's P1 (mm) from its ``(T, J, 3)`` root-relative prediction and target."""
+    return [
+        1000 * float(mpjpe(p.double(), t.double()))
+        for p, t in zip(predictions, targets, strict=True)
+    ]
+
+
 def split_errors(
     model, dataset, smoothing_s: float = 0.0, flip: bool | None = None,
     lift_fps: float | str | None = None,
@@ -95,10 +103,7 @@ def split_errors(
     result = evaluate_dataset(model, dataset, protocol, progress=False, keep_predictions=True)
     seqs = [s for s in dataset if s.joints_3d is not None]
     targets = [s.joints_3d_relative for s in seqs]
-    per_video = [
-        1000 * float(mpjpe(p.double(), t.double()))
-        for p, t in zip(result.predictions, targets, strict=True)
-    ]
+    per_video = per_video_p1(result.predictions, targets)
     row = {
         "videos": len(seqs),
         "p1": round(result.averages["p1"], 2),

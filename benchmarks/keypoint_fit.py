@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import model_report  # noqa: E402
-from engine_validation import fixed_and_varied, paired_videos  # noqa: E402
+from engine_validation import fixed_and_varied, paired_videos, per_video_p1  # noqa: E402
 from real_validation import (  # noqa: E402
     lift_sequences,
     paired_comparison,
@@ -61,7 +61,6 @@ from anatomy_lib.evaluation import (  # noqa: E402
     score_predictions,
 )
 from anatomy_lib.keypoint_fit import KeypointFitConfig, fit_to_keypoints  # noqa: E402
-from anatomy_lib.metrics import mpjpe  # noqa: E402
 from anatomy_lib.skeleton import H36M_17  # noqa: E402
 from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
 
@@ -87,26 +86,22 @@ def fit_videos(predictions: list, dataset, config: KeypointFitConfig) -> list[to
     ]  # fmt: skip
 
 
-def per_video_p1(predictions: list, dataset) -> list[float]:
-    """Each video's P1 (mm)."""
-    return [
-        1000 * float(mpjpe(p.double(), s.joints_3d_relative.double()))
-        for p, s in zip(predictions, dataset, strict=True)
-    ]
+def video_p1(predictions: list, dataset) -> list[float]:
+    """Each engine video's P1 (mm) against its root-relative reference."""
+    return per_video_p1(predictions, [s.joints_3d_relative for s in dataset])
 
 
 def split_row(dataset, lifted: list, fitted: list) -> dict:
     """P1, P2, MPJVE and the per-video P1 of a split, lifted and fitted."""
-    row = {}
+    row, per_video = {}, {}
     for name, predictions in (("lifted", lifted), ("fitted", fitted)):
         averages = score_predictions(dataset, predictions).averages
+        per_video[name] = video_p1(predictions, dataset)
         row[name] = {
             **{k: round(averages[k], 2) for k in ("p1", "p2", "mpjve")},
-            "p1_per_video_mean": round(float(np.mean(per_video_p1(predictions, dataset))), 2),
+            "p1_per_video_mean": round(float(np.mean(per_video[name])), 2),
         }
-    row["fitted_minus_lifted"] = paired_videos(
-        per_video_p1(lifted, dataset), per_video_p1(fitted, dataset)
-    )
+    row["fitted_minus_lifted"] = paired_videos(per_video["lifted"], per_video["fitted"])
     return row
 
 
@@ -133,7 +128,7 @@ def engine_rows(model, config: KeypointFitConfig, grid: tuple[float, ...]) -> di
                 "fit_ms_per_frame": round(1000 * fit_s / frames, 3),
             }
             rows["prior_weight_grid"] = {
-                str(w): round(float(np.mean(per_video_p1(
+                str(w): round(float(np.mean(video_p1(
                     fit_videos(lifted, dataset, replace(config, prior_weight=w)), dataset
                 ))), 2)
                 for w in grid
