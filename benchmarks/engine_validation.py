@@ -1,6 +1,6 @@
 """Models on the engine's validation videos: marker joints varied, other detector errors.
 
-Prints one JSON object with, for each model, on five versions of the engine's validation
+Prints one JSON object with, for each model, on seven versions of the engine's validation
 split (held-out clips, held-out ANSUR bodies, random cameras and detectors; the trainer's
 protocol: test-time flip for one model, none for an ensemble, unless ``--flip`` /
 ``--no-flip``; no smoothing unless ``--smooth``):
@@ -22,7 +22,12 @@ protocol: test-time flip for one model, none for an ensemble, unless ``--flip`` 
   cameras and draws with the error sizes measured on real MediaPipe
   (:data:`~anatomy_lib.data.detector_errors.CALIBRATED_ERRORS`: less white noise, a larger
   and slower drift, more gross errors), the split on which runs trained with
-  ``data.engine_detector_errors=calibrated`` meet the errors they were trained on.
+  ``data.engine_detector_errors=calibrated`` meet the errors they were trained on;
+* ``occluded_fixed`` / ``occluded_varied``: ``validation_videos(joint_definitions=...,
+  detector_errors="validation_person", occluded_noise="all")``: ``fixed``'s and
+  ``varied``'s videos, cameras and draws, detected with the validation person's error sizes
+  and occlusion enlarging the whole error, drift included (so that, as on real MediaPipe, a
+  low score means a worse keypoint: ``benchmarks/detector_calibration.py``'s ``by_score``).
 
 Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
@@ -144,6 +149,14 @@ def main(argv: list[str] | None = None) -> None:
             },
             "coco_spread": validation_videos(detector_noise="coco_spread"),
             "calibrated": validation_videos(detector_errors="calibrated"),
+            **{
+                f"occluded_{d}": validation_videos(
+                    joint_definitions=d,
+                    detector_errors="validation_person",
+                    occluded_noise="all",
+                )
+                for d in ("fixed", "varied")
+            },
         }
     )
 

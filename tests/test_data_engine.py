@@ -345,6 +345,25 @@ def test_calibrated_validation_report_is_the_same_videos_with_slower_errors():
         validation_videos(2, detector_errors="measured")
 
 
+def test_occluded_validation_report_moves_only_the_low_score_keypoints_of_the_same_videos():
+    """``benchmarks/engine_validation.py``'s ``occluded_*`` splits: the same videos, scores and
+    draws as with occlusion on the jitter only; the drift grows where a joint is occluded,
+    which is where the detector's score is low, and nowhere else."""
+    from anatomy_lib.training.engine_data import validation_videos
+
+    sizes = {"detector_errors": "validation_person"}
+    jitter, everything = (
+        validation_videos(4, **sizes),
+        validation_videos(4, **sizes, occluded_noise="all"),
+    )
+    assert torch.equal(_joints(everything, "test"), _joints(jitter, "test"))
+    scores = torch.cat([s.scores for s in everything.split("test")])
+    assert torch.equal(scores, torch.cat([s.scores for s in jitter.split("test")]))
+    moved = (_pixels(everything, "test") - _pixels(jitter, "test")).norm(dim=-1) > 1e-6
+    assert moved.any() and (~moved).any()
+    assert scores[moved].mean() < scores[~moved].mean() - 0.1
+
+
 def test_engine_videos_keep_their_bodies_and_stay_in_front_of_the_camera(engine):
     v = engine.videos(12, torch.Generator().manual_seed(0))
     lengths = joints_to_bones(v.joints_world, H36M_17).lengths  # (N, T, B)

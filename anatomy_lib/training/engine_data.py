@@ -131,6 +131,7 @@ def validation_videos(
     joint_definitions: str = "fixed",
     detector_noise: str = "uniform",
     detector_errors: str = "assumed",
+    occluded_noise: str = "jitter",
 ) -> PoseDataset:
     """The engine's validation videos (test split): held-out real clips on held-out ANSUR
     bodies, without recombined limbs, seen by random cameras and detectors; the same for
@@ -142,10 +143,11 @@ def validation_videos(
     COCO's keypoint spread (it draws no extra numbers: the same videos, cameras and draws,
     each joint's noise rescaled); ``detector_errors="calibrated"`` (or
     ``"validation_person"``) gives the detectors those error sizes measured on real MediaPipe
-    (the same videos and draws, other ranges): further reports, not the trainer's
-    validation."""
+    (the same videos and draws, other ranges); ``occluded_noise="all"`` lets occlusion
+    enlarge the whole detector error, not only its jitter (the same draws): further reports,
+    not the trainer's validation."""
     engine = engine_for(
         "ansur", 0.0, joint_definitions, detector_noise=detector_noise,
-        detector_errors=detector_errors,
+        detector_errors=detector_errors, occluded_noise=occluded_noise,
     )  # fmt: skip
     return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
