@@ -210,9 +210,16 @@ def ship(name: str, run: Path, commit: str, command: str | None, shipped: dict) 
     return write_model(name, *run_record(run, commit, command, shipped))
 
 
-def ship_average(name: str, sources: list[str], commit: str, commands: dict, shipped: dict) -> dict:
+def ship_average(
+    name: str, sources: list[str], commit: str, commands: dict, shipped: dict,
+    source_commits: dict | None = None,
+) -> dict:  # fmt: skip
     """Write ``name``'s model file as the uniform average of ``sources`` (run folders, or
-    shipped names as they are in this checkout); return its record with each source's."""
+    shipped names as they are in this checkout); return its record with each source's.
+
+    ``source_commits``: a run folder's own commit where it trained at another than
+    ``commit``."""
+    source_commits = source_commits or {}
     models, records, fingerprints = [], [], {}
     for i, source in enumerate(sources):
         if source in PRETRAINED:
@@ -222,7 +229,9 @@ def ship_average(name: str, sources: list[str], commit: str, commands: dict, shi
             if source in shipped:
                 record["record"] = shipped[source]
         else:
-            model, record = run_record(Path(source), commit, commands.get(source), shipped)
+            model, record = run_record(
+                Path(source), source_commits.get(source, commit), commands.get(source), shipped
+            )
             record = {"source": source, **record}
         models.append(model)
         records.append(record)
@@ -243,7 +252,8 @@ def ship_average(name: str, sources: list[str], commit: str, commands: dict, shi
         "shipped weights or a continuation of them (a source named twice weighs twice; "
         "anatomy_lib.training.weight_average.average_models)",
         "command": "python scripts/ship_default_models.py --average "
-        f"{name}={','.join(sources)} --commit {commit}",
+        f"{name}={','.join(sources)} --commit {commit}"
+        + "".join(f" --source-commit {s}={c}" for s, c in source_commits.items()),
         "commit": commit,
         "sources": records,
     })  # fmt: skip
@@ -260,9 +270,17 @@ def main() -> None:
         help="ship the uniform average of run folders and shipped models (same start)",
     )
     parser.add_argument("--commit", required=True, help="commit the runs were trained at")
+    parser.add_argument(
+        "--source-commit",
+        action="append",
+        default=[],
+        metavar="DIR=COMMIT",
+        help="an averaged run folder's own commit, where it differs from --commit",
+    )
     parser.add_argument("--command", action="append", default=[], metavar="NAME=COMMAND")
     args = parser.parse_args()
     commands = dict(c.split("=", 1) for c in args.command)
+    source_commits = dict(c.split("=", 1) for c in args.source_commit)
     records = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.run and not args.average:
         parser.error("give --run NAME=DIR or --average NAME=SRC,SRC")
@@ -274,7 +292,9 @@ def main() -> None:
         if kind == "run":
             records[name] = ship(name, Path(value), args.commit, commands.get(name), records)
         else:
-            records[name] = ship_average(name, value.split(","), args.commit, commands, records)
+            records[name] = ship_average(
+                name, value.split(","), args.commit, commands, records, source_commits
+            )
         print(f"{name}: {records[name]['file']} ({records[name]['bytes'] / 1e6:.1f} MB)")
     records["_machine"] = {"python": platform.python_version(), "torch": torch.__version__}
     RESULTS.write_text(json.dumps(records, indent=1) + "\n")

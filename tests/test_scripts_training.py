@@ -147,6 +147,22 @@ def test_shipped_average_weighs_a_source_named_twice_twice(tmp_path, monkeypatch
     assert len(record["sources"]) == 3 and "3 sources" in record["weights"]
 
 
+def test_shipped_average_records_each_runs_own_commit(tmp_path, monkeypatch):
+    ship = load_benchmark("ship_default_models", "scripts")
+    monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
+    model = Trainer(ExperimentConfig.preset("full@tiny").override(TINY), progress=False)
+    model = model.output_model
+
+    def run_record(run, commit, *args):
+        return copy.deepcopy(model), {"commit": commit}
+
+    monkeypatch.setattr(ship, "run_record", run_record)
+    record = ship.ship_average("anatomy_small", ["runs/a", "runs/b"], "abc", {}, {},
+                               {"runs/b": "def"})  # fmt: skip
+    assert [s["commit"] for s in record["sources"]] == ["abc", "def"]
+    assert record["command"].endswith("--commit abc --source-commit runs/b=def")
+
+
 def test_shipped_average_of_runs_from_one_start_keeps_the_starts_record_once(monkeypatch, tmp_path):
     ship = load_benchmark("ship_default_models", "scripts")
     monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
