@@ -154,7 +154,7 @@ rows on person 2 and the engine's two splits of the rule, the checks and the dec
 default stays; the test rows were not read).
 
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
-default model (until session 20 and again since session 23; re-measured with session 24's
+default model (until session 20 and again since session 23; re-measured with session 31's
 weights) on the Pose2Sim trial (OpenPose
 2D, perfect 2D, the video pipeline against MediaPipe's own 3D, per camera) and on the
 embedded test split; ``real_data_anatomy_medium_ensemble.json``: the same for the default of
@@ -228,6 +228,13 @@ occlusion factor scaling the whole simulated error (``data.engine_occluded_noise
 candidate named before it, the rule written before the option existed, its checks and the
 decision (nothing shipped: the engine's bounds fail), and a diagnostic measured after the
 decision. Chapter 11 shows it.
+
+``cpu_runs_session31.json``: session 31's second continuation with that option (O2), the
+candidate named in session 30 (half the shipped model, a quarter each run), the rule written
+before O2's numbers (the engine checked on the ``occluded_*`` splits of
+``benchmarks/engine_validation.py``), its checks and the decision (shipped as
+``anatomy_medium``), and the test rows read once after it (``test_once``: worse on every
+row). Chapter 11 shows it.
 """
 
 from __future__ import annotations
