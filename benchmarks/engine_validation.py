@@ -1,9 +1,9 @@
 """Models on the engine's validation videos: marker joints varied, other detector errors.
 
 Prints one JSON object with, for each model, on seven versions of the engine's validation
-split (held-out clips, held-out ANSUR bodies, random cameras and detectors; the trainer's
-protocol: test-time flip for one model, none for an ensemble, unless ``--flip`` /
-``--no-flip``; no smoothing unless ``--smooth``):
+split (held-out clips, held-out ANSUR bodies, random cameras and detectors) and on the
+embedded dataset's training split (the trainer's protocol: test-time flip for one model,
+none for an ensemble, unless ``--flip`` / ``--no-flip``; no smoothing unless ``--smooth``):
 
 * ``fixed``: :func:`~anatomy_lib.training.engine_data.validation_videos`, the trainer's
   validation: every body keeps the ANSUR table's spine, neck/nose and head;
@@ -27,7 +27,10 @@ protocol: test-time flip for one model, none for an ensemble, unless ``--flip`` 
   detector_errors="validation_person", occluded_noise="all")``: ``fixed``'s and
   ``varied``'s videos, cameras and draws, detected with the validation person's error sizes
   and occlusion enlarging the whole error, drift included (so that, as on real MediaPipe, a
-  low score means a worse keypoint: ``benchmarks/detector_calibration.py``'s ``by_score``).
+  low score means a worse keypoint: ``benchmarks/detector_calibration.py``'s ``by_score``);
+* ``embedded_train``: not the engine's: the embedded dataset's *training* split (the
+  training sources' ClimberA and DeepMimic motion, the four Human3.6M cameras, the dataset's
+  own simulated detections), by the library's protocol.
 
 Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
@@ -54,6 +57,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import add_flip_option, model_report  # noqa: E402
 
+from anatomy_lib.data.embedded import load_default_dataset  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, uses_flip  # noqa: E402
 from anatomy_lib.metrics import mpjpe  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
@@ -157,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 for d in ("fixed", "varied")
             },
+            "embedded_train": load_default_dataset().split("train"),
         }
     )
 
