@@ -234,7 +234,8 @@ candidate named in session 30 (half the shipped model, a quarter each run), the 
 before O2's numbers (the engine checked on the ``occluded_*`` splits of
 ``benchmarks/engine_validation.py``), its checks and the decision (shipped as
 ``anatomy_medium``), and the test rows read once after it (``test_once``: worse on every
-row). Chapter 11 shows it.
+row), and one diagnostic after them on the embedded dataset's training split
+(``after_the_decision``). Chapter 11 shows it.
 """
 
 from __future__ import annotations
