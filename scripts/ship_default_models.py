@@ -280,10 +280,19 @@ def main() -> None:
     parser.add_argument("--command", action="append", default=[], metavar="NAME=COMMAND")
     args = parser.parse_args()
     commands = dict(c.split("=", 1) for c in args.command)
-    source_commits = dict(c.split("=", 1) for c in args.source_commit)
     records = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.run and not args.average:
         parser.error("give --run NAME=DIR or --average NAME=SRC,SRC")
+    averaged = {src for item in args.average for src in item.split("=", 1)[-1].split(",")}
+    source_commits = {}
+    for item in args.source_commit:
+        source, _, commit = item.partition("=")
+        if not commit or source not in averaged:
+            parser.error(
+                f"--source-commit: expected DIR=COMMIT for a run folder named in --average "
+                f"({sorted(averaged)}), got {item!r}"
+            )
+        source_commits[source] = commit
     jobs = [("run", item) for item in args.run] + [("average", item) for item in args.average]
     for kind, item in jobs:
         name, value = item.split("=", 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import sys
 from argparse import Namespace
 
 import pytest
@@ -161,6 +162,14 @@ def test_shipped_average_records_each_runs_own_commit(tmp_path, monkeypatch):
                                {"runs/b": "def"})  # fmt: skip
     assert [s["commit"] for s in record["sources"]] == ["abc", "def"]
     assert record["command"].endswith("--commit abc --source-commit runs/b=def")
+    monkeypatch.setattr(ship, "RESULTS", tmp_path / "default_models.json")
+    for wrong in ("runs/c=def", "runs/b"):  # not an averaged run; no commit
+        argv = ["ship", "--average", "anatomy_small=runs/a,runs/b", "--commit", "abc",
+                "--source-commit", wrong]  # fmt: skip
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as exit_:
+            ship.main()
+        assert exit_.value.code == 2
 
 
 def test_shipped_average_of_runs_from_one_start_keeps_the_starts_record_once(monkeypatch, tmp_path):
