@@ -147,10 +147,8 @@ def paired_videos(first: list[float], other: list[float]) -> dict:
 def main(argv: list[str] | None = None) -> None:
     splits = functools.cache(
         lambda: {
-            **{
-                d: validation_videos(joint_definitions=d)
-                for d in ("fixed", "varied", "varied_thorax")
-            },
+            **fixed_and_varied(),
+            "varied_thorax": validation_videos(joint_definitions="varied_thorax"),
             "coco_spread": validation_videos(detector_noise="coco_spread"),
             "calibrated": validation_videos(detector_errors="calibrated"),
             **{

@@ -18,7 +18,7 @@ from typing import get_args
 import torch
 
 from ..data.bodies import MarkerJointRanges
-from ..data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES, JOINT_NOISE, OCCLUDED_NOISE
+from ..data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES, JOINT_NOISE
 from ..data.engine import EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
@@ -49,7 +49,7 @@ def engine_for(
     (:meth:`~anatomy_lib.data.detector_errors.DetectorErrorConfig.with_error_sizes`);
     ``"validation_person_half"`` keeps each family and adds its copy with the validation
     person's sizes (:data:`~anatomy_lib.data.detector_errors.FAMILY_COPIES`);
-    ``occluded_noise`` sets every family's ``occluded_noise``."""
+    ``occluded_noise`` sets every family's ``occluded_noise`` (which that field checks)."""
     if joint_definitions not in get_args(JointDefinitions):
         raise ValueError(
             f"joint_definitions: expected one of {get_args(JointDefinitions)}, "
@@ -60,10 +60,6 @@ def engine_for(
     if detector_errors not in DETECTOR_ERRORS:
         raise ValueError(
             f"detector_errors: expected one of {DETECTOR_ERRORS}, got {detector_errors!r}"
-        )
-    if occluded_noise not in OCCLUDED_NOISE:
-        raise ValueError(
-            f"occluded_noise: expected one of {OCCLUDED_NOISE}, got {occluded_noise!r}"
         )
     families = [
         dataclasses.replace(d, joint_noise=detector_noise, occluded_noise=occluded_noise)
