@@ -1,9 +1,10 @@
 """Models on the engine's validation videos: marker joints varied, other detector errors.
 
 Prints one JSON object with, for each model, on seven versions of the engine's validation
-split (held-out clips, held-out ANSUR bodies, random cameras and detectors) and on the
-embedded dataset's training split (the trainer's protocol: test-time flip for one model,
-none for an ensemble, unless ``--flip`` / ``--no-flip``; no smoothing unless ``--smooth``):
+split (held-out clips, held-out ANSUR bodies, random cameras and detectors), on the embedded
+dataset's training split and on its validation clips (the trainer's protocol: test-time flip
+for one model, none for an ensemble, unless ``--flip`` / ``--no-flip``; no smoothing unless
+``--smooth``):
 
 * ``fixed``: :func:`~anatomy_lib.training.engine_data.validation_videos`, the trainer's
   validation: every body keeps the ANSUR table's spine, neck/nose and head;
@@ -30,7 +31,11 @@ none for an ensemble, unless ``--flip`` / ``--no-flip``; no smoothing unless ``-
   low score means a worse keypoint: ``benchmarks/detector_calibration.py``'s ``by_score``);
 * ``embedded_train``: not the engine's: the embedded dataset's *training* split (the
   training sources' ClimberA and DeepMimic motion, the four Human3.6M cameras, the dataset's
-  own simulated detections), by the library's protocol.
+  own simulated detections), by the library's protocol;
+* ``embedded_validation``: the part of ``embedded_train`` made of the engine's validation
+  clips (:data:`~anatomy_lib.data.engine.VALIDATION_CLIPS`: 4 clips x 4 cameras), which a
+  run trained with ``data.dataset=embedded data.held_out_clips=engine_validation`` has not
+  seen either.
 
 Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
@@ -58,6 +63,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _model_report import add_flip_option, model_report  # noqa: E402
 
 from anatomy_lib.data.embedded import load_default_dataset  # noqa: E402
+from anatomy_lib.data.engine import VALIDATION_CLIPS  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, uses_flip  # noqa: E402
 from anatomy_lib.metrics import mpjpe  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
@@ -160,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
                 for d in ("fixed", "varied")
             },
             "embedded_train": load_default_dataset().split("train"),
+            "embedded_validation": load_default_dataset().select_clips(VALIDATION_CLIPS),
         }
     )
 

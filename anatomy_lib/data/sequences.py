@@ -216,6 +216,19 @@ class PoseDataset:
         )
         return replace(self, sequences=keep)
 
+    def select_clips(self, clips: Iterable[tuple[str, str]], exclude: bool = False) -> PoseDataset:
+        """The sequences of the ``(subject, action)`` pairs in ``clips`` (every camera), or,
+        with ``exclude``, all the others. A pair the dataset does not hold is an error."""
+        wanted = set(clips)
+        have = {(s.subject, s.action) for s in self.sequences}
+        if not wanted <= have:
+            raise KeyError(
+                f"dataset {self.name!r}: unknown clip(s) {sorted(wanted - have)}; "
+                f"have {sorted(have)}"
+            )
+        keep = tuple(s for s in self.sequences if ((s.subject, s.action) in wanted) != exclude)
+        return replace(self, sequences=keep)
+
     def split(self, which: str) -> PoseDataset:
         """The ``"train"`` or ``"test"`` split (by subject)."""
         if which not in ("train", "test"):

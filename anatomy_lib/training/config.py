@@ -58,6 +58,7 @@ __all__ = [
 Dataset = Literal["embedded", "engine", "h36m", "3dhp"]
 EngineBodies = Literal["ansur", "rescaled", "clip"]
 JointDefinitions = Literal["fixed", "varied", "varied_thorax", "varied_thorax_half"]
+HeldOutClips = Literal["none", "engine_validation"]
 LengthFrames = Literal["random", "consecutive"]
 Architecture = Literal["anatomy", "baseline"]
 AmpDtype = Literal["auto", "bfloat16", "float16"]
@@ -83,6 +84,10 @@ class DataConfig:
         bone_length_augmentation: the extra batch of re-proportioned videos (Sec. 3.3).
         augmentation_degree: relative amplitude of the new bone lengths (0.6 as released).
         stride: use every ``stride``-th frame of the training videos as a target frame.
+        held_out_clips: ``"embedded"`` only: training-split clips left out of the data:
+            ``"none"`` or ``"engine_validation"`` (the engine's validation clips,
+            :data:`~anatomy_lib.data.engine.VALIDATION_CLIPS`, which then stay unseen for
+            ``benchmarks/engine_validation.py``'s ``embedded_validation`` report).
         engine_videos: ``"engine"`` only: synthetic videos made for each epoch.
         engine_validation_videos: ``"engine"`` only: held-out videos evaluated after epochs.
         engine_bodies: ``"engine"`` only: ``"ansur"`` (measured adults), ``"rescaled"`` (the
@@ -131,6 +136,7 @@ class DataConfig:
     bone_length_augmentation: bool = True
     augmentation_degree: float = 0.6
     stride: int = 1
+    held_out_clips: HeldOutClips = "none"
     engine_videos: int = 256
     engine_validation_videos: int = 64
     engine_bodies: EngineBodies = "ansur"
@@ -146,6 +152,13 @@ class DataConfig:
     def __post_init__(self) -> None:
         check_choice_field(self, "dataset", get_args(Dataset))
         check_choice_field(self, "length_frames", get_args(LengthFrames))
+        check_choice_field(self, "held_out_clips", get_args(HeldOutClips))
+        if self.held_out_clips != "none" and self.dataset != "embedded":
+            raise ValueError(
+                f"DataConfig.held_out_clips={self.held_out_clips!r} applies to "
+                f"dataset='embedded' only, got dataset={self.dataset!r} (the engine always "
+                "holds its validation clips out)"
+            )
         check_choice_field(self, "engine_bodies", get_args(EngineBodies))
         check_choice_field(self, "engine_joint_definitions", get_args(JointDefinitions))
         check_choice_field(self, "engine_detector_noise", get_args(JointNoise))

@@ -142,7 +142,12 @@ def load_experiment_dataset(experiment: ExperimentConfig) -> PoseDataset:
     if data.dataset == "embedded":
         from ..data.embedded import load_default_dataset
 
-        return load_default_dataset()
+        dataset = load_default_dataset()
+        if data.held_out_clips == "engine_validation":
+            from ..data.engine import VALIDATION_CLIPS
+
+            dataset = dataset.select_clips(VALIDATION_CLIPS, exclude=True)
+        return dataset
     if data.root is None:
         raise ValueError(
             f"data.dataset={data.dataset!r} reads files you provide: set data.root to the folder "
