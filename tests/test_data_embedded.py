@@ -154,3 +154,20 @@ def test_simulated_detections_seeded_and_clean_config():
         x, cam, body_volume(H36M_17), DetectorNoiseConfig.clean(), torch.Generator()
     )
     torch.testing.assert_close(clean.pixels, project(x, cam))
+
+
+def test_select_clips_splits_the_dataset_by_clip():
+    """``select_clips`` and its ``exclude`` twin partition the sequences: every camera of a
+    chosen clip inside, none outside; a clip the dataset lacks is named in the error."""
+    ds = load_default_dataset()
+    clips = [("ClimberA", "Climb 3"), ("DeepMimic", "Spinkick")]
+    inside = ds.select_clips(clips)
+    outside = ds.select_clips(clips, exclude=True)
+    assert len(inside) == 2 * len(ds.cameras)
+    assert {(s.subject, s.action) for s in inside} == set(clips)
+    assert not {(s.subject, s.action) for s in outside} & set(clips)
+    assert {id(s) for s in inside} | {id(s) for s in outside} == {id(s) for s in ds}
+    assert len(inside) + len(outside) == len(ds)
+    assert outside.train_subjects == ds.train_subjects  # the splits are kept
+    with pytest.raises(KeyError, match="Climb 9"):
+        ds.select_clips([("ClimberA", "Climb 9")])

@@ -549,3 +549,24 @@ def test_mutation_settings_reach_the_training_engine_but_not_validation():
         DataConfig(dataset="engine", engine_mutation_retry_scale=0.0)
     with pytest.raises(ValueError, match="engine_rejection"):
         DataConfig(dataset="engine", engine_rejection="frame")
+
+
+def test_held_out_clips_leave_the_embedded_training_data():
+    """``data.held_out_clips=engine_validation`` removes exactly the engine's validation clips
+    from the embedded dataset the trainer reads; its test split is untouched; the option is
+    refused for a dataset it does not apply to."""
+    from anatomy_lib.training.config import ExperimentConfig
+    from anatomy_lib.training.trainer import load_experiment_dataset
+
+    base = ExperimentConfig.preset("small")
+    assert base.data.dataset == "embedded"
+    full = load_experiment_dataset(base)
+    held = load_experiment_dataset(base.override(["data.held_out_clips=engine_validation"]))
+    clips = lambda d: {(s.subject, s.action) for s in d}  # noqa: E731
+    assert clips(full) - clips(held) == set(VALIDATION_CLIPS)
+    assert clips(held.split("test")) == clips(full.split("test"))
+    assert len(full) - len(held) == len(VALIDATION_CLIPS) * len(full.cameras)
+    with pytest.raises(ValueError, match="dataset='embedded' only"):
+        DataConfig(dataset="engine", held_out_clips="engine_validation")
+    with pytest.raises(ValueError, match="held_out_clips: expected one of"):
+        DataConfig(held_out_clips="validation")
