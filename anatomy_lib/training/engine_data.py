@@ -19,14 +19,20 @@ import torch
 
 from ..data.bodies import MarkerJointRanges
 from ..data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES, JOINT_NOISE
-from ..data.engine import EngineConfig, TrainingDataEngine
+from ..data.engine import VALIDATION_CLIPS, EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
 from ..data.sequences import PoseDataset
 from .config import JointDefinitions
 from .seeds import seeded_generator
 
-__all__ = ["VALIDATION_SEED", "engine_for", "engine_dataset", "validation_videos"]
+__all__ = [
+    "VALIDATION_SEED",
+    "embedded_training_clips",
+    "engine_for",
+    "engine_dataset",
+    "validation_videos",
+]
 
 #: Seed of the engine's validation videos (the same for every experiment).
 VALIDATION_SEED = 20261201
@@ -112,13 +118,25 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
     generator = seeded_generator(seed, "engine", epoch)
     pool = engine.dataset(data.engine_videos, generator, "train")
     val = validation_videos(data.engine_validation_videos)
+    extra = embedded_training_clips() if data.engine_with_embedded else None
     return PoseDataset(
         "engine",
         pool.skeleton,
-        pool.sequences + val.sequences,
-        pool.train_subjects,
+        pool.sequences + (extra.sequences if extra else ()) + val.sequences,
+        pool.train_subjects + (extra.train_subjects if extra else ()),
         val.test_subjects,
     )
+
+
+@lru_cache(maxsize=1)
+def embedded_training_clips() -> PoseDataset:
+    """The embedded dataset's training split without the engine's validation clips
+    (:data:`~anatomy_lib.data.engine.VALIDATION_CLIPS`): what ``data.held_out_clips=
+    "engine_validation"`` trains on, and what ``data.engine_with_embedded`` adds to the
+    engine's pool."""
+    from ..data.embedded import load_default_dataset
+
+    return load_default_dataset().split("train").select_clips(VALIDATION_CLIPS, exclude=True)
 
 
 @lru_cache(maxsize=2)
