@@ -570,3 +570,22 @@ def test_held_out_clips_leave_the_embedded_training_data():
         DataConfig(dataset="engine", held_out_clips="engine_validation")
     with pytest.raises(ValueError, match="held_out_clips: expected one of"):
         DataConfig(held_out_clips="validation")
+
+
+def test_engine_with_embedded_adds_the_embedded_training_clips_to_each_pool():
+    """``data.engine_with_embedded`` puts the embedded training split, less the engine's
+    validation clips, beside every epoch's synthetic videos; the validation videos (the test
+    split) stay as they are; the option is refused off the engine."""
+    from anatomy_lib.training.engine_data import embedded_training_clips, engine_dataset
+
+    data = DataConfig(dataset="engine", engine_videos=4, engine_validation_videos=4)
+    plain = engine_dataset(data, seed=3, epoch=1)
+    mixed = engine_dataset(dataclasses.replace(data, engine_with_embedded=True), seed=3, epoch=1)
+    extra = embedded_training_clips()
+    added = [s for s in mixed.split("train") if s.subject in extra.train_subjects]
+    assert [id(s) for s in added] == [id(s) for s in extra]
+    assert not {(s.subject, s.action) for s in added} & set(VALIDATION_CLIPS)
+    assert len(mixed.split("train")) == len(plain.split("train")) + len(extra)
+    assert [s.subject for s in mixed.split("test")] == [s.subject for s in plain.split("test")]
+    with pytest.raises(ValueError, match="dataset='engine' only"):
+        DataConfig(dataset="embedded", engine_with_embedded=True)
