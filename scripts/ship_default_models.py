@@ -116,6 +116,20 @@ def _detector_sentences(data) -> str:
     )
 
 
+#: The data record's sentence for ``data.engine_with_embedded``.
+EMBEDDED_IN_POOL = (
+    " Every epoch's pool also held the embedded dataset's own training videos without the "
+    "validation clips (data.engine_with_embedded=true, "
+    "anatomy_lib.training.engine_data.embedded_training_clips: their bodies, the four Human3.6M "
+    "cameras and the dataset's simulated detector; about 13 % of the windows)."
+)
+
+
+def _embedded_sentence(data) -> str:
+    """The data record's sentence on the embedded videos in the pool (``DataConfig``)."""
+    return EMBEDDED_IN_POOL if data.engine_with_embedded else ""
+
+
 def _fraction(p: float) -> str:
     return {0.5: "half", 1.0: "all"}.get(p, f"{p:.0%}")
 
@@ -177,7 +191,8 @@ def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tu
         "experiment": experiment.to_dict(),
         "data": DATA.format(recombined=_fraction(experiment.data.engine_recombination))
         + _definitions(experiment.data.engine_joint_definitions)
-        + _detector_sentences(experiment.data),
+        + _detector_sentences(experiment.data)
+        + _embedded_sentence(experiment.data),
         "seed": experiment.seed,
         "commit": commit,
         "epochs_done": state["epoch"],

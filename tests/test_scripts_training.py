@@ -267,3 +267,12 @@ def test_a_run_from_a_model_file_keeps_that_models_record(tmp_path, monkeypatch)
     assert record["seed"] == 3
     assert record["init_weights"]["sha256"] == fingerprint
     assert record["init_weights"]["record"] is start
+
+
+def test_shipped_records_say_when_the_embedded_videos_were_in_the_pool():
+    from anatomy_lib.training.config import DataConfig
+
+    ship = load_benchmark("ship_default_models", "scripts")
+    assert ship._embedded_sentence(DataConfig(dataset="engine")) == ""
+    sentence = ship._embedded_sentence(DataConfig(dataset="engine", engine_with_embedded=True))
+    assert "data.engine_with_embedded=true" in sentence
