@@ -236,6 +236,14 @@ before O2's numbers (the engine checked on the ``occluded_*`` splits of
 ``anatomy_medium``), and the test rows read once after it (``test_once``: worse on every
 row), and one diagnostic after them on the embedded dataset's training split
 (``after_the_decision``). Chapter 11 shows it.
+
+``cpu_runs_session32.json``: session 32's two continuations that saw the embedded dataset's
+own training videos (E1 on them alone, ``data.held_out_clips=engine_validation``; M1 with them
+added to the engine's pool, ``data.engine_with_embedded``), the rule written before any of
+their numbers (judged on the new ``embedded_validation`` split of
+``benchmarks/engine_validation.py``, with person 2 and the engine guarded), each candidate's
+checks (EM fails, MM is shipped as ``anatomy_medium``) and the test rows read once after
+(``test_once``). Chapter 11 shows it.
 """
 
 from __future__ import annotations
