@@ -127,7 +127,7 @@ class DataConfig:
             fail; ``RecombinationConfig.rejection``).
         engine_with_embedded: ``"engine"`` only: add the embedded dataset's training split,
             without the engine's validation clips, to every epoch's pool (its own bodies,
-            the four Human3.6M cameras and its simulated detector; about 12 % of the training
+            the four Human3.6M cameras and its simulated detector; about 13 % of the training
             windows beside 1,024 engine videos). Validation is unchanged.
     """
 
