@@ -186,8 +186,9 @@ def run_record(run: Path, commit: str, command: str | None, shipped: dict) -> tu
     validation = [r for r in history if r.get("kind") == "val"]
     return model, {
         "command": command
-        or f"anatomy3d train {experiment.name} optim.epochs={experiment.optim.epochs} "
-        f"optim.lr_decay={experiment.optim.lr_decay} --out {run.name}",
+        or " ".join(
+            ["anatomy3d train", experiment.name, *experiment.overrides(), "--out", str(run)]
+        ),
         "experiment": experiment.to_dict(),
         "data": DATA.format(recombined=_fraction(experiment.data.engine_recombination))
         + _definitions(experiment.data.engine_joint_definitions)

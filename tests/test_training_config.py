@@ -233,3 +233,25 @@ def test_aug_chooses_the_engine_bodies(size):
         losses=with_aug.losses,
         name=with_aug.name,
     )
+
+
+@pytest.mark.parametrize(
+    "name, assignments",
+    [
+        ("small", []),
+        ("full@medium", ["model.channels=320", "data.engine_videos=1024", "seed=49",
+                         "data.engine_with_embedded=true", "optim.lr_decay=0.9074985149393424",
+                         "init_weights=anatomy_medium"]),
+        ("full@medium", ["data.dataset=embedded", "data.held_out_clips=engine_validation",
+                         "model.filter_widths=[3,3]", "losses.joint_shift=0"]),
+        ("af+ml+boneatt+aug@small", ["model.causal=true", "data.keypoints=cpn"]),
+    ],
+)  # fmt: skip
+def test_overrides_are_what_makes_an_experiment_from_its_preset(name, assignments):
+    """``overrides()`` is derived from the experiment alone: replayed on the preset it gives
+    the same experiment back, and a preset needs none."""
+    exp = ExperimentConfig.preset(name).override(assignments)
+    derived = exp.overrides()
+    assert ExperimentConfig.preset(exp.name).override(derived) == exp
+    assert len(derived) == len(assignments)
+    assert ExperimentConfig.preset(name).overrides() == []

@@ -158,11 +158,6 @@ class DataConfig:
         check_choice_field(self, "dataset", get_args(Dataset))
         check_choice_field(self, "length_frames", get_args(LengthFrames))
         check_choice_field(self, "held_out_clips", get_args(HeldOutClips))
-        if self.engine_with_embedded not in (False, True):
-            raise ValueError(
-                "DataConfig.engine_with_embedded: expected true or false, "
-                f"got {self.engine_with_embedded!r}"
-            )
         if self.engine_with_embedded and self.dataset != "engine":
             raise ValueError(
                 "DataConfig.engine_with_embedded=True applies to dataset='engine' only, "
@@ -422,6 +417,27 @@ class ExperimentConfig:
     def uses_length_network(self) -> bool:
         """Whether the run trains a bone length network (the anatomy architecture)."""
         return self.architecture == "anatomy"
+
+    def overrides(self) -> list[str]:
+        """The ``"a.b=value"`` assignments that make this experiment from its preset
+        (``preset(self.name).override(self.overrides())`` gives it back): the command line
+        of a run, derived from what it recorded."""
+        out: list[str] = []
+
+        def walk(mine: dict, preset: dict, prefix: str) -> None:
+            for key, value in mine.items():
+                if isinstance(value, dict) and isinstance(preset.get(key), dict):
+                    walk(value, preset[key], f"{prefix}{key}.")
+                elif value != preset.get(key):
+                    text = (
+                        value
+                        if isinstance(value, str)
+                        else json.dumps(value, separators=(",", ":"))
+                    )
+                    out.append(f"{prefix}{key}={text}")
+
+        walk(self.to_dict(), ExperimentConfig.preset(self.name).to_dict(), "")
+        return out
 
     def to_dict(self) -> dict:
         """Plain JSON-friendly dict; inverse of :meth:`from_dict`."""

@@ -128,12 +128,11 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
     )
 
 
-@lru_cache(maxsize=1)
 def embedded_training_clips() -> PoseDataset:
     """The embedded dataset's training split without the engine's validation clips
     (:data:`~anatomy_lib.data.engine.VALIDATION_CLIPS`): what ``data.held_out_clips=
     "engine_validation"`` trains on, and what ``data.engine_with_embedded`` adds to the
-    engine's pool."""
+    engine's pool (the same sequences every epoch: the dataset is loaded once)."""
     from ..data.embedded import load_default_dataset
 
     return load_default_dataset().split("train").select_clips(VALIDATION_CLIPS, exclude=True)
