@@ -125,9 +125,19 @@ EMBEDDED_IN_POOL = (
 )
 
 
+#: What ``data.engine_embedded_copies`` adds to that sentence, for more than one copy.
+EMBEDDED_COPIES = (
+    " Each of those videos entered the pool {copies} times (data.engine_embedded_copies="
+    "{copies}, {copies} times their weight against the synthetic videos)."
+)
+
+
 def _embedded_sentence(data) -> str:
     """The data record's sentence on the embedded videos in the pool (``DataConfig``)."""
-    return EMBEDDED_IN_POOL if data.engine_with_embedded else ""
+    if not data.engine_with_embedded:
+        return ""
+    copies = data.engine_embedded_copies
+    return EMBEDDED_IN_POOL + (EMBEDDED_COPIES.format(copies=copies) if copies > 1 else "")
 
 
 def _fraction(p: float) -> str:

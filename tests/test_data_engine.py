@@ -589,3 +589,31 @@ def test_engine_with_embedded_adds_the_embedded_training_clips_to_each_pool():
     assert [s.subject for s in mixed.split("test")] == [s.subject for s in plain.split("test")]
     with pytest.raises(ValueError, match="dataset='engine' only"):
         DataConfig(dataset="embedded", engine_with_embedded=True)
+
+
+def test_engine_embedded_copies_repeat_the_embedded_videos_in_each_pool():
+    """``data.engine_embedded_copies=k`` puts each embedded training video k times in the pool
+    (k times its share of the windows) and leaves the synthetic and validation videos as
+    they are; more than one copy without the embedded videos is refused."""
+    from collections import Counter
+
+    from anatomy_lib.training.engine_data import embedded_training_clips, engine_dataset
+
+    data = DataConfig(
+        dataset="engine", engine_videos=4, engine_validation_videos=4, engine_with_embedded=True
+    )
+    once = engine_dataset(data, seed=3, epoch=1)
+    thrice = engine_dataset(dataclasses.replace(data, engine_embedded_copies=3), seed=3, epoch=1)
+    extra = embedded_training_clips()
+    counts = Counter(id(s) for s in thrice.split("train"))
+    assert {counts[id(s)] for s in extra} == {3}
+    assert len(thrice.split("train")) == len(once.split("train")) + 2 * len(extra)
+    synthetic = lambda d: [  # noqa: E731
+        s.keypoints_2d for s in d.split("train") if s.subject not in extra.train_subjects
+    ]
+    assert all(torch.equal(a, b) for a, b in zip(synthetic(once), synthetic(thrice), strict=True))
+    assert [s.subject for s in thrice.split("test")] == [s.subject for s in once.split("test")]
+    with pytest.raises(ValueError, match="engine_with_embedded=True"):
+        DataConfig(dataset="engine", engine_embedded_copies=2)
+    with pytest.raises(ValueError, match="got 0"):
+        DataConfig(dataset="engine", engine_with_embedded=True, engine_embedded_copies=0)

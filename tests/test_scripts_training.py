@@ -276,3 +276,8 @@ def test_shipped_records_say_when_the_embedded_videos_were_in_the_pool():
     assert ship._embedded_sentence(DataConfig(dataset="engine")) == ""
     sentence = ship._embedded_sentence(DataConfig(dataset="engine", engine_with_embedded=True))
     assert "data.engine_with_embedded=true" in sentence
+    assert "engine_embedded_copies" not in sentence
+    doubled = ship._embedded_sentence(
+        DataConfig(dataset="engine", engine_with_embedded=True, engine_embedded_copies=2)
+    )
+    assert doubled.startswith(sentence) and "data.engine_embedded_copies=2" in doubled

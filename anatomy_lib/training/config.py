@@ -129,6 +129,8 @@ class DataConfig:
             without the engine's validation clips, to every epoch's pool (its own bodies,
             the four Human3.6M cameras and its simulated detector; about 13 % of the training
             windows beside 1,024 engine videos). Validation is unchanged.
+        engine_embedded_copies: with ``engine_with_embedded``: how many times each of those
+            videos enters the pool (2 doubles their share of the windows, about 23 %).
     """
 
     dataset: Dataset = "embedded"
@@ -153,6 +155,7 @@ class DataConfig:
     engine_mutation_retry_scale: float = 1.0
     engine_rejection: Rejection = "window"
     engine_with_embedded: bool = False
+    engine_embedded_copies: int = 1
 
     def __post_init__(self) -> None:
         check_choice_field(self, "dataset", get_args(Dataset))
@@ -162,6 +165,14 @@ class DataConfig:
             raise ValueError(
                 "DataConfig.engine_with_embedded=True applies to dataset='engine' only, "
                 f"got dataset={self.dataset!r}"
+            )
+        if self.engine_embedded_copies < 1 or (
+            self.engine_embedded_copies > 1 and not self.engine_with_embedded
+        ):
+            raise ValueError(
+                "DataConfig.engine_embedded_copies: expected 1, or more with "
+                f"engine_with_embedded=True, got {self.engine_embedded_copies} with "
+                f"engine_with_embedded={self.engine_with_embedded}"
             )
         if self.held_out_clips != "none" and self.dataset != "embedded":
             raise ValueError(

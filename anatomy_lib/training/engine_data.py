@@ -122,7 +122,9 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
     return PoseDataset(
         "engine",
         pool.skeleton,
-        pool.sequences + (extra.sequences if extra else ()) + val.sequences,
+        pool.sequences
+        + (extra.sequences * data.engine_embedded_copies if extra else ())
+        + val.sequences,
         pool.train_subjects + (extra.train_subjects if extra else ()),
         val.test_subjects,
     )
