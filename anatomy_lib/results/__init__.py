@@ -244,6 +244,12 @@ their numbers (judged on the new ``embedded_validation`` split of
 ``benchmarks/engine_validation.py``, with person 2 and the engine guarded), each candidate's
 checks (EM fails, MM is shipped as ``anatomy_medium``) and the test rows read once after
 (``test_once``). Chapter 11 shows it.
+
+``cpu_runs_session33.json``: session 33's continuation with the embedded training videos twice
+in every pool (M3, ``data.engine_embedded_copies=2``), the rule written before its numbers
+(now also guarding the engine's detector-error splits), each candidate's checks (MM3 is
+shipped as ``anatomy_medium``) and the test rows read once after (``test_once``). Chapter 11
+shows it.
 """
 
 from __future__ import annotations
