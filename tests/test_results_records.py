@@ -37,14 +37,34 @@ def _judged(record: dict) -> dict[str, dict]:
     return {k: v for k, v in soups.items() if "rule_checks" in v and v.get("passes") is not None}
 
 
+def _steps(record: dict) -> list[dict]:
+    """The record and each later step inside it (a dict of its own with candidates)."""
+    return [record] + [v for v in record.values() if isinstance(v, dict) and "soups" in v]
+
+
 @pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.stem)
 def test_a_candidate_passes_exactly_when_every_check_holds(path):
-    record = _record(path)
-    for label, soup in _judged(record).items():
-        assert soup["passes"] == all(soup["rule_checks"].values()), label
-    chosen = record.get("chosen")
-    if chosen and chosen != "none":
-        assert record["soups"][chosen]["passes"] is True
+    for step in _steps(_record(path)):
+        for label, soup in _judged(step).items():
+            assert soup["passes"] == all(soup["rule_checks"].values()), label
+        chosen = step.get("chosen")
+        if chosen and chosen != "none":
+            assert step["soups"][chosen]["passes"] is True
+
+
+def test_a_later_step_starts_from_the_model_its_record_chose():
+    """A step judged against the model chosen earlier in the same record compares with
+    exactly those weights."""
+    later = [
+        (path.stem, record, step)
+        for path in RECORDS
+        for record in [_record(path)]
+        for step in _steps(record)[1:]
+    ]
+    assert later
+    for stem, record, step in later:
+        chosen = record["soups"][record["chosen"]]["weights_sha256"]
+        assert step["controls"]["anatomy_medium"]["weights_sha256"] == chosen, stem
 
 
 def _newest_choice(name: str) -> tuple[str, dict]:
