@@ -41,3 +41,14 @@ def test_strip_joins_stream_chunks_and_keeps_only_checked_outputs():
     again.outputs = [_stream("stdout", "bodies: 6068\nheld out: 850\n")]
     tools.strip(nbformat.v4.new_notebook(cells=[again]))
     assert again.outputs[0]["text"] == checked.outputs[0]["text"]
+
+
+def test_every_chapter_stores_only_small_checked_outputs():
+    """The chapters as committed pass ``notebook_tools.py check``: no stored output outside
+    a checked cell, none over :data:`MAX_STORED_OUTPUT_BYTES` (a figure's JSON belongs to the
+    build, not to git)."""
+    from pathlib import Path
+
+    chapters = sorted((Path(__file__).resolve().parents[1] / "book").glob("*.ipynb"))
+    assert chapters
+    assert [problem for path in chapters for problem in tools.check(path)] == []
