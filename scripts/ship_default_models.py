@@ -38,6 +38,7 @@ from anatomy_lib.checkpoints import PRETRAINED, load_pretrained  # noqa: E402
 from anatomy_lib.models.checkpoints import save_model, weights_fingerprint  # noqa: E402
 from anatomy_lib.safe_io import load_torch_file  # noqa: E402
 from anatomy_lib.training.config import ExperimentConfig  # noqa: E402
+from anatomy_lib.training.engine_data import embedded_training_clips  # noqa: E402
 from anatomy_lib.training.trainer import build_model  # noqa: E402
 from anatomy_lib.training.weight_average import average_models  # noqa: E402
 
@@ -116,12 +117,12 @@ def _detector_sentences(data) -> str:
     )
 
 
-#: The data record's sentence for ``data.engine_with_embedded``.
+#: The data record's sentence for ``data.engine_with_embedded`` (``frames``: theirs, counted).
 EMBEDDED_IN_POOL = (
     " Every epoch's pool also held the embedded dataset's own training videos without the "
     "validation clips (data.engine_with_embedded=true, "
     "anatomy_lib.training.engine_data.embedded_training_clips: their bodies, the four Human3.6M "
-    "cameras and the dataset's simulated detector; about 13 % of the windows)."
+    "cameras and the dataset's simulated detector; {frames:,} camera-frames)."
 )
 
 
@@ -136,8 +137,11 @@ def _embedded_sentence(data) -> str:
     """The data record's sentence on the embedded videos in the pool (``DataConfig``)."""
     if not data.engine_with_embedded:
         return ""
+    frames = sum(len(s.keypoints_2d) for s in embedded_training_clips())
     copies = data.engine_embedded_copies
-    return EMBEDDED_IN_POOL + (EMBEDDED_COPIES.format(copies=copies) if copies > 1 else "")
+    return EMBEDDED_IN_POOL.format(frames=frames) + (
+        EMBEDDED_COPIES.format(copies=copies) if copies > 1 else ""
+    )
 
 
 def _fraction(p: float) -> str:
