@@ -254,10 +254,13 @@ def ship_average(
     for i, source in enumerate(sources):
         if source in PRETRAINED:
             model = load_pretrained(source)
-            fingerprints[weights_fingerprint(model)] = i
-            record = {"source": f"{source} as shipped before", "sha256": weights_fingerprint(model)}
-            if source in shipped:
+            fingerprint = weights_fingerprint(model)
+            record = {"source": f"{source} as shipped before", "sha256": fingerprint}
+            if fingerprint in fingerprints:  # named again: weighs again, its record kept once
+                record["record"] = f"that of sources[{fingerprints[fingerprint]}]"
+            elif source in shipped:
                 record["record"] = shipped[source]
+            fingerprints.setdefault(fingerprint, i)
         else:
             model, record = run_record(
                 Path(source), source_commits.get(source, commit), commands.get(source), shipped
