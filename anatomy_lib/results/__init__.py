@@ -250,6 +250,13 @@ in every pool (M3, ``data.engine_embedded_copies=2``), the rule written before i
 (now also guarding the engine's detector-error splits), each candidate's checks (MM3 is
 shipped as ``anatomy_medium``) and the test rows read once after (``test_once``). Chapter 11
 shows it.
+
+``cpu_runs_session34.json``: session 34's two continuations with the embedded training videos
+three times in every pool (A1, A2, ``data.engine_embedded_copies=3``), the rule written before
+their numbers (session 33's checks and a drift budget on the detector-error splits against a
+fixed reference, session 31's model: ``controls.reference_OM2``, each candidate's
+``drift_from_reference``), the candidate's checks (MM5 is shipped as ``anatomy_medium``) and
+the test rows read once after (``test_once``). Chapter 11 shows it.
 """
 
 from __future__ import annotations
