@@ -256,7 +256,9 @@ three times in every pool (A1, A2, ``data.engine_embedded_copies=3``), the rule 
 their numbers (session 33's checks and a drift budget on the detector-error splits against a
 fixed reference, session 31's model: ``controls.reference_OM2``, each candidate's
 ``drift_from_reference``), the candidate's checks (MM5 is shipped as ``anatomy_medium``) and
-the test rows read once after (``test_once``). Chapter 11 shows it.
+the test rows read once after (``test_once``); under ``second_step``, B (a gentler form of
+session 31's detector-error recipe from MM5) and its candidate MM6, refused. Chapter 11 shows
+it.
 """
 
 from __future__ import annotations
