@@ -122,6 +122,14 @@ def test_shipped_average_keeps_a_shipped_sources_record_once(tmp_path, monkeypat
     assert shipped_source["record"] == previous
     assert shipped_source["sha256"] == run_source["init_weights"]["sha256"]
     assert run_source["init_weights"]["record"] == "that of sources[0]"
+    # Named twice (half the start, as sessions 24-34 shipped), it weighs twice but its record
+    # is kept once: before session 34 every such ship doubled default_models.json.
+    record = ship.ship_average("anatomy_small", ["anatomy_small", "anatomy_small", "runs/c"],
+                               "abc", {}, {"anatomy_small": previous})  # fmt: skip
+    first, second, _ = record["sources"]
+    assert first["record"] == previous and second["record"] == "that of sources[0]"
+    assert first["sha256"] == second["sha256"]
+    assert json.dumps(record).count('"val_p1"') == 1
 
 
 def test_shipped_average_weighs_a_source_named_twice_twice(tmp_path, monkeypatch):
@@ -146,33 +154,6 @@ def test_shipped_average_weighs_a_source_named_twice_twice(tmp_path, monkeypatch
             differing += not torch.equal(start[key], run[key])
     assert differing > 0  # the two models differ, so the weighting is seen
     assert len(record["sources"]) == 3 and "3 sources" in record["weights"]
-
-
-def test_shipped_average_keeps_a_source_named_twice_once_in_its_record(tmp_path, monkeypatch):
-    # Before session 34 each ship of start,start,run,run copied the start's whole record twice,
-    # so default_models.json doubled with every such step.
-    ship = load_benchmark("ship_default_models", "scripts")
-    monkeypatch.setattr(ship, "CHECKPOINTS", tmp_path)
-    model = Trainer(ExperimentConfig.preset("full@tiny").override(TINY), progress=False)
-    model = model.output_model
-    monkeypatch.setattr(ship, "load_pretrained", lambda name: copy.deepcopy(model))
-    previous = {"seed": 0, "validation": [{"val_p1": 1.0}]}
-    init = {
-        "source": "anatomy_small",
-        "record": previous,
-        "sha256": ship.weights_fingerprint(model),
-    }
-    monkeypatch.setattr(
-        ship, "run_record", lambda *a: (copy.deepcopy(model), {"init_weights": dict(init)})
-    )
-    record = ship.ship_average("anatomy_small", ["anatomy_small", "anatomy_small", "runs/r"],
-                               "abc", {}, {"anatomy_small": previous})  # fmt: skip
-    first, second, run = record["sources"]
-    assert first["record"] == previous
-    assert second["record"] == "that of sources[0]"
-    assert first["sha256"] == second["sha256"]
-    assert run["init_weights"]["record"] == "that of sources[0]"
-    assert json.dumps(record).count('"val_p1"') == 1
 
 
 def test_shipped_average_records_each_runs_own_commit(tmp_path, monkeypatch):
