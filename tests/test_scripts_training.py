@@ -122,8 +122,8 @@ def test_shipped_average_keeps_a_shipped_sources_record_once(tmp_path, monkeypat
     assert shipped_source["record"] == previous
     assert shipped_source["sha256"] == run_source["init_weights"]["sha256"]
     assert run_source["init_weights"]["record"] == "that of sources[0]"
-    # Named twice (half the start, as sessions 24-34 shipped), it weighs twice but its record
-    # is kept once: before session 34 every such ship doubled default_models.json.
+    # Named twice (half the start, as sessions 24, 31 and 34 shipped), it weighs twice but its
+    # record is kept once: before session 34 every such ship doubled default_models.json.
     record = ship.ship_average("anatomy_small", ["anatomy_small", "anatomy_small", "runs/c"],
                                "abc", {}, {"anatomy_small": previous})  # fmt: skip
     first, second, _ = record["sources"]
