@@ -24,6 +24,7 @@ source's record and the sha256 of each shipped model it averaged.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import sys
@@ -133,13 +134,18 @@ EMBEDDED_COPIES = (
 )
 
 
+@functools.cache
+def _embedded_training_frames() -> int:
+    """Camera-frames of :func:`embedded_training_clips` (loaded once for all the sources)."""
+    return sum(len(s.keypoints_2d) for s in embedded_training_clips())
+
+
 def _embedded_sentence(data) -> str:
     """The data record's sentence on the embedded videos in the pool (``DataConfig``)."""
     if not data.engine_with_embedded:
         return ""
-    frames = sum(len(s.keypoints_2d) for s in embedded_training_clips())
     copies = data.engine_embedded_copies
-    return EMBEDDED_IN_POOL.format(frames=frames) + (
+    return EMBEDDED_IN_POOL.format(frames=_embedded_training_frames()) + (
         EMBEDDED_COPIES.format(copies=copies) if copies > 1 else ""
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 from conftest import load_benchmark
 
@@ -47,8 +49,6 @@ def test_every_chapter_stores_only_small_checked_outputs():
     """The chapters as committed pass ``notebook_tools.py check``: no stored output outside
     a checked cell, none over :data:`MAX_STORED_OUTPUT_BYTES` (a figure's JSON belongs to the
     build, not to git)."""
-    from pathlib import Path
-
     chapters = sorted((Path(__file__).resolve().parents[1] / "book").glob("*.ipynb"))
     assert chapters
     assert [problem for path in chapters for problem in tools.check(path)] == []
