@@ -259,6 +259,12 @@ fixed reference, session 31's model: ``controls.reference_OM2``, each candidate'
 the test rows read once after (``test_once``); under ``second_step``, B (a gentler form of
 session 31's detector-error recipe from MM5) and its candidate MM6, refused. Chapter 11 shows
 it.
+
+``cpu_runs_session35.json``: session 35's two fresh runs of B's recipe from MM5 (C1, C2, new
+seeds), the rule written before their numbers (the plain splits bounded per step and against
+the fixed reference OM2, besides the drift budget), the candidate's checks (MM7 passes and is
+shipped as ``anatomy_medium``) and the test rows read once after (``test_once``: worse on every
+row). Chapter 11 shows it.
 """
 
 from __future__ import annotations
