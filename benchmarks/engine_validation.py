@@ -1,6 +1,6 @@
 """Models on the engine's validation videos: marker joints varied, other detector errors.
 
-Prints one JSON object with, for each model, on seven versions of the engine's validation
+Prints one JSON object with, for each model, on eight versions of the engine's validation
 split (held-out clips, held-out ANSUR bodies, random cameras and detectors), on the embedded
 dataset's training split and on its validation clips (the trainer's protocol: test-time flip
 for one model, none for an ensemble, unless ``--flip`` / ``--no-flip``; no smoothing unless
@@ -35,9 +35,15 @@ for one model, none for an ensemble, unless ``--flip`` / ``--no-flip``; no smoot
 * ``embedded_validation``: the part of ``embedded_train`` made of the engine's validation
   clips (:data:`~anatomy_lib.data.engine.VALIDATION_CLIPS`: 4 clips x 4 cameras), which a
   run trained with ``data.dataset=embedded data.held_out_clips=engine_validation`` has not
-  seen either.
+  seen either;
+* ``h36m_rendered``: :func:`~anatomy_lib.training.engine_data.validation_videos_h36m`: the
+  first 32 of ``fixed``'s videos (held-out clips on held-out ANSUR bodies) rendered as the
+  embedded dataset renders its clips (the four Human3.6M cameras of a subject it does not
+  use, its simulated detector): the embedded test split's conditions, new bodies included,
+  without its subjects (``embedded_validation`` shares its bodies with the training split).
 
-Per split: Protocols 1 and 2 (mm, the mean over videos as the trainer reports them) and the
+Per split: Protocols 1 and 2 (mm, the mean over the action columns, as the trainer reports
+them) and the
 mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
 shoulders, elbows, wrists) and of the *marker* joints (spine, thorax, neck/nose, head).
 Every model after the first also gets ``versus_first_model``: per split, its difference to
@@ -68,7 +74,10 @@ from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, uses_flip
 from anatomy_lib.metrics import mpjpe  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.skeleton import H36M_17, Skeleton  # noqa: E402
-from anatomy_lib.training.engine_data import validation_videos  # noqa: E402
+from anatomy_lib.training.engine_data import (  # noqa: E402
+    validation_videos,
+    validation_videos_h36m,
+)
 
 #: The joints whose place each dataset defines by its own markers (``MarkerJointRanges``).
 MARKER_JOINTS = ("spine", "thorax", "neck_nose", "head")
@@ -167,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
             },
             "embedded_train": load_default_dataset().split("train"),
             "embedded_validation": load_default_dataset().select_clips(VALIDATION_CLIPS),
+            "h36m_rendered": validation_videos_h36m(),
         }
     )
 

@@ -345,6 +345,48 @@ def test_calibrated_validation_report_is_the_same_videos_with_slower_errors():
         validation_videos(2, detector_errors="measured")
 
 
+def test_h36m_rendered_split_is_the_validation_videos_moved_rigidly_before_four_h36m_cameras():
+    from anatomy_lib.camera import h36m_cameras, project, world_to_camera
+    from anatomy_lib.data.build_embedded import SUBJECTS
+    from anatomy_lib.training.engine_data import (
+        H36M_VALIDATION_CAMERAS,
+        validation_videos,
+        validation_videos_h36m,
+    )
+
+    data = validation_videos_h36m.__wrapped__(3)
+    source = validation_videos().sequences[:3]
+    cameras = h36m_cameras(H36M_VALIDATION_CAMERAS)
+    assert H36M_VALIDATION_CAMERAS not in {h36m for h36m, _ in SUBJECTS.values()}
+    assert len(data.sequences) == 4 * len(source) and data.test_subjects == tuple(
+        s.subject for s in source
+    )
+    for i, original in enumerate(source):
+        views = data.sequences[4 * i : 4 * i + 4]
+        world = views[0].joints_world
+        shift = world - original.joints_world  # a translation only: the body and motion kept
+        assert torch.allclose(shift, shift[:1, :1].expand_as(shift), atol=1e-5)
+        assert float(world[..., 2].min()) == pytest.approx(0.05, abs=1e-5)  # on the floor
+        for view, cam in zip(views, cameras, strict=True):
+            assert view.camera == cam and torch.equal(view.joints_world, world)
+            assert torch.allclose(view.joints_3d, world_to_camera(world, cam), atol=1e-5)
+            assert view.action == original.action.split(" (")[0] in original.action
+            # the embedded simulator's detections: near the projection, scores in [0, 1]
+            pixels = (view.keypoints_2d + torch.tensor([1.0, cam.height / cam.width])) * (
+                cam.width / 2
+            )
+            error = (pixels - project(view.joints_3d, cam)).norm(dim=-1)
+            assert 0 < float(error.median()) < 0.02 * cam.width
+            assert 0 <= float(view.scores.min()) and float(view.scores.max()) <= 1
+    again = validation_videos_h36m.__wrapped__(3)  # seeded: the same split every call
+    assert all(
+        torch.equal(a.keypoints_2d, b.keypoints_2d)
+        for a, b in zip(data.sequences, again.sequences, strict=True)
+    )
+    with pytest.raises(ValueError, match="videos: expected 1 to 64"):
+        validation_videos_h36m.__wrapped__(0)
+
+
 def test_occluded_validation_report_moves_only_the_low_score_keypoints_of_the_same_videos():
     """``benchmarks/engine_validation.py``'s ``occluded_*`` splits: the same videos, scores and
     draws as with occlusion on the jitter only; the drift grows where a joint is occluded,

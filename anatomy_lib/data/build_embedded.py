@@ -40,7 +40,9 @@ from ..skeleton import H36M_17
 from .build import mocap
 from .simulate import DetectorNoiseConfig, body_volume, simulate_detections
 
-__all__ = ["FPS", "SOURCES", "SUBJECTS", "build", "build_pose2sim", "main"]
+__all__ = [
+    "FPS", "SOURCES", "SUBJECTS", "build", "build_pose2sim", "look_at_point", "main", "place_at",
+]  # fmt: skip
 
 FPS = 50.0
 SEED = 2020
@@ -161,8 +163,9 @@ def _climb_clips(cache: Path) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
-def _look_at_point(cameras) -> np.ndarray:
-    """Least-squares point closest to the optical axes of the cameras (world, metres)."""
+def look_at_point(cameras) -> np.ndarray:
+    """``(3,)``: the least-squares point closest to the optical axes of ``cameras``
+    (world, metres): where the embedded dataset puts each clip."""
     a, b = np.zeros((3, 3)), np.zeros(3)
     for cam in cameras:
         axis = cam.rotation_matrix(dtype=torch.float64)[:, 2].numpy()
@@ -173,7 +176,9 @@ def _look_at_point(cameras) -> np.ndarray:
     return np.linalg.solve(a, b)
 
 
-def _place(joints: np.ndarray, target: np.ndarray) -> np.ndarray:
+def place_at(joints: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``(T, J, 3)`` world joints (metres, Z up) moved so that the root's horizontal path is
+    centred on ``target``'s x, y and the lowest joint is 5 cm above the floor (Z = 0)."""
     root = joints[:, H36M_17.root, :2]
     centre = 0.5 * (root.min(0) + root.max(0))
     out = joints.copy()
@@ -216,7 +221,7 @@ def build(cache: Path, out_dir: Path, seed: int = SEED) -> dict:
     for i in order:
         subject, action, joints = clips[i]
         cams = h36m_cameras(SUBJECTS[subject][0])
-        placed = torch.tensor(_place(joints, _look_at_point(cams)), dtype=torch.float64)
+        placed = torch.tensor(place_at(joints, look_at_point(cams)), dtype=torch.float64)
         views = [
             simulate_detections(world_to_camera(placed, cam), cam, volume, noise, generator)
             for cam in cams

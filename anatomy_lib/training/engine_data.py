@@ -27,11 +27,13 @@ from .config import JointDefinitions
 from .seeds import seeded_generator
 
 __all__ = [
+    "H36M_VALIDATION_CAMERAS",
     "VALIDATION_SEED",
     "embedded_training_clips",
     "engine_for",
     "engine_dataset",
     "validation_videos",
+    "validation_videos_h36m",
 ]
 
 #: Seed of the engine's validation videos (the same for every experiment).
@@ -166,3 +168,56 @@ def validation_videos(
         detector_errors=detector_errors, occluded_noise=occluded_noise,
     )  # fmt: skip
     return engine.dataset(videos, torch.Generator().manual_seed(VALIDATION_SEED), "validation")
+
+
+#: The Human3.6M subject whose four cameras :func:`validation_videos_h36m` uses: neither the
+#: embedded dataset's training subjects' (S1, S5) nor its test subjects' (S9, S11).
+H36M_VALIDATION_CAMERAS = "S7"
+
+
+@lru_cache(maxsize=1)
+def validation_videos_h36m(videos: int = 32) -> PoseDataset:
+    """The first ``videos`` of :func:`validation_videos` (held-out clips on held-out ANSUR
+    bodies) rendered as the embedded dataset renders its clips: each placed where the four
+    Human3.6M cameras of :data:`H36M_VALIDATION_CAMERAS` look
+    (:func:`~anatomy_lib.data.build_embedded.place_at`), seen by all four, and detected by
+    the embedded dataset's simulator (:func:`~anatomy_lib.data.simulate.simulate_detections`
+    with its default noise, seeded). The embedded test split's conditions (bodies and clips
+    no model trained on, its cameras and detector) without its subjects: ``4 * videos``
+    sequences, a test split, each video's four views under its subject, its clip the action
+    (the engine's detector dropped from the name)."""
+    from ..camera import h36m_cameras, normalize_screen, world_to_camera
+    from ..data.build_embedded import look_at_point, place_at
+    from ..data.sequences import PoseSequence
+    from ..data.simulate import DetectorNoiseConfig, body_volume, simulate_detections
+
+    source = validation_videos()
+    if not 1 <= videos <= len(source.sequences):
+        raise ValueError(
+            f"videos: expected 1 to {len(source.sequences)} (the engine's validation videos), "
+            f"got {videos}"
+        )
+    cameras = h36m_cameras(H36M_VALIDATION_CAMERAS)
+    target = look_at_point(cameras)
+    volume = body_volume(source.skeleton)
+    noise = DetectorNoiseConfig()
+    generator = torch.Generator().manual_seed(VALIDATION_SEED)
+    seqs = []
+    for seq in source.sequences[:videos]:
+        world = torch.tensor(
+            place_at(seq.joints_world.double().numpy(), target), dtype=torch.float64
+        )
+        for cam in cameras:
+            cam_joints = world_to_camera(world, cam)
+            det = simulate_detections(cam_joints, cam, volume, noise, generator)
+            seqs.append(
+                PoseSequence(
+                    subject=seq.subject, action=seq.action.split(" (")[0],
+                    keypoints_2d=normalize_screen(det.pixels, cam.width, cam.height).float(),
+                    scores=det.scores.float(), joints_3d=cam_joints.float(),
+                    skeleton=source.skeleton, fps=seq.fps, camera=cam,
+                    joints_world=world.float(), visibility=det.visibility.float(),
+                )
+            )  # fmt: skip
+    subjects = tuple(dict.fromkeys(s.subject for s in seqs))
+    return PoseDataset("engine_h36m", source.skeleton, tuple(seqs), (), subjects)
