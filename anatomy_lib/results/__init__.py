@@ -264,7 +264,8 @@ it.
 seeds), the rule written before their numbers (the plain splits bounded per step and against
 the fixed reference OM2, besides the drift budget), the candidate's checks (MM7 passes and is
 shipped as ``anatomy_medium``) and the test rows read once after (``test_once``: worse on every
-row). Chapter 11 shows it.
+row), and one diagnostic after them that decides nothing (``after_the_decision``: the shipped
+chain of sessions 24-35 on the new ``h36m_rendered`` split). Chapter 11 shows it.
 """
 
 from __future__ import annotations
