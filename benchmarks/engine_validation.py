@@ -43,9 +43,8 @@ for one model, none for an ensemble, unless ``--flip`` / ``--no-flip``; no smoot
   without its subjects (``embedded_validation`` shares its bodies with the training split).
 
 Per split: Protocols 1 and 2 (mm, the mean over the action columns, as the trainer reports
-them) and the
-mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees, ankles,
-shoulders, elbows, wrists) and of the *marker* joints (spine, thorax, neck/nose, head).
+them) and the mean joint error (MPJPE, mm, over all frames) of the *limb* joints (hips, knees,
+ankles, shoulders, elbows, wrists) and of the *marker* joints (spine, thorax, neck/nose, head).
 Every model after the first also gets ``versus_first_model``: per split, its difference to
 the first model in each video's P1, with a 95 % interval over the videos
 (:func:`paired_videos`). Neither the embedded test split nor the Pose2Sim trial is read.
