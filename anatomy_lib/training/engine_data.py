@@ -207,6 +207,7 @@ def validation_videos_h36m(videos: int = 32) -> PoseDataset:
         world = torch.tensor(
             place_at(seq.joints_world.double().numpy(), target), dtype=torch.float64
         )
+        world_float = world.float()  # one tensor shared by the four views
         for cam in cameras:
             cam_joints = world_to_camera(world, cam)
             det = simulate_detections(cam_joints, cam, volume, noise, generator)
@@ -216,7 +217,7 @@ def validation_videos_h36m(videos: int = 32) -> PoseDataset:
                     keypoints_2d=normalize_screen(det.pixels, cam.width, cam.height).float(),
                     scores=det.scores.float(), joints_3d=cam_joints.float(),
                     skeleton=source.skeleton, fps=seq.fps, camera=cam,
-                    joints_world=world.float(), visibility=det.visibility.float(),
+                    joints_world=world_float, visibility=det.visibility.float(),
                 )
             )  # fmt: skip
     subjects = tuple(dict.fromkeys(s.subject for s in seqs))
