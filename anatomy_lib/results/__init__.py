@@ -266,6 +266,11 @@ the fixed reference OM2, besides the drift budget), the candidate's checks (MM7 
 shipped as ``anatomy_medium``) and the test rows read once after (``test_once``: worse on every
 row), and one diagnostic after them that decides nothing (``after_the_decision``: the shipped
 chain of sessions 24-35 on the new ``h36m_rendered`` split). Chapter 11 shows it.
+
+``cpu_runs_session36.json``: session 36's two runs of session 34's recipe A from MM7 (D1, D2),
+meant to restore the engine's plain splits, the rule written before their numbers, and the
+candidate's checks (MM8 fails on ``varied``, the detector-error splits and person 2; nothing
+shipped, the test rows not read). Chapter 11 shows it.
 """
 
 from __future__ import annotations
