@@ -132,6 +132,11 @@ EMBEDDED_COPIES = (
     " Each of those videos entered the pool {copies} times (data.engine_embedded_copies="
     "{copies}, {copies} times their weight against the synthetic videos)."
 )
+EMBEDDED_DETECTED_ANEW = (
+    " Their 2D was not the dataset's own: each copy was detected anew every epoch by one of the "
+    "engine's detector families (data.engine_embedded_detections=engine, "
+    "anatomy_lib.training.engine_data.detect_anew)."
+)
 
 
 @functools.cache
@@ -145,8 +150,10 @@ def _embedded_sentence(data) -> str:
     if not data.engine_with_embedded:
         return ""
     copies = data.engine_embedded_copies
-    return EMBEDDED_IN_POOL.format(frames=_embedded_training_frames()) + (
-        EMBEDDED_COPIES.format(copies=copies) if copies > 1 else ""
+    return (
+        EMBEDDED_IN_POOL.format(frames=_embedded_training_frames())
+        + (EMBEDDED_COPIES.format(copies=copies) if copies > 1 else "")
+        + (EMBEDDED_DETECTED_ANEW if data.engine_embedded_detections == "engine" else "")
     )
 
 

@@ -659,3 +659,81 @@ def test_engine_embedded_copies_repeat_the_embedded_videos_in_each_pool():
         DataConfig(dataset="engine", engine_embedded_copies=2)
     with pytest.raises(ValueError, match="got 0"):
         DataConfig(dataset="engine", engine_with_embedded=True, engine_embedded_copies=0)
+
+
+def test_detect_anew_changes_only_the_2d_and_stays_near_the_exact_projection():
+    """``detect_anew`` keeps each sequence's joints, camera and names and replaces its 2D,
+    scores and visibility with the engine's detections of the same joints through the same
+    camera: near the exact projection (median under 5 % of the half-width), not equal to the
+    dataset's own detections, the same for the same seed and different for another."""
+    from anatomy_lib.camera import normalize_screen, project_with_intrinsics
+    from anatomy_lib.training.engine_data import detect_anew, embedded_training_clips, engine_for
+
+    sequences = embedded_training_clips().sequences[:6]
+    engine = engine_for("ansur", 0.0)
+    new = detect_anew(sequences, engine, torch.Generator().manual_seed(4))
+    again = detect_anew(sequences, engine, torch.Generator().manual_seed(4))
+    other = detect_anew(sequences, engine, torch.Generator().manual_seed(5))
+    for old, seq, same, diff in zip(sequences, new, again, other, strict=True):
+        assert (seq.subject, seq.action, seq.camera) == (old.subject, old.action, old.camera)
+        assert seq.joints_3d is old.joints_3d
+        assert seq.keypoints_2d.shape == old.keypoints_2d.shape
+        assert seq.keypoints_2d.dtype == old.keypoints_2d.dtype
+        assert not torch.equal(seq.keypoints_2d, old.keypoints_2d)
+        assert torch.equal(seq.keypoints_2d, same.keypoints_2d)
+        assert not torch.equal(seq.keypoints_2d, diff.keypoints_2d)
+        assert ((seq.scores >= 0) & (seq.scores <= 1)).all()
+        cam = seq.camera
+        exact = normalize_screen(
+            project_with_intrinsics(seq.joints_3d.double(), cam.intrinsics(dtype=torch.float64)),
+            cam.width,
+            cam.height,
+        )
+        error = (seq.keypoints_2d.double() - exact).norm(dim=-1).median()
+        assert 0 < error < 0.05
+
+
+def test_engine_embedded_detections_detect_each_copy_anew_every_epoch():
+    """``data.engine_embedded_detections="engine"``: each copy of each embedded training video
+    carries its own detections, drawn anew every epoch from the seed (the same for the same
+    seed and epoch); the joints, the synthetic videos and the validation videos are those of
+    the dataset's own detections; the option needs ``engine_with_embedded``."""
+    from anatomy_lib.training.engine_data import embedded_training_clips, engine_dataset
+
+    data = DataConfig(
+        dataset="engine",
+        engine_videos=4,
+        engine_validation_videos=4,
+        engine_with_embedded=True,
+        engine_embedded_copies=2,
+    )
+    anew = dataclasses.replace(data, engine_embedded_detections="engine")
+    extra = embedded_training_clips()
+    own_subjects = set(extra.train_subjects)
+
+    def added(dataset):
+        return [s for s in dataset.split("train") if s.subject in own_subjects]
+
+    own = engine_dataset(data, seed=3, epoch=1)
+    first, same = engine_dataset(anew, seed=3, epoch=1), engine_dataset(anew, seed=3, epoch=1)
+    later = engine_dataset(anew, seed=3, epoch=2)
+    n = len(extra)
+    assert len(added(first)) == len(added(own)) == 2 * n
+    for copy in (0, n):
+        for seq, source in zip(added(first)[copy : copy + n], extra, strict=True):
+            assert seq.joints_3d is source.joints_3d
+            assert not torch.equal(seq.keypoints_2d, source.keypoints_2d)
+    pairs = lambda a, b: zip(added(a), added(b), strict=True)  # noqa: E731
+    assert all(torch.equal(a.keypoints_2d, b.keypoints_2d) for a, b in pairs(first, same))
+    assert not any(torch.equal(a.keypoints_2d, b.keypoints_2d) for a, b in pairs(first, later))
+    copies = zip(added(first)[:n], added(first)[n:], strict=True)
+    assert not any(torch.equal(a.keypoints_2d, b.keypoints_2d) for a, b in copies)
+    synthetic = lambda d: [  # noqa: E731
+        s.keypoints_2d for s in d.split("train") if s.subject not in own_subjects
+    ]
+    assert all(torch.equal(a, b) for a, b in zip(synthetic(own), synthetic(first), strict=True))
+    assert [s.subject for s in first.split("test")] == [s.subject for s in own.split("test")]
+    with pytest.raises(ValueError, match="engine_with_embedded=True only"):
+        DataConfig(dataset="engine", engine_embedded_detections="engine")
+    with pytest.raises(ValueError, match="engine_embedded_detections"):
+        DataConfig(dataset="engine", engine_with_embedded=True, engine_embedded_detections="both")

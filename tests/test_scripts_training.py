@@ -289,3 +289,13 @@ def test_shipped_records_say_when_the_embedded_videos_were_in_the_pool():
         DataConfig(dataset="engine", engine_with_embedded=True, engine_embedded_copies=2)
     )
     assert doubled.startswith(sentence) and "data.engine_embedded_copies=2" in doubled
+    assert "engine_embedded_detections" not in doubled
+    anew = ship._embedded_sentence(
+        DataConfig(
+            dataset="engine",
+            engine_with_embedded=True,
+            engine_embedded_copies=2,
+            engine_embedded_detections="engine",
+        )
+    )
+    assert anew.startswith(doubled) and "data.engine_embedded_detections=engine" in anew

@@ -59,6 +59,7 @@ Dataset = Literal["embedded", "engine", "h36m", "3dhp"]
 EngineBodies = Literal["ansur", "rescaled", "clip"]
 JointDefinitions = Literal["fixed", "varied", "varied_thorax", "varied_thorax_half"]
 HeldOutClips = Literal["none", "engine_validation"]
+EmbeddedDetections = Literal["embedded", "engine"]
 LengthFrames = Literal["random", "consecutive"]
 Architecture = Literal["anatomy", "baseline"]
 AmpDtype = Literal["auto", "bfloat16", "float16"]
@@ -131,6 +132,11 @@ class DataConfig:
             windows beside 1,024 engine videos). Validation is unchanged.
         engine_embedded_copies: with ``engine_with_embedded``: how many times each of those
             videos enters the pool (2 doubles their share of the windows, about 23 %).
+        engine_embedded_detections: with ``engine_with_embedded``: the 2D those videos
+            carry: ``"embedded"`` (the dataset's own simulated detections, the same every
+            epoch) or ``"engine"`` (each copy detected anew every epoch by one of the
+            engine's detector families, with the engine's error sizes:
+            :func:`~anatomy_lib.training.engine_data.detect_anew`).
     """
 
     dataset: Dataset = "embedded"
@@ -156,6 +162,7 @@ class DataConfig:
     engine_rejection: Rejection = "window"
     engine_with_embedded: bool = False
     engine_embedded_copies: int = 1
+    engine_embedded_detections: EmbeddedDetections = "embedded"
 
     def __post_init__(self) -> None:
         check_choice_field(self, "dataset", get_args(Dataset))
@@ -173,6 +180,13 @@ class DataConfig:
                 "DataConfig.engine_embedded_copies: expected 1, or more with "
                 f"engine_with_embedded=True, got {self.engine_embedded_copies} with "
                 f"engine_with_embedded={self.engine_with_embedded}"
+            )
+        check_choice_field(self, "engine_embedded_detections", get_args(EmbeddedDetections))
+        if self.engine_embedded_detections != "embedded" and not self.engine_with_embedded:
+            raise ValueError(
+                "DataConfig.engine_embedded_detections="
+                f"{self.engine_embedded_detections!r} applies with engine_with_embedded=True "
+                "only, got engine_with_embedded=False"
             )
         if self.held_out_clips != "none" and self.dataset != "embedded":
             raise ValueError(

@@ -17,18 +17,25 @@ from typing import get_args
 
 import torch
 
+from ..camera import normalize_screen
 from ..data.bodies import MarkerJointRanges
-from ..data.detector_errors import DETECTOR_ERRORS, FAMILY_COPIES, JOINT_NOISE
+from ..data.detector_errors import (
+    DETECTOR_ERRORS,
+    FAMILY_COPIES,
+    JOINT_NOISE,
+    simulate_detector,
+)
 from ..data.engine import VALIDATION_CLIPS, EngineConfig, TrainingDataEngine
 from ..data.joint_limits import within_limits
 from ..data.pose_recombination import RecombinationConfig
-from ..data.sequences import PoseDataset
+from ..data.sequences import PoseDataset, PoseSequence
 from .config import JointDefinitions
 from .seeds import seeded_generator
 
 __all__ = [
     "H36M_VALIDATION_CAMERAS",
     "VALIDATION_SEED",
+    "detect_anew",
     "embedded_training_clips",
     "engine_for",
     "engine_dataset",
@@ -121,15 +128,61 @@ def engine_dataset(data, seed: int, epoch: int) -> PoseDataset:
     pool = engine.dataset(data.engine_videos, generator, "train")
     val = validation_videos(data.engine_validation_videos)
     extra = embedded_training_clips() if data.engine_with_embedded else None
+    added: tuple[PoseSequence, ...] = ()
+    if extra and data.engine_embedded_detections == "engine":
+        detections = seeded_generator(seed, "embedded_detections", epoch)
+        for _ in range(data.engine_embedded_copies):
+            added += detect_anew(extra.sequences, engine, detections)
+    elif extra:
+        added = extra.sequences * data.engine_embedded_copies
     return PoseDataset(
         "engine",
         pool.skeleton,
-        pool.sequences
-        + (extra.sequences * data.engine_embedded_copies if extra else ())
-        + val.sequences,
+        pool.sequences + added + val.sequences,
         pool.train_subjects + (extra.train_subjects if extra else ()),
         val.test_subjects,
     )
+
+
+def detect_anew(
+    sequences: tuple[PoseSequence, ...], engine: TrainingDataEngine, generator: torch.Generator
+) -> tuple[PoseSequence, ...]:
+    """``sequences`` detected again as the engine detects its own videos: each by one of
+    ``engine``'s detector families, drawn per sequence, from its camera-space joints
+    ``(T, J, 3)`` and its camera (:func:`~anatomy_lib.data.detector_errors.simulate_detector`).
+    Only ``keypoints_2d`` (screen-normalised), ``scores`` and ``visibility`` change; the
+    joints, camera and names stay. Used by ``data.engine_embedded_detections="engine"``."""
+    detectors = engine.config.detectors
+    out = []
+    for seq in sequences:
+        if seq.camera is None:
+            raise ValueError(
+                f"detect_anew: sequence {seq.subject}/{seq.action} has no camera to project with"
+            )
+        if seq.skeleton.num_joints != engine.skeleton.num_joints:
+            raise ValueError(
+                f"detect_anew: expected {engine.skeleton.num_joints} joints (the engine's "
+                f"skeleton), got {seq.skeleton.num_joints} in {seq.subject}/{seq.action}"
+            )
+        family = detectors[int(torch.randint(len(detectors), (1,), generator=generator))]
+        cam = seq.camera
+        det = simulate_detector(
+            seq.joints_3d.double()[None],
+            cam.intrinsics(dtype=torch.float64)[None],
+            torch.tensor([float(cam.width)], dtype=torch.float64),
+            torch.tensor([float(cam.height)], dtype=torch.float64),
+            engine.skeleton, engine.volume, family, generator,
+        )  # fmt: skip
+        dtype = seq.keypoints_2d.dtype
+        out.append(
+            dataclasses.replace(
+                seq,
+                keypoints_2d=normalize_screen(det.pixels[0], cam.width, cam.height).to(dtype),
+                scores=det.scores[0].to(dtype),
+                visibility=det.visibility[0].to(dtype),
+            )
+        )
+    return tuple(out)
 
 
 def embedded_training_clips() -> PoseDataset:
