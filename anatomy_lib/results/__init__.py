@@ -270,7 +270,8 @@ chain of sessions 24-35 on the new ``h36m_rendered`` split). Chapter 11 shows it
 ``cpu_runs_session36.json``: session 36's two runs of session 34's recipe A from MM7 (D1, D2),
 meant to restore the engine's plain splits, the rule written before their numbers, and the
 candidate's checks (MM8 fails on ``varied``, the detector-error splits and person 2; nothing
-shipped, the test rows not read). Chapter 11 shows it.
+shipped, the test rows not read), and under ``measurement`` one run that decides nothing: E1,
+D1's command with ``data.engine_embedded_detections=engine``. Chapter 11 shows the step.
 """
 
 from __future__ import annotations
