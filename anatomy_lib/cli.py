@@ -199,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "seen; a causal model only below them, at a whole multiple of the "
                    "video's rate: 30 fps at 60 Hz), video (as filmed) or a rate in Hz; the "
                    "3D comes back at the video's frames")  # fmt: skip
+    i.add_argument("--pull", type=float, default=None, metavar="STRENGTH",
+                   help="pull the 3D this far (0-1) towards the rays of its 2D keypoints, "
+                   "depths kept (anatomy_lib.keypoint_fit.pull_to_keypoints); 0 turns it off "
+                   "(default: 0.5, smoothed over 0.04 s, for a non-causal model; none for a "
+                   "causal one)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i, "0, none")
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -538,6 +543,11 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
             f"frame{'' if frames == '1' else 's'} at {result.fps:g} fps (--smooth 0: none)"
         )
     print(f"  model {result.model}{' (causal)' if result.causal else ''}; {smoothed}")
+    if result.pull_strength > 0:
+        print(
+            f"  3D pulled {result.pull_strength:g} of the way towards its 2D keypoints' rays "
+            "(--pull 0: not)"
+        )
     if result.lift_fps is not None and result.lift_fps != result.fps:
         print(
             f"  lifted at {result.lift_fps:g} Hz, the 3D taken back at the video's "
@@ -633,6 +643,7 @@ def _infer_video(args, device, protocol) -> int:
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             figure_frames=args.figure_frames, fix_left_right=not args.keep_left_right,
             pose_model=args.pose_model, stature_m=args.stature, lift_fps=args.lift_fps,
+            pull_strength=args.pull,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -669,7 +680,7 @@ def _infer_openpose(args, device, protocol) -> int:
             smoothing_s=args.smooth,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             fix_left_right=not args.keep_left_right, stature_m=args.stature,
-            lift_fps=args.lift_fps,
+            lift_fps=args.lift_fps, pull_strength=args.pull,
         )  # fmt: skip
     except (ValueError, KeyError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -705,7 +716,7 @@ def _infer_keypoints(args, device, protocol) -> int:
         result = lift_keypoints(
             kp, scores, width, height, layout, model, fps=args.fps, flip=protocol.flip,
             length_frames=protocol.length_frames, device=device, smoothing_s=args.smooth,
-            stature_m=args.stature, lift_fps=args.lift_fps,
+            stature_m=args.stature, lift_fps=args.lift_fps, pull_strength=args.pull,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(f"{args.input}: {exc.args[0] if exc.args else exc}") from None
@@ -730,6 +741,8 @@ def _cmd_infer(args) -> int:
             check_stature(args.stature)
         except ValueError as exc:
             raise CommandError(f"--stature: {str(exc).removeprefix('stature: ')}") from None
+    if args.pull is not None and not 0 <= args.pull <= 1:
+        raise CommandError(f"--pull: expected a strength from 0 to 1, got {args.pull:g}")
     args.lift_fps = _lift_fps(args.lift_fps)
     kind = _input_kind(args.input)
     args.fps_unknown = kind != "video" and args.fps is None

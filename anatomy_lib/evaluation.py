@@ -37,6 +37,7 @@ from ._validation import (
 from .bones import mirror_joints, swap_left_right
 from .data.augment import normalized_intrinsics
 from .frame_rate import lifting_fps, resample
+from .keypoint_fit import KeypointPull, pull_to_keypoints
 from .length_frames import consecutive_length_frames
 from .metrics import ActionTable, SequenceErrors, auc, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck
 from .models.anatomy import AnatomyModel
@@ -91,6 +92,12 @@ class EvaluationConfig:
         lift_fps: the frame rate the network sees (:func:`~anatomy_lib.frame_rate.lifting_fps`):
             None (the paper's protocol: as filmed), ``"auto"`` (the video pipeline's default)
             or a rate in Hz; :func:`predict_sequence` then needs the video's ``fps``.
+        keypoint_pull: the lifted 3D pulled part of the way towards the keypoints' rays
+            (:func:`~anatomy_lib.keypoint_fit.pull_to_keypoints`, at the lifting rate,
+            before ``smoothing_s``): a :class:`~anatomy_lib.keypoint_fit.KeypointPull`, or
+            None (the paper's protocol) for none. Needs the camera's intrinsics, and the
+            video's ``fps`` when its ``smoothing_s > 0``. The video pipeline's default is
+            :data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL`.
     """
 
     flip: bool | None = None
@@ -100,8 +107,14 @@ class EvaluationConfig:
     chunk_size: int = 256
     smoothing_s: float = 0.0
     lift_fps: float | str | None = None
+    keypoint_pull: KeypointPull | None = None
 
     def __post_init__(self) -> None:
+        if self.keypoint_pull is not None and not isinstance(self.keypoint_pull, KeypointPull):
+            raise ValueError(
+                "EvaluationConfig.keypoint_pull: expected None or a "
+                f"anatomy_lib.keypoint_fit.KeypointPull, got {self.keypoint_pull!r}"
+            )
         if self.flip is not None and not isinstance(self.flip, bool):
             raise ValueError(
                 f"EvaluationConfig.flip: expected True, False or None, got {self.flip!r}"
@@ -255,9 +268,26 @@ def predict_sequence(
         needs_fps = f"smoothing over {config.smoothing_s} s"
     elif config.lift_fps is not None:
         needs_fps = f"lift_fps={config.lift_fps!r}"
+    pull = config.keypoint_pull
+    if pull is not None and pull.strength > 0:
+        if intrinsics is None or tuple(intrinsics.shape) != (9,):
+            got = None if intrinsics is None else tuple(intrinsics.shape)
+            raise ValueError(
+                "keypoint_pull needs the camera's normalised intrinsics, shape (9,) "
+                "(anatomy_lib.data.augment.normalized_intrinsics(camera), or "
+                f"anatomy_lib.ray_frame.assumed_intrinsics(width, height)); got {got}"
+            )
+        if pull.smoothing_s > 0 and not needs_fps:
+            needs_fps = f"keypoint_pull smoothed over {pull.smoothing_s} s"
     if needs_fps and not (fps is not None and 0 < fps < math.inf):
         raise ValueError(f"{needs_fps} needs the video's frame rate: expected fps > 0, got {fps!r}")
     causal = is_causal(model)
+    if causal and pull is not None and pull.strength > 0 and pull.smoothing_s > 0:
+        raise ValueError(
+            f"keypoint_pull smoothed over {pull.smoothing_s} s: a causal model's pull is not "
+            "smoothed (the centred filter would use later frames); give "
+            "KeypointPull(strength, smoothing_s=0) or a non-causal model"
+        )
     lift_fps = fps if config.lift_fps is None else lifting_fps(fps, config.lift_fps, causal)
     frames = keypoints_2d.shape[0]
     if lift_fps != fps:  # the network sees the video at lift_fps (anatomy_lib.frame_rate)
@@ -270,6 +300,12 @@ def predict_sequence(
         return _predict_one(member, keypoints_2d, scores, config, intrinsics, flip)
 
     joints = torch.stack(map_members(one, members)).mean(0)
+    if pull is not None and pull.strength > 0:
+        joints = pull_to_keypoints(
+            joints, keypoints_2d.to(joints), None if scores is None else scores.to(joints),
+            intrinsics.to(joints), pull.strength,
+            pull.smoothing_s * lift_fps if pull.smoothing_s > 0 else 0.0, _skeleton(model).root,
+        )  # fmt: skip
     if lift_fps != fps:  # back to the video's frames; a causal model's without looking ahead
         joints = resample(joints, lift_fps, fps, frames=frames, hold=causal)
     sigma_frames = config.smoothing_s * fps if config.smoothing_s > 0 else 0.0

@@ -26,6 +26,20 @@ Measured in session 30 (``benchmarks/keypoint_fit.py``,
 real validation person's P-MPJPE by 0.7 mm, so it is **not** part of the default lifting;
 call it yourself, and judge it on your own data.
 
+A cheaper, partial agreement: :func:`pull_to_keypoints` (session 37). It places the
+lifted pose on the rays as above (:func:`root_translation`, translation :math:`t`), keeps
+every joint's depth :math:`z_j = (X_j + t)_z` and moves its :math:`x, y` part of the way to
+the point of its keypoint's ray at that depth,
+
+.. math::  c_j = z_j (m_j, 1) - (X_j + t), \\qquad
+           X'_j = X_j + t + \\lambda \\, w_j \\, (G_\\sigma * c)_j,
+
+with :math:`m_j` the keypoint's pinhole image point, :math:`w_j` its score, :math:`G_\\sigma`
+a Gaussian over time (:func:`~anatomy_lib.smoothing.smooth_over_time`) that keeps the
+detector's frame-to-frame jitter out of the pull, and :math:`\\lambda` the strength; the
+result is made root-relative again. It changes no depth and no bone length on purpose: the
+network's guess in depth is kept, only what the 2D sees is shared between the two.
+
 Shapes: joints ``(..., J, 3)`` root-relative camera space (metres), keypoints
 ``(..., J, 2)`` normalised screen coordinates, scores ``(..., J)``, intrinsics ``(9,)`` or
 ``(..., 9)`` (:func:`~anatomy_lib.data.augment.normalized_intrinsics`); translations
@@ -51,8 +65,17 @@ from ._validation import (
 from .bones import bones_to_joints, joints_to_bones
 from .ray_frame import pixel_rays
 from .skeleton import H36M_17, Skeleton
+from .smoothing import smooth_over_time
 
-__all__ = ["KeypointFit", "KeypointFitConfig", "fit_to_keypoints", "root_translation"]
+__all__ = [
+    "KeypointFit",
+    "KeypointFitConfig",
+    "KeypointPull",
+    "VIDEO_KEYPOINT_PULL",
+    "fit_to_keypoints",
+    "pull_to_keypoints",
+    "root_translation",
+]
 
 
 @dataclass(frozen=True)
@@ -217,3 +240,90 @@ def fit_to_keypoints(
         d = v / v.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         fitted = torch.where(placed[..., None, None], bones_to_joints(lengths, d, skeleton), joints)
         return KeypointFit(fitted, torch.where(placed.unsqueeze(-1), t.detach(), translation))
+
+
+@dataclass(frozen=True)
+class KeypointPull:
+    """Settings of :func:`pull_to_keypoints` as the video pipeline applies it
+    (:data:`VIDEO_KEYPOINT_PULL`).
+
+    Attributes:
+        strength: :math:`\\lambda` in ``[0, 1]``: how far a keypoint of score 1 moves its
+            joint towards its ray (0: not at all, 1: onto it).
+        smoothing_s: :math:`\\sigma`, seconds, of the Gaussian that smooths the pull over
+            time; 0: each frame on its own (what a causal model may use).
+    """
+
+    strength: float = 0.5
+    smoothing_s: float = 0.04
+
+    def __post_init__(self) -> None:
+        for key, high in (("strength", 1.0), ("smoothing_s", math.inf)):
+            value = getattr(self, key)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (0 <= value <= high and math.isfinite(value))
+            ):
+                wanted = "a number in [0, 1]" if high == 1.0 else "a finite number of seconds >= 0"
+                raise ValueError(f"KeypointPull.{key}: expected {wanted}, got {value!r}")
+
+
+def pull_to_keypoints(
+    joints: torch.Tensor,
+    keypoints_2d: torch.Tensor,
+    scores: torch.Tensor | None,
+    intrinsics: torch.Tensor,
+    strength: float = 0.5,
+    sigma_frames: float = 0.0,
+    root: int = 0,
+) -> torch.Tensor:
+    """The module docstring's partial pull of lifted joints towards their keypoints' rays.
+
+    Args:
+        joints: ``(..., T, J, 3)`` lifted root-relative camera-space joints (metres), time
+            third from last (``(J, 3)`` for one frame when ``sigma_frames == 0``).
+        keypoints_2d: ``(..., T, J, 2)`` the 2D they were lifted from, normalised screen
+            coordinates.
+        scores: ``(..., T, J)`` keypoint confidences in ``[0, 1]``, each joint's share of
+            the pull (score 0: not pulled); None: all 1.
+        intrinsics: ``(9,)`` or ``(..., T, 9)`` the camera's normalised intrinsics.
+        strength: :math:`\\lambda` in ``[0, 1]``.
+        sigma_frames: :math:`\\sigma` of the smoothing over time, frames (0: none).
+        root: the root joint's index.
+
+    Returns:
+        ``(..., T, J, 3)`` root-relative joints. Depths relative to the placed root are kept
+        in frames that :func:`root_translation` places with every joint in front of the
+        camera; a frame it cannot place gets no pull of its own (its neighbours' may reach
+        it through the smoothing). Differentiable in ``joints``.
+    """
+    if isinstance(strength, bool) or not 0 <= strength <= 1:
+        raise ValueError(f"strength: expected a number in [0, 1], got {strength!r}")
+    if isinstance(sigma_frames, bool) or not 0 <= sigma_frames < math.inf:
+        raise ValueError(f"sigma_frames: expected a finite number >= 0, got {sigma_frames!r}")
+    keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
+    if sigma_frames > 0 and joints.dim() < 3:
+        raise ValueError(
+            f"joints: smoothing over time needs a time axis, shape (..., T, J, 3); got "
+            f"{tuple(joints.shape)}"
+        )
+    if not 0 <= root < joints.shape[-2]:
+        raise ValueError(f"root: expected a joint index below {joints.shape[-2]}, got {root!r}")
+    m = _image_points(keypoints_2d, intrinsics)
+    translation = _root_on_rays(joints, m, scores)
+    placed = joints + torch.nan_to_num(translation, nan=0.0).unsqueeze(-2)
+    depth = placed[..., 2:]
+    ok = torch.isfinite(translation).all(-1) & (depth.squeeze(-1) > 0).all(-1)
+    towards = torch.cat([depth * m - placed[..., :2], torch.zeros_like(depth)], -1)
+    towards = torch.where(ok[..., None, None], towards, torch.zeros_like(towards))
+    if sigma_frames > 0:
+        towards = smooth_over_time(towards, sigma_frames)
+    pulled = placed + strength * scores.unsqueeze(-1) * towards
+    return pulled - pulled[..., root : root + 1, :]
+
+
+#: What ``anatomy3d infer`` applies to a non-causal model's 3D (none to a causal one):
+#: chosen on the validation person and the engine's validation videos in session 37
+#: (``anatomy_lib/results/keypoint_pull.json``).
+VIDEO_KEYPOINT_PULL: KeypointPull | None = KeypointPull()

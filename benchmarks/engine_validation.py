@@ -55,6 +55,7 @@ the first model in each video's P1, with a 95 % interval over the videos
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from pathlib import Path
@@ -65,11 +66,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _model_report import add_flip_option, model_report  # noqa: E402
+from _model_report import add_flip_option, add_pull_option, model_report  # noqa: E402
 
 from anatomy_lib.data.embedded import load_default_dataset  # noqa: E402
 from anatomy_lib.data.engine import VALIDATION_CLIPS  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, uses_flip  # noqa: E402
+from anatomy_lib.keypoint_fit import KeypointPull  # noqa: E402
 from anatomy_lib.metrics import mpjpe  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
 from anatomy_lib.skeleton import H36M_17, Skeleton  # noqa: E402
@@ -77,6 +79,7 @@ from anatomy_lib.training.engine_data import (  # noqa: E402
     validation_videos,
     validation_videos_h36m,
 )
+from anatomy_lib.wild.pipeline import video_keypoint_pull  # noqa: E402
 
 #: The joints whose place each dataset defines by its own markers (``MarkerJointRanges``).
 MARKER_JOINTS = ("spine", "thorax", "neck_nose", "head")
@@ -115,14 +118,16 @@ def per_video_p1(predictions: list[torch.Tensor], targets: list[torch.Tensor]) -
 
 def split_errors(
     model, dataset, smoothing_s: float = 0.0, flip: bool | None = None,
-    lift_fps: float | str | None = None,
+    lift_fps: float | str | None = None, keypoint_pull: KeypointPull | None = None,
 ) -> tuple[dict, list[float]]:  # fmt: skip
     """P1, P2 and the group errors of ``model`` on one validation split (the 3D smoothed
     over ``smoothing_s`` seconds; 0, the trainer's protocol, does not; the mirror pass as
     ``flip`` says, None: for one model, not for an ensemble; lifted at ``lift_fps``, None:
-    the videos' rate, :mod:`anatomy_lib.frame_rate`), and each video's own P1 (mm) for
-    :func:`paired_videos`."""
-    protocol = EvaluationConfig(flip=flip, smoothing_s=smoothing_s, lift_fps=lift_fps)
+    the videos' rate, :mod:`anatomy_lib.frame_rate`; pulled towards the keypoints' rays by
+    ``keypoint_pull``, None: not), and each video's own P1 (mm) for :func:`paired_videos`."""
+    protocol = EvaluationConfig(
+        flip=flip, smoothing_s=smoothing_s, lift_fps=lift_fps, keypoint_pull=keypoint_pull
+    )
     result = evaluate_dataset(model, dataset, protocol, progress=False, keep_predictions=True)
     seqs = [s for s in dataset if s.joints_3d is not None]
     targets = [s.joints_3d_relative for s in seqs]
@@ -184,15 +189,21 @@ def main(argv: list[str] | None = None) -> None:
                             help="smooth the lifted 3D over time, seconds (default 0: the "
                             "trainer's protocol, and anatomy3d infer's default)")  # fmt: skip
         add_flip_option(parser)
+        add_pull_option(parser, 0.0, "0, none: the trainer's protocol")
 
     first_model: dict[str, list[float]] = {}  # each split's per-video P1 of the first model
 
     def score(model, args) -> dict:
         rows, per_video = {}, {}
+        pull = video_keypoint_pull(model, args.pull)
         for name, data in splits().items():
-            rows[name], per_video[name] = split_errors(model, data, args.smooth, args.flip)
+            rows[name], per_video[name] = split_errors(
+                model, data, args.smooth, args.flip, keypoint_pull=pull
+            )
         mirror = uses_flip(model, EvaluationConfig(flip=args.flip))
         report = {"smoothing_s": args.smooth, "flip": mirror, **rows}
+        if pull is not None:
+            report["keypoint_pull"] = dataclasses.asdict(pull)
         if first_model:
             report["versus_first_model"] = {
                 name: paired_videos(first_model[name], videos) for name, videos in per_video.items()

@@ -75,7 +75,7 @@ from anatomy_lib.metrics import p_mpjpe as library_p_mpjpe  # noqa: E402
 from anatomy_lib.ray_frame import assumed_intrinsics  # noqa: E402
 from anatomy_lib.skeleton import H36M_17  # noqa: E402
 from anatomy_lib.wild import Detections, lift_detections, resolve_model  # noqa: E402
-from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
+from anatomy_lib.wild.pipeline import video_keypoint_pull, video_smoothing  # noqa: E402
 
 VIDEO_WHEEL = "pose2sim==0.10.49"
 VIDEO_WHEEL_PATTERN = "pose2sim-0.10.49-*.whl"
@@ -180,13 +180,15 @@ def unproject_at_depth(pixels: np.ndarray, depth: np.ndarray, camera: Camera) ->
 def lift(
     model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int, camera=None,
     fps: float | None = None, smoothing_s: float | None = None, flip: bool | None = None,
-    lift_fps: float | str | None = "auto",
+    lift_fps: float | str | None = "auto", pull_strength: float | None = None,
 ):  # fmt: skip
     """``(T, 17, 3)`` numpy root-relative camera-space joints: the library's whole-video
     inference as ``anatomy3d infer`` runs it (test-time flip as ``flip`` says, None: for one
     model, not for an ensemble; lifted at ``lift_fps``, :mod:`anatomy_lib.frame_rate`;
     smoothed over time by :func:`~anatomy_lib.wild.pipeline.video_smoothing` of
-    ``smoothing_s``, None: the command's default, at ``fps``); the intrinsics of ``camera``
+    ``smoothing_s``, None: the command's default, at ``fps``; pulled towards the keypoints'
+    rays by :func:`~anatomy_lib.wild.pipeline.video_keypoint_pull` of ``pull_strength``,
+    None: the command's default); the intrinsics of ``camera``
     (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an assumed field of view
     (used by models that predict in the ray frame)."""
     param = next(model.parameters())
@@ -196,8 +198,9 @@ def lift(
     else:
         intrinsics = assumed_intrinsics(width, height, dtype=torch.float64)
     protocol = EvaluationConfig(
-        flip=flip, smoothing_s=video_smoothing(model, smoothing_s), lift_fps=lift_fps
-    )
+        flip=flip, smoothing_s=video_smoothing(model, smoothing_s), lift_fps=lift_fps,
+        keypoint_pull=video_keypoint_pull(model, pull_strength),
+    )  # fmt: skip
     pred = predict_sequence(
         model,
         norm.to(param.device, param.dtype),
@@ -209,14 +212,18 @@ def lift(
     return pred.detach().cpu().double().numpy()
 
 
-def trial_rows(model, trial) -> tuple[dict, dict, dict]:
-    """Rows that need no video: ``(rows, targets per camera, cross check)``."""
+def trial_rows(model, trial, pull_strength: float | None = None) -> tuple[dict, dict, dict]:
+    """Rows that need no video: ``(rows, targets per camera, cross check)``; lifted as
+    :func:`lift` with ``pull_strength``."""
     targets = {s.camera.id: s.joints_3d.double().numpy() for s in trial}
     rows, preds = {}, {}
     cross = {}
     for seq in trial:
         cam = seq.camera
-        pred = lift(model, seq.keypoints_pixels, seq.scores, cam.width, cam.height, cam, seq.fps)
+        pred = lift(
+            model, seq.keypoints_pixels, seq.scores, cam.width, cam.height, cam, seq.fps,
+            pull_strength=pull_strength,
+        )  # fmt: skip
         preds[cam.id] = pred
         target = torch.tensor(targets[cam.id])
         p = torch.tensor(pred)
@@ -236,7 +243,9 @@ def trial_rows(model, trial) -> tuple[dict, dict, dict]:
         cam = seq.camera
         px = project(seq.joints_3d.double(), cam)
         ones = torch.ones(px.shape[:-1])
-        perfect[cam.id] = lift(model, px, ones, cam.width, cam.height, cam, seq.fps)
+        perfect[cam.id] = lift(
+            model, px, ones, cam.width, cam.height, cam, seq.fps, pull_strength=pull_strength
+        )
     rows["perfect_2d"] = score_cameras(perfect, targets)
 
     constant = {cam: np.broadcast_to(mean_pose(t), t.shape).copy() for cam, t in targets.items()}
@@ -419,8 +428,11 @@ def offset_distances(
     return out
 
 
-def video_rows(model, model_label: str, trial, targets: dict, cache: Path) -> dict:
-    """``mediapipe_world``, ``video_pipeline`` and ``video_frames`` rows, or skip notes."""
+def video_rows(
+    model, model_label: str, trial, targets: dict, cache: Path, pull_strength: float | None = None
+) -> dict:
+    """``mediapipe_world``, ``video_pipeline`` and ``video_frames`` rows, or skip notes (the
+    pipeline lifts with ``pull_strength``, None: its default)."""
     videos, why = fetch_videos(cache)
     if videos is None:
         note = f"skipped: the videos could not be fetched ({why})"
@@ -467,7 +479,7 @@ def video_rows(model, model_label: str, trial, targets: dict, cache: Path) -> di
         cam, n = seq.camera.id, len(targets[seq.camera.id])
         v = np.arange(max(0, -k), min(len(out["world"]), n - k))  # video frames on the trial
         world = np.einsum("jk,tkc->tjc", weights, out["world"])  # (T, 17, 3), camera-like axes
-        result = lift_detections(out["detections"], model)
+        result = lift_detections(out["detections"], model, pull_strength=pull_strength)
         v = v[np.isfinite(world[v]).all((-1, -2)) & result.valid[v]]
         frames[cam] = v + k
         world_preds[cam] = np.full((n, 17, 3), np.nan)
@@ -549,6 +561,12 @@ def machine(threads: int) -> dict:
     }
 
 
+def _pull_record(model, strength: float | None) -> dict | None:
+    """The pull towards the keypoints' rays the trial's rows were lifted with (None: none)."""
+    pull = video_keypoint_pull(model, strength)
+    return None if pull is None else {"strength": pull.strength, "smoothing_s": pull.smoothing_s}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -565,7 +583,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-video", action="store_true", help="skip the MediaPipe rows")
+    parser.add_argument("--pull", type=float, default=None, metavar="STRENGTH",
+                        help="pull the trial's lifted 3D this far (0-1) towards the 2D "
+                        "keypoints' rays (default: as anatomy3d infer)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.pull is not None and not 0 <= args.pull <= 1:
+        parser.error(f"--pull: expected a strength from 0 to 1, got {args.pull:g}")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     try:
@@ -573,13 +596,13 @@ def main(argv: list[str] | None = None) -> dict:
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     trial = load_pose2sim_trial()
-    rows, targets, cross = trial_rows(model, trial)
+    rows, targets, cross = trial_rows(model, trial, args.pull)
     if args.no_video:
         note = "skipped: --no-video"
         rows.update({"mediapipe_world": {"skipped": note}, "video_pipeline": {"skipped": note}})
     else:
         args.cache.mkdir(parents=True, exist_ok=True)
-        rows.update(video_rows(model, str(args.model), trial, targets, args.cache))
+        rows.update(video_rows(model, str(args.model), trial, targets, args.cache, args.pull))
     test = load_default_dataset().split("test")
     result = evaluate_dataset(
         model, test, EvaluationConfig(), label=str(args.model), progress=False
@@ -611,6 +634,7 @@ def main(argv: list[str] | None = None) -> dict:
     report = {
         "benchmark": "real_data",
         "model": str(args.model),
+        "keypoint_pull": _pull_record(model, args.pull),
         "commit": commit(),
         "machine": machine(args.threads),
         "unit": "mm",

@@ -41,6 +41,7 @@ split nor the test trial's files are read.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from pathlib import Path
@@ -52,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _model_report import add_flip_option, model_report  # noqa: E402
+from _model_report import add_flip_option, add_pull_option, model_report  # noqa: E402
 from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_depth  # noqa: E402
 
 from anatomy_lib.camera import project  # noqa: E402
@@ -61,7 +62,7 @@ from anatomy_lib.data.pose2sim_multiperson import detector_of  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, uses_flip  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
-from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
+from anatomy_lib.wild.pipeline import video_keypoint_pull, video_smoothing  # noqa: E402
 
 #: MediaPipe's three pose models, whose 2D of the validation person can be lifted.
 DETECTORS = ("full", "lite", "heavy")
@@ -143,32 +144,44 @@ def paired_comparison(first: dict[str, float], other: dict[str, float]) -> dict:
 
 def lift_sequences(
     model, trial, smoothing_s: float | None = None, flip: bool | None = None,
-    lift_fps: float | str | None = "auto",
+    lift_fps: float | str | None = "auto", pull_strength: float | None = None,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """:func:`sequence_name` -> ``(T, 17, 3)`` the model's 3D of the sequence's MediaPipe 2D,
-    every frame (``smoothing_s``, ``flip``, ``lift_fps``: as :func:`lift`; the camera's
-    intrinsics)."""
+    every frame (``smoothing_s``, ``flip``, ``lift_fps``, ``pull_strength``: as :func:`lift`;
+    the camera's intrinsics)."""
     predictions = {}
     for seq in trial:
         cam = seq.camera
         pixels = seq.keypoints_pixels.double()
         predictions[sequence_name(seq)] = lift(
             model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s, flip,
-            lift_fps,
+            lift_fps, pull_strength,
         )  # fmt: skip
     return predictions
 
 
-def model_rows(model, trial, smoothing_s: float | None = None, flip: bool | None = None) -> dict:
-    """The model on every sequence's MediaPipe 2D (:func:`lift_sequences`), and the smoothing
-    and mirror pass used."""
-    predictions = lift_sequences(model, trial, smoothing_s, flip)
+def model_rows(
+    model, trial, smoothing_s: float | None = None, flip: bool | None = None,
+    pull_strength: float | None = None,
+) -> dict:  # fmt: skip
+    """The model on every sequence's MediaPipe 2D (:func:`lift_sequences`), and the smoothing,
+    mirror pass and pull towards the keypoints' rays used."""
+    predictions = lift_sequences(model, trial, smoothing_s, flip, pull_strength=pull_strength)
     smoothing = video_smoothing(model, smoothing_s)
     mirror = uses_flip(model, EvaluationConfig(flip=flip))
-    return {"smoothing_s": smoothing, "flip": mirror, **score_sequences(predictions, trial)}
+    pull = video_keypoint_pull(model, pull_strength)
+    return {
+        "smoothing_s": smoothing,
+        "flip": mirror,
+        "keypoint_pull": None if pull is None else dataclasses.asdict(pull),
+        **score_sequences(predictions, trial),
+    }
 
 
-def baseline_rows(model, trial, smoothing_s: float | None = None, flip: bool | None = None) -> dict:
+def baseline_rows(
+    model, trial, smoothing_s: float | None = None, flip: bool | None = None,
+    pull_strength: float | None = None,
+) -> dict:  # fmt: skip
     """``perfect_2d`` (lifted by ``model``), ``constant_mean_pose`` and
     ``detections_at_true_depth``."""
     perfect, constant, floor = {}, {}, {}
@@ -178,8 +191,9 @@ def baseline_rows(model, trial, smoothing_s: float | None = None, flip: bool | N
         px = project(target, cam)
         ones = torch.ones(px.shape[:-1])
         perfect[name] = lift(
-            model, px, ones, cam.width, cam.height, cam, seq.fps, smoothing_s, flip
-        )
+            model, px, ones, cam.width, cam.height, cam, seq.fps, smoothing_s, flip,
+            pull_strength=pull_strength,
+        )  # fmt: skip
         valid = seq.valid.numpy()
         shape = mean_pose(target.numpy()[valid])
         constant[name] = np.broadcast_to(shape, target.shape).copy()
@@ -212,8 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
             state["trial"] = load_pose2sim_multiperson(tuple(args.detectors), people)
         trial = state["trial"]
         if "baselines" not in state:
-            state["baselines"] = baseline_rows(model, trial, args.smooth, args.flip)
-        rows = model_rows(model, trial, args.smooth, args.flip)
+            state["baselines"] = baseline_rows(model, trial, args.smooth, args.flip, args.pull)
+        rows = model_rows(model, trial, args.smooth, args.flip, args.pull)
         per_sequence = rows["p_mpjpe_15"]["per_sequence"]
         first_model = state.setdefault("first_per_sequence", per_sequence)
         if first_model is not per_sequence:
@@ -225,6 +239,8 @@ def main(argv: list[str] | None = None) -> dict:
                             help="smoothing of the lifted 3D, seconds (default: as anatomy3d "
                             "infer, none for a causal model)")  # fmt: skip
         add_flip_option(parser)
+        add_pull_option(parser, None, "as anatomy3d infer: the pipeline's default, none for "
+                        "a causal model")  # fmt: skip
         parser.add_argument("--detectors", nargs="+", default=["full"],
                             choices=list(DETECTORS),
                             help="whose 2D is lifted: MediaPipe's full model (the reference's "

@@ -216,8 +216,8 @@ def test_flip_option_reaches_the_lifting(bench, trial):
     from anatomy_lib.wild import resolve_model
 
     pair = resolve_model("anatomy_small+anatomy_small_causal")
-    plain = bench.model_rows(pair, trial, 0.0)
-    mirrored = bench.model_rows(pair, trial, 0.0, flip=True)
+    plain = bench.model_rows(pair, trial, 0.0, pull_strength=0.0)
+    mirrored = bench.model_rows(pair, trial, 0.0, flip=True, pull_strength=0.0)
     assert (plain["flip"], mirrored["flip"]) == (False, True)
     assert plain["headline"] != mirrored["headline"]
     by_hand = {
@@ -232,6 +232,9 @@ def test_flip_option_reaches_the_lifting(bench, trial):
     assert mirrored["p_mpjpe_15"]["per_sequence"] == pytest.approx(expected, abs=0.02)
     single = resolve_model("anatomy_small")
     assert bench.model_rows(single, trial, 0.0) == bench.model_rows(single, trial, 0.0, flip=True)
+    assert plain["keypoint_pull"] is None and bench.model_rows(single, trial, 0.0)[
+        "keypoint_pull"
+    ] == {"strength": 0.5, "smoothing_s": 0.04}
 
 
 def test_error_by_score_bands_split_the_limb_keypoints():

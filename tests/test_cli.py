@@ -13,6 +13,8 @@ import torch
 from anatomy_lib import cli
 from anatomy_lib.data import load_pose2sim_trial
 from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
+from anatomy_lib.keypoint_fit import VIDEO_KEYPOINT_PULL, KeypointPull
+from anatomy_lib.ray_frame import assumed_intrinsics
 from anatomy_lib.skeleton import H36M_17
 from anatomy_lib.smoothing import VIDEO_SMOOTHING_S
 from anatomy_lib.training import trainer as trainer_module
@@ -122,10 +124,12 @@ def test_train_evaluate_infer_round_trip(tmp_path, capsys):
     out = np.load(tmp_path / "kp_3d.npz")
     assert out["joints_3d"].shape == (seq.num_frames, 17, 3)
     model = cli.load_any_model(str(run / "model.pt"))
-    # infer lifts as the library does with the video defaults (VIDEO_SMOOTHING_S: none; a
-    # keypoint file's rate is unknown without --fps: lifted as filmed)
-    smoothed = EvaluationConfig(smoothing_s=VIDEO_SMOOTHING_S)
-    want = predict_sequence(model, seq.keypoints_2d, seq.scores, smoothed, fps=30.0)
+    # infer lifts as the library does with the video defaults (VIDEO_SMOOTHING_S: none;
+    # VIDEO_KEYPOINT_PULL with an uncalibrated camera's rays; a keypoint file's rate is
+    # unknown without --fps: lifted as filmed, at the assumed 30 fps)
+    video = EvaluationConfig(smoothing_s=VIDEO_SMOOTHING_S, keypoint_pull=VIDEO_KEYPOINT_PULL)
+    rays = assumed_intrinsics(w, h)
+    want = predict_sequence(model, seq.keypoints_2d, seq.scores, video, rays, fps=30.0)
     np.testing.assert_allclose(out["joints_3d"], want.numpy(), atol=1e-5)
     rows = list(csv.reader((tmp_path / "kp_3d.csv").open()))  # the schema of every input
     assert len(rows) == seq.num_frames + 1 and rows[0][:4] == [
@@ -362,7 +366,7 @@ def test_infer_flip_and_smoothing_options(tmp_path, capsys):
     lifted = {}
     for name, flags in (("plain", ["--no-flip", "--smooth", "0"]), ("both", ["--smooth", "0.1"])):
         out = tmp_path / f"{name}.npz"
-        argv = ["infer", "anatomy_small", str(kp), "--out", str(out), "--fps", "20"]
+        argv = ["infer", "anatomy_small", str(kp), "--out", str(out), "--fps", "20", "--pull", "0"]
         assert cli.main([*argv, *flags, "--device", "cpu"]) == 0
         said = "3D not smoothed"
         if name == "both":
@@ -385,10 +389,46 @@ def test_infer_flip_and_smoothing_options(tmp_path, capsys):
     assert exc.value.code == 2 and "causal model's 3D is not smoothed" in capsys.readouterr().err
 
 
+def test_infer_pull_option(tmp_path, capsys):
+    """--pull reaches the lifting (smoothed over the default's seconds for a non-causal
+    model, not for a causal one), says so, is saved with the result, and is refused outside
+    [0, 1]; by default a causal model is not pulled."""
+    kp, seq = _trial_keypoint_file(tmp_path, 40)
+    w, h = seq.image_size
+    kp_2d, scores, rays = seq.keypoints_2d[:40], seq.scores[:40], assumed_intrinsics(w, h)
+    cases = (
+        ("anatomy_small", ["--pull", "0.3"], KeypointPull(0.3, VIDEO_KEYPOINT_PULL.smoothing_s)),
+        ("anatomy_small_causal", ["--causal", "--pull", "0.3"], KeypointPull(0.3, 0.0)),
+        ("anatomy_small_causal", ["--causal"], None),
+    )
+    for i, (name, flags, pull) in enumerate(cases):
+        out = tmp_path / f"pulled{i}.npz"
+        argv = ["infer", name, str(kp), "--out", str(out), "--fps", "50", "--device", "cpu"]
+        assert cli.main([*argv, *flags]) == 0
+        said = capsys.readouterr().out
+        assert ("pulled 0.3 of the way towards its 2D keypoints' rays" in said) == (
+            pull is not None
+        )
+        model = cli.load_any_model(name)
+        config = EvaluationConfig(keypoint_pull=pull, lift_fps="auto")
+        want = predict_sequence(model, kp_2d, scores, config, rays, fps=50.0)
+        with np.load(out) as f:
+            np.testing.assert_allclose(f["joints_3d"], want.numpy(), atol=1e-5)
+            saved = json.loads(str(f["meta_json"]))["pull_strength"]
+            assert saved == (0.0 if pull is None else 0.3)
+    for bad in ("1.5", "-0.1", "nan"):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["infer", str(kp), "--pull", bad, "--device", "cpu"])
+        assert exc.value.code == 2 and "--pull: expected a strength from 0 to 1" in (
+            capsys.readouterr().err
+        )
+
+
 def test_infer_averages_models_joined_by_plus(tmp_path, capsys):
     kp, seq = _trial_keypoint_file(tmp_path, 30)
     out = tmp_path / "pair.npz"
     argv = ["infer", "anatomy_small+baseline_small", str(kp), "--out", str(out), "--smooth", "0"]
+    argv += ["--pull", "0"]
     assert cli.main([*argv, "--device", "cpu"]) == 0
     assert "model anatomy_small+baseline_small" in capsys.readouterr().out
     members = [cli.load_any_model(name) for name in ("anatomy_small", "baseline_small")]

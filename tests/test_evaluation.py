@@ -15,7 +15,9 @@ from anatomy_lib.evaluation import (
     score_pck,
     score_predictions,
 )
+from anatomy_lib.keypoint_fit import KeypointPull, pull_to_keypoints
 from anatomy_lib.models import AnatomyModel, ModelConfig, TemporalConvNet
+from anatomy_lib.ray_frame import assumed_intrinsics
 from anatomy_lib.skeleton import H36M_17, MPI_INF_3DHP_17
 
 
@@ -176,3 +178,35 @@ def test_flip_in_one_pass_equals_two_separate_lifts(visibility):
     mirrored_scores = swap_left_right(sc, sk, dim=-1) if visibility != "none" else None
     mirrored = lift_video(model, mirror_joints(kp, sk), mirrored_scores).joints
     torch.testing.assert_close(got, (plain + mirror_joints(mirrored, sk)) / 2, atol=1e-12, rtol=0)
+
+
+def test_keypoint_pull_is_the_library_pull_of_the_lifted_video():
+    """EvaluationConfig.keypoint_pull applies pull_to_keypoints to what predict_sequence
+    lifts without it, at the video's rate, its seconds turned into frames."""
+    model = _tiny_models()["anatomy"]
+    seq, rays = SEQS[2], assumed_intrinsics(1000, 1000, dtype=torch.float64)
+    kp, sc = 0.2 * seq.keypoints_2d, seq.scores
+    plain = predict_sequence(model, kp, sc, EvaluationConfig(), rays)
+    pull = KeypointPull(strength=0.4, smoothing_s=0.06)
+    pulled = predict_sequence(model, kp, sc, EvaluationConfig(keypoint_pull=pull), rays, fps=50.0)
+    by_hand = pull_to_keypoints(plain, kp, sc, rays, 0.4, 0.06 * 50.0, H36M_17.root)
+    torch.testing.assert_close(pulled, by_hand, atol=1e-12, rtol=0)
+    assert float((pulled - plain).abs().max()) > 1e-4
+
+
+def test_keypoint_pull_says_what_it_needs():
+    model, seq = _tiny_models()["anatomy"], SEQS[0]
+    kp, sc, rays = seq.keypoints_2d, seq.scores, assumed_intrinsics(1000, 1000)
+    config = EvaluationConfig(keypoint_pull=KeypointPull())
+    with pytest.raises(ValueError, match="keypoint_pull needs the camera's normalised intrinsics"):
+        predict_sequence(model, kp, sc, config)
+    with pytest.raises(ValueError, match="keypoint_pull smoothed over 0.04 s needs the video's"):
+        predict_sequence(model, kp, sc, config, rays)
+    torch.manual_seed(0)
+    causal = AnatomyModel(ModelConfig.preset("tiny").replace(causal=True)).double().eval()
+    with pytest.raises(ValueError, match="a causal model's pull is not smoothed"):
+        predict_sequence(causal, kp, sc, config, rays, fps=50.0)
+    unsmoothed = EvaluationConfig(keypoint_pull=KeypointPull(0.5, 0.0))
+    assert predict_sequence(causal, kp, sc, unsmoothed, rays).shape == (12, 17, 3)
+    with pytest.raises(ValueError, match="EvaluationConfig.keypoint_pull: expected None or"):
+        EvaluationConfig(keypoint_pull=0.5)

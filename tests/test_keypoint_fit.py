@@ -6,12 +6,18 @@ import math
 
 import pytest
 import torch
-from conftest import standing_pose
+from conftest import standing_pose, tolerance
 
 from anatomy_lib.bones import joints_to_bones
 from anatomy_lib.camera import Camera, project_normalized
 from anatomy_lib.data.augment import normalized_intrinsics
-from anatomy_lib.keypoint_fit import KeypointFitConfig, fit_to_keypoints, root_translation
+from anatomy_lib.keypoint_fit import (
+    KeypointFitConfig,
+    KeypointPull,
+    fit_to_keypoints,
+    pull_to_keypoints,
+    root_translation,
+)
 from anatomy_lib.skeleton import H36M_17
 
 CAMERA = Camera("test", 1280, 720, (1000.0, 1010.0), (650.0, 350.0))
@@ -233,3 +239,139 @@ def test_a_zero_length_bone_stays_finite():
     fit = fit_to_keypoints(relative, exact_2d(joints), None, intrinsics_like(joints))
     assert bool(torch.isfinite(fit.joints).all())
     torch.testing.assert_close(fit.joints[:, RIGHT_WRIST], fit.joints[:, RIGHT_ELBOW])
+
+
+# --------------------------------------------------------------- the partial pull to the rays
+
+
+def noisy_2d(joints: torch.Tensor, size: float = 0.01, seed: int = 2) -> torch.Tensor:
+    """The joints' exact 2D with Gaussian noise (normalised screen units)."""
+    g = torch.Generator().manual_seed(seed)
+    noise = size * torch.randn(joints.shape[:-1] + (2,), generator=g, dtype=torch.float64)
+    return exact_2d(joints) + noise.to(joints)
+
+
+def test_pull_of_strength_zero_changes_nothing(dtype, device):
+    joints = camera_poses(5, dtype, device)
+    wrong = forearm_flattened(joints)
+    out = pull_to_keypoints(wrong, noisy_2d(joints), None, intrinsics_like(joints), 0.0, 2.0)
+    assert out.dtype == dtype and out.device.type == device.type
+    torch.testing.assert_close(out, wrong, atol=tolerance(dtype) * 10, rtol=0)
+
+
+def test_pull_keeps_depths_and_the_root(dtype, device):
+    """Only x and y move: each joint's depth relative to the root is the network's."""
+    joints = camera_poses(5, dtype, device)
+    wrong = forearm_flattened(joints)
+    out = pull_to_keypoints(wrong, noisy_2d(joints), None, intrinsics_like(joints), 0.7, 1.5)
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    torch.testing.assert_close(out[..., 2], wrong[..., 2], atol=tol, rtol=0)
+    assert float(out[:, 0].abs().max()) == 0.0
+    assert float((out[..., :2] - wrong[..., :2]).abs().max()) > 1e-3  # x, y did move
+
+
+def test_full_pull_without_smoothing_lies_on_the_rays():
+    """Strength 1, scores 1: some placement of the result projects exactly onto the keypoints,
+    whatever the network's pose and the detector's noise."""
+    joints = camera_poses(4)
+    keypoints, k = noisy_2d(joints), intrinsics_like(joints)
+    out = pull_to_keypoints(forearm_flattened(joints), keypoints, None, k, 1.0)
+    placed = out + root_translation(out, keypoints, None, k).unsqueeze(-2)
+    torch.testing.assert_close(exact_2d(placed), keypoints, atol=1e-9, rtol=0)
+
+
+def test_pull_is_linear_in_its_strength():
+    joints = camera_poses(4)
+    wrong, keypoints, k = forearm_flattened(joints), noisy_2d(joints), intrinsics_like(joints)
+    scores = torch.rand(4, 17, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    ends = [pull_to_keypoints(wrong, keypoints, scores, k, s, 1.0) for s in (0.0, 1.0)]
+    middle = pull_to_keypoints(wrong, keypoints, scores, k, 0.3, 1.0)
+    torch.testing.assert_close(middle, ends[0] + 0.3 * (ends[1] - ends[0]), atol=1e-12, rtol=0)
+
+
+def test_the_truth_with_its_own_2d_is_not_pulled():
+    joints = camera_poses(5)
+    truth = joints - joints[:, :1]
+    out = pull_to_keypoints(truth, exact_2d(joints), None, intrinsics_like(joints), 1.0, 2.0)
+    torch.testing.assert_close(out, truth, atol=1e-9, rtol=0)
+
+
+def test_a_keypoint_with_score_zero_is_not_pulled_and_has_no_say():
+    joints = camera_poses(3)
+    wrong, k = forearm_flattened(joints), intrinsics_like(joints)
+    keypoints, scores = noisy_2d(joints), torch.full((3, 17), 0.9, dtype=torch.float64)
+    scores[:, [0, RIGHT_WRIST]] = 0  # the root unpulled too: the wrist's offset from it stays
+    moved = keypoints.clone()
+    moved[:, RIGHT_WRIST] += 0.2
+    a = pull_to_keypoints(wrong, keypoints, scores, k, 1.0)
+    b = pull_to_keypoints(wrong, moved, scores, k, 1.0)
+    torch.testing.assert_close(a, b, atol=0, rtol=0)
+    torch.testing.assert_close(a[:, RIGHT_WRIST], wrong[:, RIGHT_WRIST], atol=1e-12, rtol=0)
+    assert float((a - wrong).abs().max()) > 1e-3  # the scored joints did move
+
+
+def test_smoothing_the_pull_keeps_a_steady_offset_and_damps_jitter():
+    """A still pose seen with a constant 2D offset gets the same pull with or without the
+    smoothing; seen with white 2D noise, the smoothed pull moves it less from frame to frame."""
+    still = camera_poses(1).expand(40, 17, 3).clone()
+    relative, k = forearm_flattened(still), intrinsics_like(still)
+    offset = exact_2d(still) + torch.tensor([0.01, -0.02], dtype=torch.float64)
+    torch.testing.assert_close(
+        pull_to_keypoints(relative, offset, None, k, 0.5, 3.0),
+        pull_to_keypoints(relative, offset, None, k, 0.5, 0.0),
+        atol=1e-12, rtol=0,
+    )  # fmt: skip
+    jittered = noisy_2d(still, size=0.01, seed=4)
+
+    def frame_to_frame(out: torch.Tensor) -> float:
+        return float((out[1:] - out[:-1]).norm(dim=-1).mean())
+
+    raw = frame_to_frame(pull_to_keypoints(relative, jittered, None, k, 0.5, 0.0))
+    smooth = frame_to_frame(pull_to_keypoints(relative, jittered, None, k, 0.5, 3.0))
+    assert smooth < 0.4 * raw, (smooth, raw)
+
+
+def test_pull_treats_videos_independently():
+    joints = camera_poses(6)
+    wrong, keypoints, k = forearm_flattened(joints), noisy_2d(joints), intrinsics_like(joints)
+    both = pull_to_keypoints(
+        wrong.view(2, 3, 17, 3), keypoints.view(2, 3, 17, 2), None, k, 0.5, 1.0
+    )
+    apart = [pull_to_keypoints(wrong[i : i + 3], keypoints[i : i + 3], None, k, 0.5, 1.0)
+             for i in (0, 3)]  # fmt: skip
+    torch.testing.assert_close(both.reshape(6, 17, 3), torch.cat(apart), atol=1e-12, rtol=0)
+
+
+def test_pull_is_differentiable():
+    joints = camera_poses(3)
+    wrong = forearm_flattened(joints).requires_grad_(True)
+    keypoints, k = noisy_2d(joints), intrinsics_like(joints)
+    scores = torch.full((3, 17), 0.8, dtype=torch.float64)
+    assert torch.autograd.gradcheck(
+        lambda x: pull_to_keypoints(x, keypoints, scores, k, 0.6, 1.0), (wrong,)
+    )
+
+
+def test_pull_rejects_bad_arguments():
+    joints = camera_poses(2)
+    wrong, keypoints, k = forearm_flattened(joints), exact_2d(joints), intrinsics_like(joints)
+    with pytest.raises(ValueError, match="strength: expected a number in \\[0, 1\\]"):
+        pull_to_keypoints(wrong, keypoints, None, k, 1.5)
+    with pytest.raises(ValueError, match="sigma_frames: expected a finite number >= 0"):
+        pull_to_keypoints(wrong, keypoints, None, k, 0.5, -1.0)
+    with pytest.raises(ValueError, match="needs a time axis"):
+        pull_to_keypoints(wrong[0], keypoints[0], None, k, 0.5, 1.0)
+    with pytest.raises(ValueError, match="root: expected a joint index below 17"):
+        pull_to_keypoints(wrong, keypoints, None, k, 0.5, root=17)
+    with pytest.raises(ValueError, match="look like pixels"):
+        pull_to_keypoints(wrong, keypoints * 500, None, k, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("strength", -0.1), ("strength", 1.5), ("strength", float("nan")), ("strength", True),
+     ("smoothing_s", -0.01), ("smoothing_s", float("inf"))],
+)  # fmt: skip
+def test_pull_settings_reject_bad_values(field, value):
+    with pytest.raises(ValueError, match=f"KeypointPull.{field}"):
+        KeypointPull(**{field: value})

@@ -10,8 +10,10 @@ import torch
 from anatomy_lib.camera import unnormalize_screen
 from anatomy_lib.data import load_default_dataset
 from anatomy_lib.evaluation import EvaluationConfig, predict_sequence
+from anatomy_lib.keypoint_fit import VIDEO_KEYPOINT_PULL
 from anatomy_lib.models import AnatomyModel, ModelConfig
 from anatomy_lib.models.ensemble import PredictionEnsemble
+from anatomy_lib.ray_frame import assumed_intrinsics
 from anatomy_lib.smoothing import VIDEO_SMOOTHING_S
 from anatomy_lib.wild import Detections, FrameStatus, lift_detections, mediapipe_available
 from anatomy_lib.wild.figure import video_pose_figure
@@ -35,11 +37,11 @@ def _clip(frames: int = 60) -> tuple[Detections, torch.Tensor, torch.Tensor]:
 def test_lift_detections_equals_the_library_on_clean_input():
     det, kp, sc = _clip()
     model = _model()
-    result = lift_detections(det, model, flip=True, smoothing_s=0.0)
+    result = lift_detections(det, model, flip=True, smoothing_s=0.0, pull_strength=0.0)
     expected = predict_sequence(model, kp.float(), sc.float(), EvaluationConfig(flip=True))
     np.testing.assert_allclose(result.joints_3d, expected.double().numpy(), atol=1e-5)
     assert (result.status == FrameStatus.DETECTED).all() and not result.causal
-    assert result.smoothing_s == 0.0
+    assert result.smoothing_s == 0.0 and result.pull_strength == 0.0
 
 
 def test_by_default_one_model_is_flipped_an_ensemble_is_not_and_smoothing_is_asked_for(tmp_path):
@@ -47,12 +49,15 @@ def test_by_default_one_model_is_flipped_an_ensemble_is_not_and_smoothing_is_ask
     model = _model()
     result = lift_detections(det, model)
     assert result.smoothing_s == VIDEO_SMOOTHING_S == 0.0  # not smoothed by default
-    expected = predict_sequence(model, kp.float(), sc.float(), EvaluationConfig(flip=True))
+    assert result.pull_strength == VIDEO_KEYPOINT_PULL.strength  # pulled to the 2D by default
+    rays = assumed_intrinsics(1000, 1000)  # the pipeline's uncalibrated camera
+    video = EvaluationConfig(flip=True, keypoint_pull=VIDEO_KEYPOINT_PULL)
+    expected = predict_sequence(model, kp.float(), sc.float(), video, rays, fps=50.0)
     np.testing.assert_allclose(result.joints_3d, expected.double().numpy(), atol=1e-5)
     sigma = 1.0 / 60.0
     smoothed = lift_detections(det, model, smoothing_s=sigma)
-    smooth = EvaluationConfig(flip=True, smoothing_s=sigma)
-    expected = predict_sequence(model, kp.float(), sc.float(), smooth, fps=50.0)
+    smooth = EvaluationConfig(flip=True, smoothing_s=sigma, keypoint_pull=VIDEO_KEYPOINT_PULL)
+    expected = predict_sequence(model, kp.float(), sc.float(), smooth, rays, fps=50.0)
     np.testing.assert_allclose(smoothed.joints_3d, expected.double().numpy(), atol=1e-5)
     assert np.abs(smoothed.joints_3d - result.joints_3d).max() > 1e-4
     saved = smoothed.save(tmp_path / "clip.npz", formats=["npz"])[0]
@@ -60,8 +65,8 @@ def test_by_default_one_model_is_flipped_an_ensemble_is_not_and_smoothing_is_ask
         assert json.loads(str(f["meta_json"]))["smoothing_s"] == pytest.approx(sigma)
     ensemble = PredictionEnsemble([model, _model(causal=True)])
     got = lift_detections(det, ensemble).joints_3d
-    no_flip = EvaluationConfig(flip=False)
-    expected = predict_sequence(ensemble, kp.float(), sc.float(), no_flip, fps=50.0)
+    no_flip = EvaluationConfig(flip=False, keypoint_pull=VIDEO_KEYPOINT_PULL)
+    expected = predict_sequence(ensemble, kp.float(), sc.float(), no_flip, rays, fps=50.0)
     np.testing.assert_allclose(got, expected.double().numpy(), atol=1e-5)
 
 
@@ -69,6 +74,7 @@ def test_a_causal_model_is_not_smoothed():
     det, _, _ = _clip(30)
     causal = _model(causal=True)
     assert lift_detections(det, causal).smoothing_s == 0.0
+    assert lift_detections(det, causal).pull_strength == 0.0  # nor pulled, by default
     with pytest.raises(ValueError, match="causal model's 3D is not smoothed"):
         lift_detections(det, causal, smoothing_s=0.05)
 
@@ -103,7 +109,9 @@ def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames
 
     monkeypatch.setattr(evaluation, "lift_video", spy_one)
     monkeypatch.setattr(evaluation, "lift_videos", spy_several)
-    result = lift_detections(det, model, flip=flip, length_frames=length_frames, smoothing_s=0.0)
+    result = lift_detections(
+        det, model, flip=flip, length_frames=length_frames, smoothing_s=0.0, pull_strength=0.0
+    )
     np.testing.assert_allclose(result.joints_3d, expected, atol=1e-6, rtol=0)
     assert passes == [(2 if flip else 1, 1, "portable")] and torch.get_num_threads() == threads
 

@@ -52,6 +52,7 @@ from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
 from ..evaluation import is_causal
 from ..frame_rate import lifting_fps
+from ..keypoint_fit import VIDEO_KEYPOINT_PULL, KeypointPull
 from ..models.inference import ShortVideoWarning
 from ..models.inference_plan import portable_kernel
 from ..ray_frame import assumed_intrinsics
@@ -101,6 +102,8 @@ class LiftResult:
             (:meth:`scaled_to_stature`); None: the size the model predicted.
         lift_fps: the frame rate the network saw (:mod:`anatomy_lib.frame_rate`): ``fps``
             unless the video was resampled for it; None: not recorded.
+        pull_strength: how far the 3D was pulled towards the 2D keypoints' rays
+            (:func:`video_keypoint_pull`; 0: not at all).
     """
 
     joints_3d: np.ndarray
@@ -117,6 +120,7 @@ class LiftResult:
     smoothing_s: float = 0.0
     stature_m: float | None = None
     lift_fps: float | None = None
+    pull_strength: float = 0.0
 
     @property
     def valid(self) -> np.ndarray:
@@ -194,7 +198,7 @@ class LiftResult:
         return {"width": self.width, "height": self.height, "fps": self.fps,
                 "model": self.model, "causal": self.causal, "smoothing_s": self.smoothing_s,
                 "stature_m": self.stature_m, "lift_fps": self.lift_fps,
-                "units": units}  # fmt: skip
+                "pull_strength": self.pull_strength, "units": units}  # fmt: skip
 
 
 #: Former name of :class:`LiftResult`.
@@ -264,22 +268,47 @@ def video_smoothing(net: nn.Module, smoothing_s: float | None) -> float:
     return smoothing_s
 
 
+def video_keypoint_pull(net: nn.Module, strength: float | None) -> KeypointPull | None:
+    """The pull towards the 2D keypoints' rays
+    (:func:`~anatomy_lib.keypoint_fit.pull_to_keypoints`) the pipeline applies with ``net``:
+    for ``strength`` None,
+    :data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL` for a non-causal model and none for
+    a causal one (not validated there); 0: none; a strength in ``(0, 1]``: that strength,
+    smoothed over time as the default is for a non-causal model, not smoothed for a causal one
+    (the centred filter would look ahead)."""
+    causal = is_causal(net)
+    if strength is None:
+        return None if causal else VIDEO_KEYPOINT_PULL
+    if strength == 0:
+        return None
+    return KeypointPull(strength, 0.0 if causal else KeypointPull().smoothing_s)
+
+
+def _pull_strength(pull: KeypointPull | None) -> float:
+    return 0.0 if pull is None else float(pull.strength)
+
+
 def _lift(
     net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
     flip: bool | None, length_frames: int | str, smoothing_s: float, fps: float,
-    lift_fps: float | str | None,
+    lift_fps: float | str | None, pull: KeypointPull | None = None,
 ) -> np.ndarray:  # fmt: skip
     """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints:
     :func:`anatomy_lib.evaluation.predict_sequence` (with test-time flip, the video and its
     mirror image go through the network in one pass; at ``lift_fps``), smoothed over
-    ``smoothing_s`` seconds. A model that predicts in the ray frame is turned back with the
-    rays of an uncalibrated camera (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`)."""
+    ``smoothing_s`` seconds, pulled towards the keypoints' rays by ``pull``. A model that
+    predicts in the ray frame is turned back with the rays of an uncalibrated camera
+    (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`), and the pull uses them too."""
     from ..evaluation import EvaluationConfig, predict_sequence
 
     param = next(net.parameters())
     norm = normalize_screen(kp, width, height).to(param.device, param.dtype)
     protocol = EvaluationConfig(
-        flip=flip, length_frames=length_frames, smoothing_s=smoothing_s, lift_fps=lift_fps
+        flip=flip,
+        length_frames=length_frames,
+        smoothing_s=smoothing_s,
+        lift_fps=lift_fps,
+        keypoint_pull=pull,
     )
     intrinsics = assumed_intrinsics(width, height, dtype=param.dtype)
     joints = predict_sequence(
@@ -338,6 +367,7 @@ def _still_person(
 def _rehearse(
     net: nn.Module, flip: bool | None, length_frames: int | str, layout: str,
     smoothing_s: float | None, lift_fps: float | str | None, fps: float,
+    pull_strength: float | None = None,
 ) -> None:  # fmt: skip
     """Lift a two-frame still of a made-up person in the detector's ``layout`` at the
     video's ``fps`` exactly as a video's detections will be lifted (tracking, gap filling,
@@ -350,7 +380,7 @@ def _rehearse(
         warnings.simplefilter("ignore", ShortVideoWarning)  # two frames, on purpose
         lift_detections(
             _still_person(layout, fps=fps), net, flip=flip, length_frames=length_frames,
-            smoothing_s=smoothing_s, lift_fps=lift_fps,
+            smoothing_s=smoothing_s, lift_fps=lift_fps, pull_strength=pull_strength,
         )  # fmt: skip
 
 
@@ -371,6 +401,7 @@ def lift_detections(
     smoothing_s: float | None = None,
     stature_m: float | None = None,
     lift_fps: float | str | None = "auto",
+    pull_strength: float | None = None,
     **track_options,
 ) -> LiftResult:
     """Lift one person of a video's 2D detections to 3D (see the module docstring).
@@ -399,6 +430,10 @@ def lift_detections(
             outside the rates they have seen (37-67 fps); a causal model only below them, at
             the smallest whole multiple of the video's rate inside them (30 fps at 60 Hz);
             None: the video's rate; a number: that rate.
+        pull_strength: how far the 3D is pulled towards the 2D keypoints' rays
+            (:func:`video_keypoint_pull`: None gives
+            :data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL`, none for a causal model;
+            0 turns it off).
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
@@ -409,6 +444,7 @@ def lift_detections(
         check_stature(stature_m)  # before any work
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
+    pull = video_keypoint_pull(net, pull_strength)
     rate = lifting_fps(detections.fps, lift_fps, is_causal(net))
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
@@ -437,13 +473,14 @@ def lift_detections(
             kp, sc = to_h36m(kp, sc, detections.layout)
         joints = _lift(
             net, kp, sc, detections.width, detections.height, flip, length_frames, smoothing_s,
-            detections.fps, rate,
+            detections.fps, rate, pull,
         )  # fmt: skip
         joints[filled.status == FrameStatus.MISSING] = np.nan
         result = LiftResult(
             joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
             detections.width, detections.height, detections.fps, _model_name(model),
             is_causal(net), swapped, smoothing_s, lift_fps=rate,
+            pull_strength=_pull_strength(pull),
         )  # fmt: skip
         return result if stature_m is None else result.scaled_to_stature(stature_m)
 
@@ -463,6 +500,7 @@ def lift_keypoints(
     smoothing_s: float | None = None,
     stature_m: float | None = None,
     lift_fps: float | str | None = "auto",
+    pull_strength: float | None = None,
 ) -> LiftResult:
     """Lift one person's keypoints as they are (no tracking, no filling): every frame is
     ``detected``.
@@ -472,8 +510,8 @@ def lift_keypoints(
         scores: ``(T, K)`` visibility in ``[0, 1]``, or None (all 1).
         width, height: image size in pixels; fps: frame rate (exports, timestamps, and
             the rate the network sees under ``lift_fps="auto"``).
-        model, causal, flip, length_frames, device, smoothing_s, stature_m, lift_fps: as in
-            :func:`lift_detections`.
+        model, causal, flip, length_frames, device, smoothing_s, stature_m, lift_fps,
+            pull_strength: as in :func:`lift_detections`.
     """
     kp = np.asarray(keypoints, dtype=np.float64)
     sc = np.ones(kp.shape[:2]) if scores is None else np.asarray(scores, dtype=np.float64)
@@ -484,18 +522,21 @@ def lift_keypoints(
         check_stature(stature_m)
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
+    pull = video_keypoint_pull(net, pull_strength)
     rate = lifting_fps(fps, lift_fps, is_causal(net))
     with _cpu_lifting(next(net.parameters()).device):
         kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
         sc_t = torch.as_tensor(det.scores[:, 0], dtype=torch.float32)
         if layout != "h36m":
             kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
-        joints = _lift(net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps, rate)
+        joints = _lift(
+            net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps, rate, pull
+        )
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
     result = LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
         det.width, det.height, float(fps), _model_name(model), is_causal(net),
-        smoothing_s=smoothing_s, lift_fps=rate,
+        smoothing_s=smoothing_s, lift_fps=rate, pull_strength=_pull_strength(pull),
     )  # fmt: skip
     return result if stature_m is None else result.scaled_to_stature(stature_m)
 
@@ -628,6 +669,7 @@ def run_video(
     pose_model: str = "full",
     stature_m: float | None = None,
     lift_fps: float | str | None = "auto",
+    pull_strength: float | None = None,
 ) -> VideoRun:
     """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
     decoded once (the figure's frames are kept, reduced, while detecting).
@@ -640,7 +682,8 @@ def run_video(
     Args:
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints,
-            fix_left_right, smoothing_s, stature_m, lift_fps: as in :func:`lift_detections`;
+            fix_left_right, smoothing_s, stature_m, lift_fps, pull_strength: as in
+            :func:`lift_detections`;
             the model is loaded, checked and run on one still frame before any frame is read.
             A file that stores no frame rate (an image folder) is lifted as filmed under
             ``lift_fps="auto"`` (its rate is assumed, :attr:`.video.VideoInfo.fps_known`).
@@ -678,7 +721,9 @@ def run_video(
         lift_fps = None  # an assumed rate must not decide the resampling: lifted as filmed
     net = resolve_model(model, device, causal)
     video_smoothing(net, smoothing_s)  # a causal model asked to smooth fails before reading
-    _rehearse(net, flip, length_frames, "mediapipe33", smoothing_s, lift_fps, info.fps)
+    _rehearse(
+        net, flip, length_frames, "mediapipe33", smoothing_s, lift_fps, info.fps, pull_strength
+    )
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
@@ -706,7 +751,7 @@ def run_video(
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
         min_keypoints=min_keypoints, fix_left_right=fix_left_right, smoothing_s=smoothing_s,
-        stature_m=stature_m, lift_fps=lift_fps,
+        stature_m=stature_m, lift_fps=lift_fps, pull_strength=pull_strength,
     )  # fmt: skip
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
