@@ -7,6 +7,7 @@ must describe the weights that are shipped now, so a record cannot drift from th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from anatomy_lib.checkpoints import load_pretrained
+from anatomy_lib.keypoint_fit import VIDEO_KEYPOINT_PULL, KeypointPull
 from anatomy_lib.models.checkpoints import weights_fingerprint
 
 RESULTS = Path(__file__).resolve().parents[1] / "anatomy_lib" / "results"
@@ -83,3 +85,38 @@ def _newest_choice(name: str) -> tuple[str, dict]:
 def test_the_newest_chosen_candidate_is_the_shipped_model(name):
     stem, soup = _newest_choice(name)
     assert weights_fingerprint(load_pretrained(name)) == soup["weights_sha256"], stem
+
+
+def test_the_keypoint_pull_record_agrees_with_its_numbers_and_the_default():
+    """Session 37's rule checks follow from the numbers kept beside them, the pull it chose
+    is the pipeline's default, and the shipped real-data report is the run it read."""
+    record = _record(RESULTS / "keypoint_pull.json")
+    measured, checks = record["measured"], record["rule_checks"]
+    her = measured["her"]
+    lower = sum(d < 0 for d in her["per_sequence_difference"].values())
+    assert checks["a_her_at_least_0.5_lower_and_lower_on_6_of_9"] == (
+        her["pull_0.5"] <= her["pull_0"] - 0.5 and lower >= 6
+    )
+    base, pulled = measured["engine"]["pull_0"], measured["engine"]["pull_0.5"]
+    plain = ("fixed", "varied", "varied_thorax", "coco_spread")
+    assert checks["b_plain_splits_p1_and_p2_not_worse"] == all(
+        pulled[s][k] <= base[s][k] for s in plain for k in ("p1", "p2")
+    )
+    others = [s for s in base if s not in plain]
+    assert len(others) == 5
+    assert checks["c_other_splits_p2_not_worse_p1_at_most_1mm_worse"] == all(
+        pulled[s]["p2"] <= base[s]["p2"] and pulled[s]["p1"] <= base[s]["p1"] + 1.0 for s in others
+    )
+    focal = measured["her_focal_scaled"].values()
+    assert checks["d_uncalibrated_focal_x0.75_and_x1.33_her_at_least_0.5_lower"] == all(
+        f["pull_0.5"] <= her["pull_0"] - 0.5 for f in focal
+    )
+    assert record["passes"] == all(checks.values())
+    candidate = record["candidate"]
+    chosen = KeypointPull(candidate["strength"], candidate["smoothing_s"])
+    assert record["passes"] and chosen == VIDEO_KEYPOINT_PULL
+    shipped = _record(RESULTS / "real_data_anatomy_medium.json")
+    assert shipped["keypoint_pull"] == dataclasses.asdict(chosen)
+    read = record["after_the_decision"]["default_pulled"]
+    for row in ("openpose_2d", "perfect_2d", "video_pipeline", "mediapipe_world"):
+        assert shipped["rows"][row]["p_mpjpe_15"] == read[row]["p_mpjpe_15"], row

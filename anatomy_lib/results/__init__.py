@@ -154,8 +154,9 @@ rows on person 2 and the engine's two splits of the rule, the checks and the dec
 default stays; the test rows were not read).
 
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
-default model (until session 20 and again since session 23; re-measured with session 31's
-weights) on the Pose2Sim trial (OpenPose
+default model (until session 20 and again since session 23; re-measured with session 35's
+weights and, since session 37, lifted with the video path's pull towards the 2D) on the
+Pose2Sim trial (OpenPose
 2D, perfect 2D, the video pipeline against MediaPipe's own 3D, per camera) and on the
 embedded test split; ``real_data_anatomy_medium_ensemble.json``: the same for the default of
 sessions 20-22 (with session 16's ``anatomy_medium``, smoothed over 1/60 s).
@@ -222,6 +223,14 @@ fitted to its own 2D with its bone lengths kept (:mod:`anatomy_lib.keypoint_fit`
 engine's validation videos (four error sizes) and the validation person, with the rule
 written before it, the grid that chose the prior weight and the decision (not a default: it
 fails on the validation person). Chapter 11 shows it.
+
+``keypoint_pull.json`` (session 37): the default model's 3D pulled part of the way towards its
+2D keypoints' rays, depths kept (:func:`anatomy_lib.keypoint_fit.pull_to_keypoints`): the rule
+written before the library implementation's numbers, the scratch grid on validation data that
+preceded it, the rule's measurements and checks (it passed: ``VIDEO_KEYPOINT_PULL`` became the
+video path's default), the other shipped models on the validation person (reported, not
+judged), and the Pose2Sim rows read once after the decision, with and without the pull.
+Chapter 11 shows it.
 
 ``cpu_runs_session30.json``: session 30's CPU continuation of ``anatomy_medium`` with the
 occlusion factor scaling the whole simulated error (``data.engine_occluded_noise=all``), the
