@@ -286,7 +286,13 @@ def predict_sequence(
         raise ValueError(
             f"keypoint_pull smoothed over {pull.smoothing_s} s: a causal model's pull is not "
             "smoothed (the centred filter would use later frames); give "
-            "KeypointPull(strength, smoothing_s=0) or a non-causal model"
+            "KeypointPull(strength, smoothing_s=0, bone_lengths='frame') or a non-causal model"
+        )
+    if causal and pull is not None and pull.strength > 0 and pull.bone_lengths == "video":
+        raise ValueError(
+            "keypoint_pull with bone_lengths='video': a causal model's pull keeps each "
+            "frame's lengths (the median over the video would use later frames); give "
+            "KeypointPull(strength, smoothing_s=0, bone_lengths='frame') or a non-causal model"
         )
     lift_fps = fps if config.lift_fps is None else lifting_fps(fps, config.lift_fps, causal)
     frames = keypoints_2d.shape[0]
@@ -304,7 +310,8 @@ def predict_sequence(
         joints = pull_to_keypoints(
             joints, keypoints_2d.to(joints), None if scores is None else scores.to(joints),
             intrinsics.to(joints), pull.strength,
-            pull.smoothing_s * lift_fps if pull.smoothing_s > 0 else 0.0, _skeleton(model).root,
+            pull.smoothing_s * lift_fps if pull.smoothing_s > 0 else 0.0, _skeleton(model),
+            pull.bone_lengths,
         )  # fmt: skip
     if lift_fps != fps:  # back to the video's frames; a causal model's without looking ahead
         joints = resample(joints, lift_fps, fps, frames=frames, hold=causal)

@@ -37,8 +37,11 @@ the point of its keypoint's ray at that depth,
 with :math:`m_j` the keypoint's pinhole image point, :math:`w_j` its score, :math:`G_\\sigma`
 a Gaussian over time (:func:`~anatomy_lib.smoothing.smooth_over_time`) that keeps the
 detector's frame-to-frame jitter out of the pull, and :math:`\\lambda` the strength; the
-result is made root-relative again. It changes no depth and no bone length on purpose: the
-network's guess in depth is kept, only what the 2D sees is shared between the two.
+result is made root-relative again. It changes no depth on purpose: the network's guess in
+depth is kept, only what the 2D sees is shared between the two. Moving joints on their own
+changes bone lengths from frame to frame; with ``bone_lengths="video"`` each bone then gets
+its median length over the video and every frame keeps its pulled directions, one length per
+bone as the anatomy-aware model predicts (the depths move a little with it).
 
 Shapes: joints ``(..., J, 3)`` root-relative camera space (metres), keypoints
 ``(..., J, 2)`` normalised screen coordinates, scores ``(..., J)``, intrinsics ``(9,)`` or
@@ -51,11 +54,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import torch
 
 from ._validation import (
+    check_choice_field,
     check_int_field,
     check_points,
     check_positive_float_field,
@@ -252,10 +256,15 @@ class KeypointPull:
             joint towards its ray (0: not at all, 1: onto it).
         smoothing_s: :math:`\\sigma`, seconds, of the Gaussian that smooths the pull over
             time; 0: each frame on its own (what a causal model may use).
+        bone_lengths: ``"frame"``: each frame keeps the lengths the pull gives it;
+            ``"video"``: each bone gets its median length over the video's pulled frames,
+            every frame its pulled directions (one length per bone, as the model predicts;
+            not for a causal model: the median looks ahead).
     """
 
     strength: float = 0.5
     smoothing_s: float = 0.04
+    bone_lengths: Literal["frame", "video"] = "frame"
 
     def __post_init__(self) -> None:
         for key, high in (("strength", 1.0), ("smoothing_s", math.inf)):
@@ -267,6 +276,7 @@ class KeypointPull:
             ):
                 wanted = "a number in [0, 1]" if high == 1.0 else "a finite number of seconds >= 0"
                 raise ValueError(f"KeypointPull.{key}: expected {wanted}, got {value!r}")
+        check_choice_field(self, "bone_lengths", BONE_LENGTHS)
 
 
 def pull_to_keypoints(
@@ -276,7 +286,8 @@ def pull_to_keypoints(
     intrinsics: torch.Tensor,
     strength: float = 0.5,
     sigma_frames: float = 0.0,
-    root: int = 0,
+    skeleton: Skeleton = H36M_17,
+    bone_lengths: Literal["frame", "video"] = "frame",
 ) -> torch.Tensor:
     """The module docstring's partial pull of lifted joints towards their keypoints' rays.
 
@@ -290,26 +301,37 @@ def pull_to_keypoints(
         intrinsics: ``(9,)`` or ``(..., T, 9)`` the camera's normalised intrinsics.
         strength: :math:`\\lambda` in ``[0, 1]``.
         sigma_frames: :math:`\\sigma` of the smoothing over time, frames (0: none).
-        root: the root joint's index.
+        skeleton: the joint tree (its root, and its bones for ``bone_lengths="video"``).
+        bone_lengths: ``"frame"``: the pulled joints as they are; ``"video"``: each bone's
+            length set to its median over the time axis of the pulled joints, each frame's
+            bone directions kept (Eq. 1 rebuilt from the root; needs a time axis).
 
     Returns:
-        ``(..., T, J, 3)`` root-relative joints. Depths relative to the placed root are kept
-        in frames that :func:`root_translation` places with every joint in front of the
-        camera; a frame it cannot place gets no pull of its own (its neighbours' may reach
-        it through the smoothing). Differentiable in ``joints``.
+        ``(..., T, J, 3)`` root-relative joints. With ``bone_lengths="frame"`` the depths
+        relative to the placed root are kept in frames that :func:`root_translation` places
+        with every joint in front of the camera; a frame it cannot place gets no pull of its
+        own (its neighbours' may reach it through the smoothing). Differentiable in
+        ``joints``.
     """
     if isinstance(strength, bool) or not 0 <= strength <= 1:
         raise ValueError(f"strength: expected a number in [0, 1], got {strength!r}")
     if isinstance(sigma_frames, bool) or not 0 <= sigma_frames < math.inf:
         raise ValueError(f"sigma_frames: expected a finite number >= 0, got {sigma_frames!r}")
     keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
-    if sigma_frames > 0 and joints.dim() < 3:
+    if bone_lengths not in BONE_LENGTHS:
+        raise ValueError(f"bone_lengths: expected one of {BONE_LENGTHS}, got {bone_lengths!r}")
+    if joints.shape[-2] != skeleton.num_joints:
         raise ValueError(
-            f"joints: smoothing over time needs a time axis, shape (..., T, J, 3); got "
-            f"{tuple(joints.shape)}"
+            f"joints: expected {skeleton.num_joints} joints of {skeleton.name}, got "
+            f"{joints.shape[-2]}"
         )
-    if not 0 <= root < joints.shape[-2]:
-        raise ValueError(f"root: expected a joint index below {joints.shape[-2]}, got {root!r}")
+    over_time = sigma_frames > 0 or bone_lengths == "video"
+    if over_time and joints.dim() < 3:
+        what = "smoothing over time" if sigma_frames > 0 else 'bone_lengths="video"'
+        raise ValueError(
+            f"joints: {what} needs a time axis, shape (..., T, J, 3); got {tuple(joints.shape)}"
+        )
+    root = skeleton.root
     m = _image_points(keypoints_2d, intrinsics)
     translation = _root_on_rays(joints, m, scores)
     placed = joints + torch.nan_to_num(translation, nan=0.0).unsqueeze(-2)
@@ -320,7 +342,16 @@ def pull_to_keypoints(
     if sigma_frames > 0:
         towards = smooth_over_time(towards, sigma_frames)
     pulled = placed + strength * scores.unsqueeze(-1) * towards
-    return pulled - pulled[..., root : root + 1, :]
+    pulled = pulled - pulled[..., root : root + 1, :]
+    if bone_lengths == "frame":
+        return pulled
+    bones = joints_to_bones(pulled, skeleton)
+    lengths = bones.lengths.median(dim=-2, keepdim=True).values.expand_as(bones.lengths)
+    return bones_to_joints(lengths, bones.directions, skeleton)
+
+
+#: The choices of :attr:`KeypointPull.bone_lengths`.
+BONE_LENGTHS = ("frame", "video")
 
 
 #: What ``anatomy3d infer`` applies to a non-causal model's 3D (none to a causal one):

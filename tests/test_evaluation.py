@@ -187,11 +187,13 @@ def test_keypoint_pull_is_the_library_pull_of_the_lifted_video():
     seq, rays = SEQS[2], assumed_intrinsics(1000, 1000, dtype=torch.float64)
     kp, sc = 0.2 * seq.keypoints_2d, seq.scores
     plain = predict_sequence(model, kp, sc, EvaluationConfig(), rays)
-    pull = KeypointPull(strength=0.4, smoothing_s=0.06)
-    pulled = predict_sequence(model, kp, sc, EvaluationConfig(keypoint_pull=pull), rays, fps=50.0)
-    by_hand = pull_to_keypoints(plain, kp, sc, rays, 0.4, 0.06 * 50.0, H36M_17.root)
-    torch.testing.assert_close(pulled, by_hand, atol=1e-12, rtol=0)
-    assert float((pulled - plain).abs().max()) > 1e-4
+    for lengths in ("frame", "video"):
+        pull = KeypointPull(strength=0.4, smoothing_s=0.06, bone_lengths=lengths)
+        config = EvaluationConfig(keypoint_pull=pull)
+        pulled = predict_sequence(model, kp, sc, config, rays, fps=50.0)
+        by_hand = pull_to_keypoints(plain, kp, sc, rays, 0.4, 3.0, H36M_17, lengths)
+        torch.testing.assert_close(pulled, by_hand, atol=1e-12, rtol=0)
+        assert float((pulled - plain).abs().max()) > 1e-4
 
 
 def test_keypoint_pull_says_what_it_needs():
@@ -206,7 +208,10 @@ def test_keypoint_pull_says_what_it_needs():
     causal = AnatomyModel(ModelConfig.preset("tiny").replace(causal=True)).double().eval()
     with pytest.raises(ValueError, match="a causal model's pull is not smoothed"):
         predict_sequence(causal, kp, sc, config, rays, fps=50.0)
-    unsmoothed = EvaluationConfig(keypoint_pull=KeypointPull(0.5, 0.0))
+    per_video = EvaluationConfig(keypoint_pull=KeypointPull(0.5, 0.0, "video"))
+    with pytest.raises(ValueError, match="a causal model's pull keeps each frame's lengths"):
+        predict_sequence(causal, kp, sc, per_video, rays)
+    unsmoothed = EvaluationConfig(keypoint_pull=KeypointPull(0.5, 0.0, "frame"))
     assert predict_sequence(causal, kp, sc, unsmoothed, rays).shape == (12, 17, 3)
     with pytest.raises(ValueError, match="EvaluationConfig.keypoint_pull: expected None or"):
         EvaluationConfig(keypoint_pull=0.5)

@@ -342,14 +342,33 @@ def test_pull_treats_videos_independently():
     torch.testing.assert_close(both.reshape(6, 17, 3), torch.cat(apart), atol=1e-12, rtol=0)
 
 
-def test_pull_is_differentiable():
+@pytest.mark.parametrize("bone_lengths", ["frame", "video"])
+def test_pull_is_differentiable(bone_lengths):
     joints = camera_poses(3)
     wrong = forearm_flattened(joints).requires_grad_(True)
     keypoints, k = noisy_2d(joints), intrinsics_like(joints)
     scores = torch.full((3, 17), 0.8, dtype=torch.float64)
     assert torch.autograd.gradcheck(
-        lambda x: pull_to_keypoints(x, keypoints, scores, k, 0.6, 1.0), (wrong,)
+        lambda x: pull_to_keypoints(x, keypoints, scores, k, 0.6, 1.0, bone_lengths=bone_lengths),
+        (wrong,),
     )
+
+
+def test_pull_with_the_video_s_bone_lengths(dtype, device):
+    """``bone_lengths="video"``: every frame has each bone's median pulled length, and the
+    pulled pose's bone directions."""
+    joints = camera_poses(7, dtype, device)
+    wrong, keypoints, k = forearm_flattened(joints), noisy_2d(joints), intrinsics_like(joints)
+    per_frame = joints_to_bones(pull_to_keypoints(wrong, keypoints, None, k, 0.5, 1.0), H36M_17)
+    out = pull_to_keypoints(wrong, keypoints, None, k, 0.5, 1.0, bone_lengths="video")
+    bones = joints_to_bones(out, H36M_17)
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    assert float(per_frame.lengths.std(dim=0).max()) > 1e-3  # the pull changed lengths
+    assert float(bones.lengths.std(dim=0).max()) < tol  # one length per bone now
+    median = per_frame.lengths.median(dim=0).values
+    torch.testing.assert_close(bones.lengths[0], median, atol=tol, rtol=0)
+    torch.testing.assert_close(bones.directions, per_frame.directions, atol=tol * 10, rtol=0)
+    assert float(out[:, H36M_17.root].abs().max()) == 0.0
 
 
 def test_pull_rejects_bad_arguments():
@@ -361,8 +380,10 @@ def test_pull_rejects_bad_arguments():
         pull_to_keypoints(wrong, keypoints, None, k, 0.5, -1.0)
     with pytest.raises(ValueError, match="needs a time axis"):
         pull_to_keypoints(wrong[0], keypoints[0], None, k, 0.5, 1.0)
-    with pytest.raises(ValueError, match="root: expected a joint index below 17"):
-        pull_to_keypoints(wrong, keypoints, None, k, 0.5, root=17)
+    with pytest.raises(ValueError, match="bone_lengths: expected one of"):
+        pull_to_keypoints(wrong, keypoints, None, k, 0.5, bone_lengths="clip")
+    with pytest.raises(ValueError, match='bone_lengths="video" needs a time axis'):
+        pull_to_keypoints(wrong[0], keypoints[0], None, k, 0.5, bone_lengths="video")
     with pytest.raises(ValueError, match="look like pixels"):
         pull_to_keypoints(wrong, keypoints * 500, None, k, 0.5)
 
@@ -370,7 +391,7 @@ def test_pull_rejects_bad_arguments():
 @pytest.mark.parametrize(
     ("field", "value"),
     [("strength", -0.1), ("strength", 1.5), ("strength", float("nan")), ("strength", True),
-     ("smoothing_s", -0.01), ("smoothing_s", float("inf"))],
+     ("smoothing_s", -0.01), ("smoothing_s", float("inf")), ("bone_lengths", "clip")],
 )  # fmt: skip
 def test_pull_settings_reject_bad_values(field, value):
     with pytest.raises(ValueError, match=f"KeypointPull.{field}"):

@@ -274,14 +274,18 @@ def video_keypoint_pull(net: nn.Module, strength: float | None) -> KeypointPull 
     for ``strength`` None,
     :data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL` for a non-causal model and none for
     a causal one (not validated there); 0: none; a strength in ``(0, 1]``: that strength,
-    smoothed over time as the default is for a non-causal model, not smoothed for a causal one
-    (the centred filter would look ahead)."""
+    smoothed over time and with the bone lengths as the default's for a non-causal model; for
+    a causal one not smoothed and with each frame's lengths (the centred filter and the
+    video's median would look ahead)."""
     causal = is_causal(net)
     if strength is None:
         return None if causal else VIDEO_KEYPOINT_PULL
     if strength == 0:
         return None
-    return KeypointPull(strength, 0.0 if causal else KeypointPull().smoothing_s)
+    if causal:
+        return KeypointPull(strength, smoothing_s=0.0, bone_lengths="frame")
+    default = KeypointPull()
+    return KeypointPull(strength, default.smoothing_s, default.bone_lengths)
 
 
 def _pull_strength(pull: KeypointPull | None) -> float:
