@@ -202,8 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--pull", type=float, default=None, metavar="STRENGTH",
                    help="pull the 3D this far (0-1) towards the rays of its 2D keypoints, "
                    "depths kept (anatomy_lib.keypoint_fit.pull_to_keypoints); 0 turns it off "
-                   "(default: 0.5, smoothed over 0.04 s, for a non-causal model; none for a "
-                   "causal one)")  # fmt: skip
+                   "(default: 0.5, smoothed over 0.04 s, then each bone given its median "
+                   "length over the video, for a non-causal model; none for a causal one, "
+                   "and for it a pull keeps each frame's lengths)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i, "0, none")
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")

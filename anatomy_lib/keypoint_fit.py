@@ -264,7 +264,7 @@ class KeypointPull:
 
     strength: float = 0.5
     smoothing_s: float = 0.04
-    bone_lengths: Literal["frame", "video"] = "frame"
+    bone_lengths: Literal["frame", "video"] = "video"
 
     def __post_init__(self) -> None:
         for key, high in (("strength", 1.0), ("smoothing_s", math.inf)):
@@ -355,6 +355,7 @@ BONE_LENGTHS = ("frame", "video")
 
 
 #: What ``anatomy3d infer`` applies to a non-causal model's 3D (none to a causal one):
-#: chosen on the validation person and the engine's validation videos in session 37
+#: chosen on the validation person and the engine's validation videos by session 37's two
+#: rules, the second adding the video's bone lengths
 #: (``anatomy_lib/results/keypoint_pull.json``).
 VIDEO_KEYPOINT_PULL: KeypointPull | None = KeypointPull()

@@ -47,6 +47,7 @@ still scores the cached outputs. Without either, those rows say why they were sk
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -564,7 +565,7 @@ def machine(threads: int) -> dict:
 def _pull_record(model, strength: float | None) -> dict | None:
     """The pull towards the keypoints' rays the trial's rows were lifted with (None: none)."""
     pull = video_keypoint_pull(model, strength)
-    return None if pull is None else {"strength": pull.strength, "smoothing_s": pull.smoothing_s}
+    return None if pull is None else dataclasses.asdict(pull)
 
 
 def main(argv: list[str] | None = None) -> dict:

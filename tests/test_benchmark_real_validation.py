@@ -234,7 +234,11 @@ def test_flip_option_reaches_the_lifting(bench, trial):
     assert bench.model_rows(single, trial, 0.0) == bench.model_rows(single, trial, 0.0, flip=True)
     assert plain["keypoint_pull"] is None and bench.model_rows(single, trial, 0.0)[
         "keypoint_pull"
-    ] == {"strength": 0.5, "smoothing_s": 0.04}
+    ] == {
+        "strength": 0.5,
+        "smoothing_s": 0.04,
+        "bone_lengths": "video",
+    }
 
 
 def test_error_by_score_bands_split_the_limb_keypoints():

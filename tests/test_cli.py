@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -397,8 +398,12 @@ def test_infer_pull_option(tmp_path, capsys):
     w, h = seq.image_size
     kp_2d, scores, rays = seq.keypoints_2d[:40], seq.scores[:40], assumed_intrinsics(w, h)
     cases = (
-        ("anatomy_small", ["--pull", "0.3"], KeypointPull(0.3, VIDEO_KEYPOINT_PULL.smoothing_s)),
-        ("anatomy_small_causal", ["--causal", "--pull", "0.3"], KeypointPull(0.3, 0.0)),
+        ("anatomy_small", ["--pull", "0.3"], replace(VIDEO_KEYPOINT_PULL, strength=0.3)),
+        (
+            "anatomy_small_causal",
+            ["--causal", "--pull", "0.3"],
+            KeypointPull(0.3, 0.0, bone_lengths="frame"),
+        ),
         ("anatomy_small_causal", ["--causal"], None),
     )
     for i, (name, flags, pull) in enumerate(cases):
