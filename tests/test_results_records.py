@@ -88,8 +88,9 @@ def test_the_newest_chosen_candidate_is_the_shipped_model(name):
 
 
 def test_the_keypoint_pull_record_agrees_with_its_numbers_and_the_default():
-    """Session 37's rule checks follow from the numbers kept beside them, the pull it chose
-    is the pipeline's default, and the shipped real-data report is the run it read."""
+    """Session 37's two rules' checks follow from the numbers kept beside them, the pull the
+    second chose is the pipeline's default, and the shipped real-data report is the run it
+    read."""
     record = _record(RESULTS / "keypoint_pull.json")
     measured, checks = record["measured"], record["rule_checks"]
     her = measured["her"]
@@ -112,11 +113,29 @@ def test_the_keypoint_pull_record_agrees_with_its_numbers_and_the_default():
         f["pull_0.5"] <= her["pull_0"] - 0.5 for f in focal
     )
     assert record["passes"] == all(checks.values())
-    candidate = record["candidate"]
-    chosen = KeypointPull(candidate["strength"], candidate["smoothing_s"])
-    assert record["passes"] and chosen == VIDEO_KEYPOINT_PULL
+    second = record["second_step"]
+    checks, measured = second["rule_checks"], second["measured"]
+    engine = measured["engine"]
+    assert checks["b_every_split_within_0.3_of_the_per_frame_pull_and_rule_1_b_c"] == (
+        all(
+            engine["pull_0.5_video_lengths"][s][k] <= engine["per_frame_pull"][s][k] + 0.3
+            for s in base
+            for k in ("p1", "p2")
+        )
+        and all(
+            engine["pull_0.5_video_lengths"][s][k] <= base[s][k]
+            for s in plain
+            for k in ("p1", "p2")
+        )
+    )
+    stds = measured["largest_bone_length_std_over_frames_m_fixed_split"]
+    assert checks["c_bone_lengths_constant_within_every_fixed_video"] == (stds["video"] < 1e-5)
+    assert second["passes"] == all(checks.values())
+    assert record["chosen"] == "second_step" and second["passes"]
+    chosen = KeypointPull(**second["candidate"])
+    assert chosen == VIDEO_KEYPOINT_PULL
     shipped = _record(RESULTS / "real_data_anatomy_medium.json")
     assert shipped["keypoint_pull"] == dataclasses.asdict(chosen)
-    read = record["after_the_decision"]["default_pulled"]
+    read = second["after_the_decision"]["default_pulled"]
     for row in ("openpose_2d", "perfect_2d", "video_pipeline", "mediapipe_world"):
         assert shipped["rows"][row]["p_mpjpe_15"] == read[row]["p_mpjpe_15"], row

@@ -227,10 +227,12 @@ fails on the validation person). Chapter 11 shows it.
 ``keypoint_pull.json`` (session 37): the default model's 3D pulled part of the way towards its
 2D keypoints' rays, depths kept (:func:`anatomy_lib.keypoint_fit.pull_to_keypoints`): the rule
 written before the library implementation's numbers, the scratch grid on validation data that
-preceded it, the rule's measurements and checks (it passed: ``VIDEO_KEYPOINT_PULL`` became the
-video path's default), the other shipped models on the validation person (reported, not
-judged), and the Pose2Sim rows read once after the decision, with and without the pull.
-Chapter 11 shows it.
+preceded it, the rule's measurements and checks (it passed), the other shipped models on the
+validation person (reported, not judged), and the Pose2Sim rows read once after the decision,
+with and without the pull; then ``second_step``: the rule that gave each bone its median pulled
+length over the video (the per-frame pull had made bone lengths change from frame to frame),
+its checks (it passed: ``VIDEO_KEYPOINT_PULL``, the video path's default) and the rows read
+once more after it. Chapter 11 shows it.
 
 ``cpu_runs_session30.json``: session 30's CPU continuation of ``anatomy_medium`` with the
 occlusion factor scaling the whole simulated error (``data.engine_occluded_noise=all``), the
