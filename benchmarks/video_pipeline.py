@@ -40,7 +40,7 @@ through the network in one pass (:func:`anatomy_lib.models.inference.lift_videos
 Needs the ``wild`` extra (MediaPipe + OpenCV)::
 
     python benchmarks/video_pipeline.py [--runs 5] [--cache ~/.cache/anatomy3d/videos]
-        [--lift-fps auto|video|HZ] [--causal]
+        [--lift-fps auto|video|HZ] [--causal] [--pull STRENGTH]
     python benchmarks/video_pipeline.py --flip-accuracy   # the flip's effect, no MediaPipe
 
 Prints one JSON object.
@@ -119,10 +119,13 @@ def _spread(values: list[float]) -> dict:
             "max": round(max(values), 3)}  # fmt: skip
 
 
-def stages(video: Path, lift_fps: str = "auto", causal: bool = False) -> dict:
+def stages(
+    video: Path, lift_fps: str = "auto", causal: bool = False, pull: float | None = None
+) -> dict:
     """One :func:`~anatomy_lib.wild.pipeline.run_video` of ``video`` with the command's
-    defaults (``lift_fps``: as ``--lift-fps`` takes it; ``causal``: as ``--causal``), in this
-    (fresh) process: seconds per stage and what it found."""
+    defaults (``lift_fps``: as ``--lift-fps`` takes it; ``causal``: as ``--causal``; ``pull``:
+    as ``--pull``, None: the command's default), in this (fresh) process: seconds per stage
+    and what it found."""
     start = time.perf_counter()
     sys.path.insert(0, str(ROOT))
     from anatomy_lib.checkpoints import DEFAULT_CAUSAL_MODEL, DEFAULT_MODEL
@@ -133,7 +136,7 @@ def stages(video: Path, lift_fps: str = "auto", causal: bool = False) -> dict:
     rate = parse_lift_fps(lift_fps)
     run = run_video(
         video, DEFAULT_CAUSAL_MODEL if causal else DEFAULT_MODEL, out_dir=Path(tempfile.mkdtemp()),
-        causal=causal, progress=False, device="cpu", lift_fps=rate,
+        causal=causal, progress=False, device="cpu", lift_fps=rate, pull_strength=pull,
     )  # fmt: skip
     timings = {"import": imported, **run.timings}
     return {
@@ -143,15 +146,20 @@ def stages(video: Path, lift_fps: str = "auto", causal: bool = False) -> dict:
         "html_mb": round(run.paths["html"].stat().st_size / 1e6, 2),
         "counts": run.result.counts,
         "lift_fps": run.result.lift_fps,
+        "pull_strength": run.result.pull_strength,
     }
 
 
-def measure(video: Path, runs: int, lift_fps: str = "auto", causal: bool = False) -> dict:
+def measure(
+    video: Path, runs: int, lift_fps: str = "auto", causal: bool = False,
+    pull: float | None = None,
+) -> dict:  # fmt: skip
     """Paired whole-process timings and ``runs`` stage breakdowns (each in a fresh process)
     of ``video``, lifted at ``lift_fps`` (as ``--lift-fps`` takes it), by the causal model
-    when ``causal``."""
+    when ``causal``, pulled towards the 2D by ``pull`` (as ``--pull``; None: the default)."""
     out = Path(tempfile.mkdtemp())
     flags = ["--lift-fps", lift_fps, *(["--causal"] if causal else [])]
+    flags += [] if pull is None else ["--pull", f"{pull:g}"]
     command = [sys.executable, "-m", "anatomy_lib.cli", "infer", str(video), "--out-dir",
                str(out / "cli"), "--no-progress", "--device", "cpu", *flags]  # fmt: skip
     baseline = [sys.executable, str(Path(__file__).resolve()), "--detector-only", str(video)]
@@ -181,6 +189,7 @@ def measure(video: Path, runs: int, lift_fps: str = "auto", causal: bool = False
         "html_mb": reports[0]["html_mb"],
         "counts": reports[0]["counts"],
         "lift_fps": reports[0]["lift_fps"],
+        "pull_strength": reports[0]["pull_strength"],
     }
 
 
@@ -215,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
                    "auto, the command's)")  # fmt: skip
     p.add_argument("--causal", action="store_true",
                    help="the command with --causal (the shipped causal model)")  # fmt: skip
+    p.add_argument("--pull", type=float, default=None, metavar="STRENGTH",
+                   help="the command with --pull STRENGTH (default: the command's)")  # fmt: skip
     p.add_argument("--flip-accuracy", action="store_true",
                    help="print anatomy_medium's errors with and without test-time flip on the "
                    "engine's validation split instead (no MediaPipe needed)")  # fmt: skip
@@ -226,17 +237,18 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(detector_only(args.detector_only)))
         return
     if args.stages is not None:
-        print(json.dumps(stages(args.stages, args.lift_fps, args.causal)))
+        print(json.dumps(stages(args.stages, args.lift_fps, args.causal, args.pull)))
         return
     sys.path.insert(0, str(ROOT))
     import platform
 
     report = {"python": platform.python_version(), "machine": platform.machine(),
               "cores": __import__("os").cpu_count(), "runs": args.runs,
-              "lift_fps": args.lift_fps, "causal": args.causal, "videos": {}}  # fmt: skip
+              "lift_fps": args.lift_fps, "causal": args.causal, "pull": args.pull,
+              "videos": {}}  # fmt: skip
     for name in args.videos:
         video = fetch_video(name, args.cache)
-        report["videos"][name] = measure(video, args.runs, args.lift_fps, args.causal)
+        report["videos"][name] = measure(video, args.runs, args.lift_fps, args.causal, args.pull)
     print(json.dumps(report, indent=1))
 
 
