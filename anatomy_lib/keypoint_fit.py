@@ -41,7 +41,7 @@ result is made root-relative again. It changes no depth on purpose: the network'
 depth is kept, only what the 2D sees is shared between the two. Moving joints on their own
 changes bone lengths from frame to frame; with ``bone_lengths="video"`` each bone then gets
 its median length over the video and every frame keeps its pulled directions, one length per
-bone as the anatomy-aware model predicts (the depths move a little with it).
+bone as the anatomy-aware model predicts (the depths then move too).
 
 Shapes: joints ``(..., J, 3)`` root-relative camera space (metres), keypoints
 ``(..., J, 2)`` normalised screen coordinates, scores ``(..., J)``, intrinsics ``(9,)`` or
@@ -246,6 +246,10 @@ def fit_to_keypoints(
         return KeypointFit(fitted, torch.where(placed.unsqueeze(-1), t.detach(), translation))
 
 
+#: The choices of :attr:`KeypointPull.bone_lengths`.
+BONE_LENGTHS = ("frame", "video")
+
+
 @dataclass(frozen=True)
 class KeypointPull:
     """Settings of :func:`pull_to_keypoints` as the video pipeline applies it
@@ -348,10 +352,6 @@ def pull_to_keypoints(
     bones = joints_to_bones(pulled, skeleton)
     lengths = bones.lengths.median(dim=-2, keepdim=True).values.expand_as(bones.lengths)
     return bones_to_joints(lengths, bones.directions, skeleton)
-
-
-#: The choices of :attr:`KeypointPull.bone_lengths`.
-BONE_LENGTHS = ("frame", "video")
 
 
 #: What ``anatomy3d infer`` applies to a non-causal model's 3D (none to a causal one):
