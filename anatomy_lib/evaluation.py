@@ -269,7 +269,9 @@ def predict_sequence(
     elif config.lift_fps is not None:
         needs_fps = f"lift_fps={config.lift_fps!r}"
     pull = config.keypoint_pull
-    if pull is not None and pull.strength > 0:
+    if pull is not None and pull.strength == 0:
+        pull = None  # strength 0 moves nothing
+    if pull is not None:
         if intrinsics is None or tuple(intrinsics.shape) != (9,):
             got = None if intrinsics is None else tuple(intrinsics.shape)
             raise ValueError(
@@ -282,13 +284,13 @@ def predict_sequence(
     if needs_fps and not (fps is not None and 0 < fps < math.inf):
         raise ValueError(f"{needs_fps} needs the video's frame rate: expected fps > 0, got {fps!r}")
     causal = is_causal(model)
-    if causal and pull is not None and pull.strength > 0 and pull.smoothing_s > 0:
+    if causal and pull is not None and pull.smoothing_s > 0:
         raise ValueError(
             f"keypoint_pull smoothed over {pull.smoothing_s} s: a causal model's pull is not "
             "smoothed (the centred filter would use later frames); give "
             "KeypointPull(strength, smoothing_s=0, bone_lengths='frame') or a non-causal model"
         )
-    if causal and pull is not None and pull.strength > 0 and pull.bone_lengths == "video":
+    if causal and pull is not None and pull.bone_lengths == "video":
         raise ValueError(
             "keypoint_pull with bone_lengths='video': a causal model's pull keeps each "
             "frame's lengths (the median over the video would use later frames); give "
@@ -306,7 +308,7 @@ def predict_sequence(
         return _predict_one(member, keypoints_2d, scores, config, intrinsics, flip)
 
     joints = torch.stack(map_members(one, members)).mean(0)
-    if pull is not None and pull.strength > 0:
+    if pull is not None:
         joints = pull_to_keypoints(
             joints, keypoints_2d.to(joints), None if scores is None else scores.to(joints),
             intrinsics.to(joints), pull.strength,

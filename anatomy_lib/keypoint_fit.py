@@ -358,4 +358,4 @@ def pull_to_keypoints(
 #: chosen on the validation person and the engine's validation videos by session 37's two
 #: rules, the second adding the video's bone lengths
 #: (``anatomy_lib/results/keypoint_pull.json``).
-VIDEO_KEYPOINT_PULL: KeypointPull | None = KeypointPull()
+VIDEO_KEYPOINT_PULL = KeypointPull()

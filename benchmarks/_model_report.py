@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import shlex
 import sys
 from collections.abc import Callable
 
 import torch
-from real_data import commit
+from real_data import commit, pull_strength_arg
 
 from anatomy_lib.wild import resolve_model
 
@@ -30,22 +29,12 @@ def add_flip_option(parser: argparse.ArgumentParser) -> None:
                         "off for an ensemble, as anatomy3d infer lifts)")  # fmt: skip
 
 
-def _strength(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
-
-
 def add_pull_option(
     parser: argparse.ArgumentParser, default: float | None, default_text: str
 ) -> None:
     """``--pull STRENGTH``: the lifted 3D pulled that far towards the 2D keypoints' rays
     (:func:`anatomy_lib.wild.pipeline.video_keypoint_pull`; 0: not at all)."""
-    parser.add_argument("--pull", type=_strength, default=default, metavar="STRENGTH",
+    parser.add_argument("--pull", type=pull_strength_arg, default=default, metavar="STRENGTH",
                         help="pull the lifted 3D this far (0-1) towards the 2D keypoints' "
                         f"rays (default: {default_text})")  # fmt: skip
 

@@ -50,6 +50,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -562,6 +563,18 @@ def machine(threads: int) -> dict:
     }
 
 
+def pull_strength_arg(text: str) -> float:
+    """``--pull``'s argparse type: a strength in ``[0, 1]`` (also for the scripts that share
+    :mod:`_model_report`)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a strength from 0 to 1, got {text!r}")
+    return value
+
+
 def _pull_record(model, strength: float | None) -> dict | None:
     """The pull towards the keypoints' rays the trial's rows were lifted with (None: none)."""
     pull = video_keypoint_pull(model, strength)
@@ -584,12 +597,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-video", action="store_true", help="skip the MediaPipe rows")
-    parser.add_argument("--pull", type=float, default=None, metavar="STRENGTH",
+    parser.add_argument("--pull", type=pull_strength_arg, default=None, metavar="STRENGTH",
                         help="pull the trial's lifted 3D this far (0-1) towards the 2D "
                         "keypoints' rays (default: as anatomy3d infer)")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.pull is not None and not 0 <= args.pull <= 1:
-        parser.error(f"--pull: expected a strength from 0 to 1, got {args.pull:g}")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     try:

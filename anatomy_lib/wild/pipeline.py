@@ -284,8 +284,7 @@ def video_keypoint_pull(net: nn.Module, strength: float | None) -> KeypointPull 
         return None
     if causal:
         return KeypointPull(strength, smoothing_s=0.0, bone_lengths="frame")
-    default = KeypointPull()
-    return KeypointPull(strength, default.smoothing_s, default.bone_lengths)
+    return replace(VIDEO_KEYPOINT_PULL, strength=strength)
 
 
 def _pull_strength(pull: KeypointPull | None) -> float:
