@@ -269,7 +269,7 @@ def predict_sequence(
     elif config.lift_fps is not None:
         needs_fps = f"lift_fps={config.lift_fps!r}"
     pull = config.keypoint_pull
-    if pull is not None and pull.strength == 0:
+    if pull is not None and not pull.moves:
         pull = None  # strength 0 moves nothing
     if pull is not None:
         if intrinsics is None or tuple(intrinsics.shape) != (9,):

@@ -77,6 +77,7 @@ __all__ = [
     "KeypointPull",
     "VIDEO_KEYPOINT_PULL",
     "fit_to_keypoints",
+    "least_squares_strengths",
     "pull_to_keypoints",
     "root_translation",
 ]
@@ -257,7 +258,9 @@ class KeypointPull:
 
     Attributes:
         strength: :math:`\\lambda` in ``[0, 1]``: how far a keypoint of score 1 moves its
-            joint towards its ray (0: not at all, 1: onto it).
+            joint towards its ray (0: not at all, 1: onto it); or a tuple of one such number
+            per joint, in the skeleton's joint order (its length is checked when the pull
+            runs).
         smoothing_s: :math:`\\sigma`, seconds, of the Gaussian that smooths the pull over
             time; 0: each frame on its own (what a causal model may use).
         bone_lengths: ``"frame"``: each frame keeps the lengths the pull gives it;
@@ -266,21 +269,61 @@ class KeypointPull:
             not for a causal model: the median looks ahead).
     """
 
-    strength: float = 0.5
+    strength: float | tuple[float, ...] = 0.5
     smoothing_s: float = 0.04
     bone_lengths: Literal["frame", "video"] = "video"
 
     def __post_init__(self) -> None:
-        for key, high in (("strength", 1.0), ("smoothing_s", math.inf)):
-            value = getattr(self, key)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not (0 <= value <= high and math.isfinite(value))
-            ):
-                wanted = "a number in [0, 1]" if high == 1.0 else "a finite number of seconds >= 0"
-                raise ValueError(f"KeypointPull.{key}: expected {wanted}, got {value!r}")
+        strengths = self.strength if isinstance(self.strength, tuple) else (self.strength,)
+        if not strengths or not all(_is_number_in(v, 1.0) for v in strengths):
+            raise ValueError(
+                "KeypointPull.strength: expected a number in [0, 1] or a non-empty tuple of "
+                f"them (one per joint), got {self.strength!r}"
+            )
+        if not _is_number_in(self.smoothing_s, math.inf):
+            raise ValueError(
+                "KeypointPull.smoothing_s: expected a finite number of seconds >= 0, got "
+                f"{self.smoothing_s!r}"
+            )
         check_choice_field(self, "bone_lengths", BONE_LENGTHS)
+
+    @property
+    def moves(self) -> bool:
+        """Whether the pull moves anything: some joint's strength is above 0."""
+        strengths = self.strength if isinstance(self.strength, tuple) else (self.strength,)
+        return any(v > 0 for v in strengths)
+
+
+def _is_number_in(value: object, high: float) -> bool:
+    """``value`` is a real number (not a bool) in ``[0, high]``, finite."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and 0 <= value <= high
+        and math.isfinite(value)
+    )
+
+
+def _joint_strengths(
+    strength: float | tuple[float, ...] | torch.Tensor, joints: torch.Tensor
+) -> float | torch.Tensor:
+    """``strength`` checked: a number in ``[0, 1]``, or ``(J,)`` per-joint numbers in
+    ``[0, 1]`` as a tensor like ``joints``."""
+    if isinstance(strength, torch.Tensor | tuple | list):
+        per_joint = torch.as_tensor(strength, dtype=joints.dtype, device=joints.device)
+        if per_joint.shape != (joints.shape[-2],):
+            raise ValueError(
+                f"strength: expected one number per joint, shape ({joints.shape[-2]},), got "
+                f"shape {tuple(per_joint.shape)}"
+            )
+        if not bool(((per_joint >= 0) & (per_joint <= 1)).all()):
+            raise ValueError(
+                f"strength: expected per-joint numbers in [0, 1], got {per_joint.tolist()}"
+            )
+        return per_joint
+    if isinstance(strength, bool) or not _is_number_in(strength, 1.0):
+        raise ValueError(f"strength: expected a number in [0, 1], got {strength!r}")
+    return strength
 
 
 def pull_to_keypoints(
@@ -288,7 +331,7 @@ def pull_to_keypoints(
     keypoints_2d: torch.Tensor,
     scores: torch.Tensor | None,
     intrinsics: torch.Tensor,
-    strength: float = 0.5,
+    strength: float | tuple[float, ...] | torch.Tensor = 0.5,
     sigma_frames: float = 0.0,
     skeleton: Skeleton = H36M_17,
     bone_lengths: Literal["frame", "video"] = "frame",
@@ -303,7 +346,8 @@ def pull_to_keypoints(
         scores: ``(..., T, J)`` keypoint confidences in ``[0, 1]``, each joint's share of
             the pull (score 0: not pulled); None: all 1.
         intrinsics: ``(9,)`` or ``(..., T, 9)`` the camera's normalised intrinsics.
-        strength: :math:`\\lambda` in ``[0, 1]``.
+        strength: :math:`\\lambda` in ``[0, 1]``, or ``(J,)`` one per joint (a tuple or
+            a tensor).
         sigma_frames: :math:`\\sigma` of the smoothing over time, frames (0: none).
         skeleton: the joint tree (its root, and its bones for ``bone_lengths="video"``).
         bone_lengths: ``"frame"``: the pulled joints as they are; ``"video"``: each bone's
@@ -317,8 +361,7 @@ def pull_to_keypoints(
         own (its neighbours' may reach it through the smoothing). Differentiable in
         ``joints``.
     """
-    if isinstance(strength, bool) or not 0 <= strength <= 1:
-        raise ValueError(f"strength: expected a number in [0, 1], got {strength!r}")
+    strength = _joint_strengths(strength, joints)
     if isinstance(sigma_frames, bool) or not 0 <= sigma_frames < math.inf:
         raise ValueError(f"sigma_frames: expected a finite number >= 0, got {sigma_frames!r}")
     keypoints_2d, scores, intrinsics = _checked(joints, keypoints_2d, scores, intrinsics)
@@ -345,13 +388,56 @@ def pull_to_keypoints(
     towards = torch.where(ok[..., None, None], towards, torch.zeros_like(towards))
     if sigma_frames > 0:
         towards = smooth_over_time(towards, sigma_frames)
-    pulled = placed + strength * scores.unsqueeze(-1) * towards
+    pulled = placed + (strength * scores).unsqueeze(-1) * towards
     pulled = pulled - pulled[..., root : root + 1, :]
     if bone_lengths == "frame":
         return pulled
     bones = joints_to_bones(pulled, skeleton)
     lengths = bones.lengths.median(dim=-2, keepdim=True).values.expand_as(bones.lengths)
     return bones_to_joints(lengths, bones.directions, skeleton)
+
+
+def least_squares_strengths(
+    network_points: torch.Tensor,
+    detected_points: torch.Tensor,
+    true_points: torch.Tensor,
+    scores: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Each joint's pull strength that brings the network's points closest to the truth:
+    ``(..., J, 2) x 3, (..., J) -> (J,)``.
+
+    With the network's error :math:`e_N = n - x`, the pull towards the detection
+    :math:`d` gives :math:`n + \\lambda_j w (d - n)`; its squared error summed over every
+    leading index is least at
+
+    .. math::  \\lambda_j = \\frac{\\sum w \\, e_N \\cdot (n - d)}{\\sum w^2 |n - d|^2},
+
+    which is :math:`\\sigma_N^2 / (\\sigma_N^2 + \\sigma_D^2)` when the two errors are
+    independent, and accounts for their correlation when they are not (the network was lifted
+    from the detections). Clamped to ``[0, 1]``, the pull's range. The points may be in any
+    one unit (pinhole image points, pixels); ``scores`` ``w``, None: all 1. A joint whose
+    network and detected points never differ gets 0.
+    """
+    check_points(network_points, None, 2, "network_points")
+    for name, points in (("detected_points", detected_points), ("true_points", true_points)):
+        if points.shape != network_points.shape:
+            raise ValueError(
+                f"{name}: expected the shape of network_points {tuple(network_points.shape)}, "
+                f"got {tuple(points.shape)}"
+            )
+    like = {"dtype": torch.float64, "device": network_points.device}
+    n, d, x = (p.to(**like) for p in (network_points, detected_points, true_points))
+    w = torch.ones(n.shape[:-1], **like) if scores is None else scores.to(**like)
+    if w.shape != n.shape[:-1]:
+        raise ValueError(
+            f"scores: expected shape {tuple(n.shape[:-1])} (one per point), got {tuple(w.shape)}"
+        )
+    apart = n - d
+    pooled = tuple(range(n.dim() - 2))
+    numerator = (w * ((n - x) * apart).sum(-1)).sum(pooled)
+    denominator = (w**2 * (apart * apart).sum(-1)).sum(pooled)
+    ratio = torch.where(denominator > 0, numerator / denominator.clamp_min(1e-300), 0.0)
+    return ratio.clamp(0.0, 1.0).to(network_points.dtype)
 
 
 #: What ``anatomy3d infer`` applies to a non-causal model's 3D (none to a causal one):

@@ -72,6 +72,7 @@ from anatomy_lib.data import load_default_dataset, load_pose2sim_trial  # noqa: 
 from anatomy_lib.data.augment import normalized_intrinsics  # noqa: E402
 from anatomy_lib.data.keypoint_formats import KEYPOINT_FORMATS, to_h36m  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, evaluate_dataset, predict_sequence  # noqa: E402
+from anatomy_lib.keypoint_fit import KeypointPull  # noqa: E402
 from anatomy_lib.metrics import mpjpe as library_mpjpe  # noqa: E402
 from anatomy_lib.metrics import p_mpjpe as library_p_mpjpe  # noqa: E402
 from anatomy_lib.ray_frame import assumed_intrinsics  # noqa: E402
@@ -182,15 +183,15 @@ def unproject_at_depth(pixels: np.ndarray, depth: np.ndarray, camera: Camera) ->
 def lift(
     model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int, camera=None,
     fps: float | None = None, smoothing_s: float | None = None, flip: bool | None = None,
-    lift_fps: float | str | None = "auto", pull_strength: float | None = None,
+    lift_fps: float | str | None = "auto", pull_strength: float | KeypointPull | None = None,
 ):  # fmt: skip
     """``(T, 17, 3)`` numpy root-relative camera-space joints: the library's whole-video
     inference as ``anatomy3d infer`` runs it (test-time flip as ``flip`` says, None: for one
     model, not for an ensemble; lifted at ``lift_fps``, :mod:`anatomy_lib.frame_rate`;
     smoothed over time by :func:`~anatomy_lib.wild.pipeline.video_smoothing` of
     ``smoothing_s``, None: the command's default, at ``fps``; pulled towards the keypoints'
-    rays by :func:`~anatomy_lib.wild.pipeline.video_keypoint_pull` of ``pull_strength``,
-    None: the command's default); the intrinsics of ``camera``
+    rays by :func:`keypoint_pull_for` ``pull_strength``, None: the command's default); the
+    intrinsics of ``camera``
     (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an assumed field of view
     (used by models that predict in the ray frame)."""
     param = next(model.parameters())
@@ -201,7 +202,7 @@ def lift(
         intrinsics = assumed_intrinsics(width, height, dtype=torch.float64)
     protocol = EvaluationConfig(
         flip=flip, smoothing_s=video_smoothing(model, smoothing_s), lift_fps=lift_fps,
-        keypoint_pull=video_keypoint_pull(model, pull_strength),
+        keypoint_pull=keypoint_pull_for(model, pull_strength),
     )  # fmt: skip
     pred = predict_sequence(
         model,
@@ -212,6 +213,13 @@ def lift(
         fps=fps,
     )
     return pred.detach().cpu().double().numpy()
+
+
+def keypoint_pull_for(model, pull: float | KeypointPull | None) -> KeypointPull | None:
+    """The pull a benchmark applies: a :class:`~anatomy_lib.keypoint_fit.KeypointPull` as
+    given, a strength (or None, the command's default) as ``anatomy3d infer`` turns it into
+    one (:func:`~anatomy_lib.wild.pipeline.video_keypoint_pull`)."""
+    return pull if isinstance(pull, KeypointPull) else video_keypoint_pull(model, pull)
 
 
 def trial_rows(model, trial, pull_strength: float | None = None) -> tuple[dict, dict, dict]:

@@ -54,15 +54,23 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _model_report import add_flip_option, add_pull_option, model_report  # noqa: E402
-from real_data import JOINTS_15, lift, mean_pose, pose_errors_mm, unproject_at_depth  # noqa: E402
+from real_data import (  # noqa: E402
+    JOINTS_15,
+    keypoint_pull_for,
+    lift,
+    mean_pose,
+    pose_errors_mm,
+    unproject_at_depth,
+)
 
 from anatomy_lib.camera import project  # noqa: E402
 from anatomy_lib.data import load_pose2sim_multiperson  # noqa: E402
 from anatomy_lib.data.pose2sim_multiperson import detector_of  # noqa: E402
 from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, uses_flip  # noqa: E402
+from anatomy_lib.keypoint_fit import KeypointPull  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
-from anatomy_lib.wild.pipeline import video_keypoint_pull, video_smoothing  # noqa: E402
+from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
 
 #: MediaPipe's three pose models, whose 2D of the validation person can be lifted.
 DETECTORS = ("full", "lite", "heavy")
@@ -144,7 +152,7 @@ def paired_comparison(first: dict[str, float], other: dict[str, float]) -> dict:
 
 def lift_sequences(
     model, trial, smoothing_s: float | None = None, flip: bool | None = None,
-    lift_fps: float | str | None = "auto", pull_strength: float | None = None,
+    lift_fps: float | str | None = "auto", pull_strength: float | KeypointPull | None = None,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """:func:`sequence_name` -> ``(T, 17, 3)`` the model's 3D of the sequence's MediaPipe 2D,
     every frame (``smoothing_s``, ``flip``, ``lift_fps``, ``pull_strength``: as :func:`lift`;
@@ -162,14 +170,14 @@ def lift_sequences(
 
 def model_rows(
     model, trial, smoothing_s: float | None = None, flip: bool | None = None,
-    pull_strength: float | None = None,
+    pull_strength: float | KeypointPull | None = None,
 ) -> dict:  # fmt: skip
     """The model on every sequence's MediaPipe 2D (:func:`lift_sequences`), and the smoothing,
     mirror pass and pull towards the keypoints' rays used."""
     predictions = lift_sequences(model, trial, smoothing_s, flip, pull_strength=pull_strength)
     smoothing = video_smoothing(model, smoothing_s)
     mirror = uses_flip(model, EvaluationConfig(flip=flip))
-    pull = video_keypoint_pull(model, pull_strength)
+    pull = keypoint_pull_for(model, pull_strength)
     return {
         "smoothing_s": smoothing,
         "flip": mirror,

@@ -194,6 +194,13 @@ def test_keypoint_pull_is_the_library_pull_of_the_lifted_video():
         by_hand = pull_to_keypoints(plain, kp, sc, rays, 0.4, 3.0, H36M_17, lengths)
         torch.testing.assert_close(pulled, by_hand, atol=1e-12, rtol=0)
         assert float((pulled - plain).abs().max()) > 1e-4
+    per_joint = tuple(0.05 * j for j in range(17))  # one strength per joint
+    config = EvaluationConfig(keypoint_pull=KeypointPull(per_joint, 0.06, "video"))
+    pulled = predict_sequence(model, kp, sc, config, rays, fps=50.0)
+    by_hand = pull_to_keypoints(plain, kp, sc, rays, per_joint, 3.0, H36M_17, "video")
+    torch.testing.assert_close(pulled, by_hand, atol=1e-12, rtol=0)
+    unmoved = EvaluationConfig(keypoint_pull=KeypointPull((0.0,) * 17))  # needs neither K nor fps
+    torch.testing.assert_close(predict_sequence(model, kp, sc, unmoved), plain, atol=0, rtol=0)
 
 
 def test_keypoint_pull_says_what_it_needs():

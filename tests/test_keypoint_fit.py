@@ -15,6 +15,7 @@ from anatomy_lib.keypoint_fit import (
     KeypointFitConfig,
     KeypointPull,
     fit_to_keypoints,
+    least_squares_strengths,
     pull_to_keypoints,
     root_translation,
 )
@@ -388,10 +389,86 @@ def test_pull_rejects_bad_arguments():
         pull_to_keypoints(wrong, keypoints * 500, None, k, 0.5)
 
 
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_one_strength_per_joint_alike_is_that_strength(dtype, device, as_tensor):
+    joints = camera_poses(4, dtype, device)
+    wrong, keypoints, k = forearm_flattened(joints), noisy_2d(joints), intrinsics_like(joints)
+    per_joint = (0.6,) * 17
+    strength = torch.tensor(per_joint, dtype=dtype, device=device) if as_tensor else per_joint
+    out = pull_to_keypoints(wrong, keypoints, None, k, strength, 1.0, bone_lengths="video")
+    expected = pull_to_keypoints(wrong, keypoints, None, k, 0.6, 1.0, bone_lengths="video")
+    torch.testing.assert_close(out, expected, atol=tolerance(dtype), rtol=0)
+
+
+def test_a_joint_of_strength_zero_stays_put_while_the_others_move():
+    """With the root's strength 0 too, the root is not pulled, so a joint of strength 0
+    keeps the network's root-relative position exactly."""
+    joints = camera_poses(4)
+    wrong, keypoints, k = forearm_flattened(joints), noisy_2d(joints), intrinsics_like(joints)
+    strength = torch.full((17,), 0.8, dtype=torch.float64)
+    strength[[H36M_17.root, RIGHT_WRIST]] = 0.0
+    out = pull_to_keypoints(wrong, keypoints, None, k, strength, 1.0)
+    torch.testing.assert_close(out[:, RIGHT_WRIST], wrong[:, RIGHT_WRIST], atol=1e-12, rtol=0)
+    assert float((out[:, RIGHT_ELBOW] - wrong[:, RIGHT_ELBOW]).abs().max()) > 1e-3
+
+
+def test_per_joint_strengths_are_checked():
+    joints = camera_poses(2)
+    wrong, keypoints, k = forearm_flattened(joints), exact_2d(joints), intrinsics_like(joints)
+    with pytest.raises(
+        ValueError, match="one number per joint, shape \\(17,\\), got shape \\(16,\\)"
+    ):
+        pull_to_keypoints(wrong, keypoints, None, k, (0.5,) * 16)
+    with pytest.raises(ValueError, match="per-joint numbers in \\[0, 1\\]"):
+        pull_to_keypoints(wrong, keypoints, None, k, (0.5,) * 16 + (1.2,))
+    with pytest.raises(ValueError, match="KeypointPull.strength"):
+        KeypointPull(strength=(0.5, float("nan")))
+    with pytest.raises(ValueError, match="KeypointPull.strength"):
+        KeypointPull(strength=())
+    assert not KeypointPull(strength=(0.0,) * 17).moves
+    assert KeypointPull(strength=(0.0,) * 16 + (0.1,)).moves
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_least_squares_strengths_match_the_variance_ratio_for_independent_errors(dtype):
+    """Independent errors of sizes sigma_N and sigma_D: the best strength is
+    sigma_N^2 / (sigma_N^2 + sigma_D^2), joint by joint."""
+    g = torch.Generator().manual_seed(5)
+    truth = torch.randn(40000, 4, 2, generator=g, dtype=torch.float64)
+    sigma_n = torch.tensor([0.5, 1.0, 2.0, 3.0], dtype=torch.float64)[:, None]
+    network = truth + sigma_n * torch.randn(truth.shape, generator=g, dtype=torch.float64)
+    detected = truth + torch.randn(truth.shape, generator=g, dtype=torch.float64)
+    out = least_squares_strengths(network.to(dtype), detected.to(dtype), truth.to(dtype))
+    assert out.dtype == dtype and out.shape == (4,)
+    expected = (sigma_n**2 / (sigma_n**2 + 1)).squeeze(-1)
+    torch.testing.assert_close(out.double(), expected, atol=0.01, rtol=0)
+
+
+def test_least_squares_strengths_limits_and_scores():
+    g = torch.Generator().manual_seed(6)
+    truth = torch.randn(500, 3, 2, generator=g, dtype=torch.float64)
+    noisy = truth + 0.1 * torch.randn(truth.shape, generator=g, dtype=torch.float64)
+    other = truth + 0.1 * torch.randn(truth.shape, generator=g, dtype=torch.float64)
+    zeros, ones = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    torch.testing.assert_close(least_squares_strengths(truth, noisy, truth), zeros)  # exact net
+    torch.testing.assert_close(least_squares_strengths(noisy, truth, truth), ones)  # exact 2D
+    torch.testing.assert_close(least_squares_strengths(noisy, noisy, truth), zeros)  # never apart
+    plain = least_squares_strengths(noisy, other, truth)
+    assert bool(((plain > 0.3) & (plain < 0.7)).all())
+    # every score 0.8: the pull is strength x score, so the strength is 1.25 times larger
+    lower = torch.full(truth.shape[:-1], 0.8, dtype=torch.float64)
+    torch.testing.assert_close(least_squares_strengths(noisy, other, truth, lower), plain / 0.8)
+    with pytest.raises(ValueError, match="true_points: expected the shape of network_points"):
+        least_squares_strengths(noisy, other, truth[:, :2])
+    with pytest.raises(ValueError, match="scores: expected shape \\(500, 3\\)"):
+        least_squares_strengths(noisy, other, truth, lower[:, :2])
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("strength", -0.1), ("strength", 1.5), ("strength", float("nan")), ("strength", True),
-     ("smoothing_s", -0.01), ("smoothing_s", float("inf")), ("bone_lengths", "clip")],
+     ("strength", (0.5, -0.1)), ("smoothing_s", -0.01), ("smoothing_s", float("inf")),
+     ("bone_lengths", "clip")],
 )  # fmt: skip
 def test_pull_settings_reject_bad_values(field, value):
     with pytest.raises(ValueError, match=f"KeypointPull.{field}"):
