@@ -139,3 +139,25 @@ def test_the_keypoint_pull_record_agrees_with_its_numbers_and_the_default():
     read = second["after_the_decision"]["default_pulled"]
     for row in ("openpose_2d", "perfect_2d", "video_pipeline", "mediapipe_world"):
         assert shipped["rows"][row]["p_mpjpe_15"] == read[row]["p_mpjpe_15"], row
+
+
+def test_the_pull_strengths_record_agrees_with_itself_and_the_default_pull():
+    """Session 38's per-joint strengths are the mean of their splits' fits, the pull scored
+    with them is the default pull with those strengths, and the default's score on the
+    validation person is the one session 37's second rule measured."""
+    record = _record(RESULTS / "pull_strengths.json")
+    (report,) = record["models"].values()
+    fits = [e["strengths"] for e in report["estimates"].values()]
+    strengths = list(report["strengths"].values())
+    assert len(strengths) == 17 and all(0 <= v <= 1 for v in strengths)
+    for j, value in enumerate(strengths):
+        assert value == pytest.approx(sum(f[j] for f in fits) / len(fits), abs=0.002)
+    default = dataclasses.asdict(VIDEO_KEYPOINT_PULL)
+    assert report["pulls"]["default"] == default
+    assert report["pulls"]["per_joint"] == {**default, "strength": strengths}
+    her = report["validation_person"]
+    session37 = _record(RESULTS / "keypoint_pull.json")["second_step"]["measured"]["her"]
+    assert her["default"] == session37["pull_0.5_video_lengths"]
+    assert her["per_joint_versus_default"]["mean"] == pytest.approx(
+        her["per_joint"] - her["default"], abs=0.011
+    )

@@ -234,6 +234,15 @@ length over the video (the per-frame pull had made bone lengths change from fram
 its checks (it passed: ``VIDEO_KEYPOINT_PULL``, the video path's default) and the rows read
 once more after it. Chapter 11 shows it.
 
+``pull_strengths.json`` (``benchmarks/pull_strengths.py``, session 38): one pull strength per
+joint, fitted by least squares (:func:`anatomy_lib.keypoint_fit.least_squares_strengths`) on the
+engine's ``fixed``, ``calibrated`` and ``occluded_fixed`` validation splits, with each split's fit
+and its network and detector errors per joint, then the default pull and the per-joint one on
+the validation person and on every engine split. Validation data only; no rule was written on
+it, since it lowered every engine split (0.2-1.3 mm P1) and raised the validation person's
+error (+0.26 mm, 1 of 9 sequences lower), and the default stays one strength for every joint.
+Chapter 11 shows it.
+
 ``cpu_runs_session30.json``: session 30's CPU continuation of ``anatomy_medium`` with the
 occlusion factor scaling the whole simulated error (``data.engine_occluded_noise=all``), the
 candidate named before it, the rule written before the option existed, its checks and the
