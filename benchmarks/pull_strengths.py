@@ -16,7 +16,9 @@ Prints one JSON object. For each model:
   ``strengths`` per joint: the validation person's P-MPJPE (15 joints, her nine sequences,
   as ``benchmarks/real_validation.py --detectors full lite heavy --smooth 0`` prints it)
   with the per-camera paired comparison, and every engine split's P1 and P2 with the
-  per-video paired comparison (``engine_validation.py --pull 0.5``'s protocol).
+  per-video paired comparison (``engine_validation.py --pull 0.5``'s protocol);
+* ``by_group``: the default pull with one :data:`JOINT_GROUPS` group at its fitted strengths,
+  the others at the default's: the validation person's P-MPJPE and the fitted splits' P1.
 
 Validation data only: neither the embedded test split nor the Pose2Sim test trial is read.
 The strengths are the least-squares answer for the *2D* error; P-MPJPE is a 3D error after a
@@ -56,6 +58,17 @@ from anatomy_lib.keypoint_fit import (  # noqa: E402
     root_translation,
 )
 from anatomy_lib.ray_frame import pixel_rays  # noqa: E402
+
+#: Joint groups that ``by_group`` gives their fitted strengths one at a time (the others 0.5).
+JOINT_GROUPS: dict[str, tuple[str, ...]] = {
+    "hips": ("pelvis", "right_hip", "left_hip"),
+    "knees": ("right_knee", "left_knee"),
+    "ankles": ("right_ankle", "left_ankle"),
+    "torso": ("spine", "thorax", "neck_nose", "head"),
+    "shoulders": ("left_shoulder", "right_shoulder"),
+    "elbows": ("left_elbow", "right_elbow"),
+    "wrists": ("left_wrist", "right_wrist"),
+}
 
 #: The engine splits the strengths are fitted on by default: the trainer's validation and
 #: the two sized on real MediaPipe (``engine_validation.py`` describes each).
@@ -143,13 +156,27 @@ def main(argv: list[str] | None = None) -> dict:
                 label: {k: row[k] for k in ("p1", "p2")} for label, (row, _) in rows.items()
             }
             paired[name] = paired_videos(rows["default"][1], rows["per_joint"][1])
+        by_group = {}
+        for group, joints in JOINT_GROUPS.items():
+            mixed = tuple(
+                v if n in joints else VIDEO_KEYPOINT_PULL.strength
+                for n, v in zip(names, strengths, strict=True)
+            )
+            pull = dataclasses.replace(VIDEO_KEYPOINT_PULL, strength=mixed)
+            by_group[group] = {
+                "validation_person": model_rows(model, trial, 0.0, None, pull)["headline"],
+                **{
+                    name: split_errors(model, splits[name], 0.0, None, keypoint_pull=pull)[0]["p1"]
+                    for name in args.estimate_on
+                },
+            }
         return {
             "estimates": estimates,
             "strengths": dict(zip(names, strengths, strict=True)),
             "pulls": {
                 "default": dataclasses.asdict(VIDEO_KEYPOINT_PULL),
                 "per_joint": dataclasses.asdict(per_joint),
-            },  # fmt: skip
+            },
             "validation_person": {
                 "detectors": list(DETECTORS),
                 **{label: rows["headline"] for label, rows in her.items()},
@@ -160,7 +187,8 @@ def main(argv: list[str] | None = None) -> dict:
             },
             "engine": {
                 name: {**engine[name], "per_joint_versus_default": paired[name]} for name in splits
-            },  # fmt: skip
+            },
+            "by_group": by_group,
         }
 
     return model_report(

@@ -10,6 +10,7 @@ from conftest import load_benchmark
 
 from anatomy_lib.camera import project_normalized
 from anatomy_lib.data.sequences import PoseDataset
+from anatomy_lib.skeleton import H36M_17
 from anatomy_lib.training.engine_data import validation_videos
 from anatomy_lib.wild import resolve_model
 
@@ -44,3 +45,8 @@ def test_exact_detections_are_the_truth_and_earn_the_full_strength(bench, exact_
     others = [v for j, v in enumerate(estimate["strengths"]) if j != root]
     assert min(others) > 0.99 and estimate["global"] > 0.99
     assert max(estimate["rms_detector"]) < 1e-5 < min(estimate["rms_network"][1:])
+
+
+def test_the_joint_groups_share_out_every_joint_once(bench):
+    grouped = [joint for joints in bench.JOINT_GROUPS.values() for joint in joints]
+    assert sorted(grouped) == sorted(H36M_17.joint_names)
