@@ -41,7 +41,11 @@ result is made root-relative again. It changes no depth on purpose: the network'
 depth is kept, only what the 2D sees is shared between the two. Moving joints on their own
 changes bone lengths from frame to frame; with ``bone_lengths="video"`` each bone then gets
 its median length over the video and every frame keeps its pulled directions, one length per
-bone as the anatomy-aware model predicts (the depths then move too).
+bone as the anatomy-aware model predicts (the depths then move too). The strength may be one
+per joint; :func:`least_squares_strengths` gives each joint the strength that brings the
+network's 2D closest to the truth on data where the truth is known (session 38:
+``benchmarks/pull_strengths.py``; fitted on the engine's simulated detectors they did not
+help the validation person, so the default keeps one strength).
 
 Shapes: joints ``(..., J, 3)`` root-relative camera space (metres), keypoints
 ``(..., J, 2)`` normalised screen coordinates, scores ``(..., J)``, intrinsics ``(9,)`` or
@@ -321,7 +325,7 @@ def _joint_strengths(
                 f"strength: expected per-joint numbers in [0, 1], got {per_joint.tolist()}"
             )
         return per_joint
-    if isinstance(strength, bool) or not _is_number_in(strength, 1.0):
+    if not _is_number_in(strength, 1.0):
         raise ValueError(f"strength: expected a number in [0, 1], got {strength!r}")
     return strength
 
@@ -432,10 +436,16 @@ def least_squares_strengths(
         raise ValueError(
             f"scores: expected shape {tuple(n.shape[:-1])} (one per point), got {tuple(w.shape)}"
         )
+    joints = n.shape[-2]
+    n, d, x, w = (
+        n.reshape(-1, joints, 2),
+        d.reshape(-1, joints, 2),
+        x.reshape(-1, joints, 2),
+        w.reshape(-1, joints),
+    )
     apart = n - d
-    pooled = tuple(range(n.dim() - 2))
-    numerator = (w * ((n - x) * apart).sum(-1)).sum(pooled)
-    denominator = (w**2 * (apart * apart).sum(-1)).sum(pooled)
+    numerator = (w * ((n - x) * apart).sum(-1)).sum(0)
+    denominator = (w**2 * (apart * apart).sum(-1)).sum(0)
     ratio = torch.where(denominator > 0, numerator / denominator.clamp_min(1e-300), 0.0)
     return ratio.clamp(0.0, 1.0).to(network_points.dtype)
 

@@ -190,8 +190,8 @@ def lift(
     model, not for an ensemble; lifted at ``lift_fps``, :mod:`anatomy_lib.frame_rate`;
     smoothed over time by :func:`~anatomy_lib.wild.pipeline.video_smoothing` of
     ``smoothing_s``, None: the command's default, at ``fps``; pulled towards the keypoints'
-    rays by :func:`keypoint_pull_for` ``pull_strength``, None: the command's default); the
-    intrinsics of ``camera``
+    rays as :func:`keypoint_pull_for` makes ``pull_strength`` a pull, None: the command's
+    default); the intrinsics of ``camera``
     (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an assumed field of view
     (used by models that predict in the ray frame)."""
     param = next(model.parameters())

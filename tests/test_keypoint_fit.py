@@ -455,6 +455,9 @@ def test_least_squares_strengths_limits_and_scores():
     torch.testing.assert_close(least_squares_strengths(noisy, noisy, truth), zeros)  # never apart
     plain = least_squares_strengths(noisy, other, truth)
     assert bool(((plain > 0.3) & (plain < 0.7)).all())
+    one_frame = least_squares_strengths(noisy[0], other[0], truth[0])  # (J, 2): no leading axis
+    torch.testing.assert_close(one_frame, least_squares_strengths(noisy[:1], other[:1], truth[:1]))
+    assert one_frame.shape == (3,)
     # every score 0.8: the pull is strength x score, so the strength is 1.25 times larger
     lower = torch.full(truth.shape[:-1], 0.8, dtype=torch.float64)
     torch.testing.assert_close(least_squares_strengths(noisy, other, truth, lower), plain / 0.8)

@@ -239,9 +239,10 @@ joint, fitted by least squares (:func:`anatomy_lib.keypoint_fit.least_squares_st
 engine's ``fixed``, ``calibrated`` and ``occluded_fixed`` validation splits, with each split's fit
 and its network and detector errors per joint, then the default pull and the per-joint one on
 the validation person and on every engine split, and each joint group at its fitted strengths
-alone (``by_group``: the ankles and shoulders are where the validation person loses). Validation data only; no rule was written on
-it, since it lowered every engine split (0.2-1.3 mm P1) and raised the validation person's
-error (+0.26 mm, 1 of 9 sequences lower), and the default stays one strength for every joint.
+alone (``by_group``: the ankles and shoulders are where the validation person loses).
+Validation data only; no rule was written on it, since it lowered every engine split (0.2-1.3
+mm P1) and raised the validation person's error (+0.26 mm, 1 of 9 sequences lower), and the
+default stays one strength for every joint.
 Chapter 11 shows it.
 
 ``cpu_runs_session30.json``: session 30's CPU continuation of ``anatomy_medium`` with the
