@@ -12,7 +12,9 @@ Prints one JSON object. For each model:
   score-weighted as the pull is), and one strength for all joints but the root (``global``);
 * ``strengths``: the mean of the splits' per-joint strengths, by joint name;
 * ``validation_person`` and ``engine``: the default pull
-  (:data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL`) against the same pull with
+  (:func:`~anatomy_lib.wild.pipeline.video_keypoint_pull` of
+  :data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL`'s strength: for a causal model, each
+  frame on its own, :func:`default_pulls`) against the same pull with
   ``strengths`` per joint: the validation person's P-MPJPE (15 joints, her nine sequences,
   as ``benchmarks/real_validation.py --detectors full lite heavy --smooth 0`` prints it)
   with the per-camera paired comparison, and every engine split's P1 and P2 with the
@@ -54,10 +56,12 @@ from anatomy_lib.data.augment import normalized_intrinsics  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, predict_sequence  # noqa: E402
 from anatomy_lib.keypoint_fit import (  # noqa: E402
     VIDEO_KEYPOINT_PULL,
+    KeypointPull,
     least_squares_strengths,
     root_translation,
 )
 from anatomy_lib.ray_frame import pixel_rays  # noqa: E402
+from anatomy_lib.wild.pipeline import video_keypoint_pull  # noqa: E402
 
 #: Joint groups that ``by_group`` gives their fitted strengths one at a time (the others 0.5).
 JOINT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -124,6 +128,14 @@ def split_estimate(model, dataset) -> dict:
     }
 
 
+def default_pulls(model, strengths: tuple[float, ...]) -> tuple[KeypointPull, KeypointPull]:
+    """``(default, per_joint)``: the pull ``anatomy3d infer --pull`` gives ``model`` at the
+    default's strength (a causal model's is neither smoothed nor given the video's lengths),
+    and the same pull with ``strengths``, one per joint."""
+    default = video_keypoint_pull(model, VIDEO_KEYPOINT_PULL.strength)
+    return default, dataclasses.replace(default, strength=strengths)
+
+
 def main(argv: list[str] | None = None) -> dict:
     def add_arguments(parser) -> None:
         parser.add_argument("--estimate-on", nargs="+", default=list(ESTIMATE_ON),
@@ -139,18 +151,18 @@ def main(argv: list[str] | None = None) -> dict:
         strengths = tuple(round(float(v), 3) for v in mean)
         for entry in estimates.values():
             entry["strengths"] = [round(v, 3) for v in entry["strengths"]]
-        per_joint = dataclasses.replace(VIDEO_KEYPOINT_PULL, strength=strengths)
+        default, per_joint = default_pulls(model, strengths)
         names = splits["fixed"].skeleton.joint_names
         trial = validation_person()
         her = {
             label: model_rows(model, trial, 0.0, None, pull)
-            for label, pull in (("default", VIDEO_KEYPOINT_PULL), ("per_joint", per_joint))
+            for label, pull in (("default", default), ("per_joint", per_joint))
         }
         engine, paired = {}, {}
         for name, data in splits.items():
             rows = {
                 label: split_errors(model, data, 0.0, None, keypoint_pull=pull)
-                for label, pull in (("default", VIDEO_KEYPOINT_PULL), ("per_joint", per_joint))
+                for label, pull in (("default", default), ("per_joint", per_joint))
             }
             engine[name] = {
                 label: {k: row[k] for k in ("p1", "p2")} for label, (row, _) in rows.items()
@@ -159,10 +171,10 @@ def main(argv: list[str] | None = None) -> dict:
         by_group = {}
         for group, joints in JOINT_GROUPS.items():
             mixed = tuple(
-                v if n in joints else VIDEO_KEYPOINT_PULL.strength
+                v if n in joints else default.strength
                 for n, v in zip(names, strengths, strict=True)
             )
-            pull = dataclasses.replace(VIDEO_KEYPOINT_PULL, strength=mixed)
+            pull = dataclasses.replace(default, strength=mixed)
             by_group[group] = {
                 "validation_person": model_rows(model, trial, 0.0, None, pull)["headline"],
                 **{
@@ -174,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
             "estimates": estimates,
             "strengths": dict(zip(names, strengths, strict=True)),
             "pulls": {
-                "default": dataclasses.asdict(VIDEO_KEYPOINT_PULL),
+                "default": dataclasses.asdict(default),
                 "per_joint": dataclasses.asdict(per_joint),
             },
             "validation_person": {

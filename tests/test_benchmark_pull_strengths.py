@@ -10,6 +10,8 @@ from conftest import load_benchmark
 
 from anatomy_lib.camera import project_normalized
 from anatomy_lib.data.sequences import PoseDataset
+from anatomy_lib.evaluation import is_causal
+from anatomy_lib.keypoint_fit import VIDEO_KEYPOINT_PULL
 from anatomy_lib.skeleton import H36M_17
 from anatomy_lib.training.engine_data import validation_videos
 from anatomy_lib.wild import resolve_model
@@ -50,3 +52,18 @@ def test_exact_detections_are_the_truth_and_earn_the_full_strength(bench, exact_
 def test_the_joint_groups_share_out_every_joint_once(bench):
     grouped = [joint for joints in bench.JOINT_GROUPS.values() for joint in joints]
     assert sorted(grouped) == sorted(H36M_17.joint_names)
+
+
+@pytest.mark.parametrize("name", ["anatomy_small", "anatomy_small_causal"])
+def test_the_default_pull_is_infer_s_for_the_model(bench, name):
+    """A non-causal model gets the video path's default pull; a causal one the same strength,
+    neither smoothed nor given the video's lengths (predict_sequence refuses those)."""
+    model = resolve_model(name)
+    strengths = tuple(0.05 * j for j in range(17))
+    default, per_joint = bench.default_pulls(model, strengths)
+    assert default.strength == VIDEO_KEYPOINT_PULL.strength
+    assert per_joint == dataclasses.replace(default, strength=strengths)
+    if is_causal(model):
+        assert (default.smoothing_s, default.bone_lengths) == (0.0, "frame")
+    else:
+        assert default == VIDEO_KEYPOINT_PULL
