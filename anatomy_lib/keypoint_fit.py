@@ -278,7 +278,7 @@ class KeypointPull:
     bone_lengths: Literal["frame", "video"] = "video"
 
     def __post_init__(self) -> None:
-        strengths = self.strength if isinstance(self.strength, tuple) else (self.strength,)
+        strengths = self._strengths()
         if not strengths or not all(_is_number_in(v, 1.0) for v in strengths):
             raise ValueError(
                 "KeypointPull.strength: expected a number in [0, 1] or a non-empty tuple of "
@@ -291,11 +291,14 @@ class KeypointPull:
             )
         check_choice_field(self, "bone_lengths", BONE_LENGTHS)
 
+    def _strengths(self) -> tuple:
+        """The strength as a tuple: one number per joint, or the one number alone."""
+        return self.strength if isinstance(self.strength, tuple) else (self.strength,)
+
     @property
     def moves(self) -> bool:
         """Whether the pull moves anything: some joint's strength is above 0."""
-        strengths = self.strength if isinstance(self.strength, tuple) else (self.strength,)
-        return any(v > 0 for v in strengths)
+        return any(v > 0 for v in self._strengths())
 
 
 def _is_number_in(value: object, high: float) -> bool:
