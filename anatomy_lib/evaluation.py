@@ -50,7 +50,7 @@ from .models.inference import (
     warn_if_short,
 )
 from .models.temporal import TemporalConvNet
-from .ray_frame import from_ray_frame, pixel_rays
+from .ray_frame import from_ray_frame, pixel_rays, roll_view
 from .skeleton import MPI_INF_3DHP_EVAL_JOINTS, Skeleton
 from .smoothing import smooth_over_time
 
@@ -98,6 +98,12 @@ class EvaluationConfig:
             None (the paper's protocol) for none. Needs the camera's intrinsics, and the
             video's ``fps`` when its ``smoothing_s > 0``. The video pipeline's default is
             :data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL`.
+        roll_views_deg: more views of every frame, averaged with the plain one: the camera
+            turned by each of these angles (degrees, each in ``(-45, 45)``) about the
+            root's ray (:func:`~anatomy_lib.ray_frame.roll_view`), the view lifted (with
+            the mirror pass as ``flip`` says) and turned back. ``()`` (the paper's protocol
+            and the pipeline's): none. Needs the camera's intrinsics. Measured in session
+            39 and not used by default (``benchmarks/roll_views.py``).
     """
 
     flip: bool | None = None
@@ -108,8 +114,17 @@ class EvaluationConfig:
     smoothing_s: float = 0.0
     lift_fps: float | str | None = None
     keypoint_pull: KeypointPull | None = None
+    roll_views_deg: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        views = self.roll_views_deg
+        if not isinstance(views, tuple) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and -45 < v < 45 for v in views
+        ):
+            raise ValueError(
+                "EvaluationConfig.roll_views_deg: expected a tuple of angles in degrees, each "
+                f"in (-45, 45), got {views!r}"
+            )
         if self.keypoint_pull is not None and not isinstance(self.keypoint_pull, KeypointPull):
             raise ValueError(
                 "EvaluationConfig.keypoint_pull: expected None or a "
@@ -338,6 +353,33 @@ def _predict_one(
             "intrinsics, shape (9,) (anatomy_lib.data.augment.normalized_intrinsics(camera), "
             f"or anatomy_lib.ray_frame.assumed_intrinsics(width, height)); got {got}"
         )
+    if config.roll_views_deg and (intrinsics is None or tuple(intrinsics.shape) != (9,)):
+        got = None if intrinsics is None else tuple(intrinsics.shape)
+        raise ValueError(
+            f"roll_views_deg needs the camera's normalised intrinsics, shape (9,); got {got}"
+        )
+    root = _skeleton(model).root
+    views = [_predict_view(model, keypoints_2d, scores, config, intrinsics, flip, ray)]
+    for angle in config.roll_views_deg:
+        k = intrinsics.to(keypoints_2d)
+        turned, rotation = roll_view(
+            keypoints_2d, k, pixel_rays(keypoints_2d[:, root], k), math.radians(angle)
+        )
+        joints = _predict_view(model, turned, scores, config, intrinsics, flip, ray)
+        views.append(joints @ rotation.to(joints))  # R^T X' for each frame
+    return views[0] if len(views) == 1 else torch.stack(views).mean(0)
+
+
+def _predict_view(
+    model: AnatomyModel | TemporalConvNet,
+    keypoints_2d: torch.Tensor,
+    scores: torch.Tensor | None,
+    config: EvaluationConfig,
+    intrinsics: torch.Tensor | None,
+    flip: bool,
+    ray: bool,
+) -> torch.Tensor:
+    """One view's camera-frame prediction (:func:`_predict_one`)."""
     joints = _predict_in_model_frame(model, keypoints_2d, scores, config, flip)
     if not ray:
         return joints

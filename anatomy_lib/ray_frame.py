@@ -36,7 +36,7 @@ import math
 
 import torch
 
-from .camera import normalize_screen
+from .camera import normalize_screen, project_with_intrinsics
 
 __all__ = [
     "ASSUMED_LONG_SIDE_FOV_DEG",
@@ -44,6 +44,8 @@ __all__ = [
     "from_ray_frame",
     "pixel_rays",
     "ray_rotation",
+    "roll_view",
+    "rotation_about",
     "to_ray_frame",
 ]
 
@@ -92,6 +94,50 @@ def pixel_rays(points: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
     k = intrinsics.to(points.dtype)
     xy = (points - k[..., 2:4]) / k[..., 0:2]
     return torch.cat([xy, torch.ones_like(xy[..., :1])], -1)
+
+
+def rotation_about(axis: torch.Tensor, angle: float | torch.Tensor) -> torch.Tensor:
+    """``(..., 3, 3)`` rotations by ``angle`` radians (a number or ``(...)``) about ``axis
+    (..., 3)`` (any length > 0), right-handed (Rodrigues):
+    :math:`I + \\sin\\theta\\,K + (1 - \\cos\\theta)\\,K^2` with :math:`K = [a]_\\times`."""
+    if axis.shape[-1:] != (3,):
+        raise ValueError(f"axis: expected shape (..., 3), got {tuple(axis.shape)}")
+    a = axis / axis.norm(dim=-1, keepdim=True)
+    theta = torch.as_tensor(angle, dtype=a.dtype, device=a.device)[..., None, None]
+    x, y, z = a.unbind(-1)
+    zero = torch.zeros_like(x)
+    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).unflatten(-1, (3, 3))
+    eye = torch.eye(3, dtype=a.dtype, device=a.device)
+    return eye + torch.sin(theta) * k + (1 - torch.cos(theta)) * (k @ k)
+
+
+def roll_view(
+    points: torch.Tensor, intrinsics: torch.Tensor, ray: torch.Tensor, angle: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 2D points as the camera would see them turned by ``angle`` radians about ``ray``.
+
+    Every point's ray (:func:`pixel_rays`) is rotated by :math:`R` = :func:`rotation_about`
+    ``(ray, angle)`` and projected again (a homography: exact for points of any depth,
+    lens distortion left out as in :func:`pixel_rays`). A point on ``ray`` (the root, for
+    the root's ray) stays where it is, so the ray frame of the turned view is the plain
+    view's turned by ``angle`` about its z axis. Camera-space joints ``X'`` predicted from
+    the turned view go back to the plain camera as :math:`R^\\top X'` (``X' @ R``).
+
+    Args:
+        points: ``(..., J, 2)`` normalised screen coordinates.
+        intrinsics: normalised intrinsics, ``(9,)`` or ``(..., 9)``.
+        ray: ``(..., 3)`` the axis, e.g. the root's ray.
+        angle: radians; positive turns the image content clockwise on the screen (y down).
+
+    Returns:
+        ``(points', R)``: ``(..., J, 2)`` and ``(..., 3, 3)``, with ``X_turned = R X``.
+    """
+    rays = pixel_rays(points, intrinsics.unsqueeze(-2))  # (..., J, 3)
+    rotation = rotation_about(ray.to(rays), angle)
+    turned = rays @ rotation.transpose(-1, -2)
+    if not bool((turned[..., 2] > 0).all()):
+        raise ValueError(f"roll_view: turning by {angle} rad moves points behind the camera")
+    return project_with_intrinsics(turned, intrinsics.to(rays), distort=False), rotation
 
 
 def assumed_intrinsics(

@@ -20,6 +20,8 @@ from anatomy_lib.ray_frame import (
     from_ray_frame,
     pixel_rays,
     ray_rotation,
+    roll_view,
+    rotation_about,
     to_ray_frame,
 )
 from anatomy_lib.skeleton import H36M_17
@@ -111,6 +113,53 @@ def test_bad_rays_raise():
         pixel_rays(torch.zeros(3, 2), torch.ones(4))
 
 
+def test_rotation_about_is_a_rotation_about_the_axis_by_the_angle(dtype, device):
+    axes = _rays(20, dtype, device, seed=1)
+    angles = torch.linspace(-1.0, 2.5, 20, dtype=dtype, device=device)
+    rot = rotation_about(axes, angles)
+    tol = 10 * tolerance(dtype)
+    eye = torch.eye(3, dtype=dtype, device=device).expand(20, 3, 3)
+    torch.testing.assert_close(rot @ rot.transpose(-1, -2), eye, atol=tol, rtol=0)
+    torch.testing.assert_close(torch.linalg.det(rot), torch.ones_like(angles), atol=tol, rtol=0)
+    torch.testing.assert_close((rot @ axes.unsqueeze(-1)).squeeze(-1), axes, atol=tol, rtol=tol)
+    # The trace of a rotation by theta is 1 + 2 cos(theta); angles add about one axis.
+    torch.testing.assert_close(rot.diagonal(dim1=-2, dim2=-1).sum(-1), 1 + 2 * torch.cos(angles))
+    half = rotation_about(axes, angles / 2)
+    torch.testing.assert_close(half @ half, rot, atol=tol, rtol=0)
+    # Right-handed: about z, x turns towards y.
+    quarter = rotation_about(torch.tensor([0.0, 0.0, 2.0], dtype=dtype, device=device), math.pi / 2)
+    x = torch.tensor([1.0, 0.0, 0.0], dtype=dtype, device=device)
+    torch.testing.assert_close(quarter @ x, torch.roll(x, 1), atol=tol, rtol=0)
+
+
+def test_rotation_about_gradcheck():
+    axis = torch.tensor([0.3, -0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    angle = torch.tensor(0.4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(rotation_about, (axis, angle))
+
+
+def test_roll_view_is_the_projection_of_the_turned_pose(dtype, device):
+    camera = Camera("c", 1280, 720, (900.0, 910.0), (600.0, 380.0))
+    k = normalized_intrinsics(camera, dtype=dtype).to(device)
+    poses = random_poses(batch=(6,), seed=5, dtype=dtype).to(device)
+    offset = torch.tensor([0.8, -0.3, 4.5], dtype=dtype, device=device)  # off the optical axis
+    joints = 0.5 * (poses - poses[:, :1]) + offset  # (6, 17, 3)
+    points = project_normalized(joints, camera, distort=False)
+    root_rays = pixel_rays(points[:, 0], k)
+    angle = math.radians(12.0)
+    turned, rot = roll_view(points, k, root_rays, angle)
+    torch.testing.assert_close(rot, rotation_about(root_rays, angle))
+    expected = project_normalized(joints @ rot.transpose(-1, -2), camera, distort=False)
+    tol = 100 * tolerance(dtype)
+    torch.testing.assert_close(turned, expected, atol=tol, rtol=0)
+    torch.testing.assert_close(turned[:, 0], points[:, 0], atol=tol, rtol=0)  # the root stays
+    back, _ = roll_view(turned, k, pixel_rays(turned[:, 0], k), -angle)
+    torch.testing.assert_close(back, points, atol=tol, rtol=0)
+    # Positive angles turn the picture clockwise on the screen (y down): right goes down.
+    right = points[:, :1] + torch.tensor([0.2, 0.0], dtype=dtype, device=device)
+    assert bool((roll_view(right, k, root_rays, angle)[0][..., 1] > right[..., 1]).all())
+
+
 def _off_centre_sequence(frames: int = 30) -> tuple[PoseSequence, Camera]:
     camera = Camera("c", 1000, 1000, (1100.0, 1100.0), (510.0, 490.0))
     g = torch.Generator().manual_seed(3)
@@ -194,6 +243,38 @@ def test_test_time_flip_of_a_ray_frame_model_is_mirror_symmetric():
     pred = predict_sequence(model, seq.keypoints_2d, seq.scores, EvaluationConfig(), k)
     mirrored = predict_sequence(model, kp_m, sc_m, EvaluationConfig(), mirror_intrinsics(k))
     torch.testing.assert_close(mirrored, mirror_joints(pred, H36M_17))
+
+
+@pytest.mark.parametrize("output_frame", ["ray", "camera"])
+def test_roll_views_average_the_turned_views_turned_back(output_frame):
+    """``roll_views_deg`` is the mean of the plain prediction and each turned view's, each
+    lifted as a video of its own and turned back by the view's rotation."""
+    seq, camera = _off_centre_sequence()
+    model = AnatomyModel(_ray_model().config.replace(output_frame=output_frame)).double().eval()
+    k = normalized_intrinsics(camera, dtype=torch.float64)
+    got = predict_sequence(
+        model, seq.keypoints_2d, seq.scores, EvaluationConfig(roll_views_deg=(-7.0, 4.0)), k
+    )
+    views = [predict_sequence(model, seq.keypoints_2d, seq.scores, EvaluationConfig(), k)]
+    for degrees in (-7.0, 4.0):
+        rays = pixel_rays(seq.keypoints_2d[:, 0], k)
+        turned, rot = roll_view(seq.keypoints_2d, k, rays, math.radians(degrees))
+        lifted = predict_sequence(model, turned, seq.scores, EvaluationConfig(), k)
+        views.append((rot.transpose(-1, -2) @ lifted.transpose(-1, -2)).transpose(-1, -2))
+    torch.testing.assert_close(got, torch.stack(views).mean(0))
+    assert (got - views[0]).abs().max() > 1e-4  # the views changed the prediction
+
+
+def test_roll_views_refuse_bad_angles_and_missing_intrinsics():
+    for bad in [(50.0,), [5.0], (True,), (float("nan"),), 5.0]:
+        with pytest.raises(ValueError, match="roll_views_deg: expected a tuple of angles"):
+            EvaluationConfig(roll_views_deg=bad)
+    seq, _ = _off_centre_sequence()
+    as_camera = AnatomyModel(_ray_model().config.replace(output_frame="camera")).double().eval()
+    with pytest.raises(ValueError, match="roll_views_deg needs the camera's normalised"):
+        predict_sequence(
+            as_camera, seq.keypoints_2d, seq.scores, EvaluationConfig(roll_views_deg=(3.0,))
+        )
 
 
 def test_ray_frame_needs_the_anatomy_model_without_the_extra_batch():
