@@ -205,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: 0.5, smoothed over 0.04 s, then each bone given its median "
                    "length over the video, for a non-causal model; none for a causal one, "
                    "and for it a pull keeps each frame's lengths)")  # fmt: skip
+    i.add_argument("--roll", type=float, default=None, metavar="DEGREES",
+                   help="average the 3D with two views of the camera turned this far (0-45 "
+                   "degrees) either way about the person's root ray "
+                   "(anatomy_lib.ray_frame.roll_view); 0 turns them off (default: 6 for "
+                   "anatomy_medium, a non-causal model that predicts in the ray frame; none "
+                   "for causal, small or ensembled models)")  # fmt: skip
     i.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _protocol_args(i, "0, none")
     i.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -549,6 +555,11 @@ def _print_outputs(paths: dict[str, Path], result) -> None:
             f"  3D pulled {result.pull_strength:g} of the way towards its 2D keypoints' rays "
             "(--pull 0: not)"
         )
+    if result.roll_deg > 0:
+        print(
+            f"  3D averaged with views turned {result.roll_deg:g} degrees either way about "
+            "its root ray (--roll 0: not)"
+        )
     if result.lift_fps is not None and result.lift_fps != result.fps:
         print(
             f"  lifted at {result.lift_fps:g} Hz, the 3D taken back at the video's "
@@ -644,7 +655,7 @@ def _infer_video(args, device, protocol) -> int:
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             figure_frames=args.figure_frames, fix_left_right=not args.keep_left_right,
             pose_model=args.pose_model, stature_m=args.stature, lift_fps=args.lift_fps,
-            pull_strength=args.pull,
+            pull_strength=args.pull, roll_deg=args.roll,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -681,7 +692,7 @@ def _infer_openpose(args, device, protocol) -> int:
             smoothing_s=args.smooth,
             max_gap=args.max_gap, min_keypoints=args.min_keypoints,
             fix_left_right=not args.keep_left_right, stature_m=args.stature,
-            lift_fps=args.lift_fps, pull_strength=args.pull,
+            lift_fps=args.lift_fps, pull_strength=args.pull, roll_deg=args.roll,
         )  # fmt: skip
     except (ValueError, KeyError) as exc:
         raise CommandError(exc.args[0] if exc.args else str(exc)) from None
@@ -718,6 +729,7 @@ def _infer_keypoints(args, device, protocol) -> int:
             kp, scores, width, height, layout, model, fps=args.fps, flip=protocol.flip,
             length_frames=protocol.length_frames, device=device, smoothing_s=args.smooth,
             stature_m=args.stature, lift_fps=args.lift_fps, pull_strength=args.pull,
+            roll_deg=args.roll,
         )  # fmt: skip
     except ValueError as exc:
         raise CommandError(f"{args.input}: {exc.args[0] if exc.args else exc}") from None
@@ -744,6 +756,8 @@ def _cmd_infer(args) -> int:
             raise CommandError(f"--stature: {str(exc).removeprefix('stature: ')}") from None
     if args.pull is not None and not 0 <= args.pull <= 1:
         raise CommandError(f"--pull: expected a strength from 0 to 1, got {args.pull:g}")
+    if args.roll is not None and not 0 <= args.roll < 45:
+        raise CommandError(f"--roll: expected degrees from 0 to below 45, got {args.roll:g}")
     args.lift_fps = _lift_fps(args.lift_fps)
     kind = _input_kind(args.input)
     args.fps_unknown = kind != "video" and args.fps is None

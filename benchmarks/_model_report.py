@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 
 import torch
-from real_data import commit, pull_strength_arg
+from real_data import commit, pull_strength_arg, roll_degrees_arg
 
 from anatomy_lib.wild import resolve_model
 
@@ -37,6 +37,16 @@ def add_pull_option(
     parser.add_argument("--pull", type=pull_strength_arg, default=default, metavar="STRENGTH",
                         help="pull the lifted 3D this far (0-1) towards the 2D keypoints' "
                         f"rays (default: {default_text})")  # fmt: skip
+
+
+def add_roll_option(
+    parser: argparse.ArgumentParser, default: float | None, default_text: str
+) -> None:
+    """``--roll DEGREES``: the lifted 3D averaged with views turned that far either way about
+    the root's ray (:func:`anatomy_lib.wild.pipeline.video_roll_views`; 0: none)."""
+    parser.add_argument("--roll", type=roll_degrees_arg, default=default, metavar="DEGREES",
+                        help="average the lifted 3D with views turned this far (0-45 degrees) "
+                        f"either way about the root's ray (default: {default_text})")  # fmt: skip
 
 
 def report_header(script: str, argv: list[str] | None = None) -> dict:

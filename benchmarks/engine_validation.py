@@ -66,7 +66,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _model_report import add_flip_option, add_pull_option, model_report  # noqa: E402
+from _model_report import (  # noqa: E402
+    add_flip_option,
+    add_pull_option,
+    add_roll_option,
+    model_report,
+)
 
 from anatomy_lib.data.embedded import load_default_dataset  # noqa: E402
 from anatomy_lib.data.engine import VALIDATION_CLIPS  # noqa: E402
@@ -79,7 +84,7 @@ from anatomy_lib.training.engine_data import (  # noqa: E402
     validation_videos,
     validation_videos_h36m,
 )
-from anatomy_lib.wild.pipeline import video_keypoint_pull  # noqa: E402
+from anatomy_lib.wild.pipeline import video_keypoint_pull, video_roll_views  # noqa: E402
 
 #: The joints whose place each dataset defines by its own markers (``MarkerJointRanges``).
 MARKER_JOINTS = ("spine", "thorax", "neck_nose", "head")
@@ -119,15 +124,18 @@ def per_video_p1(predictions: list[torch.Tensor], targets: list[torch.Tensor]) -
 def split_errors(
     model, dataset, smoothing_s: float = 0.0, flip: bool | None = None,
     lift_fps: float | str | None = None, keypoint_pull: KeypointPull | None = None,
+    roll_views_deg: tuple[float, ...] = (),
 ) -> tuple[dict, list[float]]:  # fmt: skip
     """P1, P2 and the group errors of ``model`` on one validation split (the 3D smoothed
     over ``smoothing_s`` seconds; 0, the trainer's protocol, does not; the mirror pass as
     ``flip`` says, None: for one model, not for an ensemble; lifted at ``lift_fps``, None:
     the videos' rate, :mod:`anatomy_lib.frame_rate`; pulled towards the keypoints' rays by
-    ``keypoint_pull``, None: not), and each video's own P1 (mm) for :func:`paired_videos`."""
+    ``keypoint_pull``, None: not; with the turned views ``roll_views_deg``, ``()``: none),
+    and each video's own P1 (mm) for :func:`paired_videos`."""
     protocol = EvaluationConfig(
-        flip=flip, smoothing_s=smoothing_s, lift_fps=lift_fps, keypoint_pull=keypoint_pull
-    )
+        flip=flip, smoothing_s=smoothing_s, lift_fps=lift_fps, keypoint_pull=keypoint_pull,
+        roll_views_deg=roll_views_deg,
+    )  # fmt: skip
     result = evaluate_dataset(model, dataset, protocol, progress=False, keep_predictions=True)
     seqs = [s for s in dataset if s.joints_3d is not None]
     targets = [s.joints_3d_relative for s in seqs]
@@ -192,20 +200,24 @@ def main(argv: list[str] | None = None) -> None:
                             "trainer's protocol, and anatomy3d infer's default)")  # fmt: skip
         add_flip_option(parser)
         add_pull_option(parser, 0.0, "0, none: the trainer's protocol")
+        add_roll_option(parser, 0.0, "0, none: the trainer's protocol")
 
     first_model: dict[str, list[float]] = {}  # each split's per-video P1 of the first model
 
     def score(model, args) -> dict:
         rows, per_video = {}, {}
         pull = video_keypoint_pull(model, args.pull)
+        views = video_roll_views(model, args.roll)
         for name, data in validation_splits().items():
             rows[name], per_video[name] = split_errors(
-                model, data, args.smooth, args.flip, keypoint_pull=pull
+                model, data, args.smooth, args.flip, keypoint_pull=pull, roll_views_deg=views
             )
         mirror = uses_flip(model, EvaluationConfig(flip=args.flip))
         report = {"smoothing_s": args.smooth, "flip": mirror, **rows}
         if pull is not None:
             report["keypoint_pull"] = dataclasses.asdict(pull)
+        if views:
+            report["roll_views_deg"] = list(views)
         if first_model:
             report["versus_first_model"] = {
                 name: paired_videos(first_model[name], videos) for name, videos in per_video.items()

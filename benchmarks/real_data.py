@@ -78,7 +78,11 @@ from anatomy_lib.metrics import p_mpjpe as library_p_mpjpe  # noqa: E402
 from anatomy_lib.ray_frame import assumed_intrinsics  # noqa: E402
 from anatomy_lib.skeleton import H36M_17  # noqa: E402
 from anatomy_lib.wild import Detections, lift_detections, resolve_model  # noqa: E402
-from anatomy_lib.wild.pipeline import video_keypoint_pull, video_smoothing  # noqa: E402
+from anatomy_lib.wild.pipeline import (  # noqa: E402
+    video_keypoint_pull,
+    video_roll_views,
+    video_smoothing,
+)
 
 VIDEO_WHEEL = "pose2sim==0.10.49"
 VIDEO_WHEEL_PATTERN = "pose2sim-0.10.49-*.whl"
@@ -184,6 +188,7 @@ def lift(
     model, keypoints_px: torch.Tensor, scores: torch.Tensor, width: int, height: int, camera=None,
     fps: float | None = None, smoothing_s: float | None = None, flip: bool | None = None,
     lift_fps: float | str | None = "auto", pull_strength: float | KeypointPull | None = None,
+    roll_deg: float | None = None,
 ):  # fmt: skip
     """``(T, 17, 3)`` numpy root-relative camera-space joints: the library's whole-video
     inference as ``anatomy3d infer`` runs it (test-time flip as ``flip`` says, None: for one
@@ -191,7 +196,9 @@ def lift(
     smoothed over time by :func:`~anatomy_lib.wild.pipeline.video_smoothing` of
     ``smoothing_s``, None: the command's default, at ``fps``; pulled towards the keypoints'
     rays as :func:`keypoint_pull_for` makes ``pull_strength`` a pull, None: the command's
-    default); the intrinsics of ``camera``
+    default); averaged with views turned ``roll_deg`` degrees either way about the root's
+    ray (:func:`~anatomy_lib.wild.pipeline.video_roll_views`, None: the command's default);
+    the intrinsics of ``camera``
     (a :class:`~anatomy_lib.camera.Camera`) or, without one, of an assumed field of view
     (used by models that predict in the ray frame)."""
     param = next(model.parameters())
@@ -203,6 +210,7 @@ def lift(
     protocol = EvaluationConfig(
         flip=flip, smoothing_s=video_smoothing(model, smoothing_s), lift_fps=lift_fps,
         keypoint_pull=keypoint_pull_for(model, pull_strength),
+        roll_views_deg=video_roll_views(model, roll_deg),
     )  # fmt: skip
     pred = predict_sequence(
         model,
@@ -222,9 +230,11 @@ def keypoint_pull_for(model, pull: float | KeypointPull | None) -> KeypointPull 
     return pull if isinstance(pull, KeypointPull) else video_keypoint_pull(model, pull)
 
 
-def trial_rows(model, trial, pull_strength: float | None = None) -> tuple[dict, dict, dict]:
+def trial_rows(
+    model, trial, pull_strength: float | None = None, roll_deg: float | None = None
+) -> tuple[dict, dict, dict]:
     """Rows that need no video: ``(rows, targets per camera, cross check)``; lifted as
-    :func:`lift` with ``pull_strength``."""
+    :func:`lift` with ``pull_strength`` and ``roll_deg``."""
     targets = {s.camera.id: s.joints_3d.double().numpy() for s in trial}
     rows, preds = {}, {}
     cross = {}
@@ -232,7 +242,7 @@ def trial_rows(model, trial, pull_strength: float | None = None) -> tuple[dict, 
         cam = seq.camera
         pred = lift(
             model, seq.keypoints_pixels, seq.scores, cam.width, cam.height, cam, seq.fps,
-            pull_strength=pull_strength,
+            pull_strength=pull_strength, roll_deg=roll_deg,
         )  # fmt: skip
         preds[cam.id] = pred
         target = torch.tensor(targets[cam.id])
@@ -254,8 +264,9 @@ def trial_rows(model, trial, pull_strength: float | None = None) -> tuple[dict, 
         px = project(seq.joints_3d.double(), cam)
         ones = torch.ones(px.shape[:-1])
         perfect[cam.id] = lift(
-            model, px, ones, cam.width, cam.height, cam, seq.fps, pull_strength=pull_strength
-        )
+            model, px, ones, cam.width, cam.height, cam, seq.fps, pull_strength=pull_strength,
+            roll_deg=roll_deg,
+        )  # fmt: skip
     rows["perfect_2d"] = score_cameras(perfect, targets)
 
     constant = {cam: np.broadcast_to(mean_pose(t), t.shape).copy() for cam, t in targets.items()}
@@ -439,10 +450,11 @@ def offset_distances(
 
 
 def video_rows(
-    model, model_label: str, trial, targets: dict, cache: Path, pull_strength: float | None = None
-) -> dict:
+    model, model_label: str, trial, targets: dict, cache: Path,
+    pull_strength: float | None = None, roll_deg: float | None = None,
+) -> dict:  # fmt: skip
     """``mediapipe_world``, ``video_pipeline`` and ``video_frames`` rows, or skip notes (the
-    pipeline lifts with ``pull_strength``, None: its default)."""
+    pipeline lifts with ``pull_strength`` and ``roll_deg``, None: its defaults)."""
     videos, why = fetch_videos(cache)
     if videos is None:
         note = f"skipped: the videos could not be fetched ({why})"
@@ -489,7 +501,9 @@ def video_rows(
         cam, n = seq.camera.id, len(targets[seq.camera.id])
         v = np.arange(max(0, -k), min(len(out["world"]), n - k))  # video frames on the trial
         world = np.einsum("jk,tkc->tjc", weights, out["world"])  # (T, 17, 3), camera-like axes
-        result = lift_detections(out["detections"], model, pull_strength=pull_strength)
+        result = lift_detections(
+            out["detections"], model, pull_strength=pull_strength, roll_deg=roll_deg
+        )
         v = v[np.isfinite(world[v]).all((-1, -2)) & result.valid[v]]
         frames[cam] = v + k
         world_preds[cam] = np.full((n, 17, 3), np.nan)
@@ -583,6 +597,18 @@ def pull_strength_arg(text: str) -> float:
     return value
 
 
+def roll_degrees_arg(text: str) -> float:
+    """``--roll``'s argparse type: degrees in ``[0, 45)`` (also for the scripts that share
+    :mod:`_model_report`)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 45:
+        raise argparse.ArgumentTypeError(f"expected degrees from 0 to below 45, got {text!r}")
+    return value
+
+
 def _pull_record(model, strength: float | None) -> dict | None:
     """The pull towards the keypoints' rays the trial's rows were lifted with (None: none)."""
     pull = video_keypoint_pull(model, strength)
@@ -608,6 +634,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pull", type=pull_strength_arg, default=None, metavar="STRENGTH",
                         help="pull the trial's lifted 3D this far (0-1) towards the 2D "
                         "keypoints' rays (default: as anatomy3d infer)")  # fmt: skip
+    parser.add_argument("--roll", type=roll_degrees_arg, default=None, metavar="DEGREES",
+                        help="average the trial's 3D with views turned this far either way "
+                        "about the root's ray (default: as anatomy3d infer)")  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
@@ -616,13 +645,15 @@ def main(argv: list[str] | None = None) -> dict:
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     trial = load_pose2sim_trial()
-    rows, targets, cross = trial_rows(model, trial, args.pull)
+    rows, targets, cross = trial_rows(model, trial, args.pull, args.roll)
     if args.no_video:
         note = "skipped: --no-video"
         rows.update({"mediapipe_world": {"skipped": note}, "video_pipeline": {"skipped": note}})
     else:
         args.cache.mkdir(parents=True, exist_ok=True)
-        rows.update(video_rows(model, str(args.model), trial, targets, args.cache, args.pull))
+        rows.update(
+            video_rows(model, str(args.model), trial, targets, args.cache, args.pull, args.roll)
+        )
     test = load_default_dataset().split("test")
     result = evaluate_dataset(
         model, test, EvaluationConfig(), label=str(args.model), progress=False
@@ -655,6 +686,7 @@ def main(argv: list[str] | None = None) -> dict:
         "benchmark": "real_data",
         "model": str(args.model),
         "keypoint_pull": _pull_record(model, args.pull),
+        "roll_views_deg": list(video_roll_views(model, args.roll)),
         "commit": commit(),
         "machine": machine(args.threads),
         "unit": "mm",

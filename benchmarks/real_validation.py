@@ -53,7 +53,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _model_report import add_flip_option, add_pull_option, model_report  # noqa: E402
+from _model_report import (  # noqa: E402
+    add_flip_option,
+    add_pull_option,
+    add_roll_option,
+    model_report,
+)
 from real_data import (  # noqa: E402
     JOINTS_15,
     keypoint_pull_for,
@@ -70,7 +75,7 @@ from anatomy_lib.data.sequences import PoseSequence  # noqa: E402
 from anatomy_lib.evaluation import EvaluationConfig, uses_flip  # noqa: E402
 from anatomy_lib.keypoint_fit import KeypointPull  # noqa: E402
 from anatomy_lib.results.ablation import t_interval  # noqa: E402
-from anatomy_lib.wild.pipeline import video_smoothing  # noqa: E402
+from anatomy_lib.wild.pipeline import video_roll_views, video_smoothing  # noqa: E402
 
 #: MediaPipe's three pose models, whose 2D of the validation person can be lifted.
 DETECTORS = ("full", "lite", "heavy")
@@ -153,28 +158,31 @@ def paired_comparison(first: dict[str, float], other: dict[str, float]) -> dict:
 def lift_sequences(
     model, trial, smoothing_s: float | None = None, flip: bool | None = None,
     lift_fps: float | str | None = "auto", pull_strength: float | KeypointPull | None = None,
+    roll_deg: float | None = None,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """:func:`sequence_name` -> ``(T, 17, 3)`` the model's 3D of the sequence's MediaPipe 2D,
-    every frame (``smoothing_s``, ``flip``, ``lift_fps``, ``pull_strength``: as :func:`lift`;
-    the camera's intrinsics)."""
+    every frame (``smoothing_s``, ``flip``, ``lift_fps``, ``pull_strength``, ``roll_deg``:
+    as :func:`lift`; the camera's intrinsics)."""
     predictions = {}
     for seq in trial:
         cam = seq.camera
         pixels = seq.keypoints_pixels.double()
         predictions[sequence_name(seq)] = lift(
             model, pixels, seq.scores, cam.width, cam.height, cam, seq.fps, smoothing_s, flip,
-            lift_fps, pull_strength,
+            lift_fps, pull_strength, roll_deg,
         )  # fmt: skip
     return predictions
 
 
 def model_rows(
     model, trial, smoothing_s: float | None = None, flip: bool | None = None,
-    pull_strength: float | KeypointPull | None = None,
+    pull_strength: float | KeypointPull | None = None, roll_deg: float | None = None,
 ) -> dict:  # fmt: skip
     """The model on every sequence's MediaPipe 2D (:func:`lift_sequences`), and the smoothing,
-    mirror pass and pull towards the keypoints' rays used."""
-    predictions = lift_sequences(model, trial, smoothing_s, flip, pull_strength=pull_strength)
+    mirror pass, pull towards the keypoints' rays and turned views used."""
+    predictions = lift_sequences(
+        model, trial, smoothing_s, flip, pull_strength=pull_strength, roll_deg=roll_deg
+    )
     smoothing = video_smoothing(model, smoothing_s)
     mirror = uses_flip(model, EvaluationConfig(flip=flip))
     pull = keypoint_pull_for(model, pull_strength)
@@ -182,13 +190,14 @@ def model_rows(
         "smoothing_s": smoothing,
         "flip": mirror,
         "keypoint_pull": None if pull is None else dataclasses.asdict(pull),
+        "roll_views_deg": list(video_roll_views(model, roll_deg)),
         **score_sequences(predictions, trial),
     }
 
 
 def baseline_rows(
     model, trial, smoothing_s: float | None = None, flip: bool | None = None,
-    pull_strength: float | None = None,
+    pull_strength: float | None = None, roll_deg: float | None = None,
 ) -> dict:  # fmt: skip
     """``perfect_2d`` (lifted by ``model``), ``constant_mean_pose`` and
     ``detections_at_true_depth``."""
@@ -200,7 +209,7 @@ def baseline_rows(
         ones = torch.ones(px.shape[:-1])
         perfect[name] = lift(
             model, px, ones, cam.width, cam.height, cam, seq.fps, smoothing_s, flip,
-            pull_strength=pull_strength,
+            pull_strength=pull_strength, roll_deg=roll_deg,
         )  # fmt: skip
         valid = seq.valid.numpy()
         shape = mean_pose(target.numpy()[valid])
@@ -234,8 +243,10 @@ def main(argv: list[str] | None = None) -> dict:
             state["trial"] = load_pose2sim_multiperson(tuple(args.detectors), people)
         trial = state["trial"]
         if "baselines" not in state:
-            state["baselines"] = baseline_rows(model, trial, args.smooth, args.flip, args.pull)
-        rows = model_rows(model, trial, args.smooth, args.flip, args.pull)
+            state["baselines"] = baseline_rows(
+                model, trial, args.smooth, args.flip, args.pull, args.roll
+            )
+        rows = model_rows(model, trial, args.smooth, args.flip, args.pull, args.roll)
         per_sequence = rows["p_mpjpe_15"]["per_sequence"]
         first_model = state.setdefault("first_per_sequence", per_sequence)
         if first_model is not per_sequence:
@@ -248,6 +259,8 @@ def main(argv: list[str] | None = None) -> dict:
                             "infer, none for a causal model)")  # fmt: skip
         add_flip_option(parser)
         add_pull_option(parser, None, "as anatomy3d infer: the pipeline's default, none for "
+                        "a causal model")  # fmt: skip
+        add_roll_option(parser, None, "as anatomy3d infer: the pipeline's default, none for "
                         "a causal model")  # fmt: skip
         parser.add_argument("--detectors", nargs="+", default=["full"],
                             choices=list(DETECTORS),

@@ -429,6 +429,34 @@ def test_infer_pull_option(tmp_path, capsys):
         )
 
 
+def test_infer_roll_option(tmp_path, capsys):
+    """--roll reaches the lifting, says so, is saved with the result and is refused outside
+    [0, 45); by default the small (camera-frame) models are lifted without turned views."""
+    kp, seq = _trial_keypoint_file(tmp_path, 40)
+    w, h = seq.image_size
+    kp_2d, scores, rays = seq.keypoints_2d[:40], seq.scores[:40], assumed_intrinsics(w, h)
+    model = cli.load_any_model("anatomy_small")
+    for flags, views in (([], ()), (["--roll", "4"], (-4.0, 4.0))):
+        out = tmp_path / f"roll{len(flags)}.npz"
+        argv = ["infer", "anatomy_small", str(kp), "--out", str(out), "--fps", "50"]
+        assert cli.main([*argv, *flags, "--device", "cpu"]) == 0
+        said = "3D averaged with views turned 4 degrees either way" in capsys.readouterr().out
+        assert said == bool(views)
+        config = EvaluationConfig(
+            keypoint_pull=VIDEO_KEYPOINT_PULL, lift_fps="auto", roll_views_deg=views
+        )
+        want = predict_sequence(model, kp_2d, scores, config, rays, fps=50.0)
+        with np.load(out) as f:
+            np.testing.assert_allclose(f["joints_3d"], want.numpy(), atol=1e-5)
+            assert json.loads(str(f["meta_json"]))["roll_deg"] == max(views, default=0.0)
+    for bad in ("45", "-1", "nan"):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["infer", str(kp), "--roll", bad, "--device", "cpu"])
+        assert exc.value.code == 2 and "--roll: expected degrees from 0 to below 45" in (
+            capsys.readouterr().err
+        )
+
+
 def test_infer_averages_models_joined_by_plus(tmp_path, capsys):
     kp, seq = _trial_keypoint_file(tmp_path, 30)
     out = tmp_path / "pair.npz"

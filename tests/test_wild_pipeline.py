@@ -17,6 +17,7 @@ from anatomy_lib.ray_frame import assumed_intrinsics
 from anatomy_lib.smoothing import VIDEO_SMOOTHING_S
 from anatomy_lib.wild import Detections, FrameStatus, lift_detections, mediapipe_available
 from anatomy_lib.wild.figure import video_pose_figure
+from anatomy_lib.wild.pipeline import VIDEO_ROLL_DEG, video_roll_views
 from anatomy_lib.wild.sports2d import load_sports2d_demo
 
 
@@ -70,6 +71,43 @@ def test_by_default_one_model_is_flipped_an_ensemble_is_not_and_smoothing_is_ask
     np.testing.assert_allclose(got, expected.double().numpy(), atol=1e-5)
 
 
+def test_a_ray_frame_model_is_lifted_with_turned_views_by_default(tmp_path):
+    """The video path averages a non-causal ray-frame model's 3D with views turned
+    :data:`VIDEO_ROLL_DEG` either way (``roll_deg=0``: not); camera-frame and causal models
+    only when asked; the angle is saved with the result and checked."""
+    det, kp, sc = _clip(40)
+    torch.manual_seed(0)
+    cfg = ModelConfig.preset("small").replace(
+        channels=32, output_frame="ray", input_normalization="person"
+    )
+    ray_model = AnatomyModel(cfg).eval()
+    rays = assumed_intrinsics(1000, 1000)
+
+    def library(model, views):
+        config = EvaluationConfig(keypoint_pull=VIDEO_KEYPOINT_PULL, roll_views_deg=views)
+        return predict_sequence(model, kp.float(), sc.float(), config, rays, fps=50.0).numpy()
+
+    turned = (-VIDEO_ROLL_DEG, VIDEO_ROLL_DEG)
+    result = lift_detections(det, ray_model)
+    assert result.roll_deg == VIDEO_ROLL_DEG == 6.0
+    np.testing.assert_allclose(result.joints_3d, library(ray_model, turned), atol=1e-5)
+    plain = lift_detections(det, ray_model, roll_deg=0)
+    assert plain.roll_deg == 0.0
+    np.testing.assert_allclose(plain.joints_3d, library(ray_model, ()), atol=1e-5)
+    assert np.abs(plain.joints_3d - result.joints_3d).max() > 1e-5
+    camera_model = _model()
+    assert lift_detections(det, camera_model).roll_deg == 0.0
+    asked = lift_detections(det, camera_model, roll_deg=3.0)
+    np.testing.assert_allclose(asked.joints_3d, library(camera_model, (-3.0, 3.0)), atol=1e-5)
+    assert video_roll_views(_model(causal=True), None) == ()
+    saved = asked.save(tmp_path / "clip.npz", formats=["npz"])[0]
+    with np.load(saved) as f:
+        assert json.loads(str(f["meta_json"]))["roll_deg"] == 3.0
+    for bad in (45.0, -1.0, float("nan"), True, "6"):
+        with pytest.raises(ValueError, match="roll_deg: expected degrees from 0 to below 45"):
+            lift_detections(det, camera_model, roll_deg=bad)
+
+
 def test_a_causal_model_is_not_smoothed():
     det, _, _ = _clip(30)
     causal = _model(causal=True)
@@ -110,8 +148,9 @@ def test_video_and_mirror_in_one_pass_equal_predict_sequence(flip, length_frames
     monkeypatch.setattr(evaluation, "lift_video", spy_one)
     monkeypatch.setattr(evaluation, "lift_videos", spy_several)
     result = lift_detections(
-        det, model, flip=flip, length_frames=length_frames, smoothing_s=0.0, pull_strength=0.0
-    )
+        det, model, flip=flip, length_frames=length_frames, smoothing_s=0.0, pull_strength=0.0,
+        roll_deg=0.0,
+    )  # fmt: skip
     np.testing.assert_allclose(result.joints_3d, expected, atol=1e-6, rtol=0)
     assert passes == [(2 if flip else 1, 1, "portable")] and torch.get_num_threads() == threads
 

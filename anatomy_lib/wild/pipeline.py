@@ -50,7 +50,7 @@ from torch import nn
 from ..camera import normalize_screen
 from ..checkpoints import DEFAULT_MODEL
 from ..data.keypoint_formats import KEYPOINT_FORMATS, to_h36m
-from ..evaluation import is_causal
+from ..evaluation import is_causal, output_frame
 from ..frame_rate import lifting_fps
 from ..keypoint_fit import VIDEO_KEYPOINT_PULL, KeypointPull
 from ..models.inference import ShortVideoWarning
@@ -72,6 +72,9 @@ __all__ = [
     "lift_detections",
     "lift_keypoints",
     "video_smoothing",
+    "video_keypoint_pull",
+    "video_roll_views",
+    "VIDEO_ROLL_DEG",
     "infer_video",
     "run_video",
     "default_out_dir",
@@ -104,6 +107,9 @@ class LiftResult:
             unless the video was resampled for it; None: not recorded.
         pull_strength: how far the 3D was pulled towards the 2D keypoints' rays
             (:func:`video_keypoint_pull`; 0: not at all).
+        roll_deg: the 3D is the mean of the plain view's and of two views of the camera
+            turned by this many degrees either way about the root's ray
+            (:func:`video_roll_views`; 0: the plain view alone).
     """
 
     joints_3d: np.ndarray
@@ -121,6 +127,7 @@ class LiftResult:
     stature_m: float | None = None
     lift_fps: float | None = None
     pull_strength: float = 0.0
+    roll_deg: float = 0.0
 
     @property
     def valid(self) -> np.ndarray:
@@ -198,7 +205,8 @@ class LiftResult:
         return {"width": self.width, "height": self.height, "fps": self.fps,
                 "model": self.model, "causal": self.causal, "smoothing_s": self.smoothing_s,
                 "stature_m": self.stature_m, "lift_fps": self.lift_fps,
-                "pull_strength": self.pull_strength, "units": units}  # fmt: skip
+                "pull_strength": self.pull_strength, "roll_deg": self.roll_deg,
+                "units": units}  # fmt: skip
 
 
 #: Former name of :class:`LiftResult`.
@@ -287,6 +295,33 @@ def video_keypoint_pull(net: nn.Module, strength: float | None) -> KeypointPull 
     return replace(VIDEO_KEYPOINT_PULL, strength=strength)
 
 
+#: The video path's turned views (session 39, ``benchmarks/roll_views.py``): the 3D of a
+#: non-causal model is the mean of the plain view's and of two views of the camera turned by
+#: this many degrees either way about the root's ray
+#: (:attr:`~anatomy_lib.evaluation.EvaluationConfig.roll_views_deg`).
+VIDEO_ROLL_DEG = 6.0
+
+
+def video_roll_views(net: nn.Module, roll_deg: float | None) -> tuple[float, ...]:
+    """The turned views (``EvaluationConfig.roll_views_deg``) the pipeline lifts ``net``
+    with: for ``roll_deg`` None, :data:`VIDEO_ROLL_DEG` either way for a non-causal model
+    that predicts in the ray frame (trained on rolled cameras; validated on
+    ``anatomy_medium``) and none for others (a causal model, the small models, an
+    ensemble); 0: none; an angle in ``(0, 45)`` degrees: that angle either way."""
+    if roll_deg is None:
+        rolled = not is_causal(net) and output_frame(net) == "ray"
+        roll_deg = VIDEO_ROLL_DEG if rolled else 0.0
+    if isinstance(roll_deg, bool) or not isinstance(roll_deg, (int, float)):
+        raise ValueError(f"roll_deg: expected degrees from 0 to below 45, got {roll_deg!r}")
+    if not 0 <= roll_deg < 45:
+        raise ValueError(f"roll_deg: expected degrees from 0 to below 45, got {roll_deg!r}")
+    return () if roll_deg == 0 else (-float(roll_deg), float(roll_deg))
+
+
+def _roll_deg(views: tuple[float, ...]) -> float:
+    return max(views, default=0.0)
+
+
 def _pull_strength(pull: KeypointPull | None) -> float:
     return 0.0 if pull is None else float(pull.strength)
 
@@ -295,11 +330,13 @@ def _lift(
     net: nn.Module, kp: torch.Tensor, sc: torch.Tensor, width: float, height: float,
     flip: bool | None, length_frames: int | str, smoothing_s: float, fps: float,
     lift_fps: float | str | None, pull: KeypointPull | None = None,
+    roll_views: tuple[float, ...] = (),
 ) -> np.ndarray:  # fmt: skip
     """``(T, 17, 2)`` pixels and ``(T, 17)`` scores -> ``(T, 17, 3)`` float64 joints:
     :func:`anatomy_lib.evaluation.predict_sequence` (with test-time flip, the video and its
     mirror image go through the network in one pass; at ``lift_fps``), smoothed over
-    ``smoothing_s`` seconds, pulled towards the keypoints' rays by ``pull``. A model that
+    ``smoothing_s`` seconds, pulled towards the keypoints' rays by ``pull``, with the turned
+    views ``roll_views`` (:func:`video_roll_views`). A model that
     predicts in the ray frame is turned back with the rays of an uncalibrated camera
     (:func:`~anatomy_lib.ray_frame.assumed_intrinsics`), and the pull uses them too."""
     from ..evaluation import EvaluationConfig, predict_sequence
@@ -312,6 +349,7 @@ def _lift(
         smoothing_s=smoothing_s,
         lift_fps=lift_fps,
         keypoint_pull=pull,
+        roll_views_deg=roll_views,
     )
     intrinsics = assumed_intrinsics(width, height, dtype=param.dtype)
     joints = predict_sequence(
@@ -370,7 +408,7 @@ def _still_person(
 def _rehearse(
     net: nn.Module, flip: bool | None, length_frames: int | str, layout: str,
     smoothing_s: float | None, lift_fps: float | str | None, fps: float,
-    pull_strength: float | None = None,
+    pull_strength: float | None = None, roll_deg: float | None = None,
 ) -> None:  # fmt: skip
     """Lift a two-frame still of a made-up person in the detector's ``layout`` at the
     video's ``fps`` exactly as a video's detections will be lifted (tracking, gap filling,
@@ -384,6 +422,7 @@ def _rehearse(
         lift_detections(
             _still_person(layout, fps=fps), net, flip=flip, length_frames=length_frames,
             smoothing_s=smoothing_s, lift_fps=lift_fps, pull_strength=pull_strength,
+            roll_deg=roll_deg,
         )  # fmt: skip
 
 
@@ -405,6 +444,7 @@ def lift_detections(
     stature_m: float | None = None,
     lift_fps: float | str | None = "auto",
     pull_strength: float | None = None,
+    roll_deg: float | None = None,
     **track_options,
 ) -> LiftResult:
     """Lift one person of a video's 2D detections to 3D (see the module docstring).
@@ -437,6 +477,9 @@ def lift_detections(
             (:func:`video_keypoint_pull`: None gives
             :data:`~anatomy_lib.keypoint_fit.VIDEO_KEYPOINT_PULL`, none for a causal model;
             0 turns it off).
+        roll_deg: the 3D averaged with two views of the camera turned by this many degrees
+            either way about the root's ray (:func:`video_roll_views`: None gives
+            :data:`VIDEO_ROLL_DEG`, none for a causal model; 0 turns them off).
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
@@ -448,6 +491,7 @@ def lift_detections(
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
     pull = video_keypoint_pull(net, pull_strength)
+    views = video_roll_views(net, roll_deg)
     rate = lifting_fps(detections.fps, lift_fps, is_causal(net))
     if max_gap is None:
         max_gap = max(1, round(detections.fps / 4))
@@ -476,14 +520,14 @@ def lift_detections(
             kp, sc = to_h36m(kp, sc, detections.layout)
         joints = _lift(
             net, kp, sc, detections.width, detections.height, flip, length_frames, smoothing_s,
-            detections.fps, rate, pull,
+            detections.fps, rate, pull, views,
         )  # fmt: skip
         joints[filled.status == FrameStatus.MISSING] = np.nan
         result = LiftResult(
             joints, kp.double().numpy(), sc.double().numpy(), filled.status, track,
             detections.width, detections.height, detections.fps, _model_name(model),
             is_causal(net), swapped, smoothing_s, lift_fps=rate,
-            pull_strength=_pull_strength(pull),
+            pull_strength=_pull_strength(pull), roll_deg=_roll_deg(views),
         )  # fmt: skip
         return result if stature_m is None else result.scaled_to_stature(stature_m)
 
@@ -504,6 +548,7 @@ def lift_keypoints(
     stature_m: float | None = None,
     lift_fps: float | str | None = "auto",
     pull_strength: float | None = None,
+    roll_deg: float | None = None,
 ) -> LiftResult:
     """Lift one person's keypoints as they are (no tracking, no filling): every frame is
     ``detected``.
@@ -514,7 +559,7 @@ def lift_keypoints(
         width, height: image size in pixels; fps: frame rate (exports, timestamps, and
             the rate the network sees under ``lift_fps="auto"``).
         model, causal, flip, length_frames, device, smoothing_s, stature_m, lift_fps,
-            pull_strength: as in :func:`lift_detections`.
+            pull_strength, roll_deg: as in :func:`lift_detections`.
     """
     kp = np.asarray(keypoints, dtype=np.float64)
     sc = np.ones(kp.shape[:2]) if scores is None else np.asarray(scores, dtype=np.float64)
@@ -526,6 +571,7 @@ def lift_keypoints(
     net = resolve_model(model, device, causal)
     smoothing_s = video_smoothing(net, smoothing_s)
     pull = video_keypoint_pull(net, pull_strength)
+    views = video_roll_views(net, roll_deg)
     rate = lifting_fps(fps, lift_fps, is_causal(net))
     with _cpu_lifting(next(net.parameters()).device):
         kp_t = torch.as_tensor(det.keypoints[:, 0], dtype=torch.float32)
@@ -533,13 +579,15 @@ def lift_keypoints(
         if layout != "h36m":
             kp_t, sc_t = to_h36m(kp_t, sc_t, layout)
         joints = _lift(
-            net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps, rate, pull
-        )
+            net, kp_t, sc_t, width, height, flip, length_frames, smoothing_s, fps, rate, pull,
+            views,
+        )  # fmt: skip
     status = np.full(len(joints), FrameStatus.DETECTED, dtype=np.int8)
     result = LiftResult(
         joints, kp_t.double().numpy(), sc_t.double().numpy(), status, None,
         det.width, det.height, float(fps), _model_name(model), is_causal(net),
         smoothing_s=smoothing_s, lift_fps=rate, pull_strength=_pull_strength(pull),
+        roll_deg=_roll_deg(views),
     )  # fmt: skip
     return result if stature_m is None else result.scaled_to_stature(stature_m)
 
@@ -673,6 +721,7 @@ def run_video(
     stature_m: float | None = None,
     lift_fps: float | str | None = "auto",
     pull_strength: float | None = None,
+    roll_deg: float | None = None,
 ) -> VideoRun:
     """Video -> MediaPipe 2D -> main person -> 3D, written to ``out_dir``; the video is
     decoded once (the figure's frames are kept, reduced, while detecting).
@@ -685,7 +734,7 @@ def run_video(
     Args:
         video: a video file or a folder of images.
         model, causal, device, flip, length_frames, max_gap, min_keypoints,
-            fix_left_right, smoothing_s, stature_m, lift_fps, pull_strength: as in
+            fix_left_right, smoothing_s, stature_m, lift_fps, pull_strength, roll_deg: as in
             :func:`lift_detections`;
             the model is loaded, checked and run on one still frame before any frame is read.
             A file that stores no frame rate (an image folder) is lifted as filmed under
@@ -725,8 +774,9 @@ def run_video(
     net = resolve_model(model, device, causal)
     video_smoothing(net, smoothing_s)  # a causal model asked to smooth fails before reading
     _rehearse(
-        net, flip, length_frames, "mediapipe33", smoothing_s, lift_fps, info.fps, pull_strength
-    )
+        net, flip, length_frames, "mediapipe33", smoothing_s, lift_fps, info.fps, pull_strength,
+        roll_deg,
+    )  # fmt: skip
     out = default_out_dir(video) if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
@@ -754,7 +804,7 @@ def run_video(
     result = lift_detections(
         detections, net, flip=flip, length_frames=length_frames, max_gap=max_gap,
         min_keypoints=min_keypoints, fix_left_right=fix_left_right, smoothing_s=smoothing_s,
-        stature_m=stature_m, lift_fps=lift_fps, pull_strength=pull_strength,
+        stature_m=stature_m, lift_fps=lift_fps, pull_strength=pull_strength, roll_deg=roll_deg,
     )  # fmt: skip
     if model_name is not None or isinstance(model, str | Path):
         result.model = str(model if model_name is None else model_name)
