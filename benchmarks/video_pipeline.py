@@ -40,7 +40,7 @@ through the network in one pass (:func:`anatomy_lib.models.inference.lift_videos
 Needs the ``wild`` extra (MediaPipe + OpenCV)::
 
     python benchmarks/video_pipeline.py [--runs 5] [--cache ~/.cache/anatomy3d/videos]
-        [--lift-fps auto|video|HZ] [--causal] [--pull STRENGTH]
+        [--lift-fps auto|video|HZ] [--causal] [--pull STRENGTH] [--roll DEGREES]
     python benchmarks/video_pipeline.py --flip-accuracy   # the flip's effect, no MediaPipe
 
 Prints one JSON object.
@@ -120,12 +120,13 @@ def _spread(values: list[float]) -> dict:
 
 
 def stages(
-    video: Path, lift_fps: str = "auto", causal: bool = False, pull: float | None = None
-) -> dict:
+    video: Path, lift_fps: str = "auto", causal: bool = False, pull: float | None = None,
+    roll: float | None = None,
+) -> dict:  # fmt: skip
     """One :func:`~anatomy_lib.wild.pipeline.run_video` of ``video`` with the command's
-    defaults (``lift_fps``: as ``--lift-fps`` takes it; ``causal``: as ``--causal``; ``pull``:
-    as ``--pull``, None: the command's default), in this (fresh) process: seconds per stage
-    and what it found."""
+    defaults (``lift_fps``: as ``--lift-fps`` takes it; ``causal``: as ``--causal``; ``pull``,
+    ``roll``: as ``--pull``, ``--roll``, None: the command's default), in this (fresh)
+    process: seconds per stage and what it found."""
     start = time.perf_counter()
     sys.path.insert(0, str(ROOT))
     from anatomy_lib.checkpoints import DEFAULT_CAUSAL_MODEL, DEFAULT_MODEL
@@ -137,6 +138,7 @@ def stages(
     run = run_video(
         video, DEFAULT_CAUSAL_MODEL if causal else DEFAULT_MODEL, out_dir=Path(tempfile.mkdtemp()),
         causal=causal, progress=False, device="cpu", lift_fps=rate, pull_strength=pull,
+        roll_deg=roll,
     )  # fmt: skip
     timings = {"import": imported, **run.timings}
     return {
@@ -147,19 +149,22 @@ def stages(
         "counts": run.result.counts,
         "lift_fps": run.result.lift_fps,
         "pull_strength": run.result.pull_strength,
+        "roll_deg": run.result.roll_deg,
     }
 
 
 def measure(
     video: Path, runs: int, lift_fps: str = "auto", causal: bool = False,
-    pull: float | None = None,
+    pull: float | None = None, roll: float | None = None,
 ) -> dict:  # fmt: skip
     """Paired whole-process timings and ``runs`` stage breakdowns (each in a fresh process)
     of ``video``, lifted at ``lift_fps`` (as ``--lift-fps`` takes it), by the causal model
-    when ``causal``, pulled towards the 2D by ``pull`` (as ``--pull``; None: the default)."""
+    when ``causal``, pulled towards the 2D by ``pull`` and with views turned by ``roll`` (as
+    ``--pull`` and ``--roll``; None: the defaults)."""
     out = Path(tempfile.mkdtemp())
     flags = ["--lift-fps", lift_fps, *(["--causal"] if causal else [])]
     flags += [] if pull is None else ["--pull", f"{pull:g}"]
+    flags += [] if roll is None else ["--roll", f"{roll:g}"]
     command = [sys.executable, "-m", "anatomy_lib.cli", "infer", str(video), "--out-dir",
                str(out / "cli"), "--no-progress", "--device", "cpu", *flags]  # fmt: skip
     baseline = [sys.executable, str(Path(__file__).resolve()), "--detector-only", str(video)]
@@ -190,6 +195,7 @@ def measure(
         "counts": reports[0]["counts"],
         "lift_fps": reports[0]["lift_fps"],
         "pull_strength": reports[0]["pull_strength"],
+        "roll_deg": reports[0]["roll_deg"],
     }
 
 
@@ -226,6 +232,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="the command with --causal (the shipped causal model)")  # fmt: skip
     p.add_argument("--pull", type=float, default=None, metavar="STRENGTH",
                    help="the command with --pull STRENGTH (default: the command's)")  # fmt: skip
+    p.add_argument("--roll", type=float, default=None, metavar="DEGREES",
+                   help="the command with --roll DEGREES (default: the command's)")  # fmt: skip
     p.add_argument("--flip-accuracy", action="store_true",
                    help="print anatomy_medium's errors with and without test-time flip on the "
                    "engine's validation split instead (no MediaPipe needed)")  # fmt: skip
@@ -237,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(detector_only(args.detector_only)))
         return
     if args.stages is not None:
-        print(json.dumps(stages(args.stages, args.lift_fps, args.causal, args.pull)))
+        print(json.dumps(stages(args.stages, args.lift_fps, args.causal, args.pull, args.roll)))
         return
     sys.path.insert(0, str(ROOT))
     import platform
@@ -245,10 +253,13 @@ def main(argv: list[str] | None = None) -> None:
     report = {"python": platform.python_version(), "machine": platform.machine(),
               "cores": __import__("os").cpu_count(), "runs": args.runs,
               "lift_fps": args.lift_fps, "causal": args.causal, "pull": args.pull,
+              "roll": args.roll,
               "videos": {}}  # fmt: skip
     for name in args.videos:
         video = fetch_video(name, args.cache)
-        report["videos"][name] = measure(video, args.runs, args.lift_fps, args.causal, args.pull)
+        report["videos"][name] = measure(
+            video, args.runs, args.lift_fps, args.causal, args.pull, args.roll
+        )
     print(json.dumps(report, indent=1))
 
 

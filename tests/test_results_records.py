@@ -136,7 +136,44 @@ def test_the_keypoint_pull_record_agrees_with_its_numbers_and_the_default():
     assert chosen == VIDEO_KEYPOINT_PULL
     shipped = _record(RESULTS / "real_data_anatomy_medium.json")
     assert shipped["keypoint_pull"] == dataclasses.asdict(chosen)
+    # Session 39 re-read the rows lifted as session 37 lifted them (without turned views).
+    again = _record(RESULTS / "roll_views.json")["test_once"]["without_views"]
     read = second["after_the_decision"]["default_pulled"]
+    for row in ("openpose_2d", "perfect_2d", "video_pipeline", "mediapipe_world"):
+        assert again[row]["p_mpjpe_15"] == read[row]["p_mpjpe_15"], row
+
+
+def test_the_roll_views_record_agrees_with_its_rule_the_default_and_the_shipped_rows():
+    """Session 39's verdicts follow from the numbers kept beside them (its benchmark's
+    ``rule_verdict``), the angle it chose is the pipeline's default for the shipped model,
+    and the shipped real-data report is the run it read after the decision."""
+    from conftest import load_benchmark
+
+    from anatomy_lib.wild.pipeline import VIDEO_ROLL_DEG, video_roll_views
+
+    bench = load_benchmark("roll_views")
+    record = _record(RESULTS / "roll_views.json")
+    (report,) = record["models"].values()
+    rule = bench.ViewRule(**{**report["rule"], "angles": tuple(report["rule"]["angles"])})
+    assert rule == bench.SESSION_39_RULE
+    plain = report["plain"]
+    passing = []
+    for angle, row in report["views"].items():
+        change = bench.versus_plain(
+            plain["validation_person"], row["validation_person"]["headline"],
+            {s: r["p1"] for s, r in plain["engine"].items()},
+            {s: r["p1"] for s, r in row["engine"].items()},
+        )  # fmt: skip
+        assert row["versus_plain"] == {**change, "rule": bench.rule_verdict(change, float(angle))}
+        if row["versus_plain"]["rule"] == "passes":
+            passing.append(float(angle))
+    assert len(plain["engine"]) == 9 and "embedded_train" not in plain["engine"]
+    assert passing == [record["decision"]["chosen_roll_deg"]] == [VIDEO_ROLL_DEG]
+    default = list(video_roll_views(load_pretrained("anatomy_medium"), None))
+    assert default == [-VIDEO_ROLL_DEG, VIDEO_ROLL_DEG]
+    shipped = _record(RESULTS / "real_data_anatomy_medium.json")
+    assert shipped["roll_views_deg"] == default
+    read = record["test_once"]["with_views"]
     for row in ("openpose_2d", "perfect_2d", "video_pipeline", "mediapipe_world"):
         assert shipped["rows"][row]["p_mpjpe_15"] == read[row]["p_mpjpe_15"], row
 

@@ -155,8 +155,8 @@ default stays; the test rows were not read).
 
 ``real_data_anatomy_medium.json`` (``benchmarks/real_data.py --model anatomy_medium``): the
 default model (until session 20 and again since session 23; re-measured with session 35's
-weights and, since session 37, lifted with the video path's pull towards the 2D) on the
-Pose2Sim trial (OpenPose
+weights and, since session 37, lifted with the video path's pull towards the 2D, since
+session 39 with its turned views too) on the Pose2Sim trial (OpenPose
 2D, perfect 2D, the video pipeline against MediaPipe's own 3D, per camera) and on the
 embedded test split; ``real_data_anatomy_medium_ensemble.json``: the same for the default of
 sessions 20-22 (with session 16's ``anatomy_medium``, smoothed over 1/60 s).
@@ -244,6 +244,15 @@ Validation data only; no rule was written on it, since it lowered every engine s
 mm P1) and raised the validation person's error (+0.26 mm, 1 of 9 sequences lower), and the
 default stays one strength for every joint.
 Chapter 11 shows it.
+
+``roll_views.json`` (``benchmarks/roll_views.py``, session 39): the default model lifted as the
+video path lifts it with two more views of every frame, the camera turned 3, 6, 10 or 15
+degrees either way about the root's ray (:func:`anatomy_lib.ray_frame.roll_view`), against the
+same lifting without them, on the validation person and the engine's nine validation splits;
+the rule written before the numbers (3 and 6 degrees were its candidates), each angle's verdict
+(6 degrees passes, at the threshold of the engine's check: ``VIDEO_ROLL_DEG``, the video path's
+default since), and the Pose2Sim rows read once after the decision with and without the views
+(``test_once``; without them they are session 37's rows again). Chapter 11 shows it.
 
 ``cpu_runs_session30.json``: session 30's CPU continuation of ``anatomy_medium`` with the
 occlusion factor scaling the whole simulated error (``data.engine_occluded_noise=all``), the
