@@ -359,69 +359,72 @@ def _predict_one(
             f"roll_views_deg needs the camera's normalised intrinsics, shape (9,); got {got}"
         )
     root = _skeleton(model).root
-    views = [_predict_view(model, keypoints_2d, scores, config, intrinsics, flip, ray)]
+    views, rotations = [keypoints_2d], [None]
     for angle in config.roll_views_deg:
         k = intrinsics.to(keypoints_2d)
         turned, rotation = roll_view(
             keypoints_2d, k, pixel_rays(keypoints_2d[:, root], k), math.radians(angle)
         )
-        joints = _predict_view(model, turned, scores, config, intrinsics, flip, ray)
-        views.append(joints @ rotation.to(joints))  # R^T X' for each frame
-    return views[0] if len(views) == 1 else torch.stack(views).mean(0)
-
-
-def _predict_view(
-    model: AnatomyModel | TemporalConvNet,
-    keypoints_2d: torch.Tensor,
-    scores: torch.Tensor | None,
-    config: EvaluationConfig,
-    intrinsics: torch.Tensor | None,
-    flip: bool,
-    ray: bool,
-) -> torch.Tensor:
-    """One view's camera-frame prediction (:func:`_predict_one`)."""
-    joints = _predict_in_model_frame(model, keypoints_2d, scores, config, flip)
-    if not ray:
-        return joints
-    root = _skeleton(model).root
-    rays = pixel_rays(keypoints_2d[:, root].to(joints), intrinsics.to(joints))
-    return from_ray_frame(joints, rays)
+        views.append(turned)
+        rotations.append(rotation)
+    lifted = _predict_in_model_frame(model, views, scores, config, flip)
+    out = []
+    for view, joints, rotation in zip(views, lifted, rotations, strict=True):
+        if ray:
+            joints = from_ray_frame(
+                joints, pixel_rays(view[:, root].to(joints), intrinsics.to(joints))
+            )
+        if rotation is not None:
+            joints = joints @ rotation.to(joints)  # R^T X' for each frame
+        out.append(joints)
+    return out[0] if len(out) == 1 else torch.stack(out).mean(0)
 
 
 def _predict_in_model_frame(
     model: AnatomyModel | TemporalConvNet,
-    keypoints_2d: torch.Tensor,
+    views: list[torch.Tensor],
     scores: torch.Tensor | None,
     config: EvaluationConfig,
     flip: bool,
-) -> torch.Tensor:
-    """:func:`predict_sequence` in the frame of the model's output (flip averaged there:
-    mirroring commutes with the ray frame)."""
+) -> list[torch.Tensor]:
+    """:func:`predict_sequence` of each view ``(T, J, 2)`` (the video, or the video seen by
+    turned cameras; one set of ``scores``) in the frame of the model's output, flip averaged
+    there (mirroring commutes with the ray frame). An anatomy model lifts every view and its
+    mirror image in one pass."""
     sk = _skeleton(model)
-    if not flip:
-        return _lift(model, keypoints_2d, scores, config)
-    mirrored = mirror_joints(keypoints_2d, sk)
     mirrored_scores = None if scores is None else swap_left_right(scores, sk, dim=-1)
-    if isinstance(model, AnatomyModel) and config.length_frames != "consecutive":
-        # The video and its mirror image in one pass: one matrix product per layer for both.
+    one_pass = isinstance(model, AnatomyModel) and config.length_frames != "consecutive"
+    if one_pass and (flip or len(views) > 1):
+        # One matrix product per layer for every view and its mirror image.
         reads_scores = model.config.visibility != "none"
-        pred, flipped = (
+        videos = []
+        for view in views:
+            videos.append((view, scores if reads_scores else None))
+            if flip:
+                videos.append((mirror_joints(view, sk), mirrored_scores if reads_scores else None))
+        lifted = [
             r.joints
             for r in lift_videos(
                 model,
-                [
-                    (keypoints_2d, scores if reads_scores else None),
-                    (mirrored, mirrored_scores if reads_scores else None),
-                ],
+                videos,
                 length_frames=config.length_frames,
                 seed=config.seed,
                 chunk_size=config.chunk_size,
             )
-        )
-    else:
-        pred = _lift(model, keypoints_2d, scores, config)
-        flipped = _lift(model, mirrored, mirrored_scores, config)
-    return (pred + mirror_joints(flipped, sk)) / 2
+        ]
+        if not flip:
+            return lifted
+        return [
+            (a + mirror_joints(b, sk)) / 2 for a, b in zip(lifted[::2], lifted[1::2], strict=True)
+        ]
+    out = []
+    for view in views:
+        pred = _lift(model, view, scores, config)
+        if flip:
+            flipped = _lift(model, mirror_joints(view, sk), mirrored_scores, config)
+            pred = (pred + mirror_joints(flipped, sk)) / 2
+        out.append(pred)
+    return out
 
 
 @dataclass
