@@ -101,9 +101,10 @@ class EvaluationConfig:
         roll_views_deg: more views of every frame, averaged with the plain one: the camera
             turned by each of these angles (degrees, each in ``(-45, 45)``) about the
             root's ray (:func:`~anatomy_lib.ray_frame.roll_view`), the view lifted (with
-            the mirror pass as ``flip`` says) and turned back. ``()`` (the paper's protocol
-            and the pipeline's): none. Needs the camera's intrinsics. Measured in session
-            39 and not used by default (``benchmarks/roll_views.py``).
+            the mirror pass as ``flip`` says) and turned back. ``()`` (the paper's protocol):
+            none. Needs the camera's intrinsics. The video pipeline's default for a
+            non-causal ray-frame model is :data:`~anatomy_lib.wild.pipeline.VIDEO_ROLL_DEG`
+            either way (session 39, ``benchmarks/roll_views.py``).
     """
 
     flip: bool | None = None

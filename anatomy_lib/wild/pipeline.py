@@ -296,8 +296,8 @@ def video_keypoint_pull(net: nn.Module, strength: float | None) -> KeypointPull 
 
 
 #: The video path's turned views (session 39, ``benchmarks/roll_views.py``): the 3D of a
-#: non-causal model is the mean of the plain view's and of two views of the camera turned by
-#: this many degrees either way about the root's ray
+#: non-causal model that predicts in the ray frame is the mean of the plain view's and of two
+#: views of the camera turned by this many degrees either way about the root's ray
 #: (:attr:`~anatomy_lib.evaluation.EvaluationConfig.roll_views_deg`).
 VIDEO_ROLL_DEG = 6.0
 
@@ -479,7 +479,8 @@ def lift_detections(
             0 turns it off).
         roll_deg: the 3D averaged with two views of the camera turned by this many degrees
             either way about the root's ray (:func:`video_roll_views`: None gives
-            :data:`VIDEO_ROLL_DEG`, none for a causal model; 0 turns them off).
+            :data:`VIDEO_ROLL_DEG` for a non-causal model that predicts in the ray frame,
+            none for others; 0 turns them off).
         track_options: passed to :func:`~.tracking.follow_main_person` (``rejoin``,
             ``rejoin_distance``, ``max_lost``, ...).
 
