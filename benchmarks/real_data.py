@@ -585,28 +585,28 @@ def machine(threads: int) -> dict:
     }
 
 
-def pull_strength_arg(text: str) -> float:
-    """``--pull``'s argparse type: a strength in ``[0, 1]`` (also for the scripts that share
-    :mod:`_model_report`)."""
+def _bounded_arg(text: str, high: float, high_included: bool, expected: str) -> float:
+    """``text`` as a number from 0 to ``high`` (included or not), or an argparse error
+    naming what was ``expected``."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a strength from 0 to 1, got {text!r}")
+    if not (0 <= value <= high if high_included else 0 <= value < high):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def pull_strength_arg(text: str) -> float:
+    """``--pull``'s argparse type: a strength in ``[0, 1]`` (also for the scripts that share
+    :mod:`_model_report`)."""
+    return _bounded_arg(text, 1.0, True, "a strength from 0 to 1")
 
 
 def roll_degrees_arg(text: str) -> float:
     """``--roll``'s argparse type: degrees in ``[0, 45)`` (also for the scripts that share
     :mod:`_model_report`)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value < 45:
-        raise argparse.ArgumentTypeError(f"expected degrees from 0 to below 45, got {text!r}")
-    return value
+    return _bounded_arg(text, 45.0, False, "degrees from 0 to below 45")
 
 
 def _pull_record(model, strength: float | None) -> dict | None:
