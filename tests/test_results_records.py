@@ -143,21 +143,10 @@ def test_the_keypoint_pull_record_agrees_with_its_numbers_and_the_default():
         assert again[row]["p_mpjpe_15"] == read[row]["p_mpjpe_15"], row
 
 
-def test_the_roll_views_record_agrees_with_its_rule_the_default_and_the_shipped_rows():
-    """Session 39's verdicts follow from the numbers kept beside them (its benchmark's
-    ``rule_verdict``), the angle it chose is the pipeline's default for the shipped model,
-    and the shipped real-data report is the run it read after the decision."""
-    from conftest import load_benchmark
-
-    from anatomy_lib.wild.pipeline import VIDEO_ROLL_DEG, video_roll_views
-
-    bench = load_benchmark("roll_views")
-    record = _record(RESULTS / "roll_views.json")
-    (report,) = record["models"].values()
-    rule = bench.ViewRule(**{**report["rule"], "angles": tuple(report["rule"]["angles"])})
-    assert rule == bench.SESSION_39_RULE
-    plain = report["plain"]
-    passing = []
+def _passing_angles(bench, report: dict) -> list[float]:
+    """The angles whose recorded verdict passes, each verdict and change checked against
+    ``roll_views.py``'s own ``versus_plain`` and ``rule_verdict`` of the numbers beside it."""
+    plain, passing = report["plain"], []
     for angle, row in report["views"].items():
         change = bench.versus_plain(
             plain["validation_person"], row["validation_person"]["headline"],
@@ -168,9 +157,30 @@ def test_the_roll_views_record_agrees_with_its_rule_the_default_and_the_shipped_
         if row["versus_plain"]["rule"] == "passes":
             passing.append(float(angle))
     assert len(plain["engine"]) == 9 and "embedded_train" not in plain["engine"]
+    return passing
+
+
+def test_the_roll_views_record_agrees_with_its_rule_the_default_and_the_shipped_rows():
+    """Session 39's verdicts follow from the numbers kept beside them (its benchmark's
+    ``rule_verdict``), the angle it chose is the pipeline's default for the shipped model, the
+    causal twin's check failed and it is not turned, and the shipped real-data report is the
+    run it read after the decision."""
+    from conftest import load_benchmark
+
+    from anatomy_lib.wild.pipeline import VIDEO_ROLL_DEG, video_roll_views
+
+    bench = load_benchmark("roll_views")
+    record = _record(RESULTS / "roll_views.json")
+    (report,) = record["models"].values()
+    rule = bench.ViewRule(**{**report["rule"], "angles": tuple(report["rule"]["angles"])})
+    assert rule == bench.SESSION_39_RULE
+    passing = _passing_angles(bench, report)
     assert passing == [record["decision"]["chosen_roll_deg"]] == [VIDEO_ROLL_DEG]
     default = list(video_roll_views(load_pretrained("anatomy_medium"), None))
     assert default == [-VIDEO_ROLL_DEG, VIDEO_ROLL_DEG]
+    causal = record["second_rule"]["report"]
+    assert list(causal["views"]) == ["6"] and _passing_angles(bench, causal) == []
+    assert video_roll_views(load_pretrained("anatomy_medium_causal"), None) == ()
     shipped = _record(RESULTS / "real_data_anatomy_medium.json")
     assert shipped["roll_views_deg"] == default
     read = record["test_once"]["with_views"]

@@ -252,7 +252,9 @@ same lifting without them, on the validation person and the engine's nine valida
 the rule written before the numbers (3 and 6 degrees were its candidates), each angle's verdict
 (6 degrees passes, at the threshold of the engine's check: ``VIDEO_ROLL_DEG``, the video path's
 default since), and the Pose2Sim rows read once after the decision with and without the views
-(``test_once``; without them they are session 37's rows again). Chapter 11 shows it.
+(``test_once``; without them they are session 37's rows again); then ``second_rule``: the
+causal twin at 6 degrees, judged by the same checks before its numbers (it fails: the engine's
+mean gains 0.091 mm). Chapter 11 shows it.
 
 ``cpu_runs_session30.json``: session 30's CPU continuation of ``anatomy_medium`` with the
 occlusion factor scaling the whole simulated error (``data.engine_occluded_noise=all``), the
