@@ -23,7 +23,10 @@ predictions go back to camera space with :math:`R(r_t)^T`, the ray taken from th
 assumes a field of view (:func:`assumed_intrinsics`).
 
 Mirroring commutes with the frame: ``R(M r) M X = M R(r) X`` for ``M = diag(-1, 1, 1)``, so
-flip augmentation and test-time flip work unchanged in the ray frame.
+flip augmentation and test-time flip work unchanged in the ray frame. A camera turned about
+the root's ray sees the same pose turned about the ray frame's z axis: :func:`roll_view` makes
+that view from the 2D alone, for test-time turned views
+(``EvaluationConfig.roll_views_deg``, session 39).
 
 Shapes: rays ``(..., 3)``, rotations ``(..., 3, 3)``, joints ``(..., J, 3)``; intrinsics in
 the library's normalised layout ``(..., 9)`` (``fx fy cx cy k1 k2 k3 p1 p2``,
