@@ -260,8 +260,8 @@ def main(argv: list[str] | None = None) -> dict:
         add_flip_option(parser)
         add_pull_option(parser, None, "as anatomy3d infer: the pipeline's default, none for "
                         "a causal model")  # fmt: skip
-        add_roll_option(parser, None, "as anatomy3d infer: the pipeline's default, none for "
-                        "a causal model")  # fmt: skip
+        add_roll_option(parser, None, "as anatomy3d infer: 6 for anatomy_medium, none for "
+                        "causal, small or ensembled models")  # fmt: skip
         parser.add_argument("--detectors", nargs="+", default=["full"],
                             choices=list(DETECTORS),
                             help="whose 2D is lifted: MediaPipe's full model (the reference's "
