@@ -361,24 +361,22 @@ def _predict_one(
         )
     root = _skeleton(model).root
     views, rotations = [keypoints_2d], [None]
-    for angle in config.roll_views_deg:
+    if config.roll_views_deg:
         k = intrinsics.to(keypoints_2d)
-        turned, rotation = roll_view(
-            keypoints_2d, k, pixel_rays(keypoints_2d[:, root], k), math.radians(angle)
-        )
-        views.append(turned)
-        rotations.append(rotation)
+        root_rays = pixel_rays(keypoints_2d[:, root], k)
+        for angle in config.roll_views_deg:
+            turned, rotation = roll_view(keypoints_2d, k, root_rays, math.radians(angle))
+            views.append(turned)
+            rotations.append(rotation)
     lifted = _predict_in_model_frame(model, views, scores, config, flip)
-    out = []
-    for view, joints, rotation in zip(views, lifted, rotations, strict=True):
-        if ray:
-            joints = from_ray_frame(
-                joints, pixel_rays(view[:, root].to(joints), intrinsics.to(joints))
-            )
-        if rotation is not None:
-            joints = joints @ rotation.to(joints)  # R^T X' for each frame
-        out.append(joints)
-    return out[0] if len(out) == 1 else torch.stack(out).mean(0)
+    if ray:  # a turn about the root's ray leaves that ray in place: one ray frame for all views
+        rays = pixel_rays(keypoints_2d[:, root].to(lifted[0]), intrinsics.to(lifted[0]))
+        lifted = [from_ray_frame(joints, rays) for joints in lifted]
+    lifted = [  # R^T X' for each frame of a turned view
+        joints if rotation is None else joints @ rotation.to(joints)
+        for joints, rotation in zip(lifted, rotations, strict=True)
+    ]
+    return lifted[0] if len(lifted) == 1 else torch.stack(lifted).mean(0)
 
 
 def _predict_in_model_frame(
