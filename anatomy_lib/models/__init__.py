@@ -11,6 +11,7 @@
 * :mod:`.inference`: :func:`lift_video`, vectorised whole-video inference.
 * :mod:`.inference_plan`: the folded layers it runs, their kernel and cache.
 * :mod:`.checkpoints`: own format and the authors' / VideoPose3D checkpoints.
+* :mod:`.widen`: a wider network computing the same function (Net2WiderNet).
 """
 
 from .anatomy import AnatomyModel, AnatomyOutput
@@ -21,6 +22,7 @@ from .inference import LiftResult, ShortVideoWarning, lift_video, lift_video_bas
 from .length import BoneLengthNet, LengthOutput
 from .temporal import TemporalConvNet
 from .visibility import VisibilityAttention
+from .widen import widen_model
 
 __all__ = [
     "AnatomyHeads",
@@ -41,4 +43,5 @@ __all__ = [
     "lift_video_baseline",
     "receptive_field",
     "unit_directions",
+    "widen_model",
 ]
