@@ -134,3 +134,41 @@ def test_refusals():
         widen_model(model, 8)
     with pytest.raises(ValueError, match="split"):
         widen_model(model, 32, split="noisy")
+
+
+def test_widen_script_writes_the_same_function_and_refuses_what_it_cannot_widen(tmp_path, capsys):
+    from conftest import load_benchmark
+
+    from anatomy_lib.models.checkpoints import load_model, save_model
+
+    script = load_benchmark("widen_model", "scripts")
+    source = tmp_path / "narrow.pt"
+    save_model(_anatomy().eval(), source)
+    out = tmp_path / "wide.pt"
+    assert script.main([str(source), "--channels", "24", "--out", str(out)]) == 0
+    wide = load_model(out)
+    assert wide.config.channels == 24
+    narrow = load_model(source)
+    assert script.largest_difference(narrow, wide) < 1e-5
+    again = tmp_path / "again.pt"
+    script.main([str(source), "--channels", "24", "--out", str(again)])
+    repeated = load_model(again).state_dict()
+    for key, value in wide.state_dict().items():
+        assert torch.equal(value, repeated[key]), key  # the same seed, the same draws
+    other = tmp_path / "other.pt"
+    script.main([str(source), "--channels", "24", "--seed", "1", "--out", str(other)])
+    assert not torch.equal(wide.length.input.weight, load_model(other).length.input.weight)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        script.main([str(source), "--channels", "8", "--out", str(tmp_path / "x.pt")])
+    assert exit_info.value.code == 2
+    assert "got 16 -> 8" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_an_ensemble_is_refused():
+    from anatomy_lib.models.ensemble import PredictionEnsemble
+
+    ensemble = PredictionEnsemble([_anatomy(), _anatomy()])
+    with pytest.raises(ValueError, match="PredictionEnsemble"):
+        widen_model(ensemble, 32)

@@ -104,12 +104,18 @@ def widen_model(
         outputs equal ``model``'s up to rounding.
 
     Raises:
-        ValueError: a narrower width, an unknown split, or a tensor whose changed
+        ValueError: no ``config.channels`` (e.g. an ensemble), a narrower width, an unknown
+            split, or a tensor whose changed
         dimension is not a multiple of the channels.
     """
     if split not in ("random", "even"):
         raise ValueError(f"widen: split expected 'random' or 'even', got {split!r}")
-    config = model.config
+    config = getattr(model, "config", None)
+    if not dataclasses.is_dataclass(config) or not hasattr(config, "channels"):
+        raise ValueError(
+            "widen: expected a network with a config of channels (AnatomyModel, "
+            f"TemporalConvNet), got {type(model).__name__}"
+        )
     old_channels = config.channels
     if generator is None:
         generator = torch.Generator().manual_seed(0)
