@@ -208,3 +208,32 @@ def test_the_pull_strengths_record_agrees_with_itself_and_the_default_pull():
     assert her["per_joint_versus_default"]["mean"] == pytest.approx(
         her["per_joint"] - her["default"], abs=0.011
     )
+
+
+def test_the_widened_run_record_agrees_with_its_rule_and_its_controls():
+    """Session 40: WM's checks follow from the per-video differences kept beside them (the
+    rule in the record), her rows are the shipped default's as session 39 measured it, and
+    the widened start scores exactly as the model it was widened from (same function)."""
+    record = _record(RESULTS / "cpu_runs_session40.json")
+    candidate = record["soups"]["WM"]
+    versus = candidate["engine_validation"]["versus_shipped"]
+    plain = ("fixed", "varied", "varied_thorax", "coco_spread")
+    detector = ("calibrated", "occluded_fixed", "occluded_varied")
+    her = candidate["real_validation"]["person2_p_mpjpe_15"]
+    shipped = record["controls"]["anatomy_medium"]
+    expected = {
+        "a": all(versus[s]["mean"] <= -0.20 for s in plain),
+        "b": all(versus[s]["mean"] <= 0.30 for s in detector),
+        "c": versus["embedded_validation"]["mean"] <= -0.30,
+        "d": her <= shipped["real_validation"]["person2_p_mpjpe_15"],
+    }
+    assert candidate["rule_checks"] == expected
+    assert record["chosen"] == "none" and not candidate["passes"]
+    views = _record(RESULTS / "roll_views.json")["models"]["anatomy_medium"]["views"]["6"]
+    her_shipped = shipped["real_validation"]["person2_p_mpjpe_15"]
+    assert her_shipped == views["validation_person"]["headline"]
+    widened = record["controls"]["MM7w448"]
+    for split, scores in shipped["engine_validation"].items():
+        if split != "versus_shipped":
+            assert widened["engine_validation"][split] == scores, split
+    assert widened["real_validation"]["per_sequence"] == shipped["real_validation"]["per_sequence"]

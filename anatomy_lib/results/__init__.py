@@ -305,6 +305,12 @@ meant to restore the engine's plain splits, the rule written before their number
 candidate's checks (MM8 fails on ``varied``, the detector-error splits and person 2; nothing
 shipped, the test rows not read), and under ``measurement`` one run that decides nothing: E1,
 D1's command with ``data.engine_embedded_detections=engine``. Chapter 11 shows the step.
+
+``cpu_runs_session40.json``: capacity, measured on the CPU. MM7 widened to 448 channels with
+the same function (:func:`anatomy_lib.models.widen_model`) and continued with D1's command and
+seed (W1); ``measurement_W1_versus_D1`` is what the wider network buys at an equal recipe, and
+the one candidate named before the run (WM, half the widened start and half W1) fails its rule
+(nothing shipped, the test rows not read). Chapter 9 shows it.
 """
 
 from __future__ import annotations
