@@ -6,8 +6,9 @@
 
 The source is a shipped name, a model file or a run folder (as ``init_weights`` takes it).
 The copies and the readers' shares are drawn from ``--seed``; the same arguments write the
-same weights. The script checks the function on random windows before it writes (largest
-difference printed, in metres) and refuses a model it cannot widen (exit status 2).
+same weights. The script compares the two models' joints on random windows before it writes
+(the largest difference printed, in metres) and refuses, with exit status 2, a model it
+cannot widen or a result that differs by more than ``TOLERANCE_M``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from anatomy_lib.models import AnatomyModel  # noqa: E402
 from anatomy_lib.models.checkpoints import save_model  # noqa: E402
 from anatomy_lib.models.widen import widen_model  # noqa: E402
 from anatomy_lib.training.model_files import load_model_file  # noqa: E402
+
+#: Largest difference of the joints (m) that still counts as the same function (float32).
+TOLERANCE_M = 1e-4
 
 
 def largest_difference(model, wide, windows: int = 8, seed: int = 0) -> float:
@@ -60,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     difference = largest_difference(model, wide)
+    if not difference <= TOLERANCE_M:
+        parser.error(
+            f"the widened model's joints differ from the source's by {difference:.1e} m on "
+            f"random windows (expected at most {TOLERANCE_M:g} m); nothing written"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_model(wide, args.out)
     print(

@@ -172,3 +172,26 @@ def test_an_ensemble_is_refused():
     ensemble = PredictionEnsemble([_anatomy(), _anatomy()])
     with pytest.raises(ValueError, match="PredictionEnsemble"):
         widen_model(ensemble, 32)
+
+
+def test_widen_script_refuses_a_result_that_is_not_the_same_function(tmp_path, capsys, monkeypatch):
+    from conftest import load_benchmark
+
+    from anatomy_lib.models.checkpoints import save_model
+
+    script = load_benchmark("widen_model", "scripts")
+    source = tmp_path / "narrow.pt"
+    save_model(_anatomy().eval(), source)
+
+    def broken(model, channels, split, generator):
+        wide = widen_model(model, channels, split, generator)
+        with torch.no_grad():
+            wide.direction.stages[-1].head.bias.add_(0.1)  # turns every bone
+        return wide
+
+    monkeypatch.setattr(script, "widen_model", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        script.main([str(source), "--channels", "24", "--out", str(tmp_path / "w.pt")])
+    assert exit_info.value.code == 2
+    assert "differ from the source's" in capsys.readouterr().err
+    assert not (tmp_path / "w.pt").exists()

@@ -14,8 +14,8 @@ one gathered by ``g`` and the readers' sums are the old sums. ReLU, BatchNorm, d
 residual additions, the visibility product and the channel concatenations all act channel
 by channel, so they keep that form. With ``split="random"`` the coefficients are drawn
 (uniform in [0.5, 1.5], normalised per old channel): the copies then receive different
-gradients, so training can pull them apart ("even" shares equally, as the paper does before
-its added noise).
+gradients, so training can pull them apart (``"even"`` shares equally, as Net2Net does
+before it adds noise to break the symmetry).
 
 Which dimensions are channels is read off the two networks: a parameter dimension whose size
 differs between the old network and the new one built with ``channels=C'`` is a channel
@@ -105,8 +105,7 @@ def widen_model(
 
     Raises:
         ValueError: no ``config.channels`` (e.g. an ensemble), a narrower width, an unknown
-            split, or a tensor whose changed
-        dimension is not a multiple of the channels.
+            split, or a tensor whose changed dimension is not a multiple of the channels.
     """
     if split not in ("random", "even"):
         raise ValueError(f"widen: split expected 'random' or 'even', got {split!r}")
